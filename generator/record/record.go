@@ -1,0 +1,270 @@
+// Package record holds Satchel's model of a patient record and the readers
+// that load one from a practice's export: Satchel's own TOML format here,
+// FHIR in the files beside it.
+//
+// A Record is everything the practice exported. Deciding what may leave the
+// practice is the policy package's job, not this one's.
+package record
+
+import (
+	"strings"
+)
+
+// Record is one patient's exported record.
+type Record struct {
+	ID     string // the file's stem; never shown outside the practice
+	Source string // path of the file the record was read from
+	Format string // "satchel-toml", "fhir-r4", "fhir-stu3"
+
+	Patient       Patient
+	Problems      []Problem
+	Medications   []Medication
+	Allergies     []Allergy
+	Immunisations []Immunisation
+	Results       []Result
+	Procedures    []Procedure
+	Letters       []Letter
+}
+
+// Patient is the patient's identity.
+type Patient struct {
+	Name      string `toml:"name"`
+	Born      Date   `toml:"born"`
+	NHSNumber string `toml:"nhs_number"`
+	Sex       string `toml:"sex"`
+}
+
+// Code is a coded concept, written "SYSTEM:VALUE" in Satchel's TOML format,
+// e.g. "SNOMED:38341003".
+type Code struct {
+	System  string // SNOMED, ICD10, LOINC, DMD, or a FHIR system URI
+	Value   string
+	Display string
+}
+
+// String returns the "SYSTEM:VALUE" form.
+func (c Code) String() string {
+	if c.System == "" && c.Value == "" {
+		return ""
+	}
+	return c.System + ":" + c.Value
+}
+
+// IsZero reports whether c is empty.
+func (c Code) IsZero() bool { return c.Value == "" }
+
+// UnmarshalText reads the "SYSTEM:VALUE" form.
+func (c *Code) UnmarshalText(b []byte) error {
+	sys, val, ok := strings.Cut(string(b), ":")
+	if !ok || sys == "" || val == "" || strings.ContainsAny(val, " \t") {
+		return safe("invalid code: want SYSTEM:VALUE, such as SNOMED:38341003")
+	}
+	c.System, c.Value = strings.ToUpper(sys), val
+	return nil
+}
+
+// Mark is carried by every entry: whether the practice withholds it, and why.
+type Mark struct {
+	Withheld bool   `toml:"withheld"`
+	Reason   string `toml:"withheld_reason"`
+	// ThirdParty marks information about someone other than the patient.
+	ThirdParty bool `toml:"third_party"`
+	// Labels are security labels (confidentiality R/V, sensitivity such as
+	// HIV, PSY, SDV) carried by an imported entry.
+	Labels []string `toml:"labels"`
+	// Key identifies the entry within its record (section and position, or a
+	// FHIR resource id) for approvals and review sheets. Set by readers.
+	Key string `toml:"-"`
+}
+
+// Entry gives the policy package access to an entry's mark and codes.
+type Entry interface {
+	mark() *Mark
+	Codes() []Code
+	Label() string // a short description for the practice's review sheet
+}
+
+// Problem is a diagnosis or condition.
+type Problem struct {
+	Mark
+	Code   Code   `toml:"code"`
+	Title  string `toml:"title"`
+	Onset  Date   `toml:"onset"`
+	Status string `toml:"status"` // active, resolved, inactive
+	// Pages is filled by the content matcher: education pages for this problem.
+	Pages []string `toml:"-"`
+}
+
+// Medication is a medicine the patient takes or took.
+type Medication struct {
+	Mark
+	Code   Code   `toml:"code"`
+	Name   string `toml:"name"`
+	Dose   string `toml:"dose"`
+	Start  Date   `toml:"start"`
+	End    Date   `toml:"end"`
+	Status string `toml:"status"` // current, stopped
+	Kind   string `toml:"kind"`   // repeat, acute
+	Review Date   `toml:"review"` // next medication review, for repeats
+}
+
+// Allergy is an allergy or intolerance.
+type Allergy struct {
+	Mark
+	Code      Code   `toml:"code"`
+	Substance string `toml:"substance"`
+	Reaction  string `toml:"reaction"`
+	Severity  string `toml:"severity"` // mild, moderate, severe
+	Recorded  Date   `toml:"recorded"`
+}
+
+// Immunisation is a vaccine given.
+type Immunisation struct {
+	Mark
+	Code    Code   `toml:"code"`
+	Vaccine string `toml:"vaccine"`
+	Date    Date   `toml:"date"`
+}
+
+// Result is a test result or measurement.
+type Result struct {
+	Mark
+	Code  Code     `toml:"code"`
+	Title string   `toml:"title"`
+	Value *float64 `toml:"value"` // nil for a text-only result
+	Text  string   `toml:"text"`  // a result in words, e.g. an ECG report
+	Unit  string   `toml:"unit"`
+	Low   *float64 `toml:"low"`  // reference range, when known
+	High  *float64 `toml:"high"` // reference range, when known
+	Date  Date     `toml:"date"`
+}
+
+// Procedure is an operation or procedure done.
+type Procedure struct {
+	Mark
+	Code  Code   `toml:"code"`
+	Title string `toml:"title"`
+	Date  Date   `toml:"date"`
+}
+
+// Letter is a clinical letter; its body is Markdown.
+type Letter struct {
+	Mark
+	Title string `toml:"title"`
+	Date  Date   `toml:"date"`
+	From  string `toml:"from"`
+	File  string `toml:"file"` // Markdown file beside the record
+	Body  string `toml:"-"`    // loaded from File
+}
+
+func (m *Mark) mark() *Mark { return m }
+
+// Marked returns the entry's Mark.
+func Marked(e Entry) *Mark { return e.mark() }
+
+func codes(c Code) []Code {
+	if c.IsZero() {
+		return nil
+	}
+	return []Code{c}
+}
+
+// Codes returns the problem's codes.
+func (p *Problem) Codes() []Code { return codes(p.Code) }
+
+// Codes returns the medication's codes.
+func (m *Medication) Codes() []Code { return codes(m.Code) }
+
+// Codes returns the allergy's codes.
+func (a *Allergy) Codes() []Code { return codes(a.Code) }
+
+// Codes returns the immunisation's codes.
+func (i *Immunisation) Codes() []Code { return codes(i.Code) }
+
+// Codes returns the result's codes.
+func (r *Result) Codes() []Code { return codes(r.Code) }
+
+// Codes returns the procedure's codes.
+func (p *Procedure) Codes() []Code { return codes(p.Code) }
+
+// Codes returns no codes: letters are not coded.
+func (l *Letter) Codes() []Code { return nil }
+
+// Label describes the entry for the review sheet.
+func (p *Problem) Label() string { return "problem: " + p.Title }
+
+// Label describes the entry for the review sheet.
+func (m *Medication) Label() string { return "medication: " + m.Name }
+
+// Label describes the entry for the review sheet.
+func (a *Allergy) Label() string { return "allergy: " + a.Substance }
+
+// Label describes the entry for the review sheet.
+func (i *Immunisation) Label() string { return "immunisation: " + i.Vaccine }
+
+// Label describes the entry for the review sheet.
+func (r *Result) Label() string { return "result: " + r.Title }
+
+// Label describes the entry for the review sheet.
+func (p *Procedure) Label() string { return "procedure: " + p.Title }
+
+// Label describes the entry for the review sheet.
+func (l *Letter) Label() string { return "letter: " + l.Title }
+
+// Entries returns every entry of r, in section order, as pointers into r.
+func (r *Record) Entries() []Entry {
+	var es []Entry
+	for i := range r.Problems {
+		es = append(es, &r.Problems[i])
+	}
+	for i := range r.Medications {
+		es = append(es, &r.Medications[i])
+	}
+	for i := range r.Allergies {
+		es = append(es, &r.Allergies[i])
+	}
+	for i := range r.Immunisations {
+		es = append(es, &r.Immunisations[i])
+	}
+	for i := range r.Results {
+		es = append(es, &r.Results[i])
+	}
+	for i := range r.Procedures {
+		es = append(es, &r.Procedures[i])
+	}
+	for i := range r.Letters {
+		es = append(es, &r.Letters[i])
+	}
+	return es
+}
+
+// Filter returns a copy of r holding only the entries for which keep is true.
+func (r *Record) Filter(keep func(Entry) bool) *Record {
+	out := &Record{ID: r.ID, Source: r.Source, Format: r.Format, Patient: r.Patient}
+	out.Problems = filter(r.Problems, keep)
+	out.Medications = filter(r.Medications, keep)
+	out.Allergies = filter(r.Allergies, keep)
+	out.Immunisations = filter(r.Immunisations, keep)
+	out.Results = filter(r.Results, keep)
+	out.Procedures = filter(r.Procedures, keep)
+	out.Letters = filter(r.Letters, keep)
+	return out
+}
+
+func filter[T any, P interface {
+	*T
+	Entry
+}](in []T, keep func(Entry) bool) []T {
+	var out []T
+	for i := range in {
+		if keep(P(&in[i])) {
+			out = append(out, in[i])
+		}
+	}
+	return out
+}
+
+// safe is an error message that carries no input data; see strict.IsSafe.
+type safe string
+
+func (s safe) Error() string { return string(s) }

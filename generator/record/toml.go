@@ -1,0 +1,210 @@
+package record
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/satchel-records/satchel/generator/strict"
+)
+
+// tomlRecord is the on-disk shape of Satchel's own record format.
+type tomlRecord struct {
+	Patient       Patient        `toml:"patient"`
+	Problems      []Problem      `toml:"problems"`
+	Medications   []Medication   `toml:"medications"`
+	Allergies     []Allergy      `toml:"allergies"`
+	Immunisations []Immunisation `toml:"immunisations"`
+	Results       []Result       `toml:"results"`
+	Procedures    []Procedure    `toml:"procedures"`
+	Letters       []Letter       `toml:"letters"`
+}
+
+// ReadTOML reads a record in Satchel's TOML format from path. The record's
+// ID is the file's stem. Errors name the file, line and field, never a value.
+func ReadTOML(path string) (*Record, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, strict.Errorf(path, 0, "", "cannot read: %s", ioReason(err))
+	}
+	return DecodeTOML(path, data)
+}
+
+// DecodeTOML decodes data, the content of the record file at path.
+func DecodeTOML(path string, data []byte) (*Record, error) {
+	var t tomlRecord
+	md, err := strict.Decode(path, data, &t)
+	if err != nil {
+		return nil, err
+	}
+	r := &Record{
+		ID:            Stem(path),
+		Source:        path,
+		Format:        "satchel-toml",
+		Patient:       t.Patient,
+		Problems:      t.Problems,
+		Medications:   t.Medications,
+		Allergies:     t.Allergies,
+		Immunisations: t.Immunisations,
+		Results:       t.Results,
+		Procedures:    t.Procedures,
+		Letters:       t.Letters,
+	}
+	var errs []error
+	need := func(ok bool, line int, field, what string) {
+		if !ok {
+			errs = append(errs, strict.Errorf(path, line, field, "missing %s", what))
+		}
+	}
+	if !md.IsDefined("patient") {
+		errs = append(errs, strict.Errorf(path, 0, "patient", "missing [patient] table"))
+	} else {
+		need(r.Patient.Name != "", strict.KeyLine(data, []string{"patient"}), "patient.name", "the patient's name")
+	}
+	keyed(r.Problems, "problems", func(p *Problem, field string) {
+		need(p.Title != "", 0, field+".title", "a title")
+		if p.Status == "" {
+			p.Status = "active"
+		}
+		errs = appendEnum(errs, path, field+".status", p.Status, "active", "resolved", "inactive")
+	})
+	keyed(r.Medications, "medications", func(m *Medication, field string) {
+		need(m.Name != "", 0, field+".name", "a name")
+		if m.Status == "" {
+			m.Status = "current"
+		}
+		errs = appendEnum(errs, path, field+".status", m.Status, "current", "stopped")
+		if m.Kind != "" {
+			errs = appendEnum(errs, path, field+".kind", m.Kind, "repeat", "acute")
+		}
+	})
+	keyed(r.Allergies, "allergies", func(a *Allergy, field string) {
+		need(a.Substance != "", 0, field+".substance", "a substance")
+		if a.Severity != "" {
+			errs = appendEnum(errs, path, field+".severity", a.Severity, "mild", "moderate", "severe")
+		}
+	})
+	keyed(r.Immunisations, "immunisations", func(i *Immunisation, field string) {
+		need(i.Vaccine != "", 0, field+".vaccine", "a vaccine")
+	})
+	keyed(r.Results, "results", func(res *Result, field string) {
+		need(res.Title != "", 0, field+".title", "a title")
+		need(res.Value != nil || res.Text != "", 0, field+".value", "a value or text")
+	})
+	keyed(r.Procedures, "procedures", func(p *Procedure, field string) {
+		need(p.Title != "", 0, field+".title", "a title")
+	})
+	dir := filepath.Dir(path)
+	keyed(r.Letters, "letters", func(l *Letter, field string) {
+		need(l.Title != "", 0, field+".title", "a title")
+		if l.File == "" {
+			need(false, 0, field+".file", "the letter's Markdown file")
+			return
+		}
+		if filepath.IsAbs(l.File) || strings.Contains(filepath.ToSlash(l.File), "../") {
+			errs = append(errs, strict.Errorf(path, 0, field+".file", "must name a file beside the record"))
+			return
+		}
+		body, err := os.ReadFile(filepath.Join(dir, l.File))
+		if err != nil {
+			errs = append(errs, strict.Errorf(path, 0, field+".file", "cannot read the letter: %s", ioReason(err)))
+			return
+		}
+		l.Body = string(body)
+	})
+	if err := errors.Join(errs...); err != nil {
+		return nil, fixLines(data, err)
+	}
+	return r, nil
+}
+
+// keyed gives each entry its Key ("problems[0]") and runs check on it.
+func keyed[T any, P interface {
+	*T
+	Entry
+}](s []T, section string, check func(P, string)) {
+	for i := range s {
+		p := P(&s[i])
+		field := fmt.Sprintf("%s[%d]", section, i)
+		Marked(p).Key = field
+		check(p, field)
+	}
+}
+
+func appendEnum(errs []error, path, field, v string, allowed ...string) []error {
+	for _, a := range allowed {
+		if v == a {
+			return errs
+		}
+	}
+	return append(errs, strict.Errorf(path, 0, field, "must be one of %s", strings.Join(allowed, ", ")))
+}
+
+// fixLines fills in the line of "section[i].field" errors by counting
+// [[section]] headers in data.
+func fixLines(data []byte, err error) error {
+	var out []error
+	for _, e := range unjoin(err) {
+		var se *strict.Error
+		if errors.As(e, &se) && se.Line == 0 {
+			se.Line = entryLine(data, se.Field)
+		}
+		out = append(out, e)
+	}
+	return errors.Join(out...)
+}
+
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+// entryLine finds the line of the i-th [[section]] header for a field such
+// as "letters[2].file".
+func entryLine(data []byte, field string) int {
+	var section string
+	var idx int
+	if n, _ := fmt.Sscanf(strings.Replace(strings.SplitN(field, ".", 2)[0], "[", " ", 1), "%s %d]", &section, &idx); n != 2 {
+		return 0
+	}
+	seen := -1
+	header := "[[" + section + "]]"
+	for i, line := range strings.Split(string(data), "\n") {
+		if strings.ReplaceAll(strings.TrimSpace(line), " ", "") == header {
+			seen++
+			if seen == idx {
+				return i + 1
+			}
+		}
+	}
+	return 0
+}
+
+// Stem returns a file's name without folder and extension(s), e.g.
+// "records/ab12.json" -> "ab12".
+func Stem(path string) string {
+	base := filepath.Base(path)
+	if i := strings.Index(base, "."); i > 0 {
+		return base[:i]
+	}
+	return base
+}
+
+// ioReason describes an I/O error without its path (the caller names it).
+func ioReason(err error) string {
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return "no such file"
+	case errors.Is(err, os.ErrPermission):
+		return "permission denied"
+	}
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}

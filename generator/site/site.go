@@ -1,0 +1,177 @@
+// Package site loads site.toml: the practice's configuration. It decodes the
+// file strictly into a typed struct, then validates and derives in a
+// separate step, reporting every problem at once with its line.
+package site
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/satchel-records/satchel/generator/strict"
+)
+
+// Config is a validated site.toml with every path made absolute.
+type Config struct {
+	File string // the site.toml it was read from
+	Root string // the folder holding File; relative paths start here
+
+	Practice Practice
+
+	RecordsDir   string // patient records and their approvals
+	EducationDir string // education pages
+	PublicDir    string // only what may be handed out or hosted
+	PrivateDir   string // key cards, manifest, master secret (0700)
+	TemplatesDir string // optional: practice templates overriding the built-in ones
+	ThemesDir    string // optional: practice themes overriding the built-in ones
+	Theme        string // theme name, "default" unless set
+}
+
+// Practice describes the GP practice that issues the records.
+type Practice struct {
+	Name    string `toml:"name"`
+	Address string `toml:"address"`
+	Phone   string `toml:"phone"`
+	ODS     string `toml:"ods_code"`
+}
+
+// file is the on-disk shape of site.toml.
+type file struct {
+	Practice  Practice `toml:"practice"`
+	Records   string   `toml:"records"`
+	Education string   `toml:"education"`
+	Theme     string   `toml:"theme"`
+	PublicDir string   `toml:"public_dir"`
+	Private   string   `toml:"private_dir"`
+	Templates string   `toml:"templates_dir"`
+	Themes    string   `toml:"themes_dir"`
+}
+
+var odsCode = regexp.MustCompile(`^[A-Z0-9]{3,10}$`)
+
+// Load reads and validates the site file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, strict.Errorf(path, 0, "", "cannot read the site file: %s", reason(err))
+	}
+	return Parse(path, data)
+}
+
+// Parse validates data, the content of the site file at path.
+func Parse(path string, data []byte) (*Config, error) {
+	var f file
+	md, err := strict.Decode(path, data, &f)
+	// Decoding errors (syntax, types) stop here; unknown keys are reported
+	// together with the validation problems below.
+	var errs []error
+	if err != nil {
+		var se *strict.Error
+		for _, e := range unjoin(err) {
+			if errors.As(e, &se) && se.Msg == "unknown field" {
+				errs = append(errs, e)
+				continue
+			}
+			return nil, err
+		}
+	}
+	line := func(key ...string) int { return strict.KeyLine(data, key) }
+	missing := func(field string, key ...string) {
+		l := line(key[:len(key)-1]...)
+		if len(key) == 1 {
+			l = 0
+		}
+		errs = append(errs, strict.Errorf(path, l, field, "required field is missing"))
+	}
+	if !md.IsDefined("practice") {
+		errs = append(errs, strict.Errorf(path, 0, "practice", "missing [practice] table"))
+	} else {
+		for _, k := range []struct{ key, val string }{
+			{"name", f.Practice.Name}, {"address", f.Practice.Address}, {"phone", f.Practice.Phone}, {"ods_code", f.Practice.ODS},
+		} {
+			if strings.TrimSpace(k.val) == "" {
+				missing("practice."+k.key, "practice", k.key)
+			}
+		}
+		if f.Practice.ODS != "" && !odsCode.MatchString(f.Practice.ODS) {
+			errs = append(errs, strict.Errorf(path, line("practice", "ods_code"), "practice.ods_code", "must be 3 to 10 capital letters and digits, such as Y12345"))
+		}
+	}
+	if f.Records == "" {
+		missing("records", "records")
+	}
+	if f.Education == "" {
+		missing("education", "education")
+	}
+	abs, _ := filepath.Abs(path)
+	root := filepath.Dir(abs)
+	c := &Config{
+		File:         path,
+		Root:         root,
+		Practice:     f.Practice,
+		RecordsDir:   join(root, f.Records),
+		EducationDir: join(root, f.Education),
+		PublicDir:    join(root, or(f.PublicDir, "public")),
+		PrivateDir:   join(root, or(f.Private, "private")),
+		TemplatesDir: join(root, f.Templates),
+		ThemesDir:    join(root, f.Themes),
+		Theme:        or(f.Theme, "default"),
+	}
+	if !regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`).MatchString(c.Theme) {
+		errs = append(errs, strict.Errorf(path, line("theme"), "theme", "must be a theme name such as default or large-print"))
+	}
+	for _, d := range []struct{ field, dir string }{{"records", c.RecordsDir}, {"education", c.EducationDir}, {"templates_dir", c.TemplatesDir}, {"themes_dir", c.ThemesDir}} {
+		if d.dir == "" {
+			continue
+		}
+		if st, err := os.Stat(d.dir); err != nil || !st.IsDir() {
+			errs = append(errs, strict.Errorf(path, line(d.field), d.field, "not a folder"))
+		}
+	}
+	if c.PublicDir == c.PrivateDir || within(c.PrivateDir, c.PublicDir) || within(c.PublicDir, c.PrivateDir) {
+		errs = append(errs, strict.Errorf(path, line("private_dir"), "private_dir", "must not be inside, or contain, public_dir: secrets would be published"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func within(dir, parent string) bool {
+	rel, err := filepath.Rel(parent, dir)
+	return err == nil && rel != "." && !strings.HasPrefix(rel, "..")
+}
+
+func join(root, p string) string {
+	if p == "" {
+		return ""
+	}
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(root, p)
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+func reason(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
