@@ -24,6 +24,15 @@ type Record struct {
 	Results       []Result
 	Procedures    []Procedure
 	Letters       []Letter
+	Devices       []Device
+	Alerts        []Alert
+	CarePlans     []CarePlan
+	Encounters    []Encounter
+	Referrals     []Referral
+
+	// Skipped counts resources a reader met but does not carry (e.g. FHIR
+	// billing resources), by kind. No content, only counts.
+	Skipped map[string]int
 }
 
 // Patient is the patient's identity.
@@ -77,11 +86,12 @@ type Mark struct {
 	Key string `toml:"-"`
 }
 
-// Entry gives the policy package access to an entry's mark and codes.
+// Entry gives the policy package access to an entry's mark, codes and date.
 type Entry interface {
 	mark() *Mark
 	Codes() []Code
 	Label() string // a short description for the practice's review sheet
+	When() Date    // when it was recorded, started or happened; may be zero
 }
 
 // Problem is a diagnosis or condition.
@@ -137,6 +147,9 @@ type Result struct {
 	Low   *float64 `toml:"low"`  // reference range, when known
 	High  *float64 `toml:"high"` // reference range, when known
 	Date  Date     `toml:"date"`
+	// Panel groups results measured together (e.g. "Blood pressure" for
+	// the systolic and diastolic components of one reading).
+	Panel string `toml:"panel"`
 }
 
 // Procedure is an operation or procedure done.
@@ -155,6 +168,49 @@ type Letter struct {
 	From  string `toml:"from"`
 	File  string `toml:"file"` // Markdown file beside the record
 	Body  string `toml:"-"`    // loaded from File
+}
+
+// Device is an implanted or long-term device (pacemaker, stent, joint).
+type Device struct {
+	Mark
+	Code  Code   `toml:"code"`
+	Title string `toml:"title"`
+	Date  Date   `toml:"date"`
+}
+
+// Alert is a flag a clinician should see first (e.g. "difficult airway").
+type Alert struct {
+	Mark
+	Code  Code   `toml:"code"`
+	Title string `toml:"title"`
+	Date  Date   `toml:"date"`
+}
+
+// CarePlan is a plan of care (e.g. an asthma action plan).
+type CarePlan struct {
+	Mark
+	Code    Code   `toml:"code"`
+	Title   string `toml:"title"`
+	Summary string `toml:"summary"`
+	Date    Date   `toml:"date"`
+}
+
+// Encounter is a consultation, visit or admission.
+type Encounter struct {
+	Mark
+	Code  Code   `toml:"code"`
+	Title string `toml:"title"`
+	Date  Date   `toml:"date"`
+}
+
+// Referral is a referral or request for a service (FHIR ReferralRequest,
+// ProcedureRequest, ServiceRequest).
+type Referral struct {
+	Mark
+	Code   Code   `toml:"code"`
+	Title  string `toml:"title"`
+	Status string `toml:"status"`
+	Date   Date   `toml:"date"`
 }
 
 func (m *Mark) mark() *Mark { return m }
@@ -190,6 +246,57 @@ func (p *Procedure) Codes() []Code { return codes(p.Code) }
 // Codes returns no codes: letters are not coded.
 func (l *Letter) Codes() []Code { return nil }
 
+// Codes returns the device's codes.
+func (d *Device) Codes() []Code { return codes(d.Code) }
+
+// Codes returns the alert's codes.
+func (a *Alert) Codes() []Code { return codes(a.Code) }
+
+// Codes returns the care plan's codes.
+func (c *CarePlan) Codes() []Code { return codes(c.Code) }
+
+// Codes returns the encounter's codes.
+func (e *Encounter) Codes() []Code { return codes(e.Code) }
+
+// Codes returns the referral's codes.
+func (r *Referral) Codes() []Code { return codes(r.Code) }
+
+// When returns the onset.
+func (p *Problem) When() Date { return p.Onset }
+
+// When returns the start date.
+func (m *Medication) When() Date { return m.Start }
+
+// When returns the date recorded.
+func (a *Allergy) When() Date { return a.Recorded }
+
+// When returns the date given.
+func (i *Immunisation) When() Date { return i.Date }
+
+// When returns the date measured.
+func (r *Result) When() Date { return r.Date }
+
+// When returns the date done.
+func (p *Procedure) When() Date { return p.Date }
+
+// When returns the letter's date.
+func (l *Letter) When() Date { return l.Date }
+
+// When returns the date fitted.
+func (d *Device) When() Date { return d.Date }
+
+// When returns the date raised.
+func (a *Alert) When() Date { return a.Date }
+
+// When returns the plan's date.
+func (c *CarePlan) When() Date { return c.Date }
+
+// When returns the encounter's date.
+func (e *Encounter) When() Date { return e.Date }
+
+// When returns the date requested.
+func (r *Referral) When() Date { return r.Date }
+
 // Label describes the entry for the review sheet.
 func (p *Problem) Label() string { return "problem: " + p.Title }
 
@@ -210,6 +317,21 @@ func (p *Procedure) Label() string { return "procedure: " + p.Title }
 
 // Label describes the entry for the review sheet.
 func (l *Letter) Label() string { return "letter: " + l.Title }
+
+// Label describes the entry for the review sheet.
+func (d *Device) Label() string { return "device: " + d.Title }
+
+// Label describes the entry for the review sheet.
+func (a *Alert) Label() string { return "alert: " + a.Title }
+
+// Label describes the entry for the review sheet.
+func (c *CarePlan) Label() string { return "care plan: " + c.Title }
+
+// Label describes the entry for the review sheet.
+func (e *Encounter) Label() string { return "encounter: " + e.Title }
+
+// Label describes the entry for the review sheet.
+func (r *Referral) Label() string { return "referral: " + r.Title }
 
 // Entries returns every entry of r, in section order, as pointers into r.
 func (r *Record) Entries() []Entry {
@@ -235,6 +357,21 @@ func (r *Record) Entries() []Entry {
 	for i := range r.Letters {
 		es = append(es, &r.Letters[i])
 	}
+	for i := range r.Devices {
+		es = append(es, &r.Devices[i])
+	}
+	for i := range r.Alerts {
+		es = append(es, &r.Alerts[i])
+	}
+	for i := range r.CarePlans {
+		es = append(es, &r.CarePlans[i])
+	}
+	for i := range r.Encounters {
+		es = append(es, &r.Encounters[i])
+	}
+	for i := range r.Referrals {
+		es = append(es, &r.Referrals[i])
+	}
 	return es
 }
 
@@ -248,6 +385,11 @@ func (r *Record) Filter(keep func(Entry) bool) *Record {
 	out.Results = filter(r.Results, keep)
 	out.Procedures = filter(r.Procedures, keep)
 	out.Letters = filter(r.Letters, keep)
+	out.Devices = filter(r.Devices, keep)
+	out.Alerts = filter(r.Alerts, keep)
+	out.CarePlans = filter(r.CarePlans, keep)
+	out.Encounters = filter(r.Encounters, keep)
+	out.Referrals = filter(r.Referrals, keep)
 	return out
 }
 

@@ -20,6 +20,11 @@ type tomlRecord struct {
 	Results       []Result       `toml:"results"`
 	Procedures    []Procedure    `toml:"procedures"`
 	Letters       []Letter       `toml:"letters"`
+	Devices       []Device       `toml:"devices"`
+	Alerts        []Alert        `toml:"alerts"`
+	CarePlans     []CarePlan     `toml:"care_plans"`
+	Encounters    []Encounter    `toml:"encounters"`
+	Referrals     []Referral     `toml:"referrals"`
 }
 
 // ReadTOML reads a record in Satchel's TOML format from path. The record's
@@ -51,6 +56,11 @@ func DecodeTOML(path string, data []byte) (*Record, error) {
 		Results:       t.Results,
 		Procedures:    t.Procedures,
 		Letters:       t.Letters,
+		Devices:       t.Devices,
+		Alerts:        t.Alerts,
+		CarePlans:     t.CarePlans,
+		Encounters:    t.Encounters,
+		Referrals:     t.Referrals,
 	}
 	var errs []error
 	need := func(ok bool, line int, field, what string) {
@@ -96,6 +106,22 @@ func DecodeTOML(path string, data []byte) (*Record, error) {
 	keyed(r.Procedures, "procedures", func(p *Procedure, field string) {
 		need(p.Title != "", 0, field+".title", "a title")
 	})
+	titled := func(section string, n int, title func(int) string) {
+		for i := 0; i < n; i++ {
+			field := fmt.Sprintf("%s[%d]", section, i)
+			need(title(i) != "", 0, field+".title", "a title")
+		}
+	}
+	keyed(r.Devices, "devices", func(*Device, string) {})
+	titled("devices", len(r.Devices), func(i int) string { return r.Devices[i].Title })
+	keyed(r.Alerts, "alerts", func(*Alert, string) {})
+	titled("alerts", len(r.Alerts), func(i int) string { return r.Alerts[i].Title })
+	keyed(r.CarePlans, "care_plans", func(*CarePlan, string) {})
+	titled("care_plans", len(r.CarePlans), func(i int) string { return r.CarePlans[i].Title })
+	keyed(r.Encounters, "encounters", func(*Encounter, string) {})
+	titled("encounters", len(r.Encounters), func(i int) string { return r.Encounters[i].Title })
+	keyed(r.Referrals, "referrals", func(*Referral, string) {})
+	titled("referrals", len(r.Referrals), func(i int) string { return r.Referrals[i].Title })
 	dir := filepath.Dir(path)
 	keyed(r.Letters, "letters", func(l *Letter, field string) {
 		need(l.Title != "", 0, field+".title", "a title")
