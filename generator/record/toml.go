@@ -199,13 +199,26 @@ func entryLine(data []byte, field string) int {
 	}
 	seen := -1
 	header := "[[" + section + "]]"
-	for i, line := range strings.Split(string(data), "\n") {
-		if strings.ReplaceAll(strings.TrimSpace(line), " ", "") == header {
-			seen++
-			if seen == idx {
-				return i + 1
+	lines := strings.Split(string(data), "\n")
+	_, key, _ := strings.Cut(field, ".")
+	for i, line := range lines {
+		if strings.ReplaceAll(strings.TrimSpace(line), " ", "") != header {
+			continue
+		}
+		if seen++; seen != idx {
+			continue
+		}
+		// The entry's own line for the field, if it is set there.
+		for j := i + 1; j < len(lines) && key != ""; j++ {
+			t := strings.TrimSpace(lines[j])
+			if strings.HasPrefix(t, "[") {
+				break
+			}
+			if k, _, ok := strings.Cut(t, "="); ok && strings.TrimSpace(k) == key {
+				return j + 1
 			}
 		}
+		return i + 1
 	}
 	return 0
 }

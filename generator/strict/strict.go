@@ -63,15 +63,12 @@ func Decode(file string, data []byte, v any) (toml.MetaData, error) {
 func convert(file string, data []byte, err error) error {
 	var pe toml.ParseError
 	if errors.As(err, &pe) {
+		// Our own UnmarshalTOML / UnmarshalText errors are written to be
+		// safe to show, in the form "invalid X: want Y"; the parser's
+		// never contain ": want " and may quote the input.
 		msg := "invalid TOML syntax"
-		if pe.LastKey != "" {
-			msg = "invalid value"
-			// Our own UnmarshalTOML / UnmarshalText errors are written to be
-			// safe to show, in the form "invalid X: want Y"; the parser's
-			// never contain ": want " and may quote the input.
-			if IsSafe(pe.Message) {
-				msg = pe.Message
-			}
+		if IsSafe(pe.Message) {
+			msg = pe.Message
 		}
 		return &Error{File: file, Line: pe.Position.Line, Field: pe.LastKey, Msg: msg}
 	}

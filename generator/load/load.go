@@ -1,0 +1,62 @@
+// Package load finds the records in a practice's records folder and reads
+// each in whichever format it holds: Satchel's TOML or a FHIR Bundle.
+package load
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/satchel-records/satchel/generator/record"
+)
+
+// Files lists the record files in dir, sorted by name: Satchel TOML records
+// and FHIR JSON, but not approval sidecars, letters or hidden files.
+func Files(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%s: cannot read the records folder", dir)
+	}
+	var files []string
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".approval.toml") {
+			continue
+		}
+		if strings.HasSuffix(name, ".toml") || strings.HasSuffix(name, ".json") {
+			files = append(files, filepath.Join(dir, name))
+		}
+	}
+	return files, nil
+}
+
+// Find returns the record file of patient id in dir.
+func Find(dir, id string) (string, error) {
+	files, err := Files(dir)
+	if err != nil {
+		return "", err
+	}
+	var found []string
+	for _, f := range files {
+		if record.Stem(f) == id {
+			found = append(found, f)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return "", fmt.Errorf("no record for patient %s in %s", id, dir)
+	case 1:
+		return found[0], nil
+	}
+	return "", fmt.Errorf("patient %s has more than one record file in %s: keep one", id, dir)
+}
+
+// Record decodes data, the content of the record file at path.
+func Record(path string, data []byte) (*record.Record, error) {
+	switch {
+	case strings.HasSuffix(path, ".toml"):
+		return record.DecodeTOML(path, data)
+	}
+	return nil, fmt.Errorf("%s: unsupported record format", path)
+}

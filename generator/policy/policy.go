@@ -1,0 +1,278 @@
+package policy
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/satchel-records/satchel/generator/record"
+)
+
+// Status is what happened to a patient.
+type Status string
+
+// Patient statuses, as the manifest reports them.
+const (
+	Built                Status = "built"
+	AwaitingApproval     Status = "awaiting-approval"
+	ChangedSinceApproval Status = "changed-since-approval"
+	Blocked              Status = "blocked"
+	Failed               Status = "failed"
+)
+
+// Rule names, as review sheets and the manifest report them.
+const (
+	RuleMarkedWithheld = "marked-withheld"
+	RuleThirdParty     = "third-party"
+	RuleSecurityLabel  = "security-label"
+	RuleSensitiveCode  = "sensitive-code"
+	BlockEnhanced      = "enhanced-review-indicated"
+	BlockDeclined      = "online-access-declined"
+	BlockUnder16       = "under-16-without-competence-assessment"
+)
+
+// SNOMED CT codes that act on the whole patient.
+const (
+	CodeEnhancedReview    = "1364731000000104" // enhanced review indicated before granting access
+	CodeNoEnhancedReview  = "1364751000000106" // enhanced review not indicated
+	CodeOnlineDeclined    = "1290331000000103" // online access declined by patient
+	defaultMinAge         = 16
+	confidentialRestrict  = "R"
+	confidentialVeryRestr = "V"
+)
+
+// Rules are the withholding and blocking rules. DefaultRules gives the
+// defaults; site.toml may override them.
+type Rules struct {
+	// Labels are security labels that withhold an entry unless the approval
+	// names it: confidentiality R and V and sensitivity codes.
+	Labels []string
+	// SensitiveCodes are SNOMED CT codes withheld by default (e.g.
+	// termination of pregnancy, gender identity, safeguarding).
+	SensitiveCodes []string
+	// MinAge is the age below which a patient needs a competence assessment.
+	MinAge int
+}
+
+// DefaultRules returns the rules Satchel applies unless site.toml says
+// otherwise.
+func DefaultRules() Rules {
+	return Rules{
+		Labels: []string{confidentialRestrict, confidentialVeryRestr,
+			"HIV", "PSY", "PSYTHPN", "SDV", "ETH", "SEX", "STD", "SUD", "SICKLE", "GDIS", "DRGIS", "BH", "MH", "SOC"},
+		// A starting list, not a complete one: each practice adds its own
+		// in site.toml ([policy] sensitive_codes).
+		SensitiveCodes: []string{
+			"386639001", // termination of pregnancy
+			"86406008",  // human immunodeficiency virus infection
+			"165816005", // HIV positive
+		},
+		MinAge: defaultMinAge,
+	}
+}
+
+// Decision is the outcome of applying the rules to one record.
+type Decision struct {
+	Status Status
+	// Reason explains a status other than Built, in words that carry no
+	// patient data.
+	Reason string
+	// Out holds only what may leave the practice; nil unless Built.
+	Out *record.Record
+	// Entries says, for every entry of the record, whether it goes out and
+	// under which rule it is withheld: for the review sheet.
+	Entries []EntryDecision
+	// Blocks are the patient-level rules that stopped the bundle.
+	Blocks []string
+	// Withheld counts withheld entries per rule.
+	Withheld map[string]int
+}
+
+// EntryDecision is the fate of one entry.
+type EntryDecision struct {
+	Key      string
+	Label    string
+	Exported bool
+	Rule     string // empty when exported
+	Reason   string // the practice's own reason, for marked-withheld
+}
+
+// Check compares an approval with the record file's bytes. It returns the
+// status that stops a build (AwaitingApproval, ChangedSinceApproval), or
+// Built when the record may go on to the rules.
+func Check(a *Approval, recordFile []byte) (Status, string) {
+	if a == nil {
+		return AwaitingApproval, "awaiting approval: no approval file"
+	}
+	if a.SHA256 != Digest(recordFile) {
+		return ChangedSinceApproval, "record changed since it was approved: review it and approve again"
+	}
+	return Built, ""
+}
+
+// Apply applies the rules to r, approved by a, on date now. It assumes
+// Check has passed.
+func (rules Rules) Apply(r *record.Record, a *Approval, now time.Time) Decision {
+	d := Decision{Withheld: map[string]int{}}
+	named := map[string]bool{}
+	if a != nil {
+		for _, k := range a.Named {
+			named[k] = true
+		}
+	}
+	labels := map[string]bool{}
+	for _, l := range rules.Labels {
+		labels[strings.ToUpper(l)] = true
+	}
+	sensitive := map[string]bool{}
+	for _, c := range rules.SensitiveCodes {
+		sensitive[c] = true
+	}
+
+	// Patient-level blocks: the most recent of the enhanced-review codes
+	// decides; a recorded refusal of access always blocks.
+	var enhanced, notEnhanced record.Date
+	var enhancedSeen, notEnhancedSeen bool
+	for _, e := range r.Entries() {
+		for _, c := range e.Codes() {
+			if !isSNOMED(c.System) {
+				continue
+			}
+			switch c.Value {
+			case CodeEnhancedReview:
+				if !enhancedSeen || enhanced.Before(e.When()) {
+					enhanced = e.When()
+				}
+				enhancedSeen = true
+			case CodeNoEnhancedReview:
+				if !notEnhancedSeen || notEnhanced.Before(e.When()) {
+					notEnhanced = e.When()
+				}
+				notEnhancedSeen = true
+			case CodeOnlineDeclined:
+				d.Blocks = appendOnce(d.Blocks, BlockDeclined)
+			}
+		}
+	}
+	if enhancedSeen && !(notEnhancedSeen && enhanced.Before(notEnhanced)) {
+		d.Blocks = appendOnce(d.Blocks, BlockEnhanced)
+	}
+	if age, ok := ageOn(r.Patient.Born, now); ok && age < rules.MinAge {
+		if a == nil || a.Competence == nil {
+			d.Blocks = appendOnce(d.Blocks, BlockUnder16)
+		}
+	}
+
+	keep := func(e record.Entry) bool {
+		m := record.Marked(e)
+		rule := ""
+		switch {
+		case m.Withheld:
+			rule = RuleMarkedWithheld
+		case m.ThirdParty:
+			rule = RuleThirdParty
+		case hasLabel(m.Labels, labels) && !named[m.Key]:
+			rule = RuleSecurityLabel
+		case hasSensitiveCode(e.Codes(), sensitive) && !named[m.Key]:
+			rule = RuleSensitiveCode
+		case isPatientLevel(e.Codes()):
+			// Access codes are about the record, not clinical content:
+			// they stay in the practice.
+			rule = "access-code"
+		}
+		ed := EntryDecision{Key: m.Key, Label: e.Label(), Exported: rule == "", Rule: rule}
+		if rule == RuleMarkedWithheld {
+			ed.Reason = m.Reason
+		}
+		d.Entries = append(d.Entries, ed)
+		if rule != "" {
+			d.Withheld[rule]++
+		}
+		return rule == ""
+	}
+	out := r.Filter(keep)
+	if len(d.Blocks) > 0 {
+		d.Status = Blocked
+		d.Reason = "blocked by rule: " + strings.Join(d.Blocks, ", ")
+		return d
+	}
+	d.Status = Built
+	d.Out = out
+	return d
+}
+
+func isPatientLevel(codes []record.Code) bool {
+	for _, c := range codes {
+		if isSNOMED(c.System) && (c.Value == CodeEnhancedReview || c.Value == CodeNoEnhancedReview || c.Value == CodeOnlineDeclined) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasLabel(have []string, withheld map[string]bool) bool {
+	for _, l := range have {
+		if withheld[strings.ToUpper(l)] {
+			return true
+		}
+	}
+	return false
+}
+
+func hasSensitiveCode(codes []record.Code, sensitive map[string]bool) bool {
+	for _, c := range codes {
+		if isSNOMED(c.System) && sensitive[c.Value] {
+			return true
+		}
+	}
+	return false
+}
+
+func isSNOMED(system string) bool {
+	switch strings.ToUpper(system) {
+	case "SNOMED", "SCT", "HTTP://SNOMED.INFO/SCT":
+		return true
+	}
+	return false
+}
+
+// ageOn returns the patient's age in whole years on now.
+func ageOn(born record.Date, now time.Time) (int, bool) {
+	if born.Precision != record.Day {
+		if born.Precision == record.Unknown {
+			return 0, false
+		}
+	}
+	by, bm, bd := born.Time.Date()
+	ny, nm, nd := now.Date()
+	age := ny - by
+	if nm < bm || (nm == bm && nd < bd) {
+		age--
+	}
+	return age, true
+}
+
+func appendOnce(s []string, v string) []string {
+	if slices.Contains(s, v) {
+		return s
+	}
+	return append(s, v)
+}
+
+// Describe returns a one-line summary of withheld counts, e.g.
+// "2 withheld (third-party 1, marked-withheld 1)".
+func (d Decision) Describe() string {
+	n := 0
+	var parts []string
+	for _, rule := range []string{RuleMarkedWithheld, RuleThirdParty, RuleSecurityLabel, RuleSensitiveCode, "access-code"} {
+		if c := d.Withheld[rule]; c > 0 {
+			n += c
+			parts = append(parts, fmt.Sprintf("%s %d", rule, c))
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d withheld (%s)", n, strings.Join(parts, ", "))
+}

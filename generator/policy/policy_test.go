@@ -1,0 +1,176 @@
+package policy
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/satchel-records/satchel/generator/record"
+)
+
+var buildDay = time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
+
+func snomed(v string) record.Code { return record.Code{System: "SNOMED", Value: v} }
+
+func adult() *record.Record {
+	return &record.Record{ID: "p1", Patient: record.Patient{Name: "Test Patient", Born: record.NewDate(1970, 1, 2)}}
+}
+
+func TestApplyWithholdsByRule(t *testing.T) {
+	tests := []struct {
+		name  string
+		entry record.Problem
+		named []string
+		rule  string // "" means exported
+	}{
+		{"plain entry goes out", record.Problem{Title: "Asthma", Code: snomed("195967001")}, nil, ""},
+		{"marked withheld", record.Problem{Title: "x", Mark: record.Mark{Withheld: true, Reason: "harm"}}, nil, RuleMarkedWithheld},
+		{"third party", record.Problem{Title: "x", Mark: record.Mark{ThirdParty: true}}, nil, RuleThirdParty},
+		{"restricted label", record.Problem{Title: "x", Mark: record.Mark{Labels: []string{"R"}}}, nil, RuleSecurityLabel},
+		{"very restricted label", record.Problem{Title: "x", Mark: record.Mark{Labels: []string{"v"}}}, nil, RuleSecurityLabel},
+		{"HIV sensitivity label", record.Problem{Title: "x", Mark: record.Mark{Labels: []string{"HIV"}}}, nil, RuleSecurityLabel},
+		{"label released by name", record.Problem{Title: "x", Mark: record.Mark{Labels: []string{"PSY"}, Key: "problems[0]"}}, []string{"problems[0]"}, ""},
+		{"naming another entry does not release", record.Problem{Title: "x", Mark: record.Mark{Labels: []string{"PSY"}, Key: "problems[0]"}}, []string{"problems[1]"}, RuleSecurityLabel},
+		{"sensitive code", record.Problem{Title: "x", Code: snomed("86406008")}, nil, RuleSensitiveCode},
+		{"sensitive code in another spelling", record.Problem{Title: "x", Code: record.Code{System: "http://snomed.info/sct", Value: "86406008"}}, nil, RuleSensitiveCode},
+		{"third party is withheld even if named", record.Problem{Title: "x", Mark: record.Mark{ThirdParty: true, Key: "problems[0]"}}, []string{"problems[0]"}, RuleThirdParty},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := adult()
+			r.Problems = []record.Problem{tt.entry}
+			d := DefaultRules().Apply(r, &Approval{Named: tt.named}, buildDay)
+			if d.Status != Built {
+				t.Fatalf("status %s, want built", d.Status)
+			}
+			if got := len(d.Out.Problems) == 1; got != (tt.rule == "") {
+				t.Fatalf("exported = %v, want %v", got, tt.rule == "")
+			}
+			if d.Entries[0].Rule != tt.rule {
+				t.Errorf("rule %q, want %q", d.Entries[0].Rule, tt.rule)
+			}
+			if tt.rule != "" && d.Withheld[tt.rule] != 1 {
+				t.Errorf("withheld count for %s = %d, want 1", tt.rule, d.Withheld[tt.rule])
+			}
+		})
+	}
+}
+
+func TestApplyBlocksPatients(t *testing.T) {
+	enhanced := func(d record.Date) record.Problem {
+		return record.Problem{Title: "Enhanced review indicated", Code: snomed(CodeEnhancedReview), Onset: d}
+	}
+	notEnhanced := func(d record.Date) record.Problem {
+		return record.Problem{Title: "Enhanced review not indicated", Code: snomed(CodeNoEnhancedReview), Onset: d}
+	}
+	tests := []struct {
+		name     string
+		born     record.Date
+		problems []record.Problem
+		appr     Approval
+		block    string
+	}{
+		{"adult with nothing", record.NewDate(1970, 1, 1), nil, Approval{}, ""},
+		{"enhanced review indicated", record.NewDate(1970, 1, 1), []record.Problem{enhanced(record.NewDate(2025, 1, 1))}, Approval{}, BlockEnhanced},
+		{"later not-indicated lifts it", record.NewDate(1970, 1, 1), []record.Problem{enhanced(record.NewDate(2025, 1, 1)), notEnhanced(record.NewDate(2025, 6, 1))}, Approval{}, ""},
+		{"earlier not-indicated does not", record.NewDate(1970, 1, 1), []record.Problem{notEnhanced(record.NewDate(2024, 1, 1)), enhanced(record.NewDate(2025, 1, 1))}, Approval{}, BlockEnhanced},
+		{"access declined", record.NewDate(1970, 1, 1), []record.Problem{{Title: "declined", Code: snomed(CodeOnlineDeclined)}}, Approval{}, BlockDeclined},
+		{"fourteen without assessment", record.NewDate(2012, 5, 1), nil, Approval{}, BlockUnder16},
+		{"fourteen with assessment", record.NewDate(2012, 5, 1), nil, Approval{Competence: &Competence{AssessedBy: "Dr X", Date: record.NewDate(2026, 11, 1)}}, ""},
+		{"sixteen tomorrow is under 16", record.NewDate(2010, 11, 22), nil, Approval{}, BlockUnder16},
+		{"sixteen today", record.NewDate(2010, 11, 21), nil, Approval{}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := adult()
+			r.Patient.Born = tt.born
+			r.Problems = tt.problems
+			d := DefaultRules().Apply(r, &tt.appr, buildDay)
+			if tt.block == "" {
+				if d.Status != Built || d.Out == nil {
+					t.Fatalf("status %s (%v), want built", d.Status, d.Blocks)
+				}
+				for _, p := range d.Out.Problems {
+					if isPatientLevel(p.Codes()) {
+						t.Errorf("access code %s left the practice", p.Code)
+					}
+				}
+				return
+			}
+			if d.Status != Blocked || d.Out != nil {
+				t.Fatalf("status %s, want blocked with no output", d.Status)
+			}
+			if !strings.Contains(strings.Join(d.Blocks, ","), tt.block) {
+				t.Errorf("blocks %v, want %s", d.Blocks, tt.block)
+			}
+		})
+	}
+}
+
+func TestCheckComparesDigest(t *testing.T) {
+	data := []byte("[patient]\nname = \"A\"\n")
+	if st, _ := Check(nil, data); st != AwaitingApproval {
+		t.Errorf("no approval: %s", st)
+	}
+	a := &Approval{SHA256: Digest(data)}
+	if st, _ := Check(a, data); st != Built {
+		t.Errorf("matching digest: %s", st)
+	}
+	if st, _ := Check(a, append(data, ' ')); st != ChangedSinceApproval {
+		t.Errorf("one byte more: %s", st)
+	}
+}
+
+func TestApprovalRoundTrips(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "p1.approval.toml")
+	data := []byte("record bytes")
+	a := &Approval{Approver: `Dr "Quoted" Name`, Role: "GP partner", Date: record.NewDate(2026, 11, 20),
+		Named: []string{"Condition/abc"}, Competence: &Competence{AssessedBy: "Dr Y", Date: record.NewDate(2026, 11, 1)}}
+	if err := a.Write(path, data); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadApproval(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Approver != a.Approver || got.Role != a.Role || got.Date != a.Date || got.SHA256 != Digest(data) ||
+		len(got.Named) != 1 || got.Competence == nil || got.Competence.AssessedBy != "Dr Y" {
+		t.Errorf("read back %+v", got)
+	}
+	if st, _ := Check(got, data); st != Built {
+		t.Errorf("fresh approval does not match its record: %s", st)
+	}
+}
+
+func TestReadApprovalReportsFieldAndLine(t *testing.T) {
+	tests := []struct {
+		name, body, want string
+	}{
+		{"bad digest", "approver = \"A\"\nrole = \"B\"\ndate = 2026-11-20\nsha256 = \"abc\"\n", ":4: field \"sha256\""},
+		{"unknown key", "approver = \"A\"\nrole = \"B\"\ndate = 2026-11-20\nsha256 = \"" + strings.Repeat("a", 64) + "\"\napprovd = 1\n", ":5: field \"approvd\": unknown field"},
+		{"missing role", "approver = \"A\"\ndate = 2026-11-20\nsha256 = \"" + strings.Repeat("a", 64) + "\"\n", "field \"role\": required field is missing"},
+		{"partial date", "approver = \"A\"\nrole = \"B\"\ndate = \"2026-11\"\nsha256 = \"" + strings.Repeat("a", 64) + "\"\n", ":3: field \"date\""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "p.approval.toml")
+			if err := os.WriteFile(path, []byte(tt.body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := ReadApproval(path)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestMissingApprovalIsNotAnError(t *testing.T) {
+	a, err := ReadApproval(filepath.Join(t.TempDir(), "none.approval.toml"))
+	if a != nil || err != nil {
+		t.Fatalf("got %v, %v; want nil, nil", a, err)
+	}
+}

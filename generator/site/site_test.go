@@ -1,0 +1,87 @@
+package site
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func setup(t *testing.T, body string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, d := range []string{"records", "education"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := filepath.Join(dir, "site.toml")
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const good = `records = "records"
+education = "education"
+
+[practice]
+name = "Test Practice"
+address = "1 Test Street"
+phone = "01632 960000"
+ods_code = "Y99999"
+`
+
+func TestLoadAppliesDefaults(t *testing.T) {
+	c, err := Load(setup(t, good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Theme != "default" || filepath.Base(c.PublicDir) != "public" || filepath.Base(c.PrivateDir) != "private" {
+		t.Errorf("defaults: theme %q public %q private %q", c.Theme, c.PublicDir, c.PrivateDir)
+	}
+	if !filepath.IsAbs(c.RecordsDir) {
+		t.Errorf("records dir not made absolute: %q", c.RecordsDir)
+	}
+}
+
+func TestLoadReportsEveryProblemWithLine(t *testing.T) {
+	body := strings.Replace(good, `ods_code = "Y99999"`, `ods_code = "bad code"`+"\ncolour = \"blue\"", 1)
+	body = strings.Replace(body, `education = "education"`, `education = "missing"`, 1)
+	body = strings.Replace(body, `phone = "01632 960000"`, "", 1)
+	_, err := Load(setup(t, body))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{
+		`site.toml:8: field "practice.ods_code"`,
+		`site.toml:9: field "practice.colour": unknown field`,
+		`site.toml:2: field "education": not a folder`,
+		`field "practice.phone": required field is missing`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not contain %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestLoadRejectsWrongTypeWithLine(t *testing.T) {
+	_, err := Load(setup(t, strings.Replace(good, `records = "records"`, "records = 3", 1)))
+	if err == nil || !strings.Contains(err.Error(), `site.toml:1: field "records": wrong type (want a string)`) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestLoadRejectsPrivateInsidePublic(t *testing.T) {
+	_, err := Load(setup(t, "public_dir = \"out\"\nprivate_dir = \"out/secret\"\n"+good))
+	if err == nil || !strings.Contains(err.Error(), "private_dir") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestLoadNamesAMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "nope.toml"))
+	if err == nil || !strings.Contains(err.Error(), "nope.toml") {
+		t.Fatalf("got %v", err)
+	}
+}
