@@ -1,0 +1,147 @@
+package keycard
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"html/template"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"strings"
+	"time"
+
+	qrcode "github.com/skip2/go-qrcode"
+)
+
+// QR returns content as a QR code PNG at error-correction level Medium, at
+// most size pixels wide (larger only if the code needs more than one pixel
+// per module). Each module is a whole number of pixels so the printed code
+// stays sharp; the quiet zone scanners need is included.
+func QR(content string, size int) ([]byte, error) {
+	if size <= 0 {
+		return nil, errors.New("keycard: QR size must be positive")
+	}
+	q, err := qrcode.New(content, qrcode.Medium)
+	if err != nil {
+		return nil, fmt.Errorf("keycard: QR code: %w", err) // go-qrcode's errors do not quote content
+	}
+	// Drawn here rather than by q.PNG, which encodes the code twice and
+	// compresses hardest: together three quarters of a card's build time.
+	bitmap := q.Bitmap()
+	modules := len(bitmap)
+	scale := max(size/modules, 1)
+	img := image.NewPaletted(image.Rect(0, 0, modules*scale, modules*scale), color.Palette{color.White, color.Black})
+	for y, row := range bitmap {
+		for x, dark := range row {
+			if !dark {
+				continue
+			}
+			for dy := range scale {
+				line := img.Pix[(y*scale+dy)*img.Stride:]
+				for dx := range scale {
+					line[x*scale+dx] = 1
+				}
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, img); err != nil {
+		return nil, fmt.Errorf("keycard: QR code: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// qrPixels bounds the QR image on cards: about 200 dpi at the 30 mm it is
+// printed, five or more pixels per module, which scanners read easily; 300
+// dpi would double the PNG work of every card for no gain.
+const qrPixels = 240
+
+// Card is what one printed key card shows. It carries no clinical data and
+// no patient name: a lost card tells the finder nothing about its holder.
+type Card struct {
+	PracticeName, PracticePhone string
+	// Issued is the date the card was made.
+	Issued time.Time
+	// Serial numbers the patient's cards; revoking one bumps it.
+	Serial int
+	// Label says whose card it is, e.g. "Patient" or "Carer"; may be empty.
+	Label string
+	// BundleID names the patient's record bundle.
+	BundleID string
+	// Secret opens the record.
+	Secret Secret
+	// QRContent is what the QR code holds: the secret's printed form, or a
+	// URL ending #k=<secret> when the practice hosts bundles.
+	QRContent string
+	// Fingerprint is a short form of the practice key fingerprint, so a
+	// reader can check who signed the record; may be empty.
+	Fingerprint string
+}
+
+// cardView is what the keycard.html template sees.
+type cardView struct {
+	PracticeName, PracticePhone string
+	Issued                      string // e.g. "14 March 2025"
+	IssuedISO                   string // e.g. "2025-03-14", for <time>
+	Serial                      int
+	Label                       string
+	BundleID                    string
+	SecretGroups                []string
+	Fingerprint                 string // grouped in fours for reading aloud
+	QR                          template.URL
+}
+
+// Render writes card c as HTML by executing template "keycard.html" of
+// tmpl, with the QR code embedded as a data: URI so the page needs nothing
+// else. Nothing is written unless the whole card rendered.
+func Render(w io.Writer, tmpl *template.Template, c Card) error {
+	if c.Secret == (Secret{}) {
+		return errors.New("keycard: card has no secret")
+	}
+	if c.QRContent == "" {
+		return errors.New("keycard: card has no QR content")
+	}
+	png, err := QR(c.QRContent, qrPixels)
+	if err != nil {
+		return err
+	}
+	v := cardView{
+		PracticeName:  c.PracticeName,
+		PracticePhone: c.PracticePhone,
+		Issued:        c.Issued.Format("2 January 2006"),
+		IssuedISO:     c.Issued.Format(time.DateOnly),
+		Serial:        c.Serial,
+		Label:         c.Label,
+		BundleID:      c.BundleID,
+		SecretGroups:  c.Secret.Groups(),
+		Fingerprint:   groupFingerprint(c.Fingerprint),
+		// A data: URI is not a URL html/template trusts by default; this
+		// one is built here from PNG bytes only.
+		QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)),
+	}
+	var buf bytes.Buffer
+	if err := tmpl.ExecuteTemplate(&buf, "keycard.html", v); err != nil {
+		return fmt.Errorf("keycard: rendering card %d: %w", c.Serial, err)
+	}
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+// groupFingerprint writes an unspaced hex fingerprint in groups of four, as
+// gpg prints them; anything already spaced is left alone.
+func groupFingerprint(fp string) string {
+	if fp == "" || strings.ContainsRune(fp, ' ') {
+		return fp
+	}
+	var b strings.Builder
+	for i, r := range fp {
+		if i > 0 && i%4 == 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

@@ -1,0 +1,221 @@
+package keycard
+
+import (
+	"bytes"
+	"context"
+	"html/template"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/satchel-records/satchel/templates"
+)
+
+// needTool fails the test, with the fix, when a real tool is missing.
+func needTool(t *testing.T, name string) {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		t.Fatalf("%s is not installed: run `make test-deps`", name)
+	}
+}
+
+// zbar returns the text zbarimg reads from the image at path.
+func zbar(t *testing.T, path string) (string, error) {
+	t.Helper()
+	needTool(t, "zbarimg")
+	out, err := exec.Command("zbarimg", "-q", "--raw", path).Output()
+	return strings.TrimSuffix(string(out), "\n"), err
+}
+
+func cardTemplate(t testing.TB) *template.Template {
+	t.Helper()
+	tmpl, err := template.ParseFS(templates.FS(), "keycard.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tmpl
+}
+
+// sampleCard is a synthetic card; hosted makes its QR hold a URL.
+func sampleCard(hosted bool) Card {
+	m := testMaster(9)
+	s := Derive(m, "9434765919", 2)
+	c := Card{
+		PracticeName:  "Riverside Medical Practice",
+		PracticePhone: "01632 960 123",
+		Issued:        time.Date(2025, 3, 14, 0, 0, 0, 0, time.UTC),
+		Serial:        2,
+		Label:         "Carer",
+		BundleID:      BundleID(m, "9434765919"),
+		Secret:        s,
+		QRContent:     s.String(),
+		Fingerprint:   "367C0E366BDA9542801F0238163F89D695D26420",
+	}
+	if hosted {
+		c.QRContent = "https://records.riverside.example/b/" + c.BundleID + "/#k=" + s.String()
+	}
+	return c
+}
+
+func render(t testing.TB, c Card) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := Render(&buf, cardTemplate(t), c); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+func TestQRReadsBackAsItsContent(t *testing.T) {
+	c := sampleCard(true)
+	for name, content := range map[string]string{"secret": c.Secret.String(), "hosted URL": c.QRContent} {
+		img, err := QR(content, 300)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := png.DecodeConfig(bytes.NewReader(img))
+		if err != nil {
+			t.Fatalf("%s: not a PNG: %v", name, err)
+		}
+		if cfg.Width > 300 || cfg.Width < 150 || cfg.Width != cfg.Height {
+			t.Fatalf("%s: image is %dx%d, want square up to 300", name, cfg.Width, cfg.Height)
+		}
+		path := filepath.Join(t.TempDir(), "qr.png")
+		if err := os.WriteFile(path, img, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got, err := zbar(t, path)
+		if err != nil || got != content {
+			t.Fatalf("%s: zbarimg did not read the content back (%v)", name, err)
+		}
+	}
+}
+
+func TestQRRefusesBadSizeAndOverlongContent(t *testing.T) {
+	if _, err := QR("x", 0); err == nil {
+		t.Error("size 0 accepted")
+	}
+	if _, err := QR(strings.Repeat("x", 5000), 300); err == nil {
+		t.Error("content beyond QR capacity accepted")
+	}
+}
+
+var (
+	dataURI = regexp.MustCompile(`data:image/png;base64,(?:[A-Za-z0-9+/=]|&#43;)+`) // html/template writes + as &#43;
+	tags    = regexp.MustCompile(`<[^>]*>`)
+)
+
+func TestCardIsSelfContainedAndShowsWhatItShould(t *testing.T) {
+	c := sampleCard(true)
+	html := render(t, c)
+	if n := len(dataURI.FindAllString(html, -1)); n != 1 {
+		t.Fatalf("%d embedded images, want the QR code only", n)
+	}
+	rest := dataURI.ReplaceAllString(html, "")
+	for _, banned := range []string{"http", "//", "<script", "<link", "url(", "@import", "<iframe", "<object"} {
+		if strings.Contains(strings.ToLower(rest), banned) {
+			t.Errorf("card has %q: it must not refer to anything outside itself", banned)
+		}
+	}
+	text := strings.Join(strings.Fields(tags.ReplaceAllString(rest, " ")), " ")
+	for _, want := range []string{
+		c.PracticeName, c.PracticePhone, "Your medical record key", "14 March 2025",
+		"Card 2", c.Label, c.BundleID, "367C 0E36 6BDA",
+		"Open record.html in any browser and type or scan this key; or gpg --decrypt record.pgp",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("card text lacks %q", want)
+		}
+	}
+	secret := regexp.MustCompile(`(?s)<p class="secret">(.*?)</p>`).FindStringSubmatch(html)
+	if secret == nil || tags.ReplaceAllString(secret[1], "") != c.Secret.String() {
+		t.Error("card does not print the secret exactly as the passphrase reads")
+	}
+	if !strings.Contains(html, "@page") || !strings.Contains(html, "85.6mm") || !strings.Contains(html, "54mm") {
+		t.Error("card has no ID-1 print layout")
+	}
+}
+
+func TestCardLeavesOutWhatIsNotSet(t *testing.T) {
+	c := sampleCard(false)
+	c.Label, c.Fingerprint, c.PracticePhone = "", "", ""
+	html := render(t, c)
+	for _, absent := range []string{"Signed by", "Tel ", `class="whose"`} {
+		if strings.Contains(html, absent) {
+			t.Errorf("card shows %q though it is not set", absent)
+		}
+	}
+}
+
+func TestCardEscapesPracticeText(t *testing.T) {
+	c := sampleCard(false)
+	c.PracticeName = `Dr <b>Smith</b> & "Partners"`
+	html := render(t, c)
+	if strings.Contains(html, "<b>Smith</b>") || !strings.Contains(html, "Dr &lt;b&gt;Smith&lt;/b&gt; &amp; &#34;Partners&#34;") {
+		t.Fatal("practice name is not escaped")
+	}
+}
+
+func TestCardRendersTheSameBytesEveryTime(t *testing.T) {
+	if render(t, sampleCard(true)) != render(t, sampleCard(true)) {
+		t.Fatal("same card rendered differently")
+	}
+}
+
+func TestRenderWritesNothingWhenItFails(t *testing.T) {
+	var buf bytes.Buffer
+	other := template.Must(template.New("other.html").Parse("x"))
+	if err := Render(&buf, other, sampleCard(false)); err == nil || buf.Len() != 0 {
+		t.Fatalf("missing template: error %v, %d bytes written", err, buf.Len())
+	}
+	c := sampleCard(false)
+	c.Secret = Secret{}
+	if err := Render(&buf, cardTemplate(t), c); err == nil || buf.Len() != 0 {
+		t.Fatalf("card without secret: error %v, %d bytes written", err, buf.Len())
+	}
+}
+
+// The card as a browser draws it: the QR code on screen must scan to the
+// same content, so nothing in the CSS blurs or clips it.
+func TestCardQRScansFromChromiumScreenshot(t *testing.T) {
+	needTool(t, "chromium")
+	for _, hosted := range []bool{false, true} {
+		c := sampleCard(hosted)
+		dir := t.TempDir()
+		page := filepath.Join(dir, "card.html")
+		if err := os.WriteFile(page, []byte(render(t, c)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		shot := filepath.Join(dir, "card.png")
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		cmd := exec.CommandContext(ctx, "chromium", "--headless", "--no-sandbox", "--disable-gpu",
+			"--hide-scrollbars", "--user-data-dir="+filepath.Join(dir, "profile"),
+			"--screenshot="+shot, "--window-size=800,600", "file://"+page)
+		out, err := cmd.CombinedOutput()
+		cancel()
+		if _, serr := os.Stat(shot); serr != nil {
+			t.Fatalf("chromium made no screenshot (%v):\n%s", err, out)
+		}
+		got, err := zbar(t, shot)
+		if err != nil || got != c.QRContent {
+			t.Fatalf("hosted=%v: the QR code in the rendered card does not scan to its content (%v)", hosted, err)
+		}
+	}
+}
+
+func BenchmarkRender(b *testing.B) {
+	tmpl := cardTemplate(b)
+	c := sampleCard(true)
+	var buf bytes.Buffer
+	for b.Loop() {
+		buf.Reset()
+		if err := Render(&buf, tmpl, c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,203 @@
+// Package keycard makes the secrets on patients' key cards, the bundle ids
+// that name their records, the practice master secret both derive from, and
+// the printable cards with their QR codes.
+//
+// A card secret is 27 Crockford base32 symbols (135 bits) and a Crockford
+// mod-37 check symbol, printed as 7 groups of 4. It is derived from the
+// practice master secret, the patient id and the card serial, so a rebuild
+// gives the patient the same card, and revoking a card is bumping its serial.
+package keycard
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"hash"
+	"strings"
+)
+
+// alphabet is Crockford's base32: digits and letters without I, L, O, U,
+// which people confuse with 1, 1, 0 and V.
+const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// checkAlphabet extends alphabet with Crockford's five check symbols for
+// the values 32 to 36.
+const checkAlphabet = alphabet + "*~$=U"
+
+const (
+	dataSymbols = 27 // 135 bits, over the 128 the design asks for
+	groupSize   = 4
+	// MinMasterLen is the shortest master secret Derive and BundleID accept.
+	MinMasterLen = 32
+)
+
+// Domain separation labels: the same master secret keys several HMACs, and
+// none may be computable from another.
+const (
+	secretLabel   = "satchel/keycard/secret/v1"
+	bundleIDLabel = "satchel/keycard/bundle-id/v1"
+)
+
+// The errors Parse returns. Their text is for the person typing and never
+// repeats what was typed.
+var (
+	// ErrLength means the key does not have 28 symbols.
+	ErrLength = errors.New("a key has 28 characters in 7 groups of 4: one is missing or extra")
+	// ErrCharacter means the key has a character no card carries.
+	ErrCharacter = errors.New("the key has a character that is not used on key cards")
+	// ErrCheck means the check symbol does not match: a character was
+	// mistyped or two were swapped.
+	ErrCheck = errors.New("a character was mistyped: check the key against the card")
+)
+
+// Secret is a key card secret. The zero Secret is not a valid card secret.
+type Secret struct {
+	sym [dataSymbols]byte // values 0..31
+}
+
+// Derive returns the secret of card serial for patientID under master, an
+// HMAC-SHA256 so the same inputs give the same card on every rebuild. It
+// panics if master is shorter than MinMasterLen: a short key would make
+// every card guessable, and masters come from LoadMaster or CreateMaster.
+func Derive(master []byte, patientID string, serial int) Secret {
+	mac := keyedHash(master, secretLabel, patientID)
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(int64(serial)))
+	mac.Write(n[:])
+	var s Secret
+	toSymbols(s.sym[:], mac.Sum(nil))
+	return s
+}
+
+// BundleID returns the id naming patientID's bundle: 128 bits of an
+// HMAC-SHA256 under master, as 26 lower-case Crockford base32 characters. It
+// is stable across rebuilds and, without master, says nothing about the
+// patient. It panics like Derive on a short master.
+func BundleID(master []byte, patientID string) string {
+	sum := keyedHash(master, bundleIDLabel, patientID).Sum(nil)
+	sym := make([]byte, 26) // ceil(128 / 5)
+	toSymbols(sym, sum[:16])
+	out := make([]byte, len(sym))
+	for i, v := range sym {
+		out[i] = alphabet[v] | 0x20 // ASCII lower case; digits unchanged
+	}
+	return string(out)
+}
+
+// keyedHash starts an HMAC-SHA256 under master over label and the
+// length-prefixed patientID, so no two (label, id, serial) inputs collide.
+func keyedHash(master []byte, label, patientID string) hash.Hash {
+	if len(master) < MinMasterLen {
+		panic("keycard: master secret shorter than 32 bytes")
+	}
+	mac := hmac.New(sha256.New, master)
+	mac.Write([]byte(label))
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(len(patientID)))
+	mac.Write(n[:])
+	mac.Write([]byte(patientID))
+	return mac
+}
+
+// toSymbols fills sym with successive 5-bit values of b, most significant
+// bit first, padding with zero bits past the end of b.
+func toSymbols(sym []byte, b []byte) {
+	for i := range sym {
+		var v byte
+		for j := range 5 {
+			bit := i*5 + j
+			v <<= 1
+			if bit/8 < len(b) {
+				v |= (b[bit/8] >> (7 - bit%8)) & 1
+			}
+		}
+		sym[i] = v
+	}
+}
+
+// check returns the Crockford check value: the secret read as one base-32
+// number, modulo 37. 37 is prime and above 32, so any single wrong symbol and
+// any swap of two adjacent symbols change it.
+func (s Secret) check() int {
+	r := 0
+	for _, v := range s.sym {
+		r = (r*32 + int(v)) % 37
+	}
+	return r
+}
+
+// String returns the secret as printed: 7 groups of 4 joined by '-', the
+// last symbol being the check symbol, e.g. "7K3M-Q9XR-...-ABC*".
+func (s Secret) String() string {
+	var b strings.Builder
+	b.Grow(dataSymbols + 1 + 6)
+	for i := 0; i <= dataSymbols; i++ {
+		if i > 0 && i%groupSize == 0 {
+			b.WriteByte('-')
+		}
+		if i < dataSymbols {
+			b.WriteByte(alphabet[s.sym[i]])
+		} else {
+			b.WriteByte(checkAlphabet[s.check()])
+		}
+	}
+	return b.String()
+}
+
+// Groups returns the printed form split into its 7 groups.
+func (s Secret) Groups() []string {
+	return strings.Split(s.String(), "-")
+}
+
+// Passphrase returns the OpenPGP passphrase of the card: exactly the printed
+// form, so what a person types into gpg from the card works as is.
+func (s Secret) Passphrase() []byte {
+	return []byte(s.String())
+}
+
+// Parse reads a secret as a person typed it: any case, with or without
+// spaces and dashes, O for 0 and I or L for 1. It returns ErrLength,
+// ErrCharacter or ErrCheck, never echoing the input.
+func Parse(typed string) (Secret, error) {
+	var vals []int
+	for _, r := range typed {
+		if r == '-' || r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\u00a0' {
+			continue
+		}
+		if r >= 'a' && r <= 'z' {
+			r -= 'a' - 'A'
+		}
+		switch r {
+		case 'O':
+			r = '0'
+		case 'I', 'L':
+			r = '1'
+		}
+		v := -1
+		if r < 128 {
+			v = strings.IndexByte(checkAlphabet, byte(r))
+		}
+		vals = append(vals, v) // -1 marks a character no card has
+		if len(vals) > dataSymbols+1 {
+			return Secret{}, ErrLength
+		}
+	}
+	if len(vals) != dataSymbols+1 {
+		return Secret{}, ErrLength
+	}
+	var s Secret
+	for i, v := range vals[:dataSymbols] {
+		if v < 0 || v >= 32 {
+			return Secret{}, ErrCharacter
+		}
+		s.sym[i] = byte(v)
+	}
+	if vals[dataSymbols] < 0 {
+		return Secret{}, ErrCharacter
+	}
+	if vals[dataSymbols] != s.check() {
+		return Secret{}, ErrCheck
+	}
+	return s, nil
+}
