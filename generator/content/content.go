@@ -4,9 +4,25 @@
 package content
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
 	"html/template"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/text"
 
 	"github.com/satchel-records/satchel/generator/record"
+	"github.com/satchel-records/satchel/generator/strict"
 )
 
 // Page is one education page, rendered.
@@ -23,7 +39,386 @@ type Page struct {
 
 // Markdown renders Markdown to HTML with Satchel's settings: GFM, footnotes,
 // typographer, heading ids; raw HTML off.
-type Markdown struct{}
+type Markdown struct {
+	md goldmark.Markdown
+}
+
+// prefixMeta is the document metadata key that carries the id prefix of one
+// Render call to the footnote renderer, which is shared by all calls.
+const prefixMeta = "satchel-id-prefix"
+
+// idSep joins a prefix to an id. Goldmark's generated ids hold only
+// lowercase letters, digits and dashes, and prefixes may not hold it
+// either, so two different (prefix, id) pairs never give the same id, and
+// no prefixed id clashes with a template's own ids such as "allergies".
+const idSep = "_"
+
+var validPrefix = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+
+// NewMarkdown returns the Markdown renderer. Raw HTML in the source is
+// omitted (goldmark's default): pages and letters are data, and the record
+// document must never carry markup or scripts an author typed.
+func NewMarkdown() *Markdown {
+	return &Markdown{md: goldmark.New(
+		goldmark.WithExtensions(
+			extension.GFM,
+			extension.Typographer,
+			extension.NewFootnote(extension.WithFootnoteIDPrefixFunction(footnotePrefix)),
+		),
+		goldmark.WithParserOptions(parser.WithAutoHeadingID()),
+	)}
+}
+
+// footnotePrefix reads the prefix that Render stored in the document, so one
+// shared renderer can prefix each document's footnote ids differently.
+func footnotePrefix(n ast.Node) []byte {
+	for n != nil {
+		if d, ok := n.(*ast.Document); ok {
+			if p, ok := d.Meta()[prefixMeta].(string); ok && p != "" {
+				return []byte(p + idSep)
+			}
+			return nil
+		}
+		n = n.Parent()
+	}
+	return nil
+}
+
+// prefixedIDs generates goldmark's usual heading ids with a prefix.
+type prefixedIDs struct {
+	parser.IDs
+	prefix string
+}
+
+func (p prefixedIDs) Generate(value []byte, kind ast.NodeKind) []byte {
+	return append([]byte(p.prefix+idSep), p.IDs.Generate(value, kind)...)
+}
+
+// Render renders src to HTML. Heading and footnote ids start with idPrefix
+// and "_", so several rendered texts can share one document without id
+// clashes; idPrefix must be lowercase letters, digits and dashes, or empty
+// for no prefix.
+func (m *Markdown) Render(src []byte, idPrefix string) (template.HTML, error) {
+	if idPrefix != "" && !validPrefix.MatchString(idPrefix) {
+		return "", errors.New("content: invalid id prefix: want lowercase letters, digits and dashes")
+	}
+	ids := parser.NewContext().IDs()
+	if idPrefix != "" {
+		ids = prefixedIDs{IDs: ids, prefix: idPrefix}
+	}
+	doc := m.md.Parser().Parse(text.NewReader(src), parser.WithContext(parser.NewContext(parser.WithIDs(ids))))
+	if d, ok := doc.(*ast.Document); ok {
+		d.AddMeta(prefixMeta, idPrefix)
+	}
+	var buf bytes.Buffer
+	if err := m.md.Renderer().Render(&buf, src, doc); err != nil {
+		// Goldmark's render errors come from the writer only; say nothing
+		// of the source.
+		return "", errors.New("content: cannot render Markdown")
+	}
+	// Safe to mark as HTML: raw HTML in src is omitted and goldmark escapes
+	// text and drops dangerous link targets (javascript: and the like).
+	return template.HTML(buf.String()), nil
+}
 
 // Library is the set of education pages of a site.
-type Library struct{}
+type Library struct {
+	pages []*Page
+	// byCode maps a normalised code to the indexes of the pages carrying
+	// it, ascending: a build matches thousands of patients.
+	byCode map[string][]int
+}
+
+// frontMatter is the on-disk shape of a page's front matter.
+type frontMatter struct {
+	Title      string        `toml:"title"`
+	Codes      []record.Code `toml:"codes"`
+	Reviewed   record.Date   `toml:"reviewed"`
+	NextReview record.Date   `toml:"next_review"`
+	Source     string        `toml:"source"`
+}
+
+// Load reads every *.md file in dir, in name order, and renders it with md.
+// A page's slug is its file name without ".md". Problems in all pages are
+// reported together, each naming the file and the line in it; the pages
+// without problems are returned all the same, so one bad page does not stop
+// every patient's build. The Library is nil only if dir cannot be read.
+func Load(dir string, md *Markdown) (*Library, error) {
+	if md == nil {
+		md = NewMarkdown()
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, strict.Errorf(dir, 0, "", "cannot read the education folder: %s", ioReason(err))
+	}
+	var names []string
+	for _, e := range entries {
+		name := e.Name()
+		// Hidden files are editors' locks and swap files, not pages.
+		if strings.HasPrefix(name, ".") || e.IsDir() || !strings.EqualFold(filepath.Ext(name), ".md") {
+			continue
+		}
+		names = append(names, name)
+	}
+	sort.Strings(names)
+
+	l := &Library{byCode: map[string][]int{}}
+	var errs []error
+	seen := map[string]string{}
+	for _, name := range names {
+		path := filepath.Join(dir, name)
+		slug := strings.ToLower(strings.TrimSuffix(name, filepath.Ext(name)))
+		if !validPrefix.MatchString(slug) {
+			errs = append(errs, strict.Errorf(path, 0, "", "file name must be lowercase letters, digits and dashes, such as high-blood-pressure.md"))
+			continue
+		}
+		if other, ok := seen[slug]; ok {
+			errs = append(errs, strict.Errorf(path, 0, "", "same page name as %s", filepath.Base(other)))
+			continue
+		}
+		seen[slug] = path
+		data, err := os.ReadFile(path)
+		if err != nil {
+			errs = append(errs, strict.Errorf(path, 0, "", "cannot read: %s", ioReason(err)))
+			continue
+		}
+		p, err := parsePage(path, slug, data, md)
+		if err != nil {
+			errs = append(errs, unjoin(err)...)
+			continue
+		}
+		l.pages = append(l.pages, p)
+	}
+	for i, p := range l.pages {
+		for _, c := range p.Codes {
+			k := codeKey(c)
+			if ix := l.byCode[k]; len(ix) == 0 || ix[len(ix)-1] != i {
+				l.byCode[k] = append(ix, i)
+			}
+		}
+	}
+	return l, errors.Join(errs...)
+}
+
+// parsePage splits data into front matter and body, decodes the one and
+// renders the other.
+func parsePage(path, slug string, data []byte, md *Markdown) (*Page, error) {
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	fm, body, bodyLine, ok := split(data)
+	if !ok {
+		if !isFence(firstLine(data)) {
+			return nil, strict.Errorf(path, 1, "", "must start with a +++ line opening the front matter")
+		}
+		return nil, strict.Errorf(path, 1, "", "front matter has no closing +++ line")
+	}
+	var f frontMatter
+	var errs []error
+	if _, err := strict.Decode(path, fm, &f); err != nil {
+		// Lines count from the front matter; the file has the opening
+		// +++ line above it.
+		err = shiftLines(err, 1)
+		// Unknown keys do not stop decoding, so the checks below still
+		// mean something; anything else leaves f half-filled.
+		for _, e := range unjoin(err) {
+			var se *strict.Error
+			if !errors.As(e, &se) || se.Msg != "unknown field" {
+				return nil, err
+			}
+		}
+		errs = append(errs, unjoin(err)...)
+	}
+	if strings.TrimSpace(f.Title) == "" {
+		errs = append(errs, strict.Errorf(path, 1, "title", "required field is missing"))
+	}
+	if len(f.Codes) == 0 {
+		errs = append(errs, strict.Errorf(path, 1, "codes", "required field is missing (a list such as [\"SNOMED:38341003\"])"))
+	}
+	if !f.Reviewed.IsZero() && !f.NextReview.IsZero() && f.NextReview.Before(f.Reviewed) {
+		errs = append(errs, strict.Errorf(path, 1+strict.KeyLine(fm, []string{"next_review"}), "next_review", "must not be before reviewed"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	html, err := md.Render(body, slug)
+	if err != nil {
+		return nil, strict.Errorf(path, bodyLine, "", "cannot render the Markdown")
+	}
+	return &Page{
+		Slug:       slug,
+		File:       path,
+		Title:      strings.TrimSpace(f.Title),
+		Codes:      f.Codes,
+		Reviewed:   f.Reviewed,
+		NextReview: f.NextReview,
+		Source:     f.Source,
+		Body:       html,
+	}, nil
+}
+
+// split returns the front matter between the opening and closing +++ lines,
+// the body after them, and the body's first line number.
+func split(data []byte) (fm, body []byte, bodyLine int, ok bool) {
+	rest := data
+	line := 0
+	next := func() ([]byte, bool) {
+		if len(rest) == 0 {
+			return nil, false
+		}
+		l := rest
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			l, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = nil
+		}
+		line++
+		return l, true
+	}
+	if l, more := next(); !more || !isFence(l) {
+		return nil, nil, 0, false
+	}
+	start := len(data) - len(rest)
+	for {
+		end := len(data) - len(rest)
+		l, more := next()
+		if !more {
+			return nil, nil, 0, false
+		}
+		if isFence(l) {
+			return data[start:end], rest, line + 1, true
+		}
+	}
+}
+
+func firstLine(data []byte) []byte {
+	if i := bytes.IndexByte(data, '\n'); i >= 0 {
+		return data[:i]
+	}
+	return data
+}
+
+func isFence(line []byte) bool {
+	return string(bytes.TrimRight(line, " \t\r")) == "+++"
+}
+
+// shiftLines adds n to the line of every *strict.Error in err.
+func shiftLines(err error, n int) error {
+	var out []error
+	for _, e := range unjoin(err) {
+		var se *strict.Error
+		if errors.As(e, &se) && se.Line > 0 {
+			se.Line += n
+		}
+		out = append(out, e)
+	}
+	return errors.Join(out...)
+}
+
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+// Pages returns every page, in file name order.
+func (l *Library) Pages() []*Page { return l.pages }
+
+// Match returns the pages carrying any of codes, in file name order, each
+// once. Codes match by system and value, whichever way the system is spelt
+// (SNOMED, SCT or http://snomed.info/sct; ICD10 or its FHIR URI; LOINC or
+// its FHIR URI).
+func (l *Library) Match(codes []record.Code) []*Page {
+	var ix []int
+	for _, c := range codes {
+		ix = append(ix, l.byCode[codeKey(c)]...)
+	}
+	if len(ix) == 0 {
+		return nil
+	}
+	sort.Ints(ix)
+	out := make([]*Page, 0, len(ix))
+	for i, n := range ix {
+		if i > 0 && ix[i-1] == n {
+			continue
+		}
+		out = append(out, l.pages[n])
+	}
+	return out
+}
+
+// Stale returns the pages whose next review date has passed by now, for the
+// build to warn about. A date given only as a month or year passes at the
+// end of that month or year; a page without one is never stale.
+func (l *Library) Stale(now time.Time) []*Page {
+	y, m, d := now.Date()
+	today := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	var out []*Page
+	for _, p := range l.pages {
+		var end time.Time
+		switch t := p.NextReview.Time; p.NextReview.Precision {
+		case record.Day:
+			end = t.AddDate(0, 0, 1)
+		case record.Month:
+			end = t.AddDate(0, 1, 0)
+		case record.Year:
+			end = t.AddDate(1, 0, 0)
+		default:
+			continue
+		}
+		if !today.Before(end) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// system gives one name to the spellings of a code system (upper case, no
+// trailing slash) that records and FHIR exports use.
+func system(s string) string {
+	switch s {
+	case "SNOMED", "SCT", "SNOMEDCT", "SNOMED-CT", "HTTP://SNOMED.INFO/SCT":
+		return "SNOMED"
+	case "ICD10", "ICD-10", "HTTP://HL7.ORG/FHIR/SID/ICD-10", "HTTP://HL7.ORG/FHIR/SID/ICD-10-UK":
+		return "ICD10"
+	case "LOINC", "HTTP://LOINC.ORG":
+		return "LOINC"
+	}
+	return s
+}
+
+// codeKey normalises a code for the index. ICD-10 values lose their dot and
+// the UK's "X" filler, so "I10", "I10X" and "I48.9"/"I489" meet.
+func codeKey(c record.Code) string {
+	sys, val := strings.ToUpper(strings.TrimSpace(c.System)), strings.TrimSpace(c.Value)
+	// "http://snomed.info/sct:195967001" in TOML is cut at its first
+	// colon, into system "HTTP" and value "//snomed.info/sct:195967001":
+	// put the URI back together and cut at the last colon instead.
+	if (sys == "HTTP" || sys == "HTTPS") && strings.HasPrefix(val, "//") {
+		if i := strings.LastIndex(val, ":"); i > 0 {
+			sys, val = sys+":"+strings.ToUpper(val[:i]), val[i+1:]
+		}
+	}
+	sys = system(strings.TrimRight(sys, "/"))
+	if sys == "ICD10" {
+		val = strings.ToUpper(strings.ReplaceAll(val, ".", ""))
+		if len(val) == 4 && val[3] == 'X' {
+			val = val[:3]
+		}
+	}
+	return sys + "|" + val
+}
+
+// ioReason describes an I/O error without its path (the caller names it).
+func ioReason(err error) string {
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return "no such file or folder"
+	case errors.Is(err, os.ErrPermission):
+		return "permission denied"
+	}
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return fmt.Sprint(err)
+}
