@@ -1,7 +1,10 @@
 // Package themes embeds Satchel's built-in CSS themes, one folder per theme
 // (default, large-print, ...), each holding theme.css and optionally
-// print.css. A practice overrides a theme with a folder of the same name in
-// its own themes folder (site.toml themes_dir).
+// print.css (print rules only; the renderer wraps it in @media print). Every
+// theme other than default is laid over the default theme, so it holds only
+// the rules it changes. A practice overrides any one of these files with a
+// file of the same name in its own themes folder (site.toml themes_dir), or
+// adds a theme of its own there.
 package themes
 
 import (

@@ -1,0 +1,388 @@
+package render
+
+import (
+	"html/template"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/satchel-records/satchel/generator/content"
+	"github.com/satchel-records/satchel/generator/record"
+	"github.com/satchel-records/satchel/generator/site"
+)
+
+// View is the data the record templates execute with. A practice's own
+// templates see exactly this, so its fields are the templates' contract.
+// Everything is already grouped and ordered: templates only lay it out.
+type View struct {
+	Practice  site.Practice
+	Patient   record.Patient
+	NHSNumber string // grouped 3-3-4 when it is ten digits; as recorded otherwise
+	Approval  Approval
+	Exported  time.Time
+	BundleID  string
+	CSS       template.CSS // the theme, checked for external references
+
+	// Contents lists the sections present, in document order.
+	Contents []Link
+
+	// The emergency summary shows Alerts, Allergies, CurrentMedications,
+	// ActiveProblems and Devices; the sections show the rest as well.
+	Alerts             []record.Alert
+	Allergies          []record.Allergy
+	ActiveProblems     []Problem
+	PastProblems       []Problem
+	CurrentMedications []record.Medication
+	PastMedications    []record.Medication
+	Immunisations      []record.Immunisation
+	Results            []Result
+	Procedures         []record.Procedure
+	Letters            []Letter
+	Devices            []record.Device
+	CarePlans          []record.CarePlan
+	Encounters         []record.Encounter
+	Referrals          []record.Referral
+	Pages              []*content.Page
+}
+
+// Link is an in-document link.
+type Link struct {
+	ID    string // the target's id, without '#'
+	Title string
+}
+
+// The view's own entry types copy the record's fields rather than embed the
+// record types: templates look fields up by name, and a promoted field costs
+// a search through the embedded structs on every lookup.
+
+// Problem is a problem with the education pages that explain it.
+type Problem struct {
+	Code    record.Code
+	Title   string
+	Onset   record.Date
+	Status  string
+	Active  bool            // listed with the active problems
+	Reading []*content.Page // pages that explain it, to link to
+}
+
+// Result is one row of the results table.
+type Result struct {
+	Code     record.Code
+	Title    string
+	Measured string // the value in words ("5.4"), empty for a text result
+	Text     string // a result in words
+	Unit     string
+	Range    string // the reference range in words with its unit, empty when unknown
+	Flag     string // "High", "Low" or empty
+	Date     record.Date
+	When     string // Date in words, or "not recorded"
+	Panel    string
+	// PanelStart is the panel's name on the first of a run of results that
+	// share a panel (so the table can head the group), empty otherwise.
+	PanelStart string
+}
+
+// Letter is a letter with its Markdown body rendered.
+type Letter struct {
+	Title string
+	Date  record.Date
+	From  string
+	ID    string        // "letter-1", ...; also the id prefix of its headings
+	HTML  template.HTML // the rendered body
+}
+
+// Section ids. Prefixed, so an education page whose slug is "allergies"
+// cannot collide with the allergies section.
+const (
+	idSummary       = "summary"
+	idProblems      = "section-problems"
+	idMedications   = "section-medications"
+	idAllergies     = "section-allergies"
+	idImmunisations = "section-immunisations"
+	idResults       = "section-results"
+	idProcedures    = "section-procedures"
+	idLetters       = "section-letters"
+	idDevices       = "section-devices"
+	idCarePlans     = "section-care-plans"
+	idEncounters    = "section-encounters"
+	idReferrals     = "section-referrals"
+	idPages         = "section-understanding"
+)
+
+// view groups d for the templates. Letters are left for Render to fill in,
+// since rendering Markdown can fail.
+func (r *Renderer) view(d *Document) *View {
+	rec := d.Record
+	v := &View{
+		Practice:      d.Practice,
+		Patient:       rec.Patient,
+		NHSNumber:     formatNHS(rec.Patient.NHSNumber),
+		Approval:      d.Approval,
+		Exported:      d.Exported,
+		BundleID:      d.BundleID,
+		CSS:           r.css,
+		Alerts:        rec.Alerts,
+		Allergies:     rec.Allergies,
+		Immunisations: rec.Immunisations,
+		Procedures:    rec.Procedures,
+		Devices:       rec.Devices,
+		CarePlans:     rec.CarePlans,
+		Encounters:    rec.Encounters,
+		Referrals:     rec.Referrals,
+		Pages:         d.Pages,
+	}
+	if slices.Contains(d.Pages, nil) {
+		v.Pages = slices.DeleteFunc(slices.Clone(d.Pages), func(p *content.Page) bool { return p == nil })
+	}
+	for _, p := range rec.Problems {
+		item := Problem{Code: p.Code, Title: p.Title, Onset: p.Onset, Status: p.Status, Active: activeProblem(p.Status), Reading: reading(p, v.Pages)}
+		if item.Active {
+			v.ActiveProblems = append(v.ActiveProblems, item)
+		} else {
+			v.PastProblems = append(v.PastProblems, item)
+		}
+	}
+	for _, m := range rec.Medications {
+		if currentMedication(m.Status) {
+			v.CurrentMedications = append(v.CurrentMedications, m)
+		} else {
+			v.PastMedications = append(v.PastMedications, m)
+		}
+	}
+	if len(rec.Results) > 0 {
+		v.Results = make([]Result, len(rec.Results))
+		for i, res := range rec.Results {
+			v.Results[i] = result(res)
+			if res.Panel != "" && (i == 0 || rec.Results[i-1].Panel != res.Panel) {
+				v.Results[i].PanelStart = res.Panel
+			}
+		}
+	}
+	if len(rec.Letters) > 0 {
+		v.Letters = make([]Letter, len(rec.Letters))
+		for i, l := range rec.Letters {
+			v.Letters[i] = Letter{Title: l.Title, Date: l.Date, From: l.From, ID: "letter-" + strconv.Itoa(i+1)}
+		}
+	}
+	v.Contents = make([]Link, 0, 12)
+	add := func(present bool, id, title string) {
+		if present {
+			v.Contents = append(v.Contents, Link{ID: id, Title: title})
+		}
+	}
+	add(len(rec.Problems) > 0, idProblems, "Problems")
+	add(len(rec.Medications) > 0, idMedications, "Medicines")
+	add(len(rec.Allergies) > 0, idAllergies, "Allergies")
+	add(len(rec.Immunisations) > 0, idImmunisations, "Immunisations")
+	add(len(rec.Results) > 0, idResults, "Test results")
+	add(len(rec.Procedures) > 0, idProcedures, "Procedures")
+	add(len(rec.Letters) > 0, idLetters, "Letters")
+	add(len(rec.Devices) > 0, idDevices, "Devices")
+	add(len(rec.CarePlans) > 0, idCarePlans, "Care plans")
+	add(len(rec.Encounters) > 0, idEncounters, "Appointments and visits")
+	add(len(rec.Referrals) > 0, idReferrals, "Referrals")
+	add(len(v.Pages) > 0, idPages, "Understanding your conditions")
+	return v
+}
+
+// activeProblem reports whether a problem belongs with the active ones. An
+// unset status counts as active (the TOML reader's default), as do FHIR's
+// recurrence and relapse.
+func activeProblem(status string) bool {
+	switch strings.ToLower(status) {
+	case "", "active", "recurrence", "relapse":
+		return true
+	}
+	return false
+}
+
+// currentMedication reports whether a medicine is still being taken. An
+// unset status counts as current: showing a stopped medicine as current is
+// safer than hiding one that is still taken.
+func currentMedication(status string) bool {
+	switch strings.ToLower(status) {
+	case "", "current", "active":
+		return true
+	}
+	return false
+}
+
+// reading returns the pages that explain p, in the order of pages: those
+// sharing one of its codes, and those the content matcher named in p.Pages.
+func reading(p record.Problem, pages []*content.Page) []*content.Page {
+	var out []*content.Page
+	for _, pg := range pages {
+		if pageMatches(p, pg) {
+			out = append(out, pg)
+		}
+	}
+	return out
+}
+
+func pageMatches(p record.Problem, pg *content.Page) bool {
+	for _, slug := range p.Pages {
+		if slug == pg.Slug {
+			return true
+		}
+	}
+	if p.Code.IsZero() {
+		return false
+	}
+	for _, c := range pg.Codes {
+		if sameCode(p.Code, c) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameCode compares codes by system and value, taking the names a system
+// goes by in Satchel TOML and in FHIR as one.
+func sameCode(a, b record.Code) bool {
+	return strings.TrimSpace(a.Value) == strings.TrimSpace(b.Value) &&
+		codeSystem(a.System) == codeSystem(b.System)
+}
+
+// codeSystem returns a canonical name for a code system.
+func codeSystem(s string) string {
+	s = strings.TrimSpace(s)
+	systems := [...]struct {
+		name    string
+		aliases [7]string
+	}{
+		{"SNOMED", [7]string{"SNOMED", "SCT", "SNOMEDCT", "SNOMED-CT", "SNOMED CT", "http://snomed.info/sct", "https://snomed.info/sct"}},
+		{"ICD10", [7]string{"ICD10", "ICD-10", "http://hl7.org/fhir/sid/icd-10", "http://hl7.org/fhir/sid/icd-10-uk"}},
+		{"LOINC", [7]string{"LOINC", "http://loinc.org"}},
+		{"DMD", [7]string{"DMD", "https://dmd.nhs.uk", "http://dmd.nhs.uk"}},
+	}
+	for _, sys := range systems {
+		for _, alias := range sys.aliases {
+			if alias != "" && strings.EqualFold(s, alias) {
+				return sys.name
+			}
+		}
+	}
+	return strings.ToUpper(s)
+}
+
+// result words a result's value, range and flag.
+func result(res record.Result) Result {
+	// Results are the longest lists in most records; the words are made
+	// here, once, rather than by template calls on every row.
+	out := Result{Code: res.Code, Title: res.Title, Text: res.Text, Unit: res.Unit, Date: res.Date, When: dateText(res.Date), Panel: res.Panel}
+	if res.Value != nil {
+		out.Measured = number(*res.Value)
+		switch {
+		case res.High != nil && *res.Value > *res.High:
+			out.Flag = "High"
+		case res.Low != nil && *res.Value < *res.Low:
+			out.Flag = "Low"
+		}
+	}
+	switch {
+	case res.Low != nil && res.High != nil:
+		out.Range = number(*res.Low) + " to " + number(*res.High)
+	case res.Low != nil:
+		out.Range = "at least " + number(*res.Low)
+	case res.High != nil:
+		out.Range = "up to " + number(*res.High)
+	}
+	if out.Range != "" && res.Unit != "" {
+		out.Range += " " + res.Unit
+	}
+	return out
+}
+
+func number(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// formatNHS groups a ten-digit NHS number as 3-3-4 ("943 476 5919"), the way
+// it is printed on NHS letters and cards.
+func formatNHS(s string) string {
+	var digits [10]byte
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if n == len(digits) {
+				return s
+			}
+			digits[n] = c
+			n++
+		case c == ' ' || c == '-':
+		default:
+			return s
+		}
+	}
+	if n != len(digits) {
+		return s
+	}
+	return string(digits[:3]) + " " + string(digits[3:6]) + " " + string(digits[6:])
+}
+
+// funcs returns the helpers the record templates may call.
+func funcs() template.FuncMap {
+	return template.FuncMap{
+		"date":     dateText,
+		"day":      func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
+		"stamp":    func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 MST") },
+		"sentence": sentence,
+		"when":     when,
+	}
+}
+
+// when labels a date: "Started 3 Mar 2019", or "Started: date not
+// recorded" when it is zero, so a missing date reads as missing, not blank.
+func when(label string, d record.Date) string {
+	if d.IsZero() {
+		return label + ": date not recorded"
+	}
+	return label + " " + d.String()
+}
+
+// dateText formats a record date; a zero date reads "not recorded".
+func dateText(d record.Date) string {
+	if d.IsZero() {
+		return "not recorded"
+	}
+	return d.String()
+}
+
+// sentence capitalises the first letter, for coded words such as "repeat"
+// or "severe" shown as labels.
+func sentence(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
+}
+
+// exampleDocument is a synthetic record with one entry of every kind, which
+// New renders once to find template errors before any patient is built.
+func exampleDocument() *Document {
+	d := record.NewDate(2020, time.January, 2)
+	one := 1.0
+	return &Document{
+		Practice: site.Practice{Name: "Example Practice", Phone: "01632 960000"},
+		Record: &record.Record{
+			Patient:       record.Patient{Name: "Example Patient", Born: d, NHSNumber: "9999999999"},
+			Problems:      []record.Problem{{Title: "Example", Status: "active", Code: record.Code{System: "SNOMED", Value: "1"}}, {Title: "Example", Status: "resolved"}},
+			Medications:   []record.Medication{{Name: "Example", Status: "current", Kind: "repeat", Review: d}, {Name: "Example", Status: "stopped", End: d}},
+			Allergies:     []record.Allergy{{Substance: "Example", Severity: "mild"}},
+			Immunisations: []record.Immunisation{{Vaccine: "Example", Date: d}},
+			Results:       []record.Result{{Title: "Example", Value: &one, Low: &one, High: &one, Panel: "Example"}, {Title: "Example", Text: "Example"}},
+			Procedures:    []record.Procedure{{Title: "Example", Date: d}},
+			Letters:       []record.Letter{{Title: "Example", Date: d}},
+			Devices:       []record.Device{{Title: "Example", Date: d}},
+			Alerts:        []record.Alert{{Title: "Example", Date: d}},
+			CarePlans:     []record.CarePlan{{Title: "Example", Summary: "Example", Date: d}},
+			Encounters:    []record.Encounter{{Title: "Example", Date: d}},
+			Referrals:     []record.Referral{{Title: "Example", Status: "active", Date: d}},
+		},
+		Pages:    []*content.Page{{Slug: "example", Title: "Example", Codes: []record.Code{{System: "SNOMED", Value: "1"}}, Reviewed: d, NextReview: d, Source: "Example"}},
+		Approval: Approval{By: "Example", Role: "GP", Date: d},
+		Exported: time.Date(2020, time.January, 2, 0, 0, 0, 0, time.UTC),
+		BundleID: "example",
+	}
+}
