@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/satchel-records/satchel/generator/record"
+	"github.com/satchel-records/satchel/generator/record/fhir"
 )
 
 // Files lists the record files in dir, sorted by name: Satchel TOML records
@@ -52,11 +53,14 @@ func Find(dir, id string) (string, error) {
 	return "", fmt.Errorf("patient %s has more than one record file in %s: keep one", id, dir)
 }
 
-// Record decodes data, the content of the record file at path.
+// Record decodes data, the content of the record file at path: Satchel's
+// TOML format for .toml, a FHIR R4 or STU3 Bundle for .json.
 func Record(path string, data []byte) (*record.Record, error) {
 	switch {
 	case strings.HasSuffix(path, ".toml"):
 		return record.DecodeTOML(path, data)
+	case strings.HasSuffix(path, ".json"):
+		return fhir.Read(path, data)
 	}
 	return nil, fmt.Errorf("%s: unsupported record format", path)
 }

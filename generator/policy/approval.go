@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -87,17 +88,25 @@ func ReadApproval(path string) (*Approval, error) {
 	return &a, nil
 }
 
-// Digest returns the lowercase hex SHA-256 of a record file's bytes, as
-// approvals record it.
-func Digest(data []byte) string {
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:])
+// Digest returns the lowercase hex SHA-256 under which a record is
+// approved. For a record with no letter files it is simply the SHA-256 of
+// the record file (what sha256sum prints); a record's letters are part of
+// it, so their names and bytes are hashed after the record's, and a changed
+// letter needs a new approval too.
+func Digest(recordFile []byte, letters []record.Letter) string {
+	h := sha256.New()
+	h.Write(recordFile)
+	for _, l := range letters {
+		fmt.Fprintf(h, "\x00satchel-letter\x00%s\x00%d\x00", l.File, len(l.Body))
+		io.WriteString(h, l.Body)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
-// Write writes the approval a for the record file whose bytes are data, as
-// the sidecar at path, atomically. It sets a.SHA256 from data.
-func (a *Approval) Write(path string, data []byte) error {
-	a.SHA256 = Digest(data)
+// Write writes the approval a of the record r, read from the file whose
+// bytes are data, as the sidecar at path, atomically. It sets a.SHA256.
+func (a *Approval) Write(path string, data []byte, r *record.Record) error {
+	a.SHA256 = Digest(data, r.Letters)
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Approval of %s: written by satchel approve.\n", filepath.Base(strings.TrimSuffix(path, ".approval.toml")))
 	b.WriteString("# The record builds only while its SHA-256 matches; any change needs a new approval.\n")

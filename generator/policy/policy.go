@@ -98,14 +98,15 @@ type EntryDecision struct {
 	Reason   string // the practice's own reason, for marked-withheld
 }
 
-// Check compares an approval with the record file's bytes. It returns the
-// status that stops a build (AwaitingApproval, ChangedSinceApproval), or
-// Built when the record may go on to the rules.
-func Check(a *Approval, recordFile []byte) (Status, string) {
+// Check compares an approval with the record r read from the file whose
+// bytes are recordFile. It returns the status that stops a build
+// (AwaitingApproval, ChangedSinceApproval), or Built when the record may go
+// on to the rules.
+func Check(a *Approval, recordFile []byte, r *record.Record) (Status, string) {
 	if a == nil {
 		return AwaitingApproval, "awaiting approval: no approval file"
 	}
-	if a.SHA256 != Digest(recordFile) {
+	if a.SHA256 != Digest(recordFile, r.Letters) {
 		return ChangedSinceApproval, "record changed since it was approved: review it and approve again"
 	}
 	return Built, ""

@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,15 +113,24 @@ func TestApplyBlocksPatients(t *testing.T) {
 
 func TestCheckComparesDigest(t *testing.T) {
 	data := []byte("[patient]\nname = \"A\"\n")
-	if st, _ := Check(nil, data); st != AwaitingApproval {
+	r := &record.Record{Letters: []record.Letter{{File: "l.md", Body: "Dear colleague"}}}
+	if st, _ := Check(nil, data, r); st != AwaitingApproval {
 		t.Errorf("no approval: %s", st)
 	}
-	a := &Approval{SHA256: Digest(data)}
-	if st, _ := Check(a, data); st != Built {
+	a := &Approval{SHA256: Digest(data, r.Letters)}
+	if st, _ := Check(a, data, r); st != Built {
 		t.Errorf("matching digest: %s", st)
 	}
-	if st, _ := Check(a, append(data, ' ')); st != ChangedSinceApproval {
+	if st, _ := Check(a, append(data, ' '), r); st != ChangedSinceApproval {
 		t.Errorf("one byte more: %s", st)
+	}
+	changed := &record.Record{Letters: []record.Letter{{File: "l.md", Body: "Dear colleague."}}}
+	if st, _ := Check(a, data, changed); st != ChangedSinceApproval {
+		t.Errorf("a changed letter went unnoticed: %s", st)
+	}
+	// Without letters the digest is what sha256sum prints for the file.
+	if sum := sha256.Sum256(data); Digest(data, nil) != hex.EncodeToString(sum[:]) {
+		t.Error("digest of a record without letters is not the file's SHA-256")
 	}
 }
 
@@ -129,18 +140,18 @@ func TestApprovalRoundTrips(t *testing.T) {
 	data := []byte("record bytes")
 	a := &Approval{Approver: `Dr "Quoted" Name`, Role: "GP partner", Date: record.NewDate(2026, 11, 20),
 		Named: []string{"Condition/abc"}, Competence: &Competence{AssessedBy: "Dr Y", Date: record.NewDate(2026, 11, 1)}}
-	if err := a.Write(path, data); err != nil {
+	if err := a.Write(path, data, &record.Record{}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := ReadApproval(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Approver != a.Approver || got.Role != a.Role || got.Date != a.Date || got.SHA256 != Digest(data) ||
+	if got.Approver != a.Approver || got.Role != a.Role || got.Date != a.Date || got.SHA256 != Digest(data, nil) ||
 		len(got.Named) != 1 || got.Competence == nil || got.Competence.AssessedBy != "Dr Y" {
 		t.Errorf("read back %+v", got)
 	}
-	if st, _ := Check(got, data); st != Built {
+	if st, _ := Check(got, data, &record.Record{}); st != Built {
 		t.Errorf("fresh approval does not match its record: %s", st)
 	}
 }

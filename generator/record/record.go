@@ -64,11 +64,20 @@ func (c Code) IsZero() bool { return c.Value == "" }
 
 // UnmarshalText reads the "SYSTEM:VALUE" form.
 func (c *Code) UnmarshalText(b []byte) error {
-	sys, val, ok := strings.Cut(string(b), ":")
-	if !ok || sys == "" || val == "" || strings.ContainsAny(val, " \t") {
+	// Split at the last colon: a system may be a URL
+	// ("http://snomed.info/sct:38341003"); code values never hold one.
+	i := strings.LastIndexByte(string(b), ':')
+	if i < 0 {
 		return safe("invalid code: want SYSTEM:VALUE, such as SNOMED:38341003")
 	}
-	c.System, c.Value = strings.ToUpper(sys), val
+	sys, val := string(b[:i]), string(b[i+1:])
+	if sys == "" || val == "" || strings.ContainsAny(val, " \t") || strings.ContainsAny(sys, " \t") {
+		return safe("invalid code: want SYSTEM:VALUE, such as SNOMED:38341003")
+	}
+	if !strings.Contains(sys, "/") {
+		sys = strings.ToUpper(sys)
+	}
+	c.System, c.Value = sys, val
 	return nil
 }
 

@@ -13,7 +13,8 @@ import (
 	"github.com/satchel-records/satchel/generator/strict"
 )
 
-// Config is a validated site.toml with every path made absolute.
+// Config is a validated site.toml, with every path joined to the folder
+// that holds it.
 type Config struct {
 	File string // the site.toml it was read from
 	Root string // the folder holding File; relative paths start here
@@ -105,8 +106,9 @@ func Parse(path string, data []byte) (*Config, error) {
 	if f.Education == "" {
 		missing("education", "education")
 	}
-	abs, _ := filepath.Abs(path)
-	root := filepath.Dir(abs)
+	// Paths stay relative to the working folder when site.toml's path is,
+	// so that messages name files as the user would type them.
+	root := filepath.Dir(path)
 	c := &Config{
 		File:         path,
 		Root:         root,

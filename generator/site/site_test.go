@@ -40,8 +40,8 @@ func TestLoadAppliesDefaults(t *testing.T) {
 	if c.Theme != "default" || filepath.Base(c.PublicDir) != "public" || filepath.Base(c.PrivateDir) != "private" {
 		t.Errorf("defaults: theme %q public %q private %q", c.Theme, c.PublicDir, c.PrivateDir)
 	}
-	if !filepath.IsAbs(c.RecordsDir) {
-		t.Errorf("records dir not made absolute: %q", c.RecordsDir)
+	if c.RecordsDir != filepath.Join(filepath.Dir(c.File), "records") {
+		t.Errorf("records dir %q is not beside site.toml", c.RecordsDir)
 	}
 }
 

@@ -1,0 +1,56 @@
+package bundle
+
+import (
+	"archive/zip"
+	"bytes"
+	"errors"
+	"testing"
+	"time"
+)
+
+var when = time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+
+func TestPackUnpackRoundTripsAndIsStable(t *testing.T) {
+	files := []File{{Document, []byte("<p>doc</p>")}, {FHIR, []byte(`{"resourceType":"Bundle"}`)}}
+	a, err := Pack(files, when)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := Pack(files, when)
+	if !bytes.Equal(a, b) {
+		t.Error("the same files packed twice differ")
+	}
+	got, err := Unpack(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || string(Find(got, Document).Data) != "<p>doc</p>" || Find(got, "nope") != nil {
+		t.Errorf("unpacked %+v", got)
+	}
+}
+
+func TestUnpackRefusesWhatIsNotABundle(t *testing.T) {
+	zipOf := func(names ...string) []byte {
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		for _, n := range names {
+			w, _ := zw.Create(n)
+			w.Write([]byte("x"))
+		}
+		zw.Close()
+		return buf.Bytes()
+	}
+	for name, data := range map[string][]byte{
+		"not a zip":        []byte("hello"),
+		"no document":      zipOf(FHIR),
+		"path in name":     zipOf(Document, "../evil.html"),
+		"folder in name":   zipOf(Document, "sub/x.html"),
+		"absolute name":    zipOf(Document, "/etc/x"),
+		"empty zip":        zipOf(),
+		"dot-dot the name": zipOf(Document, ".."),
+	} {
+		if _, err := Unpack(data); !errors.Is(err, ErrNotBundle) {
+			t.Errorf("%s: got %v, want ErrNotBundle", name, err)
+		}
+	}
+}

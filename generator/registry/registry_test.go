@@ -1,0 +1,89 @@
+package registry
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+var now = time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+
+func TestAddRevokeSaveLoad(t *testing.T) {
+	dir := t.TempDir()
+	r, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := r.Add("p1", "Patient", now)
+	b := r.Add("p1", "Carer", now)
+	if a.Serial != 1 || b.Serial != 2 {
+		t.Fatalf("serials %d, %d", a.Serial, b.Serial)
+	}
+	if err := r.Revoke("p1", 1, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Revoke("p1", 1, now); err == nil {
+		t.Error("revoking twice succeeded")
+	}
+	if err := r.Revoke("p1", 9, now); err == nil {
+		t.Error("revoking a card that does not exist succeeded")
+	}
+	// A new card after a revocation never reuses a serial.
+	if c := r.Add("p1", "Family", now); c.Serial != 3 {
+		t.Errorf("new serial %d, want 3", c.Serial)
+	}
+	if err := r.Save(); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(filepath.Join(dir, FileName))
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("registry mode %v", st.Mode().Perm())
+	}
+	r2, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := r2.Live("p1")
+	if len(live) != 2 || live[0].Serial != 2 || live[1].Serial != 3 {
+		t.Errorf("live cards after reload: %+v", live)
+	}
+}
+
+func TestAuditAppendsJSONLines(t *testing.T) {
+	dir := t.TempDir()
+	r, _ := Load(dir)
+	r.Audit(Event{Time: now, Who: "admin", What: "issue", Patient: "p1", Serial: 1})
+	r.Audit(Event{Time: now, Who: "admin", What: "revoke", Patient: "p1", Serial: 1})
+	f, err := os.Open(filepath.Join(dir, AuditName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var whats []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var e Event
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatal(err)
+		}
+		whats = append(whats, e.What)
+	}
+	if len(whats) != 2 || whats[0] != "issue" || whats[1] != "revoke" {
+		t.Errorf("audit log %v", whats)
+	}
+	st, _ := f.Stat()
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("audit log mode %v", st.Mode().Perm())
+	}
+}
+
+func TestDamagedRegistryIsAnError(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, FileName), []byte("{not json"), 0o600)
+	if _, err := Load(dir); err == nil {
+		t.Fatal("a damaged registry loaded")
+	}
+}
