@@ -1,0 +1,462 @@
+// The shell of record.html: unpacks the decryptor (Go built for WebAssembly),
+// asks for the key card's secret (typed, scanned, or from the #k= fragment),
+// and shows the opened record in a frame that cannot run scripts. Nothing is
+// stored and nothing is fetched: the page's CSP forbids every request.
+(() => {
+  "use strict";
+
+  const $ = (id) => document.getElementById(id);
+  const root = document.documentElement;
+
+  // Plain-English messages, one per failure the decryptor or the page can
+  // report. None of them repeats what was typed or anything from the record.
+  const messages = {
+    empty: "Type the key from your key card first.",
+    length: "That key is not the right length. It has 7 groups of 4 letters and numbers: check you have typed all of it.",
+    typo: "That key has a typing mistake: it does not match the check letter at its end. Check each letter and number against your card and try again.",
+    chars: "That key has characters that are not on key cards. Use only the letters and numbers printed on your card.",
+    "wrong-key": "This key does not open this record. Check that the card is for this record, or ask the practice for a new card.",
+    damaged: "This file is damaged or has been changed since the practice made it, so the record cannot be shown. Ask the practice for a new copy.",
+    truncated: "This file is incomplete: it may not have finished downloading or copying. Get a complete copy of the file and open that.",
+    "bad-signature": "This record's signature does not match the practice's key, so it may have been forged and is not shown. Ask the practice for a new copy.",
+    unsigned: "This record is not signed by the practice, so it is not shown. Ask the practice for a new copy.",
+    "not-record": "This file opened, but it does not hold a health record. Ask the practice for a new copy.",
+    unsupported: "This browser cannot open the record: it does not support WebAssembly or DecompressionStream. Open the file in an up-to-date Chrome, Edge, Firefox or Safari.",
+    camera: "The camera could not be used to scan the card. Type the key instead.",
+    internal: "Something went wrong while opening the record. Nothing was shown. Close this page and try again.",
+  };
+
+  // Friendly names for the bundle's files in the Download menu.
+  const fileLabels = {
+    "document.html": "Health record, web page",
+    "record.json": "Record for hospital systems, FHIR",
+    "practice-key.asc": "Practice signing key",
+  };
+
+  const fileTypes = {
+    html: "text/html;charset=utf-8",
+    json: "application/fhir+json",
+    asc: "application/pgp-keys",
+  };
+
+  // Everything the page holds while a record is open, dropped by lock().
+  const state = {
+    module: null,
+    busy: false,
+    files: null,
+    frame: null,
+    urls: [],
+    scanning: null,
+  };
+
+  class Failure extends Error {
+    constructor(code) {
+      super(code);
+      this.code = code;
+    }
+  }
+
+  function say(text, kind) {
+    const status = $("status");
+    status.textContent = text;
+    status.className = kind === "error" ? "status error" : "status";
+  }
+
+  function fail(code) {
+    if (!messages[code]) code = "internal";
+    root.dataset.state = "error";
+    root.dataset.error = code;
+    say(messages[code], "error");
+    const keyProblem = code === "empty" || code === "length" || code === "typo" || code === "chars" || code === "wrong-key";
+    $("key").setAttribute("aria-invalid", keyProblem ? "true" : "false");
+  }
+
+  function setReady(ready) {
+    $("key").disabled = !ready;
+    $("open").disabled = !ready;
+  }
+
+  // decode85 reverses the Go side's base-85 encoding of the gzipped
+  // decryptor (4 bytes in 5 characters, 6% smaller than base64).
+  function decode85(text, length) {
+    const alphabet = "!#$%()*+,.0123456789:;=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_abcdefghijklmnopqrstuvwxyz{|}~";
+    // One entry per UTF-16 code unit, so any character indexes the table
+    // and anything outside the alphabet reads as -1.
+    const value = new Int8Array(65536).fill(-1);
+    for (let i = 0; i < alphabet.length; i++) value[alphabet.charCodeAt(i)] = i;
+    const groups = Math.ceil(length / 4);
+    if (text.length !== groups * 5) throw new Failure("damaged");
+    const out = new Uint8Array(groups * 4);
+    for (let g = 0, i = 0, o = 0; g < groups; g++, i += 5, o += 4) {
+      const a = value[text.charCodeAt(i)];
+      const b = value[text.charCodeAt(i + 1)];
+      const c = value[text.charCodeAt(i + 2)];
+      const d = value[text.charCodeAt(i + 3)];
+      const e = value[text.charCodeAt(i + 4)];
+      if ((a | b | c | d | e) < 0) throw new Failure("damaged");
+      const n = (((a * 85 + b) * 85 + c) * 85 + d) * 85 + e;
+      if (n > 0xffffffff) throw new Failure("damaged");
+      out[o] = n >>> 24;
+      out[o + 1] = (n >>> 16) & 255;
+      out[o + 2] = (n >>> 8) & 255;
+      out[o + 3] = n & 255;
+    }
+    return out.subarray(0, length);
+  }
+
+  // loadDecryptor unpacks and compiles the decryptor once per page load. A
+  // failure here means the file is damaged, or the browser is too old. The
+  // performance marks here and in unlock let `make bench` say where the
+  // time goes.
+  async function loadDecryptor() {
+    const el = $("satchel-decryptor");
+    const length = Number(el.dataset.length);
+    const gz = decode85(el.textContent, length);
+    performance.mark("satchel-decoded");
+    const stream = new Blob([gz]).stream().pipeThrough(new DecompressionStream("gzip"));
+    // Compiling from the stream overlaps unpacking and compiling.
+    const wasm = new Response(stream, { headers: { "Content-Type": "application/wasm" } });
+    try {
+      const module = await WebAssembly.compileStreaming(wasm);
+      performance.mark("satchel-compiled");
+      return module;
+    } catch (e) {
+      // A browser that predates 'wasm-unsafe-eval' refuses to compile under
+      // this page's CSP: that is an old browser, not a damaged file. Any
+      // other gzip or WebAssembly format error is damage.
+      if (/unsafe-eval|Content.Security/i.test(String(e && e.message))) throw new Failure("unsupported");
+      throw new Failure(e instanceof TypeError || e instanceof WebAssembly.CompileError ? "damaged" : "unsupported");
+    }
+  }
+
+  // startDecryptor runs a fresh copy of the decryptor. Each unlock attempt
+  // gets its own, and quits it afterwards, so no key or plaintext stays in
+  // the decryptor's memory.
+  async function startDecryptor() {
+    const go = new Go();
+    const instance = await WebAssembly.instantiate(state.module, go.importObject);
+    let api = null;
+    globalThis.satchelDecryptorReady = (a) => { api = a; };
+    try {
+      go.run(instance);
+    } finally {
+      delete globalThis.satchelDecryptorReady;
+    }
+    if (!api) throw new Failure("internal");
+    performance.mark("satchel-started");
+    return api;
+  }
+
+  function pause() {
+    return new Promise((resolve) => setTimeout(resolve, 0));
+  }
+
+  async function unlock(typed) {
+    if (state.busy || state.files) return;
+    if (!typed || !typed.trim()) {
+      fail("empty");
+      $("key").focus();
+      return;
+    }
+    state.busy = true;
+    setReady(false);
+    root.dataset.state = "opening";
+    delete root.dataset.error;
+    say("Opening the record…");
+    try {
+      await pause();
+      const api = await startDecryptor();
+      let result;
+      try {
+        const checked = api.checkKey(typed);
+        if (checked.error) throw new Failure(checked.error);
+        const message = new TextEncoder().encode($("satchel-message").textContent);
+        const keyEl = $("satchel-practice-key");
+        const practiceKey = keyEl ? new TextEncoder().encode(keyEl.textContent) : null;
+        result = api.open(message, typed, practiceKey);
+      } finally {
+        api.quit();
+      }
+      performance.mark("satchel-decrypted");
+      if (result.error) throw new Failure(result.error);
+      await showRecord(result);
+    } catch (e) {
+      fail(e instanceof Failure ? e.code : "internal");
+      $("key").focus();
+    } finally {
+      state.busy = false;
+      if (!state.files) setReady(true);
+    }
+  }
+
+  function formatFingerprint(fp) {
+    return fp.replace(/(.{4})/g, "$1 ").trim();
+  }
+
+  function formatDate(iso) {
+    const d = new Date(iso);
+    if (isNaN(d)) return "";
+    return d.toLocaleDateString("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
+  }
+
+  function describeSignature(result) {
+    if (result.verified) {
+      const when = result.signedAt ? " on " + formatDate(result.signedAt) : "";
+      return "Signed" + when + " by practice key " + formatFingerprint(result.fingerprint) + ". Check this matches the key printed on your card.";
+    }
+    if (result.signed) {
+      return "Signed, but the practice key is not in this file, so the signature was not checked. Check with the practice before relying on this record.";
+    }
+    return "Not signed: check with the practice before relying on this record.";
+  }
+
+  // showRecord puts the record document into a sandboxed frame. The frame
+  // may not run scripts; it shares the page's origin only so the page can
+  // print it and style it.
+  async function showRecord(result) {
+    const files = result.files;
+    const doc = files.find((f) => f.name === "document.html");
+    if (!doc) throw new Failure("not-record");
+    state.files = files;
+
+    const frame = document.createElement("iframe");
+    frame.setAttribute("sandbox", "allow-same-origin allow-modals allow-popups allow-popups-to-escape-sandbox");
+    frame.setAttribute("referrerpolicy", "no-referrer");
+    frame.title = "Your health record";
+    // Hidden until dressed, so the record never flashes unstyled.
+    frame.style.visibility = "hidden";
+    state.frame = frame;
+    const loaded = new Promise((resolve) => frame.addEventListener("load", resolve, { once: true }));
+    // srcdoc, not a blob: URL: a blob made by a file:// page gets an origin
+    // of its own, which would shut the page out of the frame.
+    frame.srcdoc = new TextDecoder().decode(doc.data);
+
+    $("files").replaceChildren(...files.map(downloadItem));
+    $("signature").textContent = describeSignature(result);
+    $("signature").hidden = false;
+    $("lock-screen").hidden = true;
+    $("record-screen").hidden = false;
+    $("key").value = "";
+    $("key").removeAttribute("aria-invalid");
+    say("");
+    $("frame-box").append(frame);
+    await loaded;
+    if (state.frame !== frame) return;
+    try {
+      dress(frame);
+    } catch (e) {
+      // A browser without constructable style sheets shows the record
+      // unstyled: plainer, but complete.
+    }
+    frame.style.visibility = "";
+    root.dataset.state = "open";
+    root.dataset.openedMs = String(Math.round(performance.now()));
+    frame.focus();
+  }
+
+  // dress applies the record document's own styles, which the page's CSP
+  // (inherited by the frame) blocks as inline styles: style sheets built
+  // through the CSSOM are not subject to it. In-document links are made
+  // relative to the frame's own address (about:srcdoc), not the page's, so
+  // they scroll the record instead of loading the page into the frame.
+  // Links leaving the record open in a new tab, since the frame itself may
+  // only show this record.
+  function dress(frame) {
+    const doc = frame.contentDocument;
+    const win = frame.contentWindow;
+    if (!doc || !win) return;
+    const sheets = [];
+    for (const el of doc.querySelectorAll("style")) {
+      const options = el.media ? { media: el.media } : {};
+      const sheet = new win.CSSStyleSheet(options);
+      sheet.replaceSync(el.textContent);
+      sheets.push(sheet);
+    }
+    doc.adoptedStyleSheets = sheets;
+    for (const el of doc.querySelectorAll("[style]")) {
+      el.style.cssText = el.getAttribute("style");
+    }
+    for (const a of doc.querySelectorAll("a[href]")) {
+      const href = a.getAttribute("href");
+      if (href.startsWith("#")) {
+        a.setAttribute("href", "about:srcdoc" + href);
+      } else if (/^(https?:|mailto:|tel:)/i.test(href)) {
+        a.target = "_blank";
+        a.rel = "noopener noreferrer";
+      }
+    }
+  }
+
+  function downloadItem(file) {
+    const li = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    const label = fileLabels[file.name];
+    button.textContent = label ? label + " (" + file.name + ")" : file.name;
+    button.addEventListener("click", () => download(file));
+    li.append(button);
+    return li;
+  }
+
+  function download(file) {
+    const ext = file.name.split(".").pop();
+    const url = URL.createObjectURL(new Blob([file.data], { type: fileTypes[ext] || "application/octet-stream" }));
+    state.urls.push(url);
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = file.name;
+    a.hidden = true;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    $("downloads").open = false;
+  }
+
+  // lock drops everything the unlock produced and shows the lock screen.
+  function lock() {
+    if (state.frame) state.frame.remove();
+    state.frame = null;
+    for (const url of state.urls) URL.revokeObjectURL(url);
+    state.urls = [];
+    if (state.files) for (const f of state.files) f.data.fill(0);
+    state.files = null;
+    $("files").replaceChildren();
+    $("downloads").open = false;
+    $("signature").textContent = "";
+    $("signature").hidden = true;
+    $("record-screen").hidden = true;
+    $("lock-screen").hidden = false;
+    $("key").value = "";
+    root.dataset.state = "locked";
+    delete root.dataset.error;
+    delete root.dataset.openedMs;
+    if (state.module) {
+      setReady(true);
+      say("The record is locked. Type the key to open it again.");
+    }
+  }
+
+  // keyFromText takes the secret from a scanned QR code: either the bare
+  // key or a link carrying it in the #k= fragment.
+  function keyFromText(text) {
+    const hash = text.indexOf("#");
+    if (hash >= 0) {
+      const k = new URLSearchParams(text.slice(hash + 1)).get("k");
+      if (k) return k;
+    }
+    return text.trim();
+  }
+
+  function stopScan() {
+    const s = state.scanning;
+    state.scanning = null;
+    if (s) {
+      clearTimeout(s.timer);
+      for (const track of s.stream.getTracks()) track.stop();
+    }
+    $("camera").srcObject = null;
+    $("scanner").hidden = true;
+  }
+
+  async function scan() {
+    if (state.scanning || state.busy) return;
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
+    } catch (e) {
+      fail("camera");
+      return;
+    }
+    const detector = new BarcodeDetector({ formats: ["qr_code"] });
+    const video = $("camera");
+    state.scanning = { stream, timer: 0 };
+    video.srcObject = stream;
+    $("scanner").hidden = false;
+    say("Hold the key card's QR code in front of the camera.");
+    await video.play().catch(() => {});
+    const tick = async () => {
+      if (!state.scanning) return;
+      let codes = [];
+      try {
+        codes = await detector.detect(video);
+      } catch (e) {
+        codes = [];
+      }
+      if (!state.scanning) return;
+      if (codes.length > 0) {
+        stopScan();
+        unlock(keyFromText(codes[0].rawValue));
+        return;
+      }
+      state.scanning.timer = setTimeout(tick, 200);
+    };
+    tick();
+  }
+
+  // keyFromFragment takes a key from #k=... and removes it from the address
+  // bar (and this page's history entry) before anything else happens.
+  function keyFromFragment() {
+    if (!location.hash) return "";
+    const key = new URLSearchParams(location.hash.slice(1)).get("k") || "";
+    history.replaceState(null, "", location.href.split("#")[0]);
+    return key;
+  }
+
+  async function start() {
+    performance.mark("satchel-parsed");
+    const key = keyFromFragment();
+    $("unlock").addEventListener("submit", (e) => {
+      e.preventDefault();
+      unlock($("key").value);
+    });
+    $("print").addEventListener("click", () => {
+      if (state.frame && state.frame.contentWindow) state.frame.contentWindow.print();
+    });
+    $("lock").addEventListener("click", lock);
+    $("scan-stop").addEventListener("click", () => {
+      stopScan();
+      say("");
+    });
+    // Leaving the page locks it, so the back-forward cache keeps no record.
+    window.addEventListener("pagehide", () => {
+      stopScan();
+      lock();
+    });
+    document.addEventListener("keydown", (e) => {
+      if (e.key === "Escape" && $("downloads").open) $("downloads").open = false;
+    });
+
+    if (!$("satchel-end") || !$("satchel-message") || !$("satchel-decryptor")) {
+      fail("truncated");
+      return;
+    }
+    if (typeof WebAssembly !== "object" || typeof WebAssembly.compileStreaming !== "function" ||
+        typeof DecompressionStream !== "function" || typeof Go !== "function") {
+      fail("unsupported");
+      return;
+    }
+    try {
+      state.module = await loadDecryptor();
+    } catch (e) {
+      fail(e instanceof Failure ? e.code : "unsupported");
+      return;
+    }
+    if ("BarcodeDetector" in window && navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
+      $("scan").hidden = false;
+      $("scan").addEventListener("click", scan);
+    }
+    setReady(true);
+    say("");
+    if (key) {
+      unlock(key);
+    } else {
+      $("key").focus();
+    }
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start, { once: true });
+  } else {
+    start();
+  }
+})();

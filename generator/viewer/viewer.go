@@ -1,0 +1,270 @@
+// Package viewer makes record.html, the self-opening record: one file that
+// holds a small shell, the decryptor (the seal package built for
+// WebAssembly, gzipped) and the armored OpenPGP message. It opens offline in
+// any current browser, from file:// or a web server, and its
+// Content-Security-Policy forbids every request, so nothing leaves the
+// device.
+//
+// The decryptor is built by the Makefile into dist/ and embedded in the
+// satchel binary; a binary built without it still compiles, and New says to
+// run make.
+package viewer
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"strings"
+	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/armor"
+
+	"github.com/satchel-records/satchel/generator/seal"
+)
+
+// dist holds what `make wasm` builds: open.wasm.gz (the decryptor) and
+// wasm_exec.js (Go's loader for it, copied from GOROOT so the two always
+// match). Only dist/.gitkeep is committed.
+//
+//go:embed all:dist
+var dist embed.FS
+
+//go:embed shell.html shell.css shell.js
+var shell embed.FS
+
+// Viewer renders record.html pages. It holds the embedded assets, encoded
+// once, and is safe for concurrent use.
+type Viewer struct {
+	page      *template.Template
+	csp       string
+	style     template.CSS
+	wasmExec  template.JS
+	script    template.JS
+	decryptor template.HTML
+	wasmLen   int
+}
+
+// Page is what one record.html shows and holds.
+type Page struct {
+	// PracticeName and PracticePhone are shown before unlocking, with
+	// Exported; nothing about the patient is.
+	PracticeName, PracticePhone string
+	// Exported is when the record was exported; only its date is shown.
+	Exported time.Time
+	// Message is the binary OpenPGP message (record.pgp).
+	Message []byte
+	// PracticeKey, when set, is the practice's public signing key
+	// (armored or binary). The page then shows a record only if it carries
+	// a good signature by this key. When unset, the page checks the
+	// signature against the key inside the bundle and shows its
+	// fingerprint for the reader to compare with the key card.
+	PracticeKey []byte
+}
+
+// ErrNoDecryptor means satchel was built without the WebAssembly decryptor
+// (`go build` rather than `make`).
+var ErrNoDecryptor = errors.New("viewer: this satchel was built without the record.html decryptor (generator/viewer/dist): run make")
+
+// New loads the embedded decryptor and shell. It fails with ErrNoDecryptor
+// when the decryptor was not built into this binary.
+func New() (*Viewer, error) {
+	gz, err := fs.ReadFile(dist, "dist/open.wasm.gz")
+	if err != nil {
+		return nil, ErrNoDecryptor
+	}
+	wasmExec, err := fs.ReadFile(dist, "dist/wasm_exec.js")
+	if err != nil {
+		return nil, ErrNoDecryptor
+	}
+	if err := checkWasm(gz); err != nil {
+		return nil, err
+	}
+	css, err := fs.ReadFile(shell, "shell.css")
+	if err != nil {
+		return nil, err
+	}
+	script, err := fs.ReadFile(shell, "shell.js")
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range [][]byte{wasmExec, script} {
+		// Either would end or confuse the inline script element.
+		if bytes.Contains(bytes.ToLower(s), []byte("</script")) || bytes.Contains(s, []byte("<!--")) {
+			return nil, errors.New("viewer: a script cannot be inlined")
+		}
+	}
+	page, err := template.ParseFS(shell, "shell.html")
+	if err != nil {
+		return nil, err
+	}
+	return &Viewer{
+		page:      page,
+		csp:       policy([][]byte{wasmExec, script}, [][]byte{css}),
+		style:     template.CSS(css),
+		wasmExec:  template.JS(wasmExec),
+		script:    template.JS(script),
+		decryptor: template.HTML(encode85(gz)),
+		wasmLen:   len(gz),
+	}, nil
+}
+
+// checkWasm makes sure the embedded decryptor is a gzipped WebAssembly
+// module, so a bad build fails here and not in a patient's browser.
+func checkWasm(gz []byte) error {
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		return fmt.Errorf("%w (open.wasm.gz is not gzip)", ErrNoDecryptor)
+	}
+	magic := make([]byte, 4)
+	if _, err := io.ReadFull(zr, magic); err != nil || string(magic) != "\x00asm" {
+		return fmt.Errorf("%w (open.wasm.gz is not WebAssembly)", ErrNoDecryptor)
+	}
+	return nil
+}
+
+// policy is the page's Content-Security-Policy: no request to any origin
+// (default-src 'none', so no connect-src and no frame-src either: the record
+// goes into a srcdoc frame, which loads nothing), the shell's scripts and
+// style by hash only, and WebAssembly compilation. data: images and fonts
+// are allowed because the record document embeds its images that way;
+// neither causes a request. The srcdoc frame inherits this policy.
+func policy(scripts, styles [][]byte) string {
+	var b strings.Builder
+	b.WriteString("default-src 'none'; script-src")
+	for _, s := range scripts {
+		b.WriteString(" " + hash(s))
+	}
+	b.WriteString(" 'wasm-unsafe-eval'; style-src")
+	for _, s := range styles {
+		b.WriteString(" " + hash(s))
+	}
+	b.WriteString("; img-src data:; font-src data:; base-uri 'none'; form-action 'none'")
+	return b.String()
+}
+
+func hash(b []byte) string {
+	sum := sha256.Sum256(b)
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+}
+
+// pageData fills shell.html. Everything typed template.JS, CSS or HTML is
+// inserted byte for byte, which the CSP hashes and the decoder rely on.
+type pageData struct {
+	CSP           string
+	Style         template.CSS
+	WasmExec      template.JS
+	Shell         template.JS
+	Decryptor     template.HTML
+	DecryptorLen  int
+	Message       template.HTML
+	PracticeKey   template.HTML
+	Practice      string
+	Phone         string
+	Date, DateISO string
+}
+
+// Render writes the whole self-contained record.html for p to w.
+func (v *Viewer) Render(w io.Writer, p Page) error {
+	if strings.TrimSpace(p.PracticeName) == "" {
+		return errors.New("viewer: page has no practice name")
+	}
+	if len(p.Message) == 0 {
+		return errors.New("viewer: page has no message")
+	}
+	if p.Exported.IsZero() {
+		return errors.New("viewer: page has no export date")
+	}
+	armored, err := seal.Armor(p.Message)
+	if err != nil {
+		return fmt.Errorf("viewer: armoring the message: %w", err)
+	}
+	var key []byte
+	if len(p.PracticeKey) > 0 {
+		if key, err = publicKey(p.PracticeKey); err != nil {
+			return err
+		}
+	}
+	data := pageData{
+		CSP:          v.csp,
+		Style:        v.style,
+		WasmExec:     v.wasmExec,
+		Shell:        v.script,
+		Decryptor:    v.decryptor,
+		DecryptorLen: v.wasmLen,
+		Message:      template.HTML(armored),
+		PracticeKey:  template.HTML(key),
+		Practice:     p.PracticeName,
+		Phone:        p.PracticePhone,
+		Date:         p.Exported.Format("2 January 2006"),
+		DateISO:      p.Exported.Format("2006-01-02"),
+	}
+	if err := v.page.Execute(w, data); err != nil {
+		return fmt.Errorf("viewer: writing record.html: %w", err)
+	}
+	return nil
+}
+
+// publicKey returns the armored public part of key (armored or binary). It
+// re-serializes the public key only, so a secret key passed by mistake can
+// never end up in a page.
+func publicKey(key []byte) ([]byte, error) {
+	var ring openpgp.EntityList
+	var err error
+	if bytes.HasPrefix(bytes.TrimSpace(key), []byte("-----BEGIN ")) {
+		ring, err = openpgp.ReadArmoredKeyRing(bytes.NewReader(key))
+	} else {
+		ring, err = openpgp.ReadKeyRing(bytes.NewReader(key))
+	}
+	if err != nil || len(ring) == 0 {
+		return nil, errors.New("viewer: the practice key cannot be read")
+	}
+	var buf bytes.Buffer
+	aw, err := armor.Encode(&buf, openpgp.PublicKeyType, nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range ring {
+		if err := e.Serialize(aw); err != nil {
+			return nil, fmt.Errorf("viewer: writing the practice key: %w", err)
+		}
+	}
+	if err := aw.Close(); err != nil {
+		return nil, err
+	}
+	buf.WriteByte('\n')
+	return buf.Bytes(), nil
+}
+
+// alphabet85 is the base-85 alphabet of the embedded decryptor: printable
+// ASCII without the characters that mean something in HTML or in a script
+// element (" & ' - / < > \ `), so the text is safe in any ASCII-compatible
+// charset and needs no escaping.
+const alphabet85 = "!#$%()*+,.0123456789:;=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_abcdefghijklmnopqrstuvwxyz{|}~"
+
+// encode85 writes b as base-85, 5 characters per 4 bytes (the last group
+// zero-padded; the page knows the true length). It is 6% smaller than
+// base64, which is what keeps record.html under its 2.5 MB budget.
+func encode85(b []byte) string {
+	var out strings.Builder
+	out.Grow((len(b) + 3) / 4 * 5)
+	var group [5]byte
+	for i := 0; i < len(b); i += 4 {
+		var chunk [4]byte
+		copy(chunk[:], b[i:])
+		n := uint32(chunk[0])<<24 | uint32(chunk[1])<<16 | uint32(chunk[2])<<8 | uint32(chunk[3])
+		for k := 4; k >= 0; k-- {
+			group[k] = alphabet85[n%85]
+			n /= 85
+		}
+		out.Write(group[:])
+	}
+	return out.String()
+}

@@ -1,0 +1,318 @@
+package viewer_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"html"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/armor"
+
+	"github.com/satchel-records/satchel/generator/bundle"
+	"github.com/satchel-records/satchel/generator/keycard"
+	"github.com/satchel-records/satchel/generator/seal"
+	"github.com/satchel-records/satchel/generator/viewer"
+)
+
+// Synthetic record text. Each string appears once in the test document and
+// nowhere else, so finding one in a page means record text leaked into it.
+const (
+	patientName  = "Wynfreda Quillfeather-Testpatient"
+	allergyEntry = "Penicillin (marker-allergy-7731)"
+	medicine     = "Amlodipine 5 mg (marker-medicine-4410)"
+	problem      = "Essential hypertension (marker-problem-2093)"
+	vaccination  = "Influenza vaccine (marker-vaccine-5128)"
+)
+
+func recordTexts() []string {
+	return []string{patientName, allergyEntry, medicine, problem, vaccination}
+}
+
+// testDocument is a small record document shaped like the render
+// package's: its own CSP, an inline style sheet, a style attribute, and an
+// in-document link to a section far down the page.
+const testDocument = `<!doctype html>
+<html lang="en-GB">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<title>Health record: ` + patientName + `</title>
+<style>
+h1 { color: rgb(1, 2, 3); }
+.spacer { height: 3000px; }
+</style>
+</head>
+<body>
+<h1 id="name">` + patientName + `</h1>
+<p id="styled" style="margin-left: 7px">NHS number 999 000 0018</p>
+<p><a id="jump" href="#problems">Jump to problems</a></p>
+<section id="allergies"><h2>Allergies</h2><ul><li>` + allergyEntry + `</li></ul></section>
+<section id="medicines"><h2>Medicines</h2><ul><li>` + medicine + `</li></ul></section>
+<div class="spacer"></div>
+<section id="problems"><h2>Problems</h2><ul><li>` + problem + `</li></ul></section>
+<section id="vaccinations"><h2>Vaccinations</h2><ul><li>` + vaccination + `</li></ul></section>
+</body>
+</html>
+`
+
+const testFHIR = `{"resourceType":"Bundle","type":"document"}`
+
+// fixture is one sealed test record and its record.html.
+type fixture struct {
+	dir         string
+	page        string // record.html
+	key         keycard.Secret
+	other       keycard.Secret // valid, but for another patient
+	fingerprint string
+	practiceKey []byte // armored public key of the signer
+	message     []byte
+}
+
+// exportedAt is the test records' export time.
+const exportedUnix = 1773480600 // 2026-03-14 09:30 UTC
+
+func exportedAt() time.Time { return time.Unix(exportedUnix, 0).UTC() }
+
+// newFixture seals the test document to a derived key card secret, signed
+// by a practice key made from seed, and renders record.html into a temp
+// folder.
+func newFixture(t *testing.T, v *viewer.Viewer, seed byte) *fixture {
+	t.Helper()
+	rng := rand.NewChaCha8([32]byte{seed})
+	master := bytes.Repeat([]byte{0x5a}, 32)
+	f := &fixture{
+		dir:   t.TempDir(),
+		key:   keycard.Derive(master, "patient-0001", 1),
+		other: keycard.Derive(master, "patient-0002", 1),
+	}
+	practice, err := seal.NewKey("Test Practice", "practice@example.invalid", exportedAt(), rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.fingerprint = strings.ToUpper(hex.EncodeToString(practice.PrimaryKey.Fingerprint))
+	f.practiceKey = armoredPublic(t, practice)
+	zipped, err := bundle.Pack([]bundle.File{
+		{Name: bundle.Document, Data: []byte(testDocument)},
+		{Name: bundle.FHIR, Data: []byte(testFHIR)},
+		{Name: bundle.PracticeKey, Data: f.practiceKey},
+	}, exportedAt())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msg bytes.Buffer
+	err = seal.Encrypt(&msg, zipped, seal.Options{
+		Passphrases: [][]byte{f.key.Passphrase()},
+		Signer:      practice,
+		FileName:    "record.zip",
+		Time:        exportedAt(),
+		Rand:        rng,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.message = msg.Bytes()
+	f.page = filepath.Join(f.dir, "record.html")
+	writePage(t, v, f.page, viewer.Page{
+		PracticeName:  "Riverside Test Surgery",
+		PracticePhone: "01632 960000",
+		Exported:      exportedAt(),
+		Message:       f.message,
+	})
+	return f
+}
+
+func writePage(t *testing.T, v *viewer.Viewer, path string, p viewer.Page) {
+	t.Helper()
+	var out bytes.Buffer
+	if err := v.Render(&out, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, out.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func armoredPublic(t *testing.T, e *openpgp.Entity) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := armor.Encode(&buf, openpgp.PublicKeyType, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Serialize(w); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func newViewer(t testing.TB) *viewer.Viewer {
+	t.Helper()
+	v, err := viewer.New()
+	if errors.Is(err, viewer.ErrNoDecryptor) {
+		t.Fatalf("%v (`make wasm` builds it; `make test` runs it first)", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestPageAllowsOnlyItsOwnScriptsAndStyleByHash(t *testing.T) {
+	v := newViewer(t)
+	f := newFixture(t, v, 1)
+	page, err := os.ReadFile(f.page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`<meta http-equiv="Content-Security-Policy" content="([^"]*)">`).FindSubmatch(page)
+	if m == nil {
+		t.Fatal("no CSP meta tag")
+	}
+	csp := html.UnescapeString(string(m[1]))
+	for _, want := range []string{"default-src 'none'", "'wasm-unsafe-eval'", "base-uri 'none'", "form-action 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP lacks %s", want)
+		}
+	}
+	for _, banned := range []string{"connect-src", "unsafe-inline", "'unsafe-eval'", "http:", "https:", "*"} {
+		if strings.Contains(csp, banned) {
+			t.Errorf("CSP allows %s", banned)
+		}
+	}
+	inline := regexp.MustCompile(`(?s)<(script|style)>(.*?)</(?:script|style)>`).FindAllSubmatch(page, -1)
+	if len(inline) != 3 {
+		t.Fatalf("want 2 inline scripts and 1 style, found %d", len(inline))
+	}
+	for _, el := range inline {
+		sum := sha256.Sum256(el[2])
+		h := "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+		directive := "script-src"
+		if string(el[1]) == "style" {
+			directive = "style-src"
+		}
+		if !regexp.MustCompile(directive + ` [^;]*` + regexp.QuoteMeta(h)).MatchString(csp) {
+			t.Errorf("an inline %s is not allowed by hash in %s", el[1], directive)
+		}
+	}
+	if regexp.MustCompile(`(?i)\s(src|href)="(https?:)?//`).Match(page) {
+		t.Error("the page refers to another origin")
+	}
+}
+
+func TestPageShowsPracticeAndDateButNothingOfThePatient(t *testing.T) {
+	v := newViewer(t)
+	f := newFixture(t, v, 1)
+	page, err := os.ReadFile(f.page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Riverside Test Surgery", "14 March 2026", `datetime="2026-03-14"`, "01632 960000", "-----BEGIN PGP MESSAGE-----"} {
+		if !bytes.Contains(page, []byte(want)) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	for _, s := range recordTexts() {
+		if bytes.Contains(page, []byte(s)) {
+			t.Error("record text is readable in the locked page")
+		}
+	}
+	if bytes.Contains(page, []byte(f.key.String())) {
+		t.Error("the key is in the page")
+	}
+}
+
+func TestRenderIsByteStable(t *testing.T) {
+	v := newViewer(t)
+	f := newFixture(t, v, 1)
+	p := viewer.Page{PracticeName: "A & B <Practice>", Exported: exportedAt(), Message: f.message}
+	var a, b bytes.Buffer
+	if err := v.Render(&a, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Render(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Error("two renders of the same page differ")
+	}
+	if !bytes.Contains(a.Bytes(), []byte("A &amp; B &lt;Practice&gt;")) {
+		t.Error("practice name is not HTML-escaped")
+	}
+}
+
+func TestRenderRefusesIncompletePages(t *testing.T) {
+	v := newViewer(t)
+	msg := []byte{0xc3, 0x04}
+	for name, p := range map[string]viewer.Page{
+		"no practice": {Exported: exportedAt(), Message: msg},
+		"no message":  {PracticeName: "P", Exported: exportedAt()},
+		"no date":     {PracticeName: "P", Message: msg},
+		"bad key":     {PracticeName: "P", Exported: exportedAt(), Message: msg, PracticeKey: []byte("not a key")},
+	} {
+		if err := v.Render(&bytes.Buffer{}, p); err == nil {
+			t.Errorf("%s: Render succeeded", name)
+		}
+	}
+}
+
+func TestPracticeKeyInPageNeverCarriesSecretKey(t *testing.T) {
+	v := newViewer(t)
+	f := newFixture(t, v, 1)
+	e, err := seal.NewKey("Test Practice", "", exportedAt(), rand.NewChaCha8([32]byte{1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var secret bytes.Buffer
+	if err := e.SerializePrivate(&secret, nil); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := v.Render(&out, viewer.Page{PracticeName: "P", Exported: exportedAt(), Message: f.message, PracticeKey: secret.Bytes()}); err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?s)<script type="application/pgp-keys" id="satchel-practice-key">(.*?)</script>`).FindSubmatch(out.Bytes())
+	if m == nil {
+		t.Fatal("no practice key in page")
+	}
+	ring, err := openpgp.ReadArmoredKeyRing(bytes.NewReader(m[1]))
+	if err != nil || len(ring) != 1 {
+		t.Fatalf("practice key in page does not read back: %v", err)
+	}
+	if ring[0].PrivateKey != nil || bytes.Contains(out.Bytes(), []byte("PRIVATE KEY")) {
+		t.Error("secret key material reached the page")
+	}
+}
+
+// TestDecryptorLinksNoHeavyPackages guards record.html's size budget: every
+// package the WebAssembly decryptor imports is in every record.html, and
+// templates, images, regular expressions and QR codes add ~330 KB to each
+// page while the decryptor needs none of them.
+func TestDecryptorLinksNoHeavyPackages(t *testing.T) {
+	cmd := exec.Command("go", "list", "-deps", "./wasm")
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	for _, heavy := range []string{"html/template", "text/template", "image/png", "regexp", "github.com/skip2/go-qrcode", "net/http", "os/exec"} {
+		if slices.Contains(deps, heavy) {
+			t.Errorf("the decryptor links %s (a build constraint or package split keeps it out)", heavy)
+		}
+	}
+}
