@@ -1,0 +1,61 @@
+# Satchel. `make run` builds Satchel and the sample practice; `make test`
+# runs every test (installing the real tools they use); `make bench` prints
+# the benchmark figures.
+
+GO       ?= go
+BIN      := bin/satchel
+DIST     := generator/viewer/dist
+GOSRC    := $(shell find cmd generator templates themes -type f \( -name '*.go' -o -name '*.html' -o -name '*.css' -o -name '*.js' -o -name '*.toml' -o -name '*.json' \) -not -path '$(DIST)/*') go.mod go.sum
+WASMSRC  := $(shell find generator -name '*.go' -not -name '*_test.go') go.mod go.sum Makefile
+
+.PHONY: all build run test test-deps check bench wasm clean
+
+all: build
+
+## build: the satchel binary in bin/, with the viewer's decryptor inside
+build: $(BIN)
+
+$(BIN): $(GOSRC) $(DIST)/open.wasm.gz $(DIST)/wasm_exec.js
+	$(GO) build -trimpath -o $@ ./cmd/satchel
+
+## wasm: the decryptor for record.html (Go built for WebAssembly, gzipped)
+wasm: $(DIST)/open.wasm.gz $(DIST)/wasm_exec.js
+
+$(DIST)/open.wasm.gz: $(WASMSRC)
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -gcflags=all=-l -o $(DIST)/open.wasm ./generator/viewer/wasm
+	gzip -9 -n -f $(DIST)/open.wasm
+
+$(DIST)/wasm_exec.js: $(shell $(GO) env GOROOT)/lib/wasm/wasm_exec.js
+	cp $< $@
+
+## run: build Satchel, then build the sample practice (site.toml here)
+run: build
+	./$(BIN) build -site site.toml
+
+## test-deps: install the real tools the tests use (GnuPG, Sequoia, zbar, Chromium)
+test-deps:
+	@missing=""; \
+	for t in gpg:gnupg sq:sq zbarimg:zbar-tools chromium:chromium script:bsdutils; do \
+	  command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+## check: formatting and vet
+check: wasm
+	@out=$$(gofmt -l cmd generator templates themes); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## test: everything, with the race detector
+test: test-deps check
+	$(GO) test -race -count=1 ./...
+
+## bench: build a large synthetic practice and print the figures
+bench: build test-deps
+	$(GO) run ./cmd/satchel-bench
+
+clean:
+	rm -rf bin public private $(DIST)/open.wasm $(DIST)/open.wasm.gz $(DIST)/wasm_exec.js

@@ -1,0 +1,57 @@
+// Command satchel-bench prints Satchel's benchmark figures as "name: value"
+// lines, each measured against a baseline in the same run. `make bench`
+// runs it after building bin/satchel.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+
+	"github.com/satchel-records/satchel/generator/bench"
+)
+
+func main() {
+	satchel := flag.String("satchel", "bin/satchel", "the satchel binary to measure")
+	large := flag.Int("patients", 2000, "patients in the large synthetic practice")
+	small := flag.Int("small", 200, "patients in the small practice (memory baseline)")
+	docs := flag.Int("gpg-docs", 100, "documents in the gpg --symmetric baseline loop")
+	keep := flag.Bool("keep", false, "keep the scratch folder")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, *satchel, *small, *large, *docs, *keep); err != nil {
+		fmt.Fprintf(os.Stderr, "satchel-bench: error: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, satchel string, small, large, docs int, keep bool) error {
+	abs, err := filepath.Abs(satchel)
+	if err != nil {
+		return err
+	}
+	edu, err := filepath.Abs("sample-data/education")
+	if err != nil {
+		return err
+	}
+	work, err := os.MkdirTemp("", "satchel-bench-")
+	if err != nil {
+		return err
+	}
+	if !keep {
+		defer os.RemoveAll(work)
+	}
+	figs, err := bench.Build(ctx, bench.Options{Satchel: abs, Education: edu, Work: work, Small: small, Large: large, GPGDocs: docs}, os.Stderr)
+	if err != nil {
+		return err
+	}
+	for _, f := range figs {
+		fmt.Printf("%s: %.2f\n", f.Name, f.Value)
+	}
+	return nil
+}

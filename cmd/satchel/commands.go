@@ -1,0 +1,236 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/satchel-records/satchel/generator/atomicfile"
+	"github.com/satchel-records/satchel/generator/build"
+	"github.com/satchel-records/satchel/generator/bundle"
+	"github.com/satchel-records/satchel/generator/load"
+	"github.com/satchel-records/satchel/generator/policy"
+	"github.com/satchel-records/satchel/generator/record"
+	"github.com/satchel-records/satchel/generator/site"
+)
+
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("satchel "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	return fs
+}
+
+// parse parses flags, turning flag's own errors into usage errors.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errReported
+		}
+		return usageError{msg: err.Error(), hint: "see satchel -help"}
+	}
+	return nil
+}
+
+// printErrors prints each joined error on its own line.
+func printErrors(w io.Writer, err error) {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			printErrors(w, e)
+		}
+		return
+	}
+	msg(w, "error", "%v", err)
+}
+
+func loadSite(path string, stderr io.Writer) (*site.Config, error) {
+	cfg, err := site.Load(path)
+	if err != nil {
+		printErrors(stderr, err)
+		return nil, errReported
+	}
+	return cfg, nil
+}
+
+func cmdBuild(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := newFlags("build", stderr)
+	sitePath := fs.String("site", "site.toml", "the practice's site.toml")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{msg: "build takes no arguments", hint: "did you mean satchel build -site " + fs.Arg(0) + "?"}
+	}
+	cfg, err := loadSite(*sitePath, stderr)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	rep, err := build.Run(ctx, cfg, build.Options{})
+	if err != nil {
+		printErrors(stderr, err)
+		return errReported
+	}
+	if rep.MasterCreated {
+		msg(stderr, "", "created the practice master secret %s (0600): back it up; every key card depends on it", filepath.Join(rel(cfg.PrivateDir), "master.key"))
+	}
+	for _, w := range rep.Warnings {
+		msg(stderr, "warning", "%s", w)
+	}
+	for _, e := range rep.Errors {
+		printErrors(stderr, e)
+	}
+	for _, p := range rep.Patients {
+		switch p.Status {
+		case policy.Built:
+			msg(stderr, "", "%s: built %s (%d card%s)", p.ID, p.Viewer, len(p.Cards), plural(len(p.Cards)))
+		case policy.Failed:
+			printErrors(stderr, p.Err)
+		case policy.ChangedSinceApproval:
+			msg(stderr, "warning", "%s: %s", p.File, p.Reason)
+		default:
+			msg(stderr, "warning", "%s: %s", p.ID, p.Reason)
+		}
+	}
+	built := rep.Count(policy.Built)
+	msg(stderr, "", "built %d of %d patients in %s: bundles in %s, key cards in %s, manifest %s",
+		built, len(rep.Patients), time.Since(start).Round(time.Millisecond),
+		rel(filepath.Join(cfg.PublicDir, "bundles")), rel(filepath.Join(cfg.PrivateDir, "cards")), rel(filepath.Join(cfg.Root, rep.Manifest)))
+	if n := len(rep.Failed()); n > 0 {
+		msg(stderr, "error", "%d patient%s failed: fix the files named above and build again", n, plural(n))
+	}
+	if !rep.OK() {
+		return errReported
+	}
+	return nil
+}
+
+func cmdApprove(args []string, stderr io.Writer) error {
+	fs := newFlags("approve", stderr)
+	sitePath := fs.String("site", "site.toml", "the practice's site.toml")
+	by := fs.String("by", "", "the approving clinician's name")
+	role := fs.String("role", "", "the approving clinician's role")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *by == "" || *role == "" {
+		return usageError{msg: "approve needs -by and -role", hint: `satchel approve -by "Dr A Name" -role "GP partner" ID...`}
+	}
+	if fs.NArg() == 0 {
+		return usageError{msg: "approve needs at least one patient ID", hint: "the ID is the record file's name without its extension"}
+	}
+	cfg, err := loadSite(*sitePath, stderr)
+	if err != nil {
+		return err
+	}
+	failed := false
+	for _, id := range fs.Args() {
+		if err := approve(cfg, id, *by, *role, time.Now()); err != nil {
+			printErrors(stderr, err)
+			failed = true
+			continue
+		}
+		msg(stderr, "", "%s: approved by %s (%s)", id, *by, *role)
+	}
+	if failed {
+		return errReported
+	}
+	return nil
+}
+
+// approve writes the approval sidecar for patient id's current record, after
+// checking that the record reads without error.
+func approve(cfg *site.Config, id, by, role string, now time.Time) error {
+	file, err := load.Find(cfg.RecordsDir, id)
+	if err != nil {
+		return err
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("%s: cannot read the record", rel(file))
+	}
+	r, err := load.Record(file, data)
+	if err != nil {
+		return fmt.Errorf("not approved, the record has errors: %w", err)
+	}
+	y, m, d := now.Date()
+	a := &policy.Approval{Approver: by, Role: role, Date: record.NewDate(y, m, d)}
+	return a.Write(policy.ApprovalPath(file), data, r)
+}
+
+func cmdOpen(args []string, stderr io.Writer) error {
+	fs := newFlags("open", stderr)
+	key := fs.String("key", "", "the key card's secret (or set SATCHEL_KEY)")
+	out := fs.String("out", ".", "folder to write the record's files to")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *key == "" {
+		*key = os.Getenv("SATCHEL_KEY")
+	}
+	if *key == "" {
+		return usageError{msg: "open needs the key card's secret", hint: "satchel open -key SECRET FILE, or set SATCHEL_KEY"}
+	}
+	if fs.NArg() != 1 {
+		return usageError{msg: "open needs exactly one bundle file", hint: "satchel open -key SECRET public/bundles/<id>/record.pgp"}
+	}
+	msgBytes, err := os.ReadFile(fs.Arg(0))
+	if err != nil {
+		return fmt.Errorf("%s: cannot read the bundle", fs.Arg(0))
+	}
+	files, err := bundle.Open(msgBytes, *key)
+	if err != nil {
+		return fmt.Errorf("%s: %w", fs.Arg(0), err)
+	}
+	if err := os.MkdirAll(*out, 0o700); err != nil {
+		return fmt.Errorf("cannot create %s", *out)
+	}
+	for _, f := range files.Files {
+		// The decrypted record is as secret as the record itself.
+		if err := atomicfile.Write(filepath.Join(*out, f.Name), f.Data, 0o600); err != nil {
+			return fmt.Errorf("cannot write %s", filepath.Join(*out, f.Name))
+		}
+		msg(stderr, "", "wrote %s", filepath.Join(*out, f.Name))
+	}
+	return nil
+}
+
+func version() string {
+	v := "satchel (devel)"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = "satchel " + bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v += " " + s.Value[:12]
+			}
+		}
+	}
+	return v
+}
+
+func rel(path string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return path
+	}
+	if r, err := filepath.Rel(wd, path); err == nil && !strings.HasPrefix(r, "..") {
+		return r
+	}
+	return path
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

@@ -1,0 +1,102 @@
+// Command satchel builds encrypted, self-opening medical record bundles and
+// key cards for a GP practice's patients. See usage below, or README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+)
+
+const usage = `Satchel builds each patient's approved medical record into an encrypted
+bundle that opens offline in any browser, and prints a key card to open it.
+
+Usage:
+    satchel build   [-site FILE]
+    satchel approve [-site FILE] -by NAME -role ROLE ID...
+    satchel open    -key SECRET [-out DIR] FILE
+    satchel version
+
+Commands:
+    build     Build every approved patient: public/bundles/<bundle id>/record.html
+              and record.pgp, key cards in private/cards/<id>/, and
+              private/manifest.json. Exits 1 if any patient failed.
+    approve   Record that NAME (ROLE) approved the current record file of each
+              patient ID. A record that changes after approval is refused.
+    open      Decrypt a bundle (record.pgp or record.html) with a key card's
+              secret and write its files to DIR (default: current folder).
+              The key may also be given in SATCHEL_KEY.
+    version   Print Satchel's version.
+
+Options:
+    -site FILE   The practice's site.toml (default: site.toml).
+
+Examples:
+    satchel build
+    satchel approve -by "Dr Amara Okafor" -role "GP partner" rmc-0001 rmc-0002
+    satchel open -key 7K3M-Q9XR-... -out /tmp/record public/bundles/<id>/record.pgp
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		var ue usageError
+		if !errors.Is(err, errReported) {
+			fmt.Fprintf(os.Stderr, "satchel: error: %v\n", err)
+		}
+		if errors.As(err, &ue) && ue.hint != "" {
+			fmt.Fprintf(os.Stderr, "satchel: hint: %s\n", ue.hint)
+		}
+		os.Exit(1)
+	}
+}
+
+// errReported means the command has already printed its errors.
+var errReported = errors.New("reported")
+
+// usageError is a mistake in the command line, with a hint at what was meant.
+type usageError struct {
+	msg, hint string
+}
+
+func (e usageError) Error() string { return e.msg }
+
+// run runs the satchel command line args, writing results to stdout and
+// messages to stderr.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usageError{msg: "no command given", hint: "try satchel build"}
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "build":
+		return cmdBuild(ctx, rest, stderr)
+	case "approve":
+		return cmdApprove(rest, stderr)
+	case "open":
+		return cmdOpen(rest, stderr)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, version())
+		return nil
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return usageError{msg: fmt.Sprintf("unknown command %q", cmd), hint: "commands are " + strings.Join([]string{"build", "approve", "open", "version"}, ", ") + "; see satchel -help"}
+}
+
+// msg prints one line in Satchel's message grammar.
+func msg(w io.Writer, kind, format string, args ...any) {
+	if kind == "" {
+		fmt.Fprintf(w, "satchel: "+format+"\n", args...)
+		return
+	}
+	fmt.Fprintf(w, "satchel: "+kind+": "+format+"\n", args...)
+}

@@ -1,0 +1,159 @@
+// Package bench measures Satchel as `make bench` reports it: whole builds of
+// synthetic practices run as a separate process (so peak memory is the
+// build's own), against baselines measured in the same run, because the
+// machines are shared and noisy and only ratios travel.
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/satchel-records/satchel/generator/bundle"
+	"github.com/satchel-records/satchel/generator/keycard"
+	"github.com/satchel-records/satchel/generator/load"
+	"github.com/satchel-records/satchel/generator/record"
+	"github.com/satchel-records/satchel/generator/registry"
+	"github.com/satchel-records/satchel/generator/seal"
+	"github.com/satchel-records/satchel/generator/synth"
+)
+
+// Options say what to run.
+type Options struct {
+	Satchel   string // path of the satchel binary
+	Education string // education pages for the synthetic practices
+	Work      string // scratch folder; removed afterwards
+	Small     int    // patients in the small practice (memory baseline)
+	Large     int    // patients in the large practice
+	GPGDocs   int    // documents in the gpg --symmetric baseline loop
+}
+
+// Figure is one printed measurement.
+type Figure struct {
+	Name  string
+	Value float64
+	Unit  string // for the reader only; the line is "name: value"
+}
+
+// Build runs the build benchmark and returns its figures.
+func Build(ctx context.Context, opt Options, log io.Writer) ([]Figure, error) {
+	small, err := buildPractice(ctx, opt, "small", opt.Small, log)
+	if err != nil {
+		return nil, err
+	}
+	large, err := buildPractice(ctx, opt, "large", opt.Large, log)
+	if err != nil {
+		return nil, err
+	}
+	bps := float64(opt.Large) / large.wall.Seconds()
+	fmt.Fprintf(log, "bench: gpg --symmetric loop over %d rendered documents\n", opt.GPGDocs)
+	gpsPerSec, err := gpgLoop(ctx, filepath.Join(opt.Work, "large"), opt.GPGDocs)
+	if err != nil {
+		return nil, err
+	}
+	return []Figure{
+		{"bundles_per_second", bps, "bundles/s"},
+		{"gpg_loop_docs_per_second", gpsPerSec, "docs/s"},
+		{"speedup_vs_gpg_loop", bps / gpsPerSec, "x"},
+		{"peak_rss_mb", large.rssMB, "MB"},
+		{"peak_rss_mb_small", small.rssMB, "MB"},
+		{"peak_rss_ratio_large_vs_small", large.rssMB / small.rssMB, "x"},
+	}, nil
+}
+
+type run struct {
+	wall  time.Duration
+	rssMB float64
+}
+
+func buildPractice(ctx context.Context, opt Options, name string, n int, log io.Writer) (run, error) {
+	dir := filepath.Join(opt.Work, name)
+	fmt.Fprintf(log, "bench: writing a synthetic practice of %d patients\n", n)
+	if err := synth.Write(dir, synth.Options{Patients: n, Seed: 42, Education: opt.Education}); err != nil {
+		return run{}, err
+	}
+	fmt.Fprintf(log, "bench: satchel build of %d patients\n", n)
+	cmd := exec.CommandContext(ctx, opt.Satchel, "build", "-site", filepath.Join(dir, "site.toml"))
+	cmd.Stderr = io.Discard
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		return run{}, fmt.Errorf("satchel build of the %s practice failed: %w", name, err)
+	}
+	wall := time.Since(start)
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	return run{wall: wall, rssMB: float64(ru.Maxrss) / 1024}, nil
+}
+
+// gpgLoop decrypts the first docs bundles of the practice in dir with their
+// card secrets (Satchel's own code, not timed), then times a loop of
+// `gpg --symmetric` over the same zipped documents, one process each, as a
+// practice scripting GnuPG would.
+func gpgLoop(ctx context.Context, dir string, docs int) (float64, error) {
+	master, err := keycard.LoadMaster(filepath.Join(dir, "private"))
+	if err != nil {
+		return 0, err
+	}
+	reg, err := registry.Load(filepath.Join(dir, "private"))
+	if err != nil {
+		return 0, err
+	}
+	files, err := load.Files(filepath.Join(dir, "records"))
+	if err != nil {
+		return 0, err
+	}
+	tmp := filepath.Join(dir, "gpg-loop")
+	home := filepath.Join(dir, "gnupg")
+	for _, d := range []string{tmp, home} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return 0, err
+		}
+	}
+	defer exec.Command("gpgconf", "--kill", "all").Run()
+	var plain []string
+	for _, f := range files {
+		if len(plain) == docs {
+			break
+		}
+		id := record.Stem(f)
+		bid := keycard.BundleID(master, id)
+		msg, err := os.ReadFile(filepath.Join(dir, "public", "bundles", bid, "record.pgp"))
+		if err != nil {
+			continue
+		}
+		live := reg.Live(id)
+		if len(live) == 0 {
+			continue
+		}
+		o, err := seal.Open(msg, keycard.Derive(master, id, live[0].Serial).Passphrase(), nil)
+		if err != nil {
+			return 0, fmt.Errorf("cannot open a built bundle: %w", err)
+		}
+		if _, err := bundle.Unpack(o.Plaintext); err != nil {
+			return 0, err
+		}
+		p := filepath.Join(tmp, fmt.Sprintf("doc-%d.zip", len(plain)))
+		if err := os.WriteFile(p, o.Plaintext, 0o600); err != nil {
+			return 0, err
+		}
+		plain = append(plain, p)
+	}
+	if len(plain) == 0 {
+		return 0, fmt.Errorf("no built bundle to compare with")
+	}
+	start := time.Now()
+	for i, p := range plain {
+		cmd := exec.CommandContext(ctx, "gpg", "--batch", "--quiet", "--yes", "--pinentry-mode", "loopback",
+			"--passphrase", fmt.Sprintf("bench-passphrase-%d", i), "--symmetric", "--cipher-algo", "AES256",
+			"--output", p+".gpg", p)
+		cmd.Env = append(os.Environ(), "GNUPGHOME="+home)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return 0, fmt.Errorf("gpg --symmetric: %v: %s", err, out)
+		}
+	}
+	return float64(len(plain)) / time.Since(start).Seconds(), nil
+}

@@ -1,0 +1,495 @@
+// Package build runs `satchel build`: it loads the site, and for every
+// patient record applies the approval and withholding policy, renders the
+// record document, seals it for each of the patient's key cards, and writes
+// the bundle, the self-opening viewer and the key cards, then the manifest.
+//
+// One patient failing never stops the others; the report names every
+// failure with its file and line.
+package build
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/satchel-records/satchel/generator/atomicfile"
+	"github.com/satchel-records/satchel/generator/bundle"
+	"github.com/satchel-records/satchel/generator/content"
+	"github.com/satchel-records/satchel/generator/keycard"
+	"github.com/satchel-records/satchel/generator/load"
+	"github.com/satchel-records/satchel/generator/policy"
+	"github.com/satchel-records/satchel/generator/record"
+	"github.com/satchel-records/satchel/generator/registry"
+	"github.com/satchel-records/satchel/generator/render"
+	"github.com/satchel-records/satchel/generator/seal"
+	"github.com/satchel-records/satchel/generator/site"
+	"github.com/satchel-records/satchel/generator/viewer"
+	"github.com/satchel-records/satchel/templates"
+	"github.com/satchel-records/satchel/themes"
+)
+
+// Options are the knobs of a build. The zero value builds for real.
+type Options struct {
+	// Now is the build's clock; nil means time.Now.
+	Now func() time.Time
+	// Rand is the randomness for session keys and the master secret; nil
+	// means crypto/rand. Tests fix it (with Workers = 1) for stable output.
+	Rand io.Reader
+	// Workers is how many patients are built at once; 0 means GOMAXPROCS.
+	Workers int
+	// Only limits the build to these patient ids; empty means all.
+	Only []string
+}
+
+// Patient is what happened to one patient's record.
+type Patient struct {
+	ID       string
+	File     string        // the record file, relative to the site root
+	Status   policy.Status // built, awaiting-approval, ...
+	Reason   string        // why, for any status but built; no patient data
+	Err      error         // the input errors, for failed
+	BundleID string
+	Bundle   string // record.pgp, relative to the site root
+	Viewer   string // record.html, relative to the site root
+	SHA256   string // of record.pgp
+	Cards    []CardFiles
+	Withheld map[string]int // withheld entries per rule
+	Pages    int            // education pages included
+}
+
+// CardFiles are the files of one key card, relative to the site root.
+type CardFiles struct {
+	Serial int    `json:"serial"`
+	Label  string `json:"label,omitempty"`
+	PNG    string `json:"png"`
+	HTML   string `json:"html"`
+}
+
+// Report is the outcome of a build.
+type Report struct {
+	Patients []Patient
+	Warnings []string // no patient data
+	// Errors are problems in shared inputs (e.g. an education page) that
+	// did not stop the patients building but must be fixed.
+	Errors   []error
+	Manifest string // path of manifest.json, relative to the site root
+	// MasterCreated is true when this build created the master secret.
+	MasterCreated bool
+}
+
+// OK reports whether the build had no failure that needs the practice to act.
+func (r *Report) OK() bool { return len(r.Errors) == 0 && len(r.Failed()) == 0 }
+
+// Failed returns the patients whose build failed on bad input. Patients
+// awaiting approval, changed since approval or blocked by policy are not
+// failures: they are the approval workflow doing its job.
+func (r *Report) Failed() []Patient {
+	var out []Patient
+	for _, p := range r.Patients {
+		if p.Status == policy.Failed {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Count returns how many patients ended with status s.
+func (r *Report) Count(s policy.Status) int {
+	n := 0
+	for _, p := range r.Patients {
+		if p.Status == s {
+			n++
+		}
+	}
+	return n
+}
+
+// builder holds what every patient's build shares. Everything in it is
+// read-only once Run has set it up, so workers share it without locks.
+type builder struct {
+	cfg      *site.Config
+	now      time.Time
+	rand     io.Reader
+	master   []byte
+	rules    policy.Rules
+	library  *content.Library
+	renderer *render.Renderer
+	viewer   *viewer.Viewer
+	cardTmpl *cardTemplate
+	reg      *registry.Registry
+}
+
+// Run builds every patient of the site described by cfg.
+func Run(ctx context.Context, cfg *site.Config, opt Options) (*Report, error) {
+	now := time.Now
+	if opt.Now != nil {
+		now = opt.Now
+	}
+	rnd := opt.Rand
+	if rnd == nil {
+		rnd = rand.Reader
+	} else {
+		rnd = &lockedReader{r: rnd}
+	}
+	b := &builder{cfg: cfg, now: now().UTC().Truncate(time.Second), rand: rnd, rules: policy.DefaultRules()}
+	rep := &Report{}
+
+	if err := os.MkdirAll(cfg.PrivateDir, 0o700); err != nil {
+		return nil, fmt.Errorf("cannot create private_dir: %w", err)
+	}
+	if err := os.Chmod(cfg.PrivateDir, 0o700); err != nil {
+		return nil, fmt.Errorf("cannot protect private_dir: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Join(cfg.PublicDir, "bundles"), 0o755); err != nil {
+		return nil, fmt.Errorf("cannot create public_dir: %w", err)
+	}
+	master, err := keycard.LoadMaster(cfg.PrivateDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		master, err = keycard.CreateMaster(cfg.PrivateDir, b.rand)
+		rep.MasterCreated = err == nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	b.master = master
+
+	md := content.NewMarkdown()
+	b.library, err = content.Load(cfg.EducationDir, md)
+	if b.library == nil {
+		return nil, err
+	}
+	if err != nil {
+		// Bad pages are left out and reported; patients still build.
+		rep.Errors = append(rep.Errors, err)
+	}
+	for _, p := range b.library.Stale(b.now) {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: education page is past its review date (%s)", rel(cfg, p.File), p.NextReview))
+	}
+	tl, thl := layers(cfg)
+	if b.renderer, err = render.New(cfg.Theme, tl, thl, md); err != nil {
+		return nil, err
+	}
+	if b.cardTmpl, err = newCardTemplate(tl); err != nil {
+		return nil, err
+	}
+	if b.viewer, err = viewer.New(); err != nil {
+		return nil, err
+	}
+	if b.reg, err = registry.Load(cfg.PrivateDir); err != nil {
+		return nil, err
+	}
+
+	files, err := load.Files(cfg.RecordsDir)
+	if err != nil {
+		return nil, err
+	}
+	if len(opt.Only) > 0 {
+		files = slices.DeleteFunc(files, func(f string) bool { return !slices.Contains(opt.Only, record.Stem(f)) })
+	}
+
+	// Issue a first card to every patient who has none, before the workers
+	// start: the registry is then read-only while they run.
+	var events []registry.Event
+	for _, f := range files {
+		id := record.Stem(f)
+		if len(b.reg.Cards(id)) == 0 {
+			c := b.reg.Add(id, "Patient", b.now)
+			events = append(events, registry.Event{Time: b.now, Who: "satchel build", What: "issue", Patient: id, Serial: c.Serial, Label: c.Label})
+		}
+	}
+	if len(events) > 0 {
+		if err := b.reg.Save(); err != nil {
+			return nil, fmt.Errorf("cannot save the card registry: %w", err)
+		}
+		if err := b.reg.Audit(events...); err != nil {
+			return nil, fmt.Errorf("cannot write the audit log: %w", err)
+		}
+	}
+
+	rep.Patients = make([]Patient, len(files))
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				rep.Patients[i] = b.patient(files[i])
+			}
+		}()
+	}
+	for i := range files {
+		if ctx.Err() != nil {
+			break
+		}
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	if len(opt.Only) == 0 {
+		if err := b.prune(rep); err != nil {
+			rep.Warnings = append(rep.Warnings, "cannot remove old bundles: "+err.Error())
+		}
+	}
+	if rep.Manifest, err = b.writeManifest(rep); err != nil {
+		return nil, fmt.Errorf("cannot write the manifest: %w", err)
+	}
+	return rep, nil
+}
+
+// patient builds one patient. It never panics on bad input and never
+// leaves a half-written file: every file is written to a temp file and
+// renamed.
+func (b *builder) patient(file string) (p Patient) {
+	id := record.Stem(file)
+	p = Patient{ID: id, File: rel(b.cfg, file)}
+	fail := func(err error) Patient {
+		p.Status, p.Err, p.Reason = policy.Failed, err, "failed"
+		b.unpublish(id)
+		return p
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return fail(fmt.Errorf("%s: cannot read the record", p.File))
+	}
+	// Errors in the record come first: the practice must fix them before
+	// anyone can approve it.
+	rec, err := load.Record(file, data)
+	if err != nil {
+		return fail(err)
+	}
+	appr, err := policy.ReadApproval(policy.ApprovalPath(file))
+	if err != nil {
+		return fail(err)
+	}
+	if st, why := policy.Check(appr, data, rec); st != policy.Built {
+		p.Status, p.Reason = st, why
+		b.unpublish(id)
+		return p
+	}
+	d := b.rules.Apply(rec, appr, b.now)
+	p.Withheld = d.Withheld
+	if d.Status != policy.Built {
+		p.Status, p.Reason = d.Status, d.Reason
+		b.unpublish(id)
+		return p
+	}
+	out := d.Out
+	var codes []record.Code
+	for _, pr := range out.Problems {
+		codes = append(codes, pr.Codes()...)
+	}
+	pages := b.library.Match(codes)
+	p.Pages = len(pages)
+	p.BundleID = keycard.BundleID(b.master, id)
+
+	var doc bytes.Buffer
+	err = b.renderer.Render(&doc, &render.Document{
+		Practice: b.cfg.Practice,
+		Record:   out,
+		Pages:    pages,
+		Approval: render.Approval{By: appr.Approver, Role: appr.Role, Date: appr.Date},
+		Exported: b.now,
+		BundleID: p.BundleID,
+	})
+	if err != nil {
+		return fail(fmt.Errorf("%s: cannot render the record: %w", p.File, err))
+	}
+	zipped, err := bundle.Pack([]bundle.File{{Name: bundle.Document, Data: doc.Bytes()}}, b.now)
+	if err != nil {
+		return fail(fmt.Errorf("%s: cannot pack the bundle: %w", p.File, err))
+	}
+
+	cards := b.reg.Live(id)
+	if len(cards) == 0 {
+		p.Status, p.Reason = policy.Failed, "no live key card: issue one with satchel card add"
+		p.Err = fmt.Errorf("%s: no live key card: issue one with satchel card add %s", p.File, id)
+		b.unpublish(id)
+		return p
+	}
+	secrets := make([]keycard.Secret, len(cards))
+	pass := make([][]byte, len(cards))
+	for i, c := range cards {
+		secrets[i] = keycard.Derive(b.master, id, c.Serial)
+		pass[i] = secrets[i].Passphrase()
+	}
+	var msg bytes.Buffer
+	if err := seal.Encrypt(&msg, zipped, seal.Options{Passphrases: pass, FileName: "record.zip", Time: b.now, Rand: b.rand}); err != nil {
+		return fail(fmt.Errorf("%s: cannot seal the bundle: %w", p.File, err))
+	}
+
+	dir := filepath.Join(b.cfg.PublicDir, "bundles", p.BundleID)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fail(fmt.Errorf("cannot create the bundle folder: %w", err))
+	}
+	pgp := filepath.Join(dir, "record.pgp")
+	if err := atomicfile.Write(pgp, msg.Bytes(), 0o644); err != nil {
+		return fail(fmt.Errorf("cannot write the bundle: %w", err))
+	}
+	html := filepath.Join(dir, "record.html")
+	err = atomicfile.WriteFunc(html, 0o644, func(w io.Writer) error {
+		return b.viewer.Render(w, viewer.Page{
+			PracticeName:  b.cfg.Practice.Name,
+			PracticePhone: b.cfg.Practice.Phone,
+			Exported:      b.now,
+			Message:       msg.Bytes(),
+		})
+	})
+	if err != nil {
+		return fail(fmt.Errorf("cannot write the viewer: %w", err))
+	}
+	sum := sha256.Sum256(msg.Bytes())
+	p.SHA256 = hex.EncodeToString(sum[:])
+	p.Bundle, p.Viewer = rel(b.cfg, pgp), rel(b.cfg, html)
+
+	cardDir := filepath.Join(b.cfg.PrivateDir, "cards", id)
+	if err := os.MkdirAll(cardDir, 0o700); err != nil {
+		return fail(fmt.Errorf("cannot create the card folder: %w", err))
+	}
+	for i, c := range cards {
+		files, err := b.writeCard(cardDir, c, p.BundleID, secrets[i])
+		if err != nil {
+			return fail(fmt.Errorf("cannot write key card %d: %w", c.Serial, err))
+		}
+		p.Cards = append(p.Cards, files)
+	}
+	b.removeRevokedCards(cardDir, id)
+	p.Status = policy.Built
+	return p
+}
+
+// writeCard writes the QR image and the printable card, both 0600: they
+// hold the secret.
+func (b *builder) writeCard(dir string, c registry.Card, bundleID string, s keycard.Secret) (CardFiles, error) {
+	qrContent := s.String()
+	png, err := keycard.QR(qrContent, 512)
+	if err != nil {
+		return CardFiles{}, err
+	}
+	pngPath := filepath.Join(dir, fmt.Sprintf("card-%d.png", c.Serial))
+	if err := atomicfile.Write(pngPath, png, 0o600); err != nil {
+		return CardFiles{}, err
+	}
+	htmlPath := filepath.Join(dir, fmt.Sprintf("card-%d.html", c.Serial))
+	err = atomicfile.WriteFunc(htmlPath, 0o600, func(w io.Writer) error {
+		return keycard.Render(w, b.cardTmpl.t, keycard.Card{
+			PracticeName:  b.cfg.Practice.Name,
+			PracticePhone: b.cfg.Practice.Phone,
+			Issued:        c.Issued,
+			Serial:        c.Serial,
+			Label:         c.Label,
+			BundleID:      bundleID,
+			Secret:        s,
+			QRContent:     qrContent,
+		})
+	})
+	if err != nil {
+		return CardFiles{}, err
+	}
+	return CardFiles{Serial: c.Serial, Label: c.Label, PNG: rel(b.cfg, pngPath), HTML: rel(b.cfg, htmlPath)}, nil
+}
+
+// removeRevokedCards deletes the files of revoked cards: they hold secrets
+// that must no longer be printed.
+func (b *builder) removeRevokedCards(dir, id string) {
+	for _, c := range b.reg.Cards(id) {
+		if !c.Live() {
+			os.Remove(filepath.Join(dir, fmt.Sprintf("card-%d.png", c.Serial)))
+			os.Remove(filepath.Join(dir, fmt.Sprintf("card-%d.html", c.Serial)))
+		}
+	}
+}
+
+// unpublish removes a patient's bundle from public_dir: a record that is
+// no longer approved, or is now blocked, must not stay handed out.
+func (b *builder) unpublish(id string) {
+	os.RemoveAll(filepath.Join(b.cfg.PublicDir, "bundles", keycard.BundleID(b.master, id)))
+}
+
+// prune removes bundle folders of patients who are no longer in the records
+// folder. Only folders named like bundle ids are touched.
+func (b *builder) prune(rep *Report) error {
+	keep := map[string]bool{}
+	for _, p := range rep.Patients {
+		keep[keycard.BundleID(b.master, p.ID)] = true
+	}
+	dir := filepath.Join(b.cfg.PublicDir, "bundles")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.IsDir() && isBundleID(e.Name()) && !keep[e.Name()] {
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func isBundleID(s string) bool {
+	if len(s) != 26 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// layers returns the template and theme layers: the practice's folders
+// first, then the built-in ones.
+func layers(cfg *site.Config) (tmpl, theme []fs.FS) {
+	if cfg.TemplatesDir != "" {
+		tmpl = append(tmpl, os.DirFS(cfg.TemplatesDir))
+	}
+	tmpl = append(tmpl, templates.FS())
+	if cfg.ThemesDir != "" {
+		theme = append(theme, os.DirFS(cfg.ThemesDir))
+	}
+	theme = append(theme, themes.FS())
+	return tmpl, theme
+}
+
+func rel(cfg *site.Config, path string) string {
+	if r, err := filepath.Rel(cfg.Root, path); err == nil && !strings.HasPrefix(r, "..") {
+		return filepath.ToSlash(r)
+	}
+	return path
+}
+
+// lockedReader lets workers share one deterministic test reader.
+type lockedReader struct {
+	mu sync.Mutex
+	r  io.Reader
+}
+
+func (l *lockedReader) Read(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.r.Read(p)
+}

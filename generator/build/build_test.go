@@ -1,0 +1,345 @@
+package build
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/satchel-records/satchel/generator/load"
+	"github.com/satchel-records/satchel/generator/policy"
+	"github.com/satchel-records/satchel/generator/site"
+	"github.com/satchel-records/satchel/generator/testtool"
+)
+
+var clock = func() time.Time { return time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC) }
+
+// samplePractice copies the repository's sample practice (site.toml and
+// sample-data) into a temporary folder and loads it.
+func samplePractice(t *testing.T) *site.Config {
+	t.Helper()
+	dir := t.TempDir()
+	root := filepath.Join("..", "..")
+	copyFile(t, filepath.Join(root, "site.toml"), filepath.Join(dir, "site.toml"))
+	src := filepath.Join(root, "sample-data")
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		dst := filepath.Join(dir, "sample-data", rel)
+		if d.IsDir() {
+			return os.MkdirAll(dst, 0o755)
+		}
+		copyFile(t, p, dst)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := site.Load(filepath.Join(dir, "site.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func runBuild(t *testing.T, cfg *site.Config) *Report {
+	t.Helper()
+	rep, err := Run(context.Background(), cfg, Options{Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+// unzipDocument returns the record document inside a decrypted bundle.
+func unzipDocument(t *testing.T, zipped []byte) string {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(zipped), int64(len(zipped)))
+	if err != nil {
+		t.Fatalf("decrypted bundle is not a zip")
+	}
+	for _, f := range zr.File {
+		if f.Name == "document.html" {
+			rc, err := f.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(rc)
+			rc.Close()
+			return string(b)
+		}
+	}
+	t.Fatalf("no document.html in the bundle")
+	return ""
+}
+
+// The whole chain, as a patient and a clinician would meet it: the QR code
+// on each card yields a secret that opens the bundle with stock gpg and sq,
+// and the record inside is that patient's.
+func TestEveryCardOpensItsPatientsBundleWithGPGAndSequoia(t *testing.T) {
+	testtool.Need(t, "gpg", "sq", "zbarimg")
+	cfg := samplePractice(t)
+	rep := runBuild(t, cfg)
+	if rep.Count(policy.Built) < 6 {
+		t.Fatalf("only %d sample patients built", rep.Count(policy.Built))
+	}
+	for _, p := range rep.Patients {
+		if p.Status != policy.Built {
+			continue
+		}
+		t.Run(p.ID, func(t *testing.T) {
+			rec := readSampleRecord(t, cfg, p.ID)
+			pgp := filepath.Join(cfg.Root, p.Bundle)
+			if len(p.Cards) == 0 {
+				t.Fatal("no key card")
+			}
+			for _, c := range p.Cards {
+				secret, err := testtool.Zbar(t, filepath.Join(cfg.Root, c.PNG))
+				if err != nil {
+					t.Fatal(err)
+				}
+				plain, err := testtool.GPGDecrypt(t, pgp, []byte(secret))
+				if err != nil {
+					t.Fatalf("gpg: %v", err)
+				}
+				if !strings.Contains(unzipDocument(t, plain), htmlEscape(rec)) {
+					t.Errorf("gpg: the record document does not name its patient")
+				}
+				plain, err = testtool.SQDecrypt(t, pgp, []byte(secret))
+				if err != nil {
+					t.Fatalf("sq: %v", err)
+				}
+				if !strings.Contains(unzipDocument(t, plain), htmlEscape(rec)) {
+					t.Errorf("sq: the record document does not name its patient")
+				}
+			}
+		})
+	}
+}
+
+func readSampleRecord(t *testing.T, cfg *site.Config, id string) string {
+	t.Helper()
+	f, err := load.Find(cfg.RecordsDir, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(f)
+	r, err := load.Record(f, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Patient.Name
+}
+
+func htmlEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "'", "&#39;", "<", "&lt;", ">", "&gt;", `"`, "&#34;").Replace(s)
+}
+
+func TestWrongSecretAndFlippedByteFailInGPG(t *testing.T) {
+	testtool.Need(t, "gpg", "zbarimg")
+	cfg := samplePractice(t)
+	rep := runBuild(t, cfg)
+	var p *Patient
+	for i := range rep.Patients {
+		if rep.Patients[i].Status == policy.Built {
+			p = &rep.Patients[i]
+			break
+		}
+	}
+	if p == nil {
+		t.Fatal("nothing built")
+	}
+	pgp := filepath.Join(cfg.Root, p.Bundle)
+	secret, err := testtool.Zbar(t, filepath.Join(cfg.Root, p.Cards[0].PNG))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := []byte(strings.Replace(secret, secret[:1], map[bool]string{true: "A", false: "B"}[secret[0] != 'A'], 1))
+	if out, err := testtool.GPGDecrypt(t, pgp, wrong); err == nil || len(out) > 0 {
+		t.Errorf("a wrong secret decrypted the bundle")
+	}
+	data, _ := os.ReadFile(pgp)
+	flipped := bytes.Clone(data)
+	flipped[len(flipped)/2] ^= 0x01
+	fp := filepath.Join(t.TempDir(), "flipped.pgp")
+	os.WriteFile(fp, flipped, 0o644)
+	if out, err := testtool.GPGDecrypt(t, fp, []byte(secret)); err == nil {
+		t.Errorf("a flipped byte went unnoticed (%d bytes out)", len(out))
+	}
+}
+
+// No withheld entry, and nothing of an unapproved or changed record, may be
+// found anywhere under public_dir, in the clear or inside any bundle.
+func TestWithheldAndUnapprovedTextNeverReachesPublic(t *testing.T) {
+	testtool.Need(t, "zbarimg", "gpg")
+	cfg := samplePractice(t)
+	rep := runBuild(t, cfg)
+
+	var secrets []string // text that must not be published
+	for _, p := range rep.Patients {
+		f, err := load.Find(cfg.RecordsDir, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := os.ReadFile(f)
+		r, err := load.Record(f, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Status != policy.Built {
+			secrets = append(secrets, r.Patient.Name)
+			if r.Patient.NHSNumber != "" {
+				secrets = append(secrets, r.Patient.NHSNumber)
+			}
+			continue
+		}
+		d := policy.DefaultRules().Apply(r, &policy.Approval{}, clock())
+		for _, e := range d.Entries {
+			if !e.Exported {
+				_, text, _ := strings.Cut(e.Label, ": ")
+				secrets = append(secrets, text)
+			}
+		}
+	}
+	if len(secrets) == 0 {
+		t.Fatal("the sample practice has nothing withheld or unapproved: the test would prove nothing")
+	}
+
+	var published []string
+	filepath.WalkDir(cfg.PublicDir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			b, _ := os.ReadFile(p)
+			published = append(published, string(b))
+		}
+		return nil
+	})
+	for _, p := range rep.Patients {
+		if p.Status != policy.Built {
+			continue
+		}
+		secret, err := testtool.Zbar(t, filepath.Join(cfg.Root, p.Cards[0].PNG))
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := testtool.GPGDecrypt(t, filepath.Join(cfg.Root, p.Bundle), []byte(secret))
+		if err != nil {
+			t.Fatal(err)
+		}
+		published = append(published, unzipDocument(t, plain))
+	}
+	for _, s := range secrets {
+		for _, text := range published {
+			if strings.Contains(text, s) || strings.Contains(text, htmlEscape(s)) {
+				t.Errorf("text that must stay in the practice was published (%d characters long)", len(s))
+			}
+		}
+	}
+}
+
+func TestRebuildKeepsSecretsAndBundleIDs(t *testing.T) {
+	testtool.Need(t, "zbarimg", "gpg")
+	cfg := samplePractice(t)
+	first := runBuild(t, cfg)
+	qr := map[string]string{}
+	for _, p := range first.Patients {
+		for _, c := range p.Cards {
+			s, err := testtool.Zbar(t, filepath.Join(cfg.Root, c.PNG))
+			if err != nil {
+				t.Fatal(err)
+			}
+			qr[c.PNG] = s
+		}
+	}
+	second, err := Run(context.Background(), cfg, Options{Now: func() time.Time { return clock().Add(48 * time.Hour) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range second.Patients {
+		if p.BundleID != first.Patients[i].BundleID {
+			t.Errorf("%s: bundle id changed on rebuild", p.ID)
+		}
+		for _, c := range p.Cards {
+			s, err := testtool.Zbar(t, filepath.Join(cfg.Root, c.PNG))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s != qr[c.PNG] {
+				t.Errorf("%s: card %d changed its secret on rebuild", p.ID, c.Serial)
+			}
+			if p.Status == policy.Built {
+				if _, err := testtool.GPGDecrypt(t, filepath.Join(cfg.Root, p.Bundle), []byte(qr[c.PNG])); err != nil {
+					t.Errorf("%s: the old card does not open the rebuilt bundle", p.ID)
+				}
+			}
+		}
+	}
+}
+
+func TestSampleStatusesAndFilePermissions(t *testing.T) {
+	cfg := samplePractice(t)
+	rep := runBuild(t, cfg)
+	for _, s := range []policy.Status{policy.AwaitingApproval, policy.ChangedSinceApproval} {
+		if rep.Count(s) == 0 {
+			t.Errorf("no sample patient is %s", s)
+		}
+	}
+	for _, name := range []string{"master.key", "manifest.json", "cards.json"} {
+		st, err := os.Stat(filepath.Join(cfg.PrivateDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v, want 0600", name, st.Mode().Perm())
+		}
+	}
+	st, _ := os.Stat(cfg.PrivateDir)
+	if st.Mode().Perm() != 0o700 {
+		t.Errorf("private_dir has mode %v, want 0700", st.Mode().Perm())
+	}
+	for _, p := range rep.Patients {
+		for _, c := range p.Cards {
+			for _, f := range []string{c.PNG, c.HTML} {
+				st, err := os.Stat(filepath.Join(cfg.Root, f))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if st.Mode().Perm() != 0o600 {
+					t.Errorf("key card file %s has mode %v, want 0600", f, st.Mode().Perm())
+				}
+			}
+		}
+	}
+	noTempFiles(t, cfg)
+}
+
+// noTempFiles fails if an interrupted or failed write left anything behind.
+func noTempFiles(t *testing.T, cfg *site.Config) {
+	t.Helper()
+	for _, dir := range []string{cfg.PublicDir, cfg.PrivateDir} {
+		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && strings.Contains(d.Name(), ".tmp-") {
+				t.Errorf("temporary file left behind: %s", p)
+			}
+			return nil
+		})
+	}
+}
