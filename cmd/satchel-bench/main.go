@@ -19,18 +19,19 @@ func main() {
 	large := flag.Int("patients", 2000, "patients in the large synthetic practice")
 	small := flag.Int("small", 200, "patients in the small practice (memory baseline)")
 	docs := flag.Int("gpg-docs", 100, "documents in the gpg --symmetric baseline loop")
+	fixtures := flag.String("fhir", "../shared/fixtures/fhir", "folder of FHIR files for the import benchmark")
 	keep := flag.Bool("keep", false, "keep the scratch folder")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *satchel, *small, *large, *docs, *keep); err != nil {
+	if err := run(ctx, *satchel, *fixtures, *small, *large, *docs, *keep); err != nil {
 		fmt.Fprintf(os.Stderr, "satchel-bench: error: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, satchel string, small, large, docs int, keep bool) error {
+func run(ctx context.Context, satchel, fixtures string, small, large, docs int, keep bool) error {
 	abs, err := filepath.Abs(satchel)
 	if err != nil {
 		return err
@@ -46,12 +47,29 @@ func run(ctx context.Context, satchel string, small, large, docs int, keep bool)
 	if !keep {
 		defer os.RemoveAll(work)
 	}
+	print := func(figs []bench.Figure) {
+		for _, f := range figs {
+			fmt.Printf("%s: %.2f\n", f.Name, f.Value)
+		}
+	}
 	figs, err := bench.Build(ctx, bench.Options{Satchel: abs, Education: edu, Work: work, Small: small, Large: large, GPGDocs: docs}, os.Stderr)
 	if err != nil {
 		return err
 	}
-	for _, f := range figs {
-		fmt.Printf("%s: %.2f\n", f.Name, f.Value)
+	print(figs)
+	fmt.Fprintln(os.Stderr, "bench: record.html in headless Chromium")
+	if err := bench.Viewer(ctx, work, "site.toml", 10, os.Stdout); err != nil {
+		return err
 	}
+	fmt.Fprintln(os.Stderr, "bench: FHIR import")
+	if figs, err = bench.FHIR(fixtures, 30); err != nil {
+		return err
+	}
+	print(figs)
+	fmt.Fprintln(os.Stderr, "bench: rendering share of a build")
+	if figs, err = bench.Render(ctx, work, edu, 200); err != nil {
+		return err
+	}
+	print(figs)
 	return nil
 }

@@ -74,7 +74,7 @@ type run struct {
 func buildPractice(ctx context.Context, opt Options, name string, n int, log io.Writer) (run, error) {
 	dir := filepath.Join(opt.Work, name)
 	fmt.Fprintf(log, "bench: writing a synthetic practice of %d patients\n", n)
-	if err := synth.Write(dir, synth.Options{Patients: n, Seed: 42, Education: opt.Education}); err != nil {
+	if err := writePractice(dir, n, opt.Education); err != nil {
 		return run{}, err
 	}
 	fmt.Fprintf(log, "bench: satchel build of %d patients\n", n)
@@ -156,4 +156,8 @@ func gpgLoop(ctx context.Context, dir string, docs int) (float64, error) {
 		}
 	}
 	return float64(len(plain)) / time.Since(start).Seconds(), nil
+}
+
+func writePractice(dir string, n int, education string) error {
+	return synth.Write(dir, synth.Options{Patients: n, Seed: 42, Education: education})
 }

@@ -68,6 +68,9 @@ type Patient struct {
 	Cards    []CardFiles
 	Withheld map[string]int // withheld entries per rule
 	Pages    int            // education pages included
+	// Took is how long this patient's build took, and Render the part of
+	// it spent rendering the record document: for `make bench`.
+	Took, Render time.Duration
 }
 
 // CardFiles are the files of one key card, relative to the site root.
@@ -222,7 +225,9 @@ func Run(ctx context.Context, cfg *site.Config, opt Options) (*Report, error) {
 	rep.Patients = make([]Patient, len(files))
 	workers := opt.Workers
 	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
+		// Two per core: a worker spends much of its time waiting on the
+		// disk (record.html is megabytes), and the other keeps the core busy.
+		workers = 2 * runtime.GOMAXPROCS(0)
 	}
 	jobs := make(chan int)
 	var wg sync.WaitGroup
@@ -252,6 +257,9 @@ func Run(ctx context.Context, cfg *site.Config, opt Options) (*Report, error) {
 			rep.Warnings = append(rep.Warnings, "cannot remove old bundles: "+err.Error())
 		}
 	}
+	// Bundles and cards were written without a flush each; make them all
+	// durable at once before the manifest says they exist.
+	atomicfile.SyncAll()
 	if rep.Manifest, err = b.writeManifest(rep); err != nil {
 		return nil, fmt.Errorf("cannot write the manifest: %w", err)
 	}
@@ -262,6 +270,8 @@ func Run(ctx context.Context, cfg *site.Config, opt Options) (*Report, error) {
 // leaves a half-written file: every file is written to a temp file and
 // renamed.
 func (b *builder) patient(file string) (p Patient) {
+	start := time.Now()
+	defer func() { p.Took = time.Since(start) }()
 	id := record.Stem(file)
 	p = Patient{ID: id, File: rel(b.cfg, file)}
 	fail := func(err error) Patient {
@@ -305,6 +315,7 @@ func (b *builder) patient(file string) (p Patient) {
 	p.BundleID = keycard.BundleID(b.master, id)
 
 	var doc bytes.Buffer
+	renderStart := time.Now()
 	err = b.renderer.Render(&doc, &render.Document{
 		Practice: b.cfg.Practice,
 		Record:   out,
@@ -313,6 +324,7 @@ func (b *builder) patient(file string) (p Patient) {
 		Exported: b.now,
 		BundleID: p.BundleID,
 	})
+	p.Render = time.Since(renderStart)
 	if err != nil {
 		return fail(fmt.Errorf("%s: cannot render the record: %w", p.File, err))
 	}
@@ -344,11 +356,11 @@ func (b *builder) patient(file string) (p Patient) {
 		return fail(fmt.Errorf("cannot create the bundle folder: %w", err))
 	}
 	pgp := filepath.Join(dir, "record.pgp")
-	if err := atomicfile.Write(pgp, msg.Bytes(), 0o644); err != nil {
+	if err := atomicfile.WriteLater(pgp, msg.Bytes(), 0o644); err != nil {
 		return fail(fmt.Errorf("cannot write the bundle: %w", err))
 	}
 	html := filepath.Join(dir, "record.html")
-	err = atomicfile.WriteFunc(html, 0o644, func(w io.Writer) error {
+	err = atomicfile.WriteFuncLater(html, 0o644, func(w io.Writer) error {
 		return b.viewer.Render(w, viewer.Page{
 			PracticeName:  b.cfg.Practice.Name,
 			PracticePhone: b.cfg.Practice.Phone,
@@ -383,16 +395,16 @@ func (b *builder) patient(file string) (p Patient) {
 // hold the secret.
 func (b *builder) writeCard(dir string, c registry.Card, bundleID string, s keycard.Secret) (CardFiles, error) {
 	qrContent := s.String()
-	png, err := keycard.QR(qrContent, 512)
+	png, err := keycard.QR(qrContent, keycard.QRPixels)
 	if err != nil {
 		return CardFiles{}, err
 	}
 	pngPath := filepath.Join(dir, fmt.Sprintf("card-%d.png", c.Serial))
-	if err := atomicfile.Write(pngPath, png, 0o600); err != nil {
+	if err := atomicfile.WriteLater(pngPath, png, 0o600); err != nil {
 		return CardFiles{}, err
 	}
 	htmlPath := filepath.Join(dir, fmt.Sprintf("card-%d.html", c.Serial))
-	err = atomicfile.WriteFunc(htmlPath, 0o600, func(w io.Writer) error {
+	err = atomicfile.WriteFuncLater(htmlPath, 0o600, func(w io.Writer) error {
 		return keycard.Render(w, b.cardTmpl.t, keycard.Card{
 			PracticeName:  b.cfg.Practice.Name,
 			PracticePhone: b.cfg.Practice.Phone,
@@ -402,6 +414,7 @@ func (b *builder) writeCard(dir string, c registry.Card, bundleID string, s keyc
 			BundleID:      bundleID,
 			Secret:        s,
 			QRContent:     qrContent,
+			QRPNG:         png,
 		})
 	})
 	if err != nil {

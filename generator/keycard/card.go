@@ -56,10 +56,10 @@ func QR(content string, size int) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// qrPixels bounds the QR image on cards: about 200 dpi at the 30 mm it is
+// QRPixels bounds the QR image on cards: about 200 dpi at the 30 mm it is
 // printed, five or more pixels per module, which scanners read easily; 300
 // dpi would double the PNG work of every card for no gain.
-const qrPixels = 240
+const QRPixels = 240
 
 // Card is what one printed key card shows. It carries no clinical data and
 // no patient name: a lost card tells the finder nothing about its holder.
@@ -81,6 +81,9 @@ type Card struct {
 	// Fingerprint is a short form of the practice key fingerprint, so a
 	// reader can check who signed the record; may be empty.
 	Fingerprint string
+	// QRPNG is the QR code already drawn by QR(QRContent, QRPixels), for
+	// a caller that also saves it as a file; nil means Render draws it.
+	QRPNG []byte
 }
 
 // cardView is what the keycard.html template sees.
@@ -106,9 +109,12 @@ func Render(w io.Writer, tmpl *template.Template, c Card) error {
 	if c.QRContent == "" {
 		return errors.New("keycard: card has no QR content")
 	}
-	png, err := QR(c.QRContent, qrPixels)
-	if err != nil {
-		return err
+	png := c.QRPNG
+	if png == nil {
+		var err error
+		if png, err = QR(c.QRContent, QRPixels); err != nil {
+			return err
+		}
 	}
 	v := cardView{
 		PracticeName:  c.PracticeName,
@@ -128,7 +134,7 @@ func Render(w io.Writer, tmpl *template.Template, c Card) error {
 	if err := tmpl.ExecuteTemplate(&buf, "keycard.html", v); err != nil {
 		return fmt.Errorf("keycard: rendering card %d: %w", c.Serial, err)
 	}
-	_, err = w.Write(buf.Bytes())
+	_, err := w.Write(buf.Bytes())
 	return err
 }
 
