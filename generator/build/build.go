@@ -147,7 +147,7 @@ func Run(ctx context.Context, cfg *site.Config, opt Options) (*Report, error) {
 	} else {
 		rnd = &lockedReader{r: rnd}
 	}
-	b := &builder{cfg: cfg, now: now().UTC().Truncate(time.Second), rand: rnd, rules: policy.DefaultRules()}
+	b := &builder{cfg: cfg, now: now().UTC().Truncate(time.Second), rand: rnd, rules: policy.DefaultRules().WithOverrides(cfg.Policy.SensitiveCodes, cfg.Policy.Labels, cfg.Policy.MinAge)}
 	rep := &Report{}
 
 	if err := os.MkdirAll(cfg.PrivateDir, 0o700); err != nil {

@@ -277,3 +277,18 @@ func (d Decision) Describe() string {
 	}
 	return fmt.Sprintf("%d withheld (%s)", n, strings.Join(parts, ", "))
 }
+
+// WithOverrides returns the rules with each non-empty override replacing
+// the default: a practice's own sensitive codes, labels and minimum age.
+func (rules Rules) WithOverrides(codes, labels []string, minAge int) Rules {
+	if codes != nil {
+		rules.SensitiveCodes = codes
+	}
+	if labels != nil {
+		rules.Labels = labels
+	}
+	if minAge > 0 {
+		rules.MinAge = minAge
+	}
+	return rules
+}

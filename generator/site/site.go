@@ -5,6 +5,8 @@ package site
 
 import (
 	"errors"
+	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -28,6 +30,38 @@ type Config struct {
 	TemplatesDir string // optional: practice templates overriding the built-in ones
 	ThemesDir    string // optional: practice themes overriding the built-in ones
 	Theme        string // theme name, "default" unless set
+
+	// BaseURL, when set, is where public_dir is hosted; key card QR codes
+	// then hold a link that opens the record with no typing. Ends in "/".
+	BaseURL string
+	// Languages lists the languages shown beside English for the record's
+	// fixed labels (e.g. "fr", "es", "de").
+	Languages []string
+	// CurrentDays is how many days after export a record is considered
+	// current; after that the viewer and the record warn that it may be out
+	// of date (they never lock). Default 90.
+	CurrentDays int
+	// Policy overrides the default withholding rules where set.
+	Policy Policy
+	// HighRisk adds medicines to flag as high-risk in the emergency
+	// summary, beside the built-in list.
+	HighRisk []HighRiskMedicine
+}
+
+// Policy is site.toml's [policy] table. A nil list or zero MinAge keeps
+// Satchel's default.
+type Policy struct {
+	SensitiveCodes []string `toml:"sensitive_codes"` // SNOMED CT codes withheld unless named in the approval
+	Labels         []string `toml:"withhold_labels"` // security labels withheld unless named in the approval
+	MinAge         int      `toml:"min_age"`         // below this age a competence assessment is needed
+}
+
+// HighRiskMedicine is one entry of site.toml's [[high_risk]] list: a
+// medicine matched by code or by a word in its name.
+type HighRiskMedicine struct {
+	Code  string `toml:"code"`  // e.g. "DMD:108503006"; optional
+	Name  string `toml:"name"`  // a word in the medicine's name, e.g. "apixaban"; optional
+	Group string `toml:"group"` // why it is high-risk, e.g. "anticoagulant"
 }
 
 // Practice describes the GP practice that issues the records.
@@ -48,6 +82,12 @@ type file struct {
 	Private   string   `toml:"private_dir"`
 	Templates string   `toml:"templates_dir"`
 	Themes    string   `toml:"themes_dir"`
+
+	BaseURL     string             `toml:"base_url"`
+	Languages   []string           `toml:"languages"`
+	CurrentDays int                `toml:"current_days"`
+	Policy      Policy             `toml:"policy"`
+	HighRisk    []HighRiskMedicine `toml:"high_risk"`
 }
 
 var odsCode = regexp.MustCompile(`^[A-Z0-9]{3,10}$`)
@@ -120,6 +160,40 @@ func Parse(path string, data []byte) (*Config, error) {
 		TemplatesDir: join(root, f.Templates),
 		ThemesDir:    join(root, f.Themes),
 		Theme:        or(f.Theme, "default"),
+	}
+	c.BaseURL, c.Languages, c.Policy, c.HighRisk = f.BaseURL, f.Languages, f.Policy, f.HighRisk
+	c.CurrentDays = f.CurrentDays
+	if !md.IsDefined("current_days") {
+		c.CurrentDays = 90
+	} else if c.CurrentDays < 1 {
+		errs = append(errs, strict.Errorf(path, line("current_days"), "current_days", "must be a whole number of days, at least 1"))
+	}
+	if c.BaseURL != "" {
+		u, err := url.Parse(c.BaseURL)
+		switch {
+		case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+			errs = append(errs, strict.Errorf(path, line("base_url"), "base_url", "must be an http or https address, such as https://records.example.nhs.uk/"))
+		case u.RawQuery != "" || u.Fragment != "":
+			errs = append(errs, strict.Errorf(path, line("base_url"), "base_url", "must not have a query or fragment"))
+		default:
+			if !strings.HasSuffix(c.BaseURL, "/") {
+				c.BaseURL += "/"
+			}
+		}
+	}
+	for _, l := range c.Languages {
+		if !regexp.MustCompile(`^[a-z]{2}$`).MatchString(l) {
+			errs = append(errs, strict.Errorf(path, line("languages"), "languages", "must be two-letter language codes such as fr, es, de"))
+			break
+		}
+	}
+	if c.Policy.MinAge < 0 || c.Policy.MinAge > 18 {
+		errs = append(errs, strict.Errorf(path, line("policy", "min_age"), "policy.min_age", "must be between 0 and 18"))
+	}
+	for i, h := range c.HighRisk {
+		if h.Code == "" && h.Name == "" {
+			errs = append(errs, strict.Errorf(path, 0, fmt.Sprintf("high_risk[%d]", i), "needs a code or a name"))
+		}
 	}
 	if !regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`).MatchString(c.Theme) {
 		errs = append(errs, strict.Errorf(path, line("theme"), "theme", "must be a theme name such as default or large-print"))

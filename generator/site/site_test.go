@@ -85,3 +85,26 @@ func TestLoadNamesAMissingFile(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestLoadReadsOptionalSettings(t *testing.T) {
+	body := "base_url = \"https://records.example.org/riverside\"\nlanguages = [\"fr\", \"de\"]\ncurrent_days = 30\n" + good +
+		"\n[policy]\nsensitive_codes = [\"123\"]\nmin_age = 13\n\n[[high_risk]]\nname = \"tacrolimus\"\ngroup = \"immunosuppressant\"\n"
+	c, err := Load(setup(t, body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.BaseURL != "https://records.example.org/riverside/" || len(c.Languages) != 2 || c.CurrentDays != 30 ||
+		c.Policy.MinAge != 13 || len(c.Policy.SensitiveCodes) != 1 || len(c.HighRisk) != 1 {
+		t.Errorf("got %+v", c)
+	}
+}
+
+func TestLoadRejectsBadOptionalSettings(t *testing.T) {
+	body := "base_url = \"ftp://x\"\nlanguages = [\"French\"]\ncurrent_days = 0\n" + good + "\n[[high_risk]]\ngroup = \"x\"\n"
+	_, err := Load(setup(t, body))
+	for _, want := range []string{`site.toml:1: field "base_url"`, `site.toml:2: field "languages"`, `site.toml:3: field "current_days"`, `field "high_risk[0]": needs a code or a name`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not contain %q:\n%v", want, err)
+		}
+	}
+}
