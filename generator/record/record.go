@@ -7,6 +7,7 @@
 package record
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -93,6 +94,10 @@ type Mark struct {
 	// Key identifies the entry within its record (section and position, or a
 	// FHIR resource id) for approvals and review sheets. Set by readers.
 	Key string `toml:"-"`
+	// Also holds other codings of the same concept (e.g. the ICD-10 beside
+	// a SNOMED CT code), so policy and education pages match on any of
+	// them. Set by readers.
+	Also []Code `toml:"-"`
 }
 
 // Entry gives the policy package access to an entry's mark, codes and date.
@@ -110,6 +115,9 @@ type Problem struct {
 	Title  string `toml:"title"`
 	Onset  Date   `toml:"onset"`
 	Status string `toml:"status"` // active, resolved, inactive
+	// Recorded is when the problem was entered in the record, which may be
+	// all an export says when the onset is unknown.
+	Recorded Date `toml:"recorded"`
 	// Pages is filled by the content matcher: education pages for this problem.
 	Pages []string `toml:"-"`
 }
@@ -135,6 +143,7 @@ type Allergy struct {
 	Reaction  string `toml:"reaction"`
 	Severity  string `toml:"severity"` // mild, moderate, severe
 	Recorded  Date   `toml:"recorded"`
+	Status    string `toml:"status"` // active (default), inactive, resolved
 }
 
 // Immunisation is a vaccine given.
@@ -227,51 +236,64 @@ func (m *Mark) mark() *Mark { return m }
 // Marked returns the entry's Mark.
 func Marked(e Entry) *Mark { return e.mark() }
 
-func codes(c Code) []Code {
-	if c.IsZero() {
-		return nil
+// codes returns the primary code c followed by the mark's other codings,
+// without repeats.
+func (m *Mark) codes(c Code) []Code {
+	var out []Code
+	if !c.IsZero() {
+		out = append(out, c)
 	}
-	return []Code{c}
+	for _, a := range m.Also {
+		if !a.IsZero() && !slices.ContainsFunc(out, func(o Code) bool { return o.System == a.System && o.Value == a.Value }) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // Codes returns the problem's codes.
-func (p *Problem) Codes() []Code { return codes(p.Code) }
+func (p *Problem) Codes() []Code { return p.Mark.codes(p.Code) }
 
 // Codes returns the medication's codes.
-func (m *Medication) Codes() []Code { return codes(m.Code) }
+func (m *Medication) Codes() []Code { return m.Mark.codes(m.Code) }
 
 // Codes returns the allergy's codes.
-func (a *Allergy) Codes() []Code { return codes(a.Code) }
+func (a *Allergy) Codes() []Code { return a.Mark.codes(a.Code) }
 
 // Codes returns the immunisation's codes.
-func (i *Immunisation) Codes() []Code { return codes(i.Code) }
+func (i *Immunisation) Codes() []Code { return i.Mark.codes(i.Code) }
 
 // Codes returns the result's codes.
-func (r *Result) Codes() []Code { return codes(r.Code) }
+func (r *Result) Codes() []Code { return r.Mark.codes(r.Code) }
 
 // Codes returns the procedure's codes.
-func (p *Procedure) Codes() []Code { return codes(p.Code) }
+func (p *Procedure) Codes() []Code { return p.Mark.codes(p.Code) }
 
 // Codes returns no codes: letters are not coded.
 func (l *Letter) Codes() []Code { return nil }
 
 // Codes returns the device's codes.
-func (d *Device) Codes() []Code { return codes(d.Code) }
+func (d *Device) Codes() []Code { return d.Mark.codes(d.Code) }
 
 // Codes returns the alert's codes.
-func (a *Alert) Codes() []Code { return codes(a.Code) }
+func (a *Alert) Codes() []Code { return a.Mark.codes(a.Code) }
 
 // Codes returns the care plan's codes.
-func (c *CarePlan) Codes() []Code { return codes(c.Code) }
+func (c *CarePlan) Codes() []Code { return c.Mark.codes(c.Code) }
 
 // Codes returns the encounter's codes.
-func (e *Encounter) Codes() []Code { return codes(e.Code) }
+func (e *Encounter) Codes() []Code { return e.Mark.codes(e.Code) }
 
 // Codes returns the referral's codes.
-func (r *Referral) Codes() []Code { return codes(r.Code) }
+func (r *Referral) Codes() []Code { return r.Mark.codes(r.Code) }
 
-// When returns the onset.
-func (p *Problem) When() Date { return p.Onset }
+// When returns the onset, or failing that the date recorded.
+func (p *Problem) When() Date {
+	if p.Onset.IsZero() {
+		return p.Recorded
+	}
+	return p.Onset
+}
 
 // When returns the start date.
 func (m *Medication) When() Date { return m.Start }

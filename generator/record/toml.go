@@ -92,6 +92,10 @@ func DecodeTOML(path string, data []byte) (*Record, error) {
 	})
 	keyed(r.Allergies, "allergies", func(a *Allergy, field string) {
 		need(a.Substance != "", 0, field+".substance", "a substance")
+		if a.Status == "" {
+			a.Status = "active"
+		}
+		errs = appendEnum(errs, path, field+".status", a.Status, "active", "inactive", "resolved")
 		if a.Severity != "" {
 			errs = appendEnum(errs, path, field+".severity", a.Severity, "mild", "moderate", "severe")
 		}

@@ -150,3 +150,27 @@ func TestParseDatePrecision(t *testing.T) {
 		}
 	}
 }
+
+func TestCodesListsOtherCodingsOnce(t *testing.T) {
+	p := Problem{Code: Code{System: "SNOMED", Value: "38341003"}}
+	p.Also = []Code{{System: "SNOMED", Value: "38341003"}, {System: "ICD10", Value: "I10"}, {}}
+	got := p.Codes()
+	if len(got) != 2 || got[0].Value != "38341003" || got[1].Value != "I10" {
+		t.Errorf("Codes() = %v", got)
+	}
+	if len((&Letter{}).Codes()) != 0 {
+		t.Error("a letter has codes")
+	}
+}
+
+func TestAllergyStatusDefaultsToActiveAndIsChecked(t *testing.T) {
+	dir := t.TempDir()
+	r, err := ReadTOML(write(t, dir, "a.toml", "[patient]\nname = \"X\"\n\n[[allergies]]\nsubstance = \"Latex\"\n"))
+	if err != nil || r.Allergies[0].Status != "active" {
+		t.Fatalf("got %v, %+v", err, r)
+	}
+	_, err = ReadTOML(write(t, dir, "b.toml", "[patient]\nname = \"X\"\n\n[[allergies]]\nsubstance = \"Latex\"\nstatus = \"gone\"\n"))
+	if err == nil || !strings.Contains(err.Error(), `b.toml:6: field "allergies[0].status"`) {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -99,6 +99,21 @@ func pick(cc *concept) record.Code {
 	return record.Code{System: bestSys, Value: strings.TrimSpace(c.Code), Display: display}
 }
 
+// all returns every kept code of a concept, preferred first, so policy and
+// education pages can match on any coding of it.
+func all(cc *concept) []record.Code {
+	if cc == nil {
+		return nil
+	}
+	var out []record.Code
+	for _, c := range cc.Coding {
+		if sys, _, ok := kept(c); ok {
+			out = append(out, record.Code{System: sys, Value: strings.TrimSpace(c.Code), Display: c.Display})
+		}
+	}
+	return out
+}
+
 // title returns words for a concept: the text the clinician saw if there is
 // one, else the display of the preferred code, else any display.
 func title(cc *concept) string {

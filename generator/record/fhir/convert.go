@@ -194,7 +194,7 @@ func (r *reader) convert() {
 func (r *reader) mark(n *node) record.Mark {
 	// Each entry gets its own copy of the labels: entries made from one
 	// resource (components) must not share a slice.
-	return record.Mark{Key: n.key, Labels: slices.Clone(n.labels), ThirdParty: n.third}
+	return record.Mark{Key: n.key, Labels: slices.Clone(n.labels), ThirdParty: n.third, Also: all(r.code(n))}
 }
 
 // entry converts one resource into its entry (or entries).
@@ -210,11 +210,12 @@ func (r *reader) entry(n *node) {
 	switch n.rt {
 	case "Condition":
 		r.rec.Problems = append(r.rec.Problems, record.Problem{
-			Mark:   r.mark(n),
-			Code:   pick(r.code(n)),
-			Title:  title(r.code(n)),
-			Onset:  r.firstDate(n, "onsetDateTime", res.OnsetDateTime, "onsetPeriod.start", start(res.OnsetPeriod)),
-			Status: problemStatus(res),
+			Mark:     r.mark(n),
+			Code:     pick(r.code(n)),
+			Title:    title(r.code(n)),
+			Onset:    r.firstDate(n, "onsetDateTime", res.OnsetDateTime, "onsetPeriod.start", start(res.OnsetPeriod)),
+			Status:   problemStatus(res),
+			Recorded: r.firstDate(n, "recordedDate", res.RecordedDate, "assertedDate", res.AssertedDate),
 		})
 	case "AllergyIntolerance":
 		r.allergy(n)
@@ -359,6 +360,18 @@ func (r *reader) entry(n *node) {
 
 // problemStatus maps clinicalStatus (a code in STU3, a concept in R4) to
 // active, inactive or resolved. Without one, an abatement means resolved.
+// allergyStatus maps an allergy's clinicalStatus; one with none is active,
+// the safe reading for a clinician.
+func allergyStatus(res *resource) string {
+	switch statusCode(res.ClinicalStatus) {
+	case "inactive":
+		return "inactive"
+	case "resolved":
+		return "resolved"
+	}
+	return "active"
+}
+
 func problemStatus(res *resource) string {
 	switch statusCode(res.ClinicalStatus) {
 	case "active", "recurrence", "relapse":
@@ -405,6 +418,7 @@ func (r *reader) allergy(n *node) {
 		Substance: title(cc),
 		Reaction:  strings.Join(manifest, ", "),
 		Severity:  severity,
+		Status:    allergyStatus(res),
 		// Allergy has one date; when the export does not say when it was
 		// recorded, the onset is the nearest thing it does say.
 		Recorded: r.firstDate(n, "recordedDate", res.RecordedDate, "assertedDate", res.AssertedDate,
@@ -554,6 +568,7 @@ func (r *reader) observation(n *node) {
 		}
 		m := r.mark(n)
 		m.Key += ".component[" + strconv.Itoa(i) + "]"
+		m.Also = all(c.Code) // the component's own codings, not the panel's
 		panel := obsTitle
 		if panel == "" {
 			panel = n.panel
