@@ -18,6 +18,8 @@ bundle that opens offline in any browser, and prints a key card to open it.
 Usage:
     satchel build   [-site FILE]
     satchel approve [-site FILE] -by NAME -role ROLE ID...
+    satchel check   [-site FILE]
+    satchel review  [-site FILE] ID...
     satchel open    -key SECRET [-out DIR] FILE
     satchel version
 
@@ -27,6 +29,11 @@ Commands:
               private/manifest.json. Exits 1 if any patient failed.
     approve   Record that NAME (ROLE) approved the current record file of each
               patient ID. A record that changes after approval is refused.
+    check     Check the site, every record, approval and education page
+              without building; list every problem. Exits 1 if any.
+    review    Write a review sheet for each patient ID in private/review/:
+              every entry, exported or withheld and by which rule, and the
+              record document the patient would get.
     open      Decrypt a bundle (record.pgp or record.html) with a key card's
               secret and write its files to DIR (default: current folder).
               The key may also be given in SATCHEL_KEY.
@@ -80,6 +87,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdBuild(ctx, rest, stderr)
 	case "approve":
 		return cmdApprove(rest, stderr)
+	case "check":
+		return cmdCheck(rest, stderr)
+	case "review":
+		return cmdReview(rest, stderr)
 	case "open":
 		return cmdOpen(rest, stderr)
 	case "version", "-version", "--version":
@@ -89,7 +100,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return usageError{msg: fmt.Sprintf("unknown command %q", cmd), hint: "commands are " + strings.Join([]string{"build", "approve", "open", "version"}, ", ") + "; see satchel -help"}
+	return usageError{msg: fmt.Sprintf("unknown command %q", cmd), hint: "commands are " + strings.Join([]string{"build", "approve", "check", "review", "open", "version"}, ", ") + "; see satchel -help"}
 }
 
 // msg prints one line in Satchel's message grammar.

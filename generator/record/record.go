@@ -30,6 +30,7 @@ type Record struct {
 	CarePlans     []CarePlan
 	Encounters    []Encounter
 	Referrals     []Referral
+	Findings      []Finding
 
 	// Skipped counts resources a reader met but does not carry (e.g. FHIR
 	// billing resources), by kind. No content, only counts.
@@ -221,6 +222,25 @@ type Encounter struct {
 	Date  Date   `toml:"date"`
 }
 
+// Finding is a coded observation with no value, such as "never smoked" or
+// "enhanced review indicated before granting access". Readers must keep
+// these: some of them decide whether a record may leave the practice.
+type Finding struct {
+	Mark
+	Code  Code   `toml:"code"`
+	Title string `toml:"title"`
+	Date  Date   `toml:"date"`
+}
+
+// Codes returns the finding's codes.
+func (f *Finding) Codes() []Code { return f.Mark.codes(f.Code) }
+
+// When returns the date recorded.
+func (f *Finding) When() Date { return f.Date }
+
+// Label describes the entry for the review sheet.
+func (f *Finding) Label() string { return "finding: " + f.Title }
+
 // Referral is a referral or request for a service (FHIR ReferralRequest,
 // ProcedureRequest, ServiceRequest).
 type Referral struct {
@@ -403,6 +423,9 @@ func (r *Record) Entries() []Entry {
 	for i := range r.Referrals {
 		es = append(es, &r.Referrals[i])
 	}
+	for i := range r.Findings {
+		es = append(es, &r.Findings[i])
+	}
 	return es
 }
 
@@ -421,6 +444,7 @@ func (r *Record) Filter(keep func(Entry) bool) *Record {
 	out.CarePlans = filter(r.CarePlans, keep)
 	out.Encounters = filter(r.Encounters, keep)
 	out.Referrals = filter(r.Referrals, keep)
+	out.Findings = filter(r.Findings, keep)
 	return out
 }
 

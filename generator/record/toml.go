@@ -25,6 +25,7 @@ type tomlRecord struct {
 	CarePlans     []CarePlan     `toml:"care_plans"`
 	Encounters    []Encounter    `toml:"encounters"`
 	Referrals     []Referral     `toml:"referrals"`
+	Findings      []Finding      `toml:"findings"`
 }
 
 // ReadTOML reads a record in Satchel's TOML format from path. The record's
@@ -61,6 +62,7 @@ func DecodeTOML(path string, data []byte) (*Record, error) {
 		CarePlans:     t.CarePlans,
 		Encounters:    t.Encounters,
 		Referrals:     t.Referrals,
+		Findings:      t.Findings,
 	}
 	var errs []error
 	need := func(ok bool, line int, field, what string) {
@@ -126,6 +128,8 @@ func DecodeTOML(path string, data []byte) (*Record, error) {
 	titled("encounters", len(r.Encounters), func(i int) string { return r.Encounters[i].Title })
 	keyed(r.Referrals, "referrals", func(*Referral, string) {})
 	titled("referrals", len(r.Referrals), func(i int) string { return r.Referrals[i].Title })
+	keyed(r.Findings, "findings", func(*Finding, string) {})
+	titled("findings", len(r.Findings), func(i int) string { return r.Findings[i].Title })
 	dir := filepath.Dir(path)
 	keyed(r.Letters, "letters", func(l *Letter, field string) {
 		need(l.Title != "", 0, field+".title", "a title")

@@ -579,7 +579,14 @@ func (r *reader) observation(n *node) {
 		wrote = true
 	}
 	if !wrote && len(res.HasMember) == 0 && !hasMemberRelated(res.Related) {
-		r.skipped(SkipNoValue)
+		// A coded observation with no value is a finding ("never smoked",
+		// "enhanced review indicated"): kept, because some decide what may
+		// leave the practice. Only one with no words at all is dropped.
+		if obsTitle == "" && pick(r.code(n)).IsZero() {
+			r.skipped(SkipNoValue)
+			return
+		}
+		r.rec.Findings = append(r.rec.Findings, record.Finding{Mark: r.mark(n), Code: pick(r.code(n)), Title: obsTitle, Date: d})
 	}
 }
 

@@ -410,8 +410,8 @@ func TestResultValuesInWordsAndComparators(t *testing.T) {
 	if r[4].Value == nil || *r[4].Value != 7 {
 		t.Errorf("integer value not read")
 	}
-	if rec.Skipped[SkipNoValue] != 1 {
-		t.Errorf("an observation without a value is not counted as skipped")
+	if len(rec.Findings) != 1 || rec.Skipped[SkipNoValue] != 0 {
+		t.Errorf("a coded observation without a value is not kept as a finding")
 	}
 }
 

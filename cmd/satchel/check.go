@@ -1,0 +1,56 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/satchel-records/satchel/generator/check"
+	"github.com/satchel-records/satchel/generator/policy"
+)
+
+func cmdCheck(args []string, stderr io.Writer) error {
+	fs := newFlags("check", stderr)
+	sitePath := fs.String("site", "site.toml", "the practice's site.toml")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{msg: "check takes no arguments", hint: "satchel check checks every record; satchel review ID explains one"}
+	}
+	cfg, err := loadSite(*sitePath, stderr)
+	if err != nil {
+		return err
+	}
+	rep := check.Run(cfg, time.Now())
+	for _, w := range rep.Warnings {
+		msg(stderr, "warning", "%s", w)
+	}
+	for _, e := range rep.Problems {
+		msg(stderr, "error", "%v", e)
+	}
+	counts := map[policy.Status]int{}
+	for _, p := range rep.Patients {
+		counts[p.Status]++
+		if p.Status == policy.AwaitingApproval || p.Status == policy.Blocked {
+			msg(stderr, "", "%s: %s", p.ID, p.Reason)
+		}
+	}
+	var parts []string
+	for _, s := range []policy.Status{policy.Built, policy.AwaitingApproval, policy.ChangedSinceApproval, policy.Blocked, policy.Failed} {
+		if counts[s] > 0 {
+			name := string(s)
+			if s == policy.Built {
+				name = "would build"
+			}
+			parts = append(parts, fmt.Sprintf("%d %s", counts[s], name))
+		}
+	}
+	msg(stderr, "", "checked %d record%s: %s", len(rep.Patients), plural(len(rep.Patients)), strings.Join(parts, ", "))
+	if len(rep.Problems) > 0 {
+		msg(stderr, "error", "%d problem%s to fix", len(rep.Problems), plural(len(rep.Problems)))
+		return errReported
+	}
+	return nil
+}
