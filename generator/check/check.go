@@ -99,6 +99,11 @@ func patient(file string, rules policy.Rules, now time.Time, add func(error)) Pa
 	}
 	rec, err := load.Record(file, data)
 	add(err)
+	if rec != nil {
+		for _, path := range rec.Unresolved {
+			add(fmt.Errorf("%s: %s: reference does not resolve: the export is missing what it points at", file, path))
+		}
+	}
 	appr, aerr := policy.ReadApproval(policy.ApprovalPath(file))
 	add(aerr)
 	if err != nil || aerr != nil {

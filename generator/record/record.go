@@ -35,6 +35,11 @@ type Record struct {
 	// Skipped counts resources a reader met but does not carry (e.g. FHIR
 	// billing resources), by kind. No content, only counts.
 	Skipped map[string]int
+	// Unresolved lists where the export points at something it does not
+	// hold, losing content (e.g. "Bundle.entry[4].resource.result[1]"):
+	// paths only, never values. A build goes on; `satchel check` reports
+	// them so the practice can fix the export before approving.
+	Unresolved []string
 }
 
 // Patient is the patient's identity.

@@ -3,6 +3,7 @@ package fhir
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -61,8 +62,8 @@ func (r *reader) prepare() {
 	for _, rep := range reports {
 		t := title(r.code(rep))
 		d := r.firstDate(rep, "effectiveDateTime", rep.res.EffectiveDateTime, "effectivePeriod.start", start(rep.res.EffectivePeriod), "issued", rep.res.Issued)
-		for _, ref := range references(rep.res.Result) {
-			r.member(rep, ref, t, d)
+		for i, ref := range references(rep.res.Result) {
+			r.member(rep, ref, t, d, fmt.Sprintf(".result[%d]", i))
 		}
 	}
 	// Groups after reports: a panel's own name (e.g. "Full blood count")
@@ -73,20 +74,23 @@ func (r *reader) prepare() {
 		if d.IsZero() {
 			d = g.panelDate
 		}
-		for _, ref := range g.res.HasMember {
-			r.member(g, ref, t, d)
+		for i, ref := range g.res.HasMember {
+			r.member(g, ref, t, d, fmt.Sprintf(".hasMember[%d]", i))
 		}
-		for _, rel := range g.res.Related {
+		for i, rel := range g.res.Related {
 			if rel.Type == "has-member" {
-				r.member(g, rel.Target, t, d)
+				r.member(g, rel.Target, t, d, fmt.Sprintf(".related[%d].target", i))
 			}
 		}
 	}
 }
 
 // member files the Observation ref points to under a report or group.
-func (r *reader) member(from *node, ref reference, panel string, d record.Date) {
+func (r *reader) member(from *node, ref reference, panel string, d record.Date, field string) {
 	t := r.resolve(from, ref.Reference)
+	if t == nil && ref.Reference != "" {
+		r.rec.Unresolved = append(r.rec.Unresolved, from.path+field)
+	}
 	if t == nil || t.rt != "Observation" {
 		return
 	}
@@ -442,8 +446,12 @@ func (r *reader) medication(n *node) {
 	m := record.Medication{Mark: r.mark(n)}
 	cc := res.MedicationCodeableConcept
 	if cc == nil && res.MedicationReference != nil {
-		if t := r.resolve(n, res.MedicationReference.Reference); t != nil && t.rt == "Medication" {
+		t := r.resolve(n, res.MedicationReference.Reference)
+		if t != nil && t.rt == "Medication" {
 			cc = r.code(t)
+		}
+		if t == nil && res.MedicationReference.Display == "" {
+			r.rec.Unresolved = append(r.rec.Unresolved, n.path+".medicationReference")
 		}
 		if title(cc) == "" {
 			m.Name = res.MedicationReference.Display

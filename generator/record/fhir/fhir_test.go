@@ -21,7 +21,7 @@ func TestEveryFixtureImportsWithCountsMatchingTheSource(t *testing.T) {
 				t.Fatalf("import failed: %v", err)
 			}
 			want := countFromSource(t, f.data)
-			got := counts{len(rec.Problems), len(rec.Medications), len(rec.Allergies), len(rec.Immunisations), len(rec.Results)}
+			got := counts{Problems: len(rec.Problems), Medications: len(rec.Medications), Allergies: len(rec.Allergies), Immunisations: len(rec.Immunisations), Results: len(rec.Results)}
 			if got != want {
 				t.Errorf("counts (problems, medications, allergies, immunisations, results) = %+v, source has %+v", got, want)
 			}

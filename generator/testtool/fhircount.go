@@ -1,0 +1,202 @@
+package testtool
+
+import (
+	"encoding/json"
+	"strings"
+)
+
+// FHIRCounts are the entries a FHIR export should yield, per section.
+type FHIRCounts struct {
+	Problems, Medications, Allergies, Immunisations, Results int
+}
+
+// CountFHIR counts, from the Bundle decoded generically, what the
+// reader should carry. It shares no code with the reader. The rules:
+//
+//   - Resources counted are the Bundle's entries, plus resources contained
+//     in a clinical resource or a List (GP Connect puts ended allergies in a
+//     List's contained), but not those contained in anything else.
+//   - Nothing entered-in-error is counted (status, or verificationStatus or
+//     clinicalStatus, as a code or in a CodeableConcept), and nothing whose
+//     subject/patient reference points at a patient other than the record's.
+//   - problems: Conditions not refuted. allergies: AllergyIntolerances not
+//     refuted. immunisations: Immunizations given (status not "not-done",
+//     notGiven not true).
+//   - medications: MedicationStatements, plus MedicationRequests that no
+//     MedicationStatement names in basedOn and that are not themselves
+//     basedOn another MedicationRequest (GP Connect issues of a repeat).
+//   - results: for each Observation, one if it has a value[x] plus one per
+//     component that has a value[x]; plus one per DiagnosticReport with a
+//     conclusion.
+func CountFHIR(data []byte) (FHIRCounts, error) {
+	var b map[string]any
+	if err := json.Unmarshal(data, &b); err != nil {
+		return FHIRCounts{}, err
+	}
+	type item struct {
+		res       map[string]any
+		container map[string]any
+	}
+	byURL := map[string]map[string]any{}
+	byTypeID := map[string]map[string]any{}
+	var items []item
+	var patient map[string]any
+	counted := map[string]bool{
+		"Condition": true, "AllergyIntolerance": true, "MedicationStatement": true, "MedicationRequest": true,
+		"Immunization": true, "Observation": true, "Procedure": true, "DiagnosticReport": true,
+		"DocumentReference": true, "Device": true, "DeviceUseStatement": true, "Flag": true, "CarePlan": true,
+		"Encounter": true, "ReferralRequest": true, "ProcedureRequest": true, "ServiceRequest": true, "List": true,
+	}
+	for _, e := range asList(b["entry"]) {
+		em := asMap(e)
+		res := asMap(em["resource"])
+		if res == nil {
+			continue
+		}
+		rt, id := str(res["resourceType"]), str(res["id"])
+		if u := str(em["fullUrl"]); u != "" {
+			byURL[u] = res
+		}
+		if id != "" {
+			byTypeID[rt+"/"+id] = res
+		}
+		if rt == "Patient" {
+			patient = res
+		}
+		items = append(items, item{res: res})
+		if counted[rt] {
+			for _, c := range asList(res["contained"]) {
+				items = append(items, item{res: asMap(c), container: res})
+			}
+		}
+	}
+	target := func(it item, ref string) map[string]any {
+		switch {
+		case strings.HasPrefix(ref, "#"):
+			root := it.container
+			if root == nil {
+				root = it.res
+			}
+			for _, c := range asList(root["contained"]) {
+				if "#"+str(asMap(c)["id"]) == ref {
+					return asMap(c)
+				}
+			}
+			return nil
+		case byURL[ref] != nil:
+			return byURL[ref]
+		}
+		parts := strings.Split(ref, "/")
+		if len(parts) >= 2 {
+			return byTypeID[parts[len(parts)-2]+"/"+parts[len(parts)-1]]
+		}
+		return nil
+	}
+	code := func(v any) string {
+		if s, ok := v.(string); ok {
+			return s
+		}
+		for _, c := range asList(asMap(v)["coding"]) {
+			if s := str(asMap(c)["code"]); s != "" {
+				return s
+			}
+		}
+		return ""
+	}
+	dropped := func(it item) bool {
+		for _, r := range []map[string]any{it.res, it.container} {
+			if r == nil {
+				continue
+			}
+			if str(r["status"]) == "entered-in-error" || code(r["verificationStatus"]) == "entered-in-error" ||
+				code(r["clinicalStatus"]) == "entered-in-error" {
+				return true
+			}
+		}
+		subj := asMap(it.res["subject"])
+		if subj == nil {
+			subj = asMap(it.res["patient"])
+		}
+		ref := str(subj["reference"])
+		if ref == "" || patient == nil {
+			return false
+		}
+		if tg := target(it, ref); tg != nil {
+			return str(tg["resourceType"]) != "Patient" || str(tg["id"]) != str(patient["id"])
+		}
+		parts := strings.Split(ref, "/")
+		return len(parts) >= 2 && parts[len(parts)-2] == "Patient" && parts[len(parts)-1] != str(patient["id"])
+	}
+	hasValue := func(m map[string]any) bool {
+		for k := range m {
+			if strings.HasPrefix(k, "value") {
+				return true
+			}
+		}
+		return false
+	}
+	coveredRequests := map[string]bool{} // by "MedicationRequest/id"
+	for _, it := range items {
+		if str(it.res["resourceType"]) != "MedicationStatement" || dropped(it) {
+			continue
+		}
+		for _, bo := range asList(it.res["basedOn"]) {
+			if tg := target(it, str(asMap(bo)["reference"])); tg != nil && str(tg["resourceType"]) == "MedicationRequest" {
+				coveredRequests["MedicationRequest/"+str(tg["id"])] = true
+			}
+		}
+	}
+	var c FHIRCounts
+	for _, it := range items {
+		r := it.res
+		if dropped(it) {
+			continue
+		}
+		switch str(r["resourceType"]) {
+		case "Condition":
+			if code(r["verificationStatus"]) != "refuted" {
+				c.Problems++
+			}
+		case "AllergyIntolerance":
+			if code(r["verificationStatus"]) != "refuted" {
+				c.Allergies++
+			}
+		case "Immunization":
+			if str(r["status"]) != "not-done" && r["notGiven"] != true {
+				c.Immunisations++
+			}
+		case "MedicationStatement":
+			c.Medications++
+		case "MedicationRequest":
+			issue := false
+			for _, bo := range asList(r["basedOn"]) {
+				ref := str(asMap(bo)["reference"])
+				tg := target(it, ref)
+				if tg != nil && str(tg["resourceType"]) == "MedicationRequest" || strings.Contains(ref, "MedicationRequest/") {
+					issue = true
+				}
+			}
+			if !issue && !coveredRequests["MedicationRequest/"+str(r["id"])] {
+				c.Medications++
+			}
+		case "Observation":
+			if hasValue(r) {
+				c.Results++
+			}
+			for _, comp := range asList(r["component"]) {
+				if hasValue(asMap(comp)) {
+					c.Results++
+				}
+			}
+		case "DiagnosticReport":
+			if strings.TrimSpace(str(r["conclusion"])) != "" {
+				c.Results++
+			}
+		}
+	}
+	return c, nil
+}
+
+func asList(v any) []any         { l, _ := v.([]any); return l }
+func asMap(v any) map[string]any { m, _ := v.(map[string]any); return m }
+func str(v any) string           { s, _ := v.(string); return s }
