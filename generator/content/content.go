@@ -110,6 +110,7 @@ func (m *Markdown) Render(src []byte, idPrefix string) (template.HTML, error) {
 	if d, ok := doc.(*ast.Document); ok {
 		d.AddMeta(prefixMeta, idPrefix)
 	}
+	offline(doc, src)
 	var buf bytes.Buffer
 	if err := m.md.Renderer().Render(&buf, src, doc); err != nil {
 		// Goldmark's render errors come from the writer only; say nothing
@@ -119,6 +120,72 @@ func (m *Markdown) Render(src []byte, idPrefix string) (template.HTML, error) {
 	// Safe to mark as HTML: raw HTML in src is omitted and goldmark escapes
 	// text and drops dangerous link targets (javascript: and the like).
 	return template.HTML(buf.String()), nil
+}
+
+// offline rewrites what would make the document reach outside itself: a
+// link to anywhere but within the document becomes its text followed by
+// the address in brackets (a reader can still type it in when online), an
+// automatic link becomes plain text, and an image becomes its description.
+// The record document must never load or lead anywhere off the device.
+func offline(doc ast.Node, src []byte) {
+	var links, autos, images []ast.Node
+	ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
+		}
+		switch n := n.(type) {
+		case *ast.Link:
+			if !bytes.HasPrefix(n.Destination, []byte("#")) {
+				links = append(links, n)
+			}
+		case *ast.AutoLink:
+			autos = append(autos, n)
+		case *ast.Image:
+			images = append(images, n)
+		}
+		return ast.WalkContinue, nil
+	})
+	for _, n := range links {
+		l := n.(*ast.Link)
+		parent := l.Parent()
+		for c := l.FirstChild(); c != nil; {
+			next := c.NextSibling()
+			parent.InsertBefore(parent, l, c)
+			c = next
+		}
+		if readable(l.Destination) {
+			parent.InsertBefore(parent, l, ast.NewString([]byte(" ("+string(l.Destination)+")")))
+		}
+		parent.RemoveChild(parent, l)
+	}
+	for _, n := range autos {
+		a := n.(*ast.AutoLink)
+		text := a.Label(src)
+		if !readable(a.URL(src)) {
+			text = []byte("[link removed]")
+		}
+		a.Parent().ReplaceChild(a.Parent(), a, ast.NewString(text))
+	}
+	for _, n := range images {
+		img := n.(*ast.Image)
+		alt := strings.TrimSpace(string(img.Text(src))) //nolint:staticcheck // the alt text is the image's description
+		if alt == "" {
+			alt = "image"
+		}
+		img.Parent().ReplaceChild(img.Parent(), img, ast.NewString([]byte("["+alt+"]")))
+	}
+}
+
+// readable reports whether an address is worth showing as text: a web,
+// mail or phone address a person could use, not a script or data URL.
+func readable(dest []byte) bool {
+	d := strings.ToLower(string(dest))
+	for _, p := range []string{"https://", "http://", "mailto:", "tel:"} {
+		if strings.HasPrefix(d, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // Library is the set of education pages of a site.

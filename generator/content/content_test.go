@@ -468,3 +468,31 @@ func BenchmarkLoadSampleEducation(b *testing.B) {
 		}
 	}
 }
+
+// The record document must never reach outside itself: links elsewhere
+// become text with their address, images their description; links within
+// the document stay links.
+func TestMarkdownKeepsTheDocumentOffline(t *testing.T) {
+	md := NewMarkdown()
+	src := "See [NHS advice](https://www.nhs.uk/conditions/asthma/) or <https://example.org/x?a=1&b=<2>>.\n\n" +
+		"![Inhaler technique](https://example.org/inhaler.png) and ![](data:image/png;base64,AAAA)\n\n" +
+		"Jump to [the plan](#plan).\n"
+	out, err := md.Render([]byte(src), "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := string(out)
+	for _, bad := range []string{"<a href=\"https", "<img", "src="} {
+		if strings.Contains(h, bad) {
+			t.Errorf("output still has %q: %s", bad, h)
+		}
+	}
+	for _, want := range []string{"NHS advice (https://www.nhs.uk/conditions/asthma/)", "[Inhaler technique]", "[image]", `<a href="#plan">the plan</a>`} {
+		if !strings.Contains(h, want) {
+			t.Errorf("output lacks %q: %s", want, h)
+		}
+	}
+	if strings.Contains(h, "<2>") {
+		t.Errorf("text from a URL was not escaped: %s", h)
+	}
+}
