@@ -1,0 +1,90 @@
+package watch
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/satchel-records/satchel/generator/site"
+)
+
+func testSite(root string) *site.Config {
+	return &site.Config{
+		File:         filepath.Join(root, "site.toml"),
+		Root:         root,
+		RecordsDir:   filepath.Join(root, "records"),
+		EducationDir: filepath.Join(root, "education"),
+		PublicDir:    filepath.Join(root, "public"),
+		PrivateDir:   filepath.Join(root, "private"),
+		TemplatesDir: filepath.Join(root, "layouts"),
+	}
+}
+
+func TestPlanSaysWhatToRebuild(t *testing.T) {
+	c := testSite("/practice")
+	tests := []struct {
+		name  string
+		paths []string
+		all   bool
+		ids   []string
+	}{
+		{"a record", []string{"/practice/records/p1.toml"}, false, []string{"p1"}},
+		{"its approval", []string{"/practice/records/p1.approval.toml"}, false, []string{"p1"}},
+		{"a FHIR record", []string{"/practice/records/p2.json"}, false, []string{"p2"}},
+		{"two records, one twice", []string{"/practice/records/p2.json", "/practice/records/p1.toml", "/practice/records/p1.approval.toml"}, false, []string{"p1", "p2"}},
+		{"a letter", []string{"/practice/records/p1-letter.md"}, true, nil},
+		{"site.toml", []string{"/practice/site.toml"}, true, nil},
+		{"an education page", []string{"/practice/education/asthma.md", "/practice/records/p1.toml"}, true, nil},
+		{"a template", []string{"/practice/layouts/record.html"}, true, nil},
+		{"our own output", []string{"/practice/public/bundles/x/record.html", "/practice/private/manifest.json"}, false, nil},
+		{"editor files", []string{"/practice/records/.p1.toml.swp", "/practice/records/p1.toml~", "/practice/records/.#p1"}, false, nil},
+		{"elsewhere", []string{"/practice/notes.txt", "/elsewhere/records/p1.toml"}, false, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Plan(c, tt.paths)
+			if got.All != tt.all || !slices.Equal(got.Patients, tt.ids) {
+				t.Errorf("Plan = %+v, want all=%v ids=%v", got, tt.all, tt.ids)
+			}
+		})
+	}
+}
+
+// Writes in quick succession arrive as one batch, with real fsnotify.
+func TestBatchesCollectQuickChangesIntoOne(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out := make(chan []string, 4)
+	errs := make(chan error, 4)
+	done := make(chan error, 1)
+	go func() { done <- Batches(ctx, []string{dir}, 200*time.Millisecond, out, errs) }()
+	time.Sleep(100 * time.Millisecond) // let the watcher start
+	for _, n := range []string{"a.toml", "b.toml", "a.toml"} {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	select {
+	case batch := <-out:
+		slices.Sort(batch)
+		if !slices.Equal(batch, []string{filepath.Join(dir, "a.toml"), filepath.Join(dir, "b.toml")}) {
+			t.Errorf("batch %v", batch)
+		}
+	case <-ctx.Done():
+		t.Fatal("no batch arrived")
+	}
+	select {
+	case batch := <-out:
+		t.Errorf("a second batch arrived: %v", batch)
+	case <-time.After(400 * time.Millisecond):
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
