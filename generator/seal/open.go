@@ -11,6 +11,7 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
+	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 )
 
@@ -107,7 +108,7 @@ func Open(msg, passphrase []byte, keys openpgp.EntityList) (*Opened, error) {
 		if !mayOpen(p, data, passphrase) {
 			continue
 		}
-		res, err := openWith(p.raw, bin[data.start:], passphrase, ring)
+		res, err := openWith(p.raw, bin[data.start:], passphrase, ring, nil)
 		switch {
 		case err == nil:
 			if keys != nil && res.Signed && !res.Verified {
@@ -195,7 +196,7 @@ func mayOpen(p, data rawPacket, passphrase []byte) bool {
 // data with go-crypto's reader, which also checks the MDC and signature. It
 // returns ErrWrongKey when the packet does not open, ErrDamaged when the
 // content fails its checks.
-func openWith(skesk, data, passphrase []byte, ring openpgp.KeyRing) (*Opened, error) {
+func openWith(skesk, data, passphrase []byte, ring openpgp.KeyRing, asOf *time.Time) (*Opened, error) {
 	tried := false
 	prompt := func(_ []openpgp.Key, symmetric bool) ([]byte, error) {
 		if tried || !symmetric {
@@ -205,7 +206,12 @@ func openWith(skesk, data, passphrase []byte, ring openpgp.KeyRing) (*Opened, er
 		return passphrase, nil
 	}
 	r := io.MultiReader(bytes.NewReader(skesk), bytes.NewReader(data))
-	md, err := openpgp.ReadMessage(r, ring, prompt, nil)
+	var config *packet.Config
+	if asOf != nil {
+		t := *asOf
+		config = &packet.Config{Time: func() time.Time { return t }}
+	}
+	md, err := openpgp.ReadMessage(r, ring, prompt, config)
 	if errors.Is(err, errNoMoreTries) {
 		return nil, ErrWrongKey
 	}
@@ -232,6 +238,18 @@ func openWith(skesk, data, passphrase []byte, ring openpgp.KeyRing) (*Opened, er
 	if md.IsSigned && md.SignedBy != nil && md.Signature != nil && md.SignatureError == nil {
 		res.Verified = true
 		res.Fingerprint = strings.ToUpper(hex.EncodeToString(md.SignedBy.Entity.PrimaryKey.Fingerprint))
+	}
+	// go-crypto calls a signature, or the key's own self-signature, made
+	// after the reader's clock "expired". A phone whose clock is behind the
+	// practice's would then call a genuine record forged. The creation
+	// time is itself signed, so check again as of that moment: a signature
+	// is good if it was good when it was made.
+	if asOf == nil && md.IsSigned && md.SignedBy != nil && !res.Verified && !res.SignedAt.IsZero() &&
+		res.SignedAt.After(time.Now()) &&
+		(errors.Is(md.SignatureError, pgperrors.ErrSignatureExpired) || errors.Is(md.SignatureError, pgperrors.ErrKeyExpired)) {
+		clear(plain)
+		at := res.SignedAt
+		return openWith(skesk, data, passphrase, ring, &at)
 	}
 	return res, nil
 }

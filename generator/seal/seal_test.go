@@ -757,3 +757,30 @@ func BenchmarkOpen(b *testing.B) {
 		}
 	}
 }
+
+// A record signed "in the future" by the reader's clock (a phone whose
+// clock is behind the practice's) is still genuine: it verifies as of the
+// moment it was signed.
+func TestSignatureFromAheadOfTheReadersClockVerifies(t *testing.T) {
+	ahead := time.Now().Add(72 * time.Hour).Truncate(time.Second)
+	key, err := NewKey("Riverside Surgery", "records@riverside.example", ahead, fixedRand(7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msg bytes.Buffer
+	if err := Encrypt(&msg, []byte("record"), Options{Passphrases: [][]byte{[]byte("pass")}, Signer: key, Time: ahead, Rand: fixedRand(8)}); err != nil {
+		t.Fatal(err)
+	}
+	o, err := Open(msg.Bytes(), []byte("pass"), openpgp.EntityList{key})
+	if err != nil {
+		t.Fatalf("a genuine record signed ahead of this clock was refused: %v", err)
+	}
+	if !o.Verified || !o.SignedAt.Equal(ahead) {
+		t.Errorf("verified %v, signed at %v", o.Verified, o.SignedAt)
+	}
+	// Another key's signature is still refused.
+	other, _ := NewKey("Forger", "f@example.org", ahead, fixedRand(9))
+	if _, err := Open(msg.Bytes(), []byte("pass"), openpgp.EntityList{other}); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("another key: got %v, want ErrBadSignature", err)
+	}
+}
