@@ -32,10 +32,10 @@ $(DIST)/wasm_exec.js: $(shell $(GO) env GOROOT)/lib/wasm/wasm_exec.js
 run: build
 	./$(BIN) build -site site.toml
 
-## test-deps: install the real tools the tests use (GnuPG, Sequoia, zbar, Chromium)
+## test-deps: install the real tools the tests use (GnuPG, Sequoia, zbar, Chromium, poppler, npm)
 test-deps:
 	@missing=""; \
-	for t in gpg:gnupg sq:sq zbarimg:zbar-tools chromium:chromium script:bsdutils; do \
+	for t in gpg:gnupg sq:sq zbarimg:zbar-tools chromium:chromium script:bsdutils pdftotext:poppler-utils npm:npm; do \
 	  command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -49,8 +49,13 @@ check: wasm
 	@out=$$(gofmt -l cmd generator templates themes); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
+## node_modules/axe-core: the accessibility checker the record tests run in Chromium (npm, pinned by package-lock.json)
+node_modules/axe-core: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	@touch $@
+
 ## test: everything, with the race detector
-test: test-deps check
+test: test-deps check node_modules/axe-core
 	$(GO) test -race -count=1 ./...
 
 ## bench: build a large synthetic practice and print the figures

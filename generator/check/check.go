@@ -67,7 +67,8 @@ func Run(cfg *site.Config, now time.Time) *Report {
 	if cfg.ThemesDir != "" {
 		thl = append(thl, os.DirFS(cfg.ThemesDir))
 	}
-	if _, err := render.New(cfg.Theme, append(tl, templates.FS()), append(thl, themes.FS()), md); err != nil {
+	if _, err := render.New(cfg.Theme, append(tl, templates.FS()), append(thl, themes.FS()), md,
+		render.Languages(cfg.Languages...), render.HighRisk(cfg.HighRisk)); err != nil {
 		add(fmt.Errorf("%s: templates or theme: %w", cfg.File, err))
 	}
 	if _, err := keycard.LoadMaster(cfg.PrivateDir); err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -7,6 +7,15 @@
 // meta tag forbids them in case a practice template adds one by mistake. It
 // is shown in a sandboxed frame with scripts off, so it must need none.
 //
+// It opens with the emergency summary a clinician reads in under a minute:
+// alerts, allergies, current medicines with the high-risk ones flagged in
+// words (package risk), active problems, devices, and how old the record is
+// and who approved it. The full sections follow, with trend charts of
+// repeated results (package chart), then the education pages, "Using your
+// record safely", and a glossary of the terms the document used (package
+// glossary marks their first use). The fixed labels can show translations
+// beside the English for patients who travel (package i18n).
+//
 // Templates and themes come from ordered layers of fs.FS (a practice's own
 // folder first, then the built-in ones), so a practice overrides one file by
 // name without forking the rest.
@@ -21,10 +30,13 @@ import (
 	"io/fs"
 	"path"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/satchel-records/satchel/generator/content"
+	"github.com/satchel-records/satchel/generator/glossary"
 	"github.com/satchel-records/satchel/generator/record"
+	"github.com/satchel-records/satchel/generator/risk"
 	"github.com/satchel-records/satchel/generator/site"
 )
 
@@ -35,7 +47,15 @@ type Document struct {
 	Pages    []*content.Page // education pages matched to the record
 	Approval Approval
 	Exported time.Time // build time, from the build's injected clock
-	BundleID string
+	// CurrentUntil is when the record stops being current (the export date
+	// plus site.toml's current_days), shown beside the export date so a
+	// clinician can tell a stale record. Zero shows none.
+	CurrentUntil time.Time
+	// Fingerprint is the fingerprint of the practice key that signed the
+	// bundle, as printed on the key card, so a reader can check the two
+	// match. Empty shows none.
+	Fingerprint string
+	BundleID    string
 }
 
 // Approval says who approved the record for sharing, so a hospital clinician
@@ -54,10 +74,38 @@ type Markdowner interface {
 // Renderer renders record documents. It parses its templates and loads its
 // theme once, in New, and is then safe for concurrent use.
 type Renderer struct {
-	tmpl *template.Template
-	css  template.CSS
-	md   Markdowner
-	size int // a starting buffer size, so most renders never regrow it
+	tmpl     *template.Template
+	css      template.CSS
+	md       Markdowner
+	risk     *risk.List
+	glossary *glossary.Glossary
+	labels   labels
+	size     int // a starting buffer size
+	// bufs holds buffers for documents and their fragments between
+	// renders: a document is tens of kilobytes, and growing fresh buffers
+	// to that size was most of what a render allocated.
+	bufs sync.Pool
+}
+
+// Option sets something a Renderer takes from site.toml.
+type Option func(*options)
+
+type options struct {
+	languages []string
+	highRisk  []site.HighRiskMedicine
+}
+
+// Languages shows the record's fixed labels (the emergency summary and the
+// section headings) in these languages beside English, in this order:
+// two-letter codes such as "fr", as site.toml's languages lists them.
+func Languages(codes ...string) Option {
+	return func(o *options) { o.languages = codes }
+}
+
+// HighRisk adds a practice's own high-risk medicines (site.toml's
+// [[high_risk]]) to the built-in list.
+func HighRisk(extra []site.HighRiskMedicine) Option {
+	return func(o *options) { o.highRisk = extra }
 }
 
 // rootTemplate is the template a document is rendered from. Render owns
@@ -70,21 +118,46 @@ const rootTemplate = "record.html"
 // pass the practice's folder first and the built-in templates.FS() or
 // themes.FS() last. A theme other than "default" is laid over the default
 // theme, so it need only hold the rules it changes. md renders letters.
+// opts add what site.toml sets: languages and high-risk medicines.
 //
 // New also renders a synthetic record once, so a broken practice template is
 // reported here, before any patient is built.
-func New(theme string, templateLayers []fs.FS, themeLayers []fs.FS, md Markdowner) (*Renderer, error) {
+func New(theme string, templateLayers []fs.FS, themeLayers []fs.FS, md Markdowner, opts ...Option) (*Renderer, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	css, err := loadTheme(theme, themeLayers)
 	if err != nil {
 		return nil, err
 	}
-	tmpl, err := parseTemplates(templateLayers)
-	if err != nil {
+	r := &Renderer{css: css, md: md}
+	if r.risk, err = risk.Default(); err != nil {
+		return nil, fmt.Errorf("render: high-risk medicines: %w", err)
+	}
+	extra := make([]risk.Medicine, len(o.highRisk))
+	for i, h := range o.highRisk {
+		extra[i] = risk.Medicine{Code: h.Code, Name: h.Name, Group: h.Group}
+	}
+	if r.risk, err = r.risk.With(extra); err != nil {
+		return nil, fmt.Errorf("render: site.toml %w", err)
+	}
+	if r.glossary, err = glossary.Default(); err != nil {
+		return nil, fmt.Errorf("render: glossary: %w", err)
+	}
+	if r.labels, err = newLabels(o.languages, r.risk); err != nil {
 		return nil, err
 	}
-	r := &Renderer{tmpl: tmpl, css: css, md: md}
+	if r.tmpl, err = parseTemplates(templateLayers, r.funcs()); err != nil {
+		return nil, err
+	}
+	if err := r.labels.check(r.tmpl); err != nil {
+		return nil, err
+	}
+	// The example's letters stay unrendered: this checks the templates,
+	// and a practice's Markdown settings are not theirs to fail.
 	var buf bytes.Buffer
-	if err := r.tmpl.ExecuteTemplate(&buf, rootTemplate, r.view(exampleDocument())); err != nil {
+	if err := r.execute(&buf, r.view(exampleDocument())); err != nil {
 		return nil, fmt.Errorf("render: templates: %w", err)
 	}
 	r.size = buf.Len() + 16<<10
@@ -111,12 +184,81 @@ func (r *Renderer) Render(w io.Writer, d *Document) error {
 		}
 		v.Letters[i].HTML = body
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, r.size))
-	if err := r.tmpl.ExecuteTemplate(buf, rootTemplate, v); err != nil {
-		return fmt.Errorf("render: %w", err)
+	buf := r.buffer()
+	defer r.bufs.Put(buf)
+	if err := r.execute(buf, v); err != nil {
+		return err
 	}
 	_, err := w.Write(buf.Bytes())
 	return err
+}
+
+// buffer returns an empty buffer from the pool, or a new one.
+func (r *Renderer) buffer() *bytes.Buffer {
+	if b, ok := r.bufs.Get().(*bytes.Buffer); ok {
+		b.Reset()
+		return b
+	}
+	return bytes.NewBuffer(make([]byte, 0, r.size))
+}
+
+// execute renders v into buf: the marked fragments in document order, then
+// the glossary of the terms they used, then the document around them.
+func (r *Renderer) execute(buf *bytes.Buffer, v *View) error {
+	if r.glossary != nil {
+		v.marker = r.glossary.NewMarker()
+	}
+	// These are rendered ahead of the document, and their glossary terms
+	// marked, in document order: the first use of a term is marked in
+	// whichever comes first. record.html places them with include.
+	marked := [...]string{"record-summary.html", "record-sections.html", "record-pages.html"}
+	v.fragments = make(map[string]template.HTML, len(marked))
+	frag := r.buffer()
+	defer r.bufs.Put(frag)
+	for _, name := range marked {
+		if r.tmpl.Lookup(name) == nil {
+			continue
+		}
+		frag.Reset()
+		if err := r.tmpl.ExecuteTemplate(frag, name, v); err != nil {
+			return fmt.Errorf("render: %w", err)
+		}
+		v.fragments[name] = v.mark(template.HTML(frag.String()))
+	}
+	if v.marker != nil {
+		for _, t := range v.marker.Used() {
+			v.Glossary = append(v.Glossary, GlossaryEntry{ID: "glossary-" + glossary.Slug(t.Term), Term: t.Term, Explanation: t.Explanation})
+		}
+	}
+	if len(v.Glossary) > 0 {
+		v.Contents = append(v.Contents, Link{ID: idGlossary, Title: "Glossary"})
+	}
+	if err := r.tmpl.ExecuteTemplate(buf, rootTemplate, v); err != nil {
+		return fmt.Errorf("render: %w", err)
+	}
+	return nil
+}
+
+// mark marks the first use of glossary terms in h.
+func (v *View) mark(h template.HTML) template.HTML {
+	if v.marker == nil {
+		return h
+	}
+	return v.marker.Mark(h)
+}
+
+// include returns the output of template name for v, with glossary terms
+// marked: the fragment Render made ahead, or, for a template of the
+// practice's own, a fresh rendering.
+func (r *Renderer) include(name string, v *View) (template.HTML, error) {
+	if h, ok := v.fragments[name]; ok {
+		return h, nil
+	}
+	var b bytes.Buffer
+	if err := r.tmpl.ExecuteTemplate(&b, name, v); err != nil {
+		return "", err
+	}
+	return v.mark(template.HTML(b.String())), nil
 }
 
 // letterRef names a letter by its place in the record file and its file
@@ -136,7 +278,7 @@ func letterRef(l record.Letter) string {
 // parseTemplates parses record.html and record-*.html, each from the first
 // layer that has it. Files from lower layers are parsed first, so a
 // {{define}} in a practice file also replaces a built-in block of that name.
-func parseTemplates(layers []fs.FS) (*template.Template, error) {
+func parseTemplates(layers []fs.FS, funcs template.FuncMap) (*template.Template, error) {
 	type file struct {
 		name  string
 		layer int
@@ -174,7 +316,7 @@ func parseTemplates(layers []fs.FS) (*template.Template, error) {
 		}
 		return 1
 	})
-	t := template.New("").Funcs(funcs())
+	t := template.New("").Funcs(funcs)
 	for _, f := range files {
 		data, err := fs.ReadFile(layers[f.layer], f.name)
 		if err != nil {

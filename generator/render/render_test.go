@@ -124,6 +124,12 @@ func newRenderer(t testing.TB, theme string, practiceTemplates fs.FS) *Renderer 
 	return r
 }
 
+// glossaryMark is a term the glossary marked.
+var glossaryMark = regexp.MustCompile(`<a class="glossary-term" [^>]*>([^<]*)</a>`)
+
+// unmark removes the glossary's marks, for tests of what the text says.
+func unmark(s string) string { return glossaryMark.ReplaceAllString(s, "$1") }
+
 func render(t testing.TB, r *Renderer, d *Document) string {
 	t.Helper()
 	var b bytes.Buffer
@@ -134,7 +140,7 @@ func render(t testing.TB, r *Renderer, d *Document) string {
 }
 
 func TestFullRecordShowsSummaryBeforeEverySection(t *testing.T) {
-	out := render(t, newRenderer(t, "default", nil), testDocument(fullRecord()))
+	out := unmark(render(t, newRenderer(t, "default", nil), testDocument(fullRecord())))
 	summary := strings.Index(out, `id="summary"`)
 	if summary < 0 {
 		t.Fatal("no emergency summary")
@@ -144,7 +150,7 @@ func TestFullRecordShowsSummaryBeforeEverySection(t *testing.T) {
 		`id="section-immunisations"`, `id="section-results"`, `id="section-procedures"`,
 		`id="section-letters"`, `id="section-devices"`, `id="section-care-plans"`,
 		`id="section-encounters"`, `id="section-referrals"`, `id="section-understanding"`,
-		`id="high-blood-pressure"`,
+		`id="high-blood-pressure"`, `id="section-safety"`,
 	} {
 		at := strings.Index(out, want)
 		if at < 0 {
@@ -173,11 +179,19 @@ func TestFullRecordShowsSummaryBeforeEverySection(t *testing.T) {
 	}
 	for _, want := range []string{
 		"Alex Example", "14 Mar 1961", "999 123 4568", "Example Practice", "01632 960123",
-		"Exported 3 Jun 2025 · Approved by Dr Sam Example (GP) on 30 May 2025",
 		"b-7f3a9c",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("header or footer is missing an expected value (%d chars)", len(want))
+		}
+	}
+	// How old the record is and who approved it are in the summary itself.
+	for _, want := range []string{
+		"<dt>Exported</dt><dd>3 Jun 2025</dd>",
+		"<dt>Approved by</dt><dd>Dr Sam Example (GP) on 30 May 2025</dd>",
+	} {
+		if !strings.Contains(box, want) {
+			t.Errorf("emergency summary is missing %q", want)
 		}
 	}
 }
@@ -217,7 +231,9 @@ func TestEachSectionAppearsOnlyWhenItHasEntries(t *testing.T) {
 		{"section-referrals", func(r *record.Record) { r.Referrals = full.Referrals }},
 	}
 	r := newRenderer(t, "default", nil)
-	sectionID := regexp.MustCompile(`<section [^>]*id="section-[a-z-]+"`)
+	// Using your record safely is in every document, and the glossary in
+	// every one that uses a term; the rest only when they have entries.
+	sectionID := regexp.MustCompile(`<section [^>]*id="section-(?:[a-fh-rt-z]|s[^a])[a-z-]*"`)
 	for _, tt := range tests {
 		t.Run(tt.id, func(t *testing.T) {
 			rec := &record.Record{Patient: full.Patient}
@@ -245,10 +261,13 @@ func TestEmptyRecordSaysNoKnownAllergiesAndShowsNoSections(t *testing.T) {
 			t.Errorf("missing %q", want)
 		}
 	}
-	for _, notWant := range []string{`id="section-`, `class="contents"`, "Devices and implants", "Alerts"} {
+	for _, notWant := range []string{`id="section-p`, `id="section-m`, `id="section-r`, "Devices and implants", "Alerts"} {
 		if strings.Contains(out, notWant) {
 			t.Errorf("empty record shows %q", notWant)
 		}
+	}
+	if !strings.Contains(out, `id="section-safety"`) || !strings.Contains(out, `href="#section-safety"`) {
+		t.Error("an empty record lacks Using your record safely, or the link to it")
 	}
 	// Unrecorded identity fields say so rather than showing blanks.
 	if !strings.Contains(out, "<dd>not recorded</dd>") {
@@ -340,6 +359,9 @@ func TestRecordTextIsEscaped(t *testing.T) {
 // into the document or at a data: URI, CSS url()s that are not data: URIs,
 // and the elements that fetch or script.
 func externalRefs(doc string) []string {
+	// An inline chart's SVG namespace names the SVG vocabulary; nothing
+	// is fetched from it.
+	doc = strings.ReplaceAll(doc, `xmlns="http://www.w3.org/2000/svg"`, "")
 	var bad []string
 	bad = append(bad, regexp.MustCompile(`(?i)https?://|@import|<(?:script|link|iframe|object|embed|base|frame)\b`).FindAllString(doc, -1)...)
 	attr := regexp.MustCompile(`(?i)\b(?:src|href|action|formaction|srcset|poster|background|xlink:href)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))`)
@@ -360,7 +382,17 @@ func externalRefs(doc string) []string {
 func TestDocumentReferencesNothingOutsideItself(t *testing.T) {
 	for _, theme := range []string{"default", "large-print"} {
 		t.Run(theme, func(t *testing.T) {
-			out := render(t, newRenderer(t, theme, nil), testDocument(fullRecord()))
+			// With a chart, glossary marks, flags and translations too.
+			rec := highRiskRecord()
+			rec.Results = append(rec.Results, seriesRecord().Results...)
+			r, err := New(theme, []fs.FS{templates.FS()}, []fs.FS{themes.FS()}, testMarkdown{}, Languages("fr", "de"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := render(t, r, testDocument(rec))
+			if !strings.Contains(out, "<svg") || !strings.Contains(out, `class="glossary-term"`) {
+				t.Fatal("the document lacks a chart or glossary marks to check")
+			}
 			if bad := externalRefs(out); len(bad) > 0 {
 				t.Errorf("external reference or script in the document: %q", bad)
 			}
@@ -383,7 +415,9 @@ func TestDocumentReferencesNothingOutsideItself(t *testing.T) {
 }
 
 func TestInDocumentLinksAllHaveATarget(t *testing.T) {
-	out := render(t, newRenderer(t, "default", nil), testDocument(fullRecord()))
+	rec := fullRecord()
+	rec.Results = append(rec.Results, seriesRecord().Results...)
+	out := render(t, newRenderer(t, "default", nil), testDocument(rec))
 	ids := map[string]int{}
 	for _, m := range regexp.MustCompile(`\bid="([^"]+)"`).FindAllStringSubmatch(out, -1) {
 		ids[m[1]]++
@@ -691,12 +725,12 @@ func TestMissingApprovalIsShownAsMissing(t *testing.T) {
 	d.Approval = Approval{}
 	d.Pages = append(d.Pages, nil) // a gap in the caller's list is skipped, not a crash
 	out := render(t, newRenderer(t, "default", nil), d)
-	if !strings.Contains(out, "Exported 3 Jun 2025 · Approval not recorded") {
+	if !strings.Contains(out, "<dt>Approved by</dt><dd>Approval not recorded</dd>") {
 		t.Error("a record without an approval does not say so")
 	}
 	d.Approval = Approval{By: "Dr Sam Example"}
 	out = render(t, newRenderer(t, "default", nil), d)
-	if !strings.Contains(out, "Approved by Dr Sam Example, approval date not recorded") {
+	if !strings.Contains(out, "<dd>Dr Sam Example, approval date not recorded</dd>") {
 		t.Error("an approval without a date does not say so")
 	}
 }

@@ -7,7 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/satchel-records/satchel/generator/chart"
 	"github.com/satchel-records/satchel/generator/content"
+	"github.com/satchel-records/satchel/generator/glossary"
 	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/generator/site"
 )
@@ -21,8 +23,14 @@ type View struct {
 	NHSNumber string // grouped 3-3-4 when it is ten digits; as recorded otherwise
 	Approval  Approval
 	Exported  time.Time
-	BundleID  string
-	CSS       template.CSS // the theme, checked for external references
+	// CurrentUntil is when the record stops being current; zero when the
+	// build set no such date.
+	CurrentUntil time.Time
+	// Fingerprint is the practice's signing key fingerprint, as printed on
+	// the key card; empty when the build did not sign.
+	Fingerprint string
+	BundleID    string
+	CSS         template.CSS // the theme, checked for external references
 
 	// Contents lists the sections present, in document order.
 	Contents []Link
@@ -33,17 +41,65 @@ type View struct {
 	Allergies          []record.Allergy
 	ActiveProblems     []Problem
 	PastProblems       []Problem
-	CurrentMedications []record.Medication
-	PastMedications    []record.Medication
+	CurrentMedications []Medication // high-risk ones first
+	PastMedications    []Medication
 	Immunisations      []record.Immunisation
 	Results            []Result
-	Procedures         []record.Procedure
-	Letters            []Letter
-	Devices            []record.Device
-	CarePlans          []record.CarePlan
-	Encounters         []record.Encounter
-	Referrals          []record.Referral
-	Pages              []*content.Page
+	// Charts are trend charts of the results measured three times or more.
+	Charts     []Chart
+	Procedures []record.Procedure
+	Letters    []Letter
+	Devices    []record.Device
+	CarePlans  []record.CarePlan
+	Encounters []record.Encounter
+	Referrals  []record.Referral
+	Pages      []*content.Page
+	// Glossary explains the terms the document uses, alphabetically. It is
+	// filled once the summary, sections and pages are rendered (the
+	// templates "include"d by record.html), since only then is it known
+	// which terms they use.
+	Glossary []GlossaryEntry
+
+	// fragments holds the marked output of the templates Render renders
+	// ahead of the document, by template name, for include.
+	fragments map[string]template.HTML
+	marker    *glossary.Marker
+}
+
+// Medication is a medicine, with what makes it high-risk.
+type Medication struct {
+	Code   record.Code
+	Name   string
+	Dose   string
+	Start  record.Date
+	End    record.Date
+	Status string
+	Kind   string
+	Review record.Date
+	// Risks are why it is high-risk; empty when it is not.
+	Risks []Risk
+}
+
+// Risk is one reason a medicine is high-risk.
+type Risk struct {
+	Group string        // the risk group's id, such as "anticoagulant"
+	Flag  template.HTML // "High risk – anticoagulant" with a marker and translations
+	Note  string        // why it matters, in a sentence; may be empty
+}
+
+// Chart is one results trend chart.
+type Chart struct {
+	ID    string
+	Title string
+	SVG   template.HTML
+	Alt   string // the chart in words: also its caption
+}
+
+// GlossaryEntry is one explained term of the document's glossary.
+type GlossaryEntry struct {
+	ID          string // "glossary-" + slug: the marks link here
+	Term        string
+	Explanation string
 }
 
 // Link is an in-document link.
@@ -108,10 +164,13 @@ const (
 	idEncounters    = "section-encounters"
 	idReferrals     = "section-referrals"
 	idPages         = "section-understanding"
+	idSafety        = "section-safety"
+	idGlossary      = "section-glossary"
 )
 
 // view groups d for the templates. Letters are left for Render to fill in,
-// since rendering Markdown can fail.
+// since rendering Markdown can fail, and the glossary for Render to fill in
+// once the document's text is rendered.
 func (r *Renderer) view(d *Document) *View {
 	rec := d.Record
 	v := &View{
@@ -120,6 +179,8 @@ func (r *Renderer) view(d *Document) *View {
 		NHSNumber:     formatNHS(rec.Patient.NHSNumber),
 		Approval:      d.Approval,
 		Exported:      d.Exported,
+		CurrentUntil:  d.CurrentUntil,
+		Fingerprint:   d.Fingerprint,
 		BundleID:      d.BundleID,
 		CSS:           r.css,
 		Alerts:        rec.Alerts,
@@ -144,12 +205,19 @@ func (r *Renderer) view(d *Document) *View {
 		}
 	}
 	for _, m := range rec.Medications {
+		item := Medication{Code: m.Code, Name: m.Name, Dose: m.Dose, Start: m.Start, End: m.End, Status: m.Status, Kind: m.Kind, Review: m.Review}
 		if currentMedication(m.Status) {
-			v.CurrentMedications = append(v.CurrentMedications, m)
+			item.Risks = r.risks(m)
+			v.CurrentMedications = append(v.CurrentMedications, item)
 		} else {
-			v.PastMedications = append(v.PastMedications, m)
+			v.PastMedications = append(v.PastMedications, item)
 		}
 	}
+	// High-risk medicines first: they are what a clinician must not miss
+	// in a one-minute read. The rest keep the record's order.
+	slices.SortStableFunc(v.CurrentMedications, func(a, b Medication) int {
+		return min(len(b.Risks), 1) - min(len(a.Risks), 1)
+	})
 	if len(rec.Results) > 0 {
 		v.Results = make([]Result, len(rec.Results))
 		for i, res := range rec.Results {
@@ -158,6 +226,10 @@ func (r *Renderer) view(d *Document) *View {
 				v.Results[i].PanelStart = res.Panel
 			}
 		}
+		for i, c := range chart.FromResults(rec.Results) {
+			id := "chart-" + strconv.Itoa(i+1)
+			v.Charts = append(v.Charts, Chart{ID: id, Title: c.Title, SVG: chart.SVG(c, id), Alt: chart.Alt(c)})
+		}
 	}
 	if len(rec.Letters) > 0 {
 		v.Letters = make([]Letter, len(rec.Letters))
@@ -165,7 +237,7 @@ func (r *Renderer) view(d *Document) *View {
 			v.Letters[i] = Letter{Title: l.Title, Date: l.Date, From: l.From, ID: "letter-" + strconv.Itoa(i+1)}
 		}
 	}
-	v.Contents = make([]Link, 0, 12)
+	v.Contents = make([]Link, 0, 14)
 	add := func(present bool, id, title string) {
 		if present {
 			v.Contents = append(v.Contents, Link{ID: id, Title: title})
@@ -183,7 +255,24 @@ func (r *Renderer) view(d *Document) *View {
 	add(len(rec.Encounters) > 0, idEncounters, "Appointments and visits")
 	add(len(rec.Referrals) > 0, idReferrals, "Referrals")
 	add(len(v.Pages) > 0, idPages, "Understanding your conditions")
+	add(true, idSafety, "Using your record safely")
 	return v
+}
+
+// risks returns why m is high-risk, if it is.
+func (r *Renderer) risks(m record.Medication) []Risk {
+	if r.risk == nil {
+		return nil
+	}
+	groups := r.risk.Match(m.Name, m.Code)
+	if len(groups) == 0 {
+		return nil
+	}
+	out := make([]Risk, len(groups))
+	for i, g := range groups {
+		out[i] = Risk{Group: g.ID, Flag: r.labels.flags[g.ID], Note: g.Note}
+	}
+	return out
 }
 
 // activeProblem reports whether a problem belongs with the active ones. An
@@ -321,14 +410,24 @@ func formatNHS(s string) string {
 	return string(digits[:3]) + " " + string(digits[3:6]) + " " + string(digits[6:])
 }
 
-// funcs returns the helpers the record templates may call.
-func funcs() template.FuncMap {
+// funcs returns the helpers the record templates may call:
+//
+//	date, day, stamp   a record date; a time's day; a time to the minute
+//	sentence           a coded word as a label ("repeat" -> "Repeat")
+//	when               a labelled date, or says it is not recorded
+//	label              a fixed label, with its translations (i18n keys)
+//	severity           an allergy's severity, translated when coded
+//	include            a template's output with glossary terms marked
+func (r *Renderer) funcs() template.FuncMap {
 	return template.FuncMap{
 		"date":     dateText,
 		"day":      func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
 		"stamp":    func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 MST") },
 		"sentence": sentence,
 		"when":     when,
+		"label":    r.labels.label,
+		"severity": r.labels.severity,
+		"include":  r.include,
 	}
 }
 
@@ -368,21 +467,28 @@ func exampleDocument() *Document {
 		Record: &record.Record{
 			Patient:       record.Patient{Name: "Example Patient", Born: d, NHSNumber: "9999999999"},
 			Problems:      []record.Problem{{Title: "Example", Status: "active", Code: record.Code{System: "SNOMED", Value: "1"}}, {Title: "Example", Status: "resolved"}},
-			Medications:   []record.Medication{{Name: "Example", Status: "current", Kind: "repeat", Review: d}, {Name: "Example", Status: "stopped", End: d}},
-			Allergies:     []record.Allergy{{Substance: "Example", Severity: "mild"}},
+			Medications:   []record.Medication{{Name: "Example", Status: "current", Kind: "repeat", Review: d}, {Name: "Warfarin", Status: "current"}, {Name: "Example", Status: "stopped", End: d}},
+			Allergies:     []record.Allergy{{Substance: "Example", Severity: "mild", Reaction: "Example"}, {Substance: "Example", Severity: "other"}},
 			Immunisations: []record.Immunisation{{Vaccine: "Example", Date: d}},
-			Results:       []record.Result{{Title: "Example", Value: &one, Low: &one, High: &one, Panel: "Example"}, {Title: "Example", Text: "Example"}},
-			Procedures:    []record.Procedure{{Title: "Example", Date: d}},
-			Letters:       []record.Letter{{Title: "Example", Date: d}},
-			Devices:       []record.Device{{Title: "Example", Date: d}},
-			Alerts:        []record.Alert{{Title: "Example", Date: d}},
-			CarePlans:     []record.CarePlan{{Title: "Example", Summary: "Example", Date: d}},
-			Encounters:    []record.Encounter{{Title: "Example", Date: d}},
-			Referrals:     []record.Referral{{Title: "Example", Status: "active", Date: d}},
+			Results: []record.Result{
+				{Title: "Example", Value: &one, Low: &one, High: &one, Panel: "Example", Date: d},
+				{Title: "Example", Value: &one, Date: record.NewDate(2020, time.February, 2)},
+				{Title: "Example", Value: &one, Date: record.NewDate(2020, time.March, 2)},
+				{Title: "Example", Text: "Example"},
+			},
+			Procedures: []record.Procedure{{Title: "Example", Date: d}},
+			Letters:    []record.Letter{{Title: "Example", Date: d}},
+			Devices:    []record.Device{{Title: "Example", Date: d}},
+			Alerts:     []record.Alert{{Title: "Example", Date: d}},
+			CarePlans:  []record.CarePlan{{Title: "Example", Summary: "Example", Date: d}},
+			Encounters: []record.Encounter{{Title: "Example", Date: d}},
+			Referrals:  []record.Referral{{Title: "Example", Status: "active", Date: d}},
 		},
-		Pages:    []*content.Page{{Slug: "example", Title: "Example", Codes: []record.Code{{System: "SNOMED", Value: "1"}}, Reviewed: d, NextReview: d, Source: "Example"}},
-		Approval: Approval{By: "Example", Role: "GP", Date: d},
-		Exported: time.Date(2020, time.January, 2, 0, 0, 0, 0, time.UTC),
-		BundleID: "example",
+		Pages:        []*content.Page{{Slug: "example", Title: "Example", Codes: []record.Code{{System: "SNOMED", Value: "1"}}, Reviewed: d, NextReview: d, Source: "Example"}},
+		Approval:     Approval{By: "Example", Role: "GP", Date: d},
+		Exported:     time.Date(2020, time.January, 2, 0, 0, 0, 0, time.UTC),
+		CurrentUntil: time.Date(2020, time.April, 1, 0, 0, 0, 0, time.UTC),
+		Fingerprint:  "0000 0000 0000 0000 0000  0000 0000 0000 0000 0000",
+		BundleID:     "example",
 	}
 }

@@ -58,7 +58,7 @@ func New(cfg *site.Config, templateLayers, themeLayers []fs.FS) (*Reviewer, erro
 	if lib == nil {
 		return nil, err
 	}
-	r, err := render.New(cfg.Theme, templateLayers, themeLayers, md)
+	r, err := render.New(cfg.Theme, templateLayers, themeLayers, md, render.Languages(cfg.Languages...), render.HighRisk(cfg.HighRisk))
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,445 @@
+package chart
+
+import (
+	"html"
+	"html/template"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Layout, in the SVG's own units. The viewBox is narrow so that text stays
+// readable when a phone scales the chart down to its screen: 12 units is
+// about 11 px at 390 px wide. Wider screens should cap the chart's width
+// with CSS.
+const (
+	width      = 400
+	plotLeft   = 56 // room for value labels
+	plotRight  = width - 14
+	plotHeight = 170
+	bottomPad  = 34 // date labels
+	legendLine = 18
+	fontSize   = 12
+	labelGap   = 14 // the least space between two date labels
+	maxName    = 50 // longest series name in the legend, in characters
+)
+
+// look is how one series is drawn. Series differ in dash pattern and marker
+// shape as well as colour, so they can be told apart in grey print and by
+// people who do not see the colours.
+type look struct {
+	colour, dash, marker string
+}
+
+func lookFor(i int) look {
+	switch i % 4 {
+	case 1:
+		return look{"#a4271b", "7 4", "square"}
+	case 2:
+		return look{"#1d6a34", "2 3", "triangle"}
+	case 3:
+		return look{"#6a3d9a", "9 3 2 3", "diamond"}
+	}
+	return look{"#1b4f9c", "", "circle"}
+}
+
+// bandFill shades the normal range.
+const bandFill = `fill="#2e7d32" fill-opacity="0.13"`
+
+// SVG renders c as a self-contained, accessible inline SVG: role="img" named
+// by its <title> (the chart's title) and described by its <desc> (Alt(c)),
+// a viewBox so it scales to its container's width, value labels with the
+// unit and date labels, a shaded band for each series' normal range, and
+// points joined by lines with a distinct dash pattern and marker shape per
+// series, with a legend when there is more than one series or a band.
+//
+// The SVG uses presentation attributes only: no classes, no <style>, no
+// script and no external reference; text and axes take the surrounding
+// text colour (currentColor) so a theme's contrast carries over. idPrefix
+// makes the ids inside the SVG unique within the document; characters other
+// than ASCII letters, digits, '-' and '_' are replaced. Pass a different
+// prefix for each chart. The output depends only on c and idPrefix.
+func SVG(c Chart, idPrefix string) template.HTML {
+	id := sanitize(idPrefix)
+	series := usable(c)
+	looks := make([]look, len(series))
+	for i := range looks {
+		looks[i] = lookFor(i)
+	}
+	banded := false
+	for _, s := range series {
+		banded = banded || s.Low != nil || s.High != nil
+	}
+	legendLines := 0
+	if len(series) > 1 {
+		legendLines = len(series)
+	}
+	if banded {
+		legendLines++
+	}
+	plotTop := 8 + legendLines*legendLine + 22
+	plotBottom := plotTop + plotHeight
+	height := plotBottom + bottomPad
+
+	// Scales.
+	lo, hi := math.Inf(1), math.Inf(-1)
+	var tmin, tmax time.Time
+	for _, s := range series {
+		for _, p := range s.Points {
+			lo, hi = min(lo, p.Value), max(hi, p.Value)
+			if tmin.IsZero() || p.Date.Before(tmin) {
+				tmin = p.Date
+			}
+			if tmax.IsZero() || p.Date.After(tmax) {
+				tmax = p.Date
+			}
+		}
+		for _, b := range []*float64{s.Low, s.High} {
+			if b != nil {
+				lo, hi = min(lo, *b), max(hi, *b)
+			}
+		}
+	}
+	ticks, dlo, dhi, decimals := yScale(lo, hi)
+	y := func(v float64) float64 {
+		den := dhi/2 - dlo/2 // halves, so a span wider than MaxFloat64 cannot overflow
+		if !(den > 0) {
+			return float64(plotTop+plotBottom) / 2
+		}
+		return float64(plotBottom) - (v/2-dlo/2)/den*plotHeight
+	}
+	x := func(t time.Time) float64 {
+		span := tmax.Sub(tmin)
+		if span <= 0 {
+			return float64(plotLeft+plotRight) / 2
+		}
+		return plotLeft + float64(t.Sub(tmin))/float64(span)*(plotRight-plotLeft)
+	}
+
+	var b strings.Builder
+	b.Grow(2048 + 160*len(series)*8)
+	b.WriteString(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ` + strconv.Itoa(width) + " " + strconv.Itoa(height) +
+		`" width="100%" role="img" aria-labelledby="` + id + `-title" aria-describedby="` + id + `-desc" font-size="` + strconv.Itoa(fontSize) + `">`)
+	b.WriteString("\n<title id=\"" + id + "-title\">" + esc(sentence(c.Title)) + "</title>")
+	b.WriteString("\n<desc id=\"" + id + "-desc\">" + esc(Alt(c)) + "</desc>")
+
+	// Legend.
+	ly := 8 + legendLine/2
+	if len(series) > 1 {
+		for i, s := range series {
+			l := looks[i]
+			b.WriteString("\n<g>" + `<line x1="8" y1="` + n(float64(ly)) + `" x2="40" y2="` + n(float64(ly)) + `" stroke="` + l.colour + `" stroke-width="2"` + dash(l.dash) + "/>")
+			marker(&b, l, 24, float64(ly))
+			b.WriteString(`<text x="48" y="` + n(float64(ly+4)) + `" fill="currentColor">` + esc(shorten(sentence(s.Name))) + "</text></g>")
+			ly += legendLine
+		}
+	}
+	if banded {
+		b.WriteString("\n<g>" + `<rect x="8" y="` + n(float64(ly-6)) + `" width="32" height="12" ` + bandFill + "/>" +
+			`<text x="48" y="` + n(float64(ly+4)) + `" fill="currentColor">Shaded: normal range</text></g>`)
+	}
+
+	// Normal ranges, behind everything else. Series sharing a range share
+	// one band; with several series each bound is also drawn as a thin line
+	// in its series' style, so a band can be told apart by more than shade.
+	type band struct{ lo, hi *float64 }
+	var bands []band
+	for i, s := range series {
+		if s.Low == nil && s.High == nil {
+			continue
+		}
+		dup := false
+		for _, o := range bands {
+			dup = dup || same(o.lo, s.Low) && same(o.hi, s.High)
+		}
+		if !dup {
+			bands = append(bands, band{s.Low, s.High})
+			top, bottom := float64(plotTop), float64(plotBottom)
+			if s.High != nil {
+				top = y(*s.High)
+			}
+			if s.Low != nil {
+				bottom = y(*s.Low)
+			}
+			b.WriteString("\n" + `<rect x="` + n(plotLeft) + `" y="` + n(top) + `" width="` + n(plotRight-plotLeft) + `" height="` + n(max(bottom-top, 0)) + `" ` + bandFill + "/>")
+		}
+		if len(series) > 1 {
+			for _, v := range []*float64{s.Low, s.High} {
+				if v != nil {
+					b.WriteString("\n" + `<line x1="` + n(plotLeft) + `" y1="` + n(y(*v)) + `" x2="` + n(plotRight) + `" y2="` + n(y(*v)) +
+						`" stroke="` + looks[i].colour + `" stroke-width="1"` + dash(looks[i].dash) + "/>")
+				}
+			}
+		}
+	}
+
+	// Value axis: grid lines and labels, and the unit above them.
+	b.WriteString("\n<g>")
+	for _, v := range ticks {
+		yy := n(y(v))
+		b.WriteString(`<line x1="` + n(plotLeft) + `" y1="` + yy + `" x2="` + n(plotRight) + `" y2="` + yy + `" stroke="currentColor" stroke-opacity="0.15"/>`)
+		b.WriteString(`<text x="` + n(plotLeft-6) + `" y="` + n(y(v)+4) + `" text-anchor="end" fill="currentColor">` + esc(tickLabel(v, decimals)) + "</text>")
+	}
+	b.WriteString("</g>")
+	if u := units(series); u != "" {
+		b.WriteString("\n" + `<text x="4" y="` + n(float64(plotTop-11)) + `" fill="currentColor">` + esc(u) + "</text>")
+	}
+	b.WriteString("\n" + `<path d="M` + n(plotLeft) + " " + n(float64(plotTop)) + "V" + n(float64(plotBottom)) + "H" + n(plotRight) +
+		`" fill="none" stroke="currentColor" stroke-opacity="0.6"/>`)
+
+	// Date axis: the first and last dates, and one or two readings' dates
+	// between them where their labels fit. Labels between the ends leave
+	// out the year when the ends share it.
+	ds := dates(Chart{Series: series})
+	type label struct {
+		i      int
+		text   string
+		anchor string
+	}
+	var labels []label
+	extent := func(l label) (float64, float64) {
+		xx, w := x(ds[l.i]), textWidth(l.text)
+		switch l.anchor {
+		case "start":
+			return xx, xx + w
+		case "end":
+			return xx - w, xx
+		}
+		return xx - w/2, xx + w/2
+	}
+	fits := func(l label) bool {
+		a0, a1 := extent(l)
+		for _, o := range labels {
+			if o.i == l.i {
+				return false
+			}
+			b0, b1 := extent(o)
+			if a0 < b1+labelGap && b0 < a1+labelGap {
+				return false
+			}
+		}
+		return true
+	}
+	switch len(ds) {
+	case 0:
+	case 1:
+		labels = append(labels, label{0, day(ds[0]), "middle"})
+	default:
+		labels = append(labels, label{0, day(ds[0]), "start"}, label{len(ds) - 1, day(ds[len(ds)-1]), "end"})
+		short := ds[0].Year() == ds[len(ds)-1].Year()
+		for _, try := range [][]float64{{1.0 / 3, 2.0 / 3}, {0.5}} {
+			added := false
+			for _, f := range try {
+				want := plotLeft + f*(plotRight-plotLeft)
+				best := 0
+				for i, d := range ds {
+					if math.Abs(x(d)-want) < math.Abs(x(ds[best])-want) {
+						best = i
+					}
+				}
+				text := day(ds[best])
+				if short {
+					text = ds[best].Format("2 Jan")
+				}
+				if l := (label{best, text, "middle"}); fits(l) {
+					labels = append(labels, l)
+					added = true
+				}
+			}
+			if added {
+				break
+			}
+		}
+	}
+	slices.SortFunc(labels, func(a, b label) int { return a.i - b.i })
+	b.WriteString("\n<g>")
+	for _, l := range labels {
+		xx := x(ds[l.i])
+		b.WriteString(`<line x1="` + n(xx) + `" y1="` + n(float64(plotBottom)) + `" x2="` + n(xx) + `" y2="` + n(float64(plotBottom+5)) + `" stroke="currentColor" stroke-opacity="0.6"/>`)
+		b.WriteString(`<text x="` + n(xx) + `" y="` + n(float64(plotBottom+19)) + `" text-anchor="` + l.anchor + `" fill="currentColor">` + esc(l.text) + "</text>")
+	}
+	b.WriteString("</g>")
+
+	// The readings.
+	for i, s := range series {
+		l := looks[i]
+		if len(s.Points) > 1 {
+			b.WriteString("\n" + `<polyline points="`)
+			for j, p := range s.Points {
+				if j > 0 {
+					b.WriteByte(' ')
+				}
+				b.WriteString(n(x(p.Date)) + "," + n(y(p.Value)))
+			}
+			b.WriteString(`" fill="none" stroke="` + l.colour + `" stroke-width="2" stroke-linejoin="round"` + dash(l.dash) + "/>")
+		}
+		b.WriteString("\n" + `<g fill="` + l.colour + `" stroke="#ffffff" stroke-width="1">`)
+		for _, p := range s.Points {
+			marker(&b, l, x(p.Date), y(p.Value))
+		}
+		b.WriteString("</g>")
+	}
+	b.WriteString("\n</svg>")
+	return template.HTML(b.String())
+}
+
+// marker draws one point in l's shape, centred on (cx, cy). Its fill comes
+// from the enclosing group, or from l for the legend.
+func marker(b *strings.Builder, l look, cx, cy float64) {
+	fill := ` fill="` + l.colour + `"`
+	switch l.marker {
+	case "square":
+		b.WriteString(`<rect x="` + n(cx-3.5) + `" y="` + n(cy-3.5) + `" width="7" height="7"` + fill + "/>")
+	case "triangle":
+		b.WriteString(`<path d="M` + n(cx) + " " + n(cy-4.5) + "L" + n(cx+4.5) + " " + n(cy+3.5) + "L" + n(cx-4.5) + " " + n(cy+3.5) + `Z"` + fill + "/>")
+	case "diamond":
+		b.WriteString(`<path d="M` + n(cx) + " " + n(cy-5) + "L" + n(cx+5) + " " + n(cy) + "L" + n(cx) + " " + n(cy+5) + "L" + n(cx-5) + " " + n(cy) + `Z"` + fill + "/>")
+	default:
+		b.WriteString(`<circle cx="` + n(cx) + `" cy="` + n(cy) + `" r="4"` + fill + "/>")
+	}
+}
+
+// yScale picks the value axis: a range from dlo to dhi covering lo..hi,
+// with ticks at a round step (1, 2 or 5 times a power of ten) and the
+// decimals the step needs. Equal values get a range around them; spans too
+// large or small for round steps get ticks at their ends only.
+func yScale(lo, hi float64) (ticks []float64, dlo, dhi float64, decimals int) {
+	if math.IsInf(lo, 1) || math.IsInf(hi, -1) { // no values
+		return []float64{0, 1}, 0, 1, 0
+	}
+	if hi-lo <= 1e-9*max(math.Abs(lo), math.Abs(hi)) { // equal, or as good as
+		mid := lo/2 + hi/2
+		pad := math.Abs(mid) * 0.1
+		if pad == 0 {
+			pad = 1
+		}
+		lo, hi = mid-pad, mid+pad
+		switch {
+		case math.IsInf(hi, 0):
+			lo, hi = mid-2*pad, mid
+		case math.IsInf(lo, 0):
+			lo, hi = mid, mid+2*pad
+		}
+	}
+	raw := (hi/2 - lo/2) / 2 // a quarter of the span
+	exp := math.Floor(math.Log10(raw))
+	p := math.Pow(10, exp)
+	var step float64
+	switch f := raw / p; {
+	case f <= 1:
+		step = p
+	case f <= 2:
+		step = 2 * p
+	case f <= 5:
+		step = 5 * p
+	default:
+		step, exp = 10*p, exp+1
+	}
+	dlo, dhi = math.Floor(lo/step)*step, math.Ceil(hi/step)*step
+	count := math.Round((dhi/2 - dlo/2) / (step / 2))
+	if !(step > 0) || math.IsInf(step, 0) || math.IsInf(dlo, 0) || math.IsInf(dhi, 0) || !(count >= 1 && count <= 12) {
+		return []float64{lo, hi}, lo, hi, -1
+	}
+	for k := 0; k <= int(count); k++ {
+		v := dlo + float64(k)*step
+		if math.Abs(v) < step/1e6 {
+			v = 0 // not 5.55e-17 from adding 0.1 three times
+		}
+		ticks = append(ticks, v)
+	}
+	decimals = max(0, int(-exp))
+	if exp < -6 || exp > 8 {
+		decimals = -1 // too small or large to write out: use exponents
+	}
+	return ticks, dlo, dhi, decimals
+}
+
+// tickLabel formats an axis value with the decimals its step needs, or in
+// exponent form when decimals is negative.
+func tickLabel(v float64, decimals int) string {
+	if decimals < 0 {
+		return strconv.FormatFloat(v, 'g', 4, 64)
+	}
+	p := math.Pow(10, float64(decimals))
+	v = math.Round(v*p) / p
+	if v == 0 {
+		v = 0 // no "-0"
+	}
+	return strconv.FormatFloat(v, 'f', decimals, 64)
+}
+
+// n formats a coordinate to a tenth of a unit, which is finer than any
+// screen shows and keeps the output short and stable.
+func n(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "0"
+	}
+	v = math.Round(v*10) / 10
+	if v == 0 {
+		v = 0
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64)
+}
+
+func dash(d string) string {
+	if d == "" {
+		return ""
+	}
+	return ` stroke-dasharray="` + d + `"`
+}
+
+// units lists the distinct units of series, in order.
+func units(series []Series) string {
+	var us []string
+	for _, s := range series {
+		u := strings.TrimSpace(s.Unit)
+		if u != "" && !slices.Contains(us, u) {
+			us = append(us, u)
+		}
+	}
+	return strings.Join(us, ", ")
+}
+
+func same(a, b *float64) bool {
+	return a == nil && b == nil || a != nil && b != nil && *a == *b
+}
+
+// shorten cuts a long legend name so it stays inside the chart.
+func shorten(s string) string {
+	if utf8.RuneCountInString(s) <= maxName {
+		return s
+	}
+	r := []rune(s)
+	return strings.TrimSpace(string(r[:maxName-1])) + "…"
+}
+
+// textWidth estimates the width of s at fontSize in a sans-serif face,
+// generously, so that labels judged to fit do fit.
+func textWidth(s string) float64 {
+	return float64(utf8.RuneCountInString(s)) * fontSize * 0.6
+}
+
+// esc escapes text for SVG: html.EscapeString's output is also valid XML.
+func esc(s string) string { return html.EscapeString(s) }
+
+// sanitize makes idPrefix a safe id: ASCII letters, digits, '-' and '_',
+// starting with a letter.
+func sanitize(p string) string {
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' {
+			b.WriteByte(c)
+		} else {
+			b.WriteByte('-')
+		}
+	}
+	s := b.String()
+	if s == "" || !(s[0] >= 'a' && s[0] <= 'z' || s[0] >= 'A' && s[0] <= 'Z') {
+		s = "chart-" + s
+	}
+	return s
+}

@@ -1,0 +1,90 @@
+package i18n
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestEveryLanguageHasEveryEnglishLabel(t *testing.T) {
+	en, err := Load(English)
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes := Available()
+	for _, want := range []string{"en", "fr", "es", "de"} {
+		if !slices.Contains(codes, want) {
+			t.Errorf("no %s labels", want)
+		}
+	}
+	for _, code := range codes {
+		l, err := Load(code)
+		if err != nil {
+			t.Errorf("%s: %v", code, err)
+			continue
+		}
+		if l.Code != code || l.Name == "" {
+			t.Errorf("%s: code %q, name %q", code, l.Code, l.Name)
+		}
+		if !slices.Equal(l.Keys(), en.Keys()) {
+			t.Errorf("%s: keys differ from English", code)
+		}
+	}
+}
+
+func TestTranslatedLabelsAreTranslated(t *testing.T) {
+	// A copied English label is the usual slip; these few differ in every
+	// language Satchel has.
+	en, err := Load(English)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, code := range Available() {
+		if code == English {
+			continue
+		}
+		l, _ := Load(code)
+		for _, key := range []string{"summary", "current_medicines", "active_problems", "high_risk", "date_of_birth"} {
+			got, _ := l.Label(key)
+			want, _ := en.Label(key)
+			if got == want {
+				t.Errorf("%s: label %s is the English one", code, key)
+			}
+		}
+	}
+}
+
+func TestLanguageFilesAreDecodedStrictly(t *testing.T) {
+	ref, err := parse("lang/en.toml", []byte("language = \"en\"\nname = \"English\"\n[labels]\nsummary = \"Emergency summary\"\nallergies = \"Allergies\"\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, data, want string
+	}{
+		{"missing key", "language = \"xx\"\nname = \"X\"\n[labels]\nsummary = \"S\"\n", `lang/xx.toml:3: field "labels.allergies": missing label`},
+		{"extra key", "language = \"xx\"\nname = \"X\"\n[labels]\nsummary = \"S\"\nallergies = \"A\"\nalergies = \"A\"\n", `lang/xx.toml:6: field "labels.alergies": unknown label`},
+		{"empty label", "language = \"xx\"\nname = \"X\"\n[labels]\nsummary = \" \"\nallergies = \"A\"\n", `field "labels.summary": label is empty`},
+		{"unknown field", "language = \"xx\"\nname = \"X\"\nflag = \"x\"\n[labels]\nsummary = \"S\"\nallergies = \"A\"\n", `lang/xx.toml:3: field "flag": unknown field`},
+		{"wrong language code", "language = \"yy\"\nname = \"X\"\n[labels]\nsummary = \"S\"\nallergies = \"A\"\n", `field "language": must be "xx"`},
+		{"label not a string", "language = \"xx\"\nname = \"X\"\n[labels]\nsummary = 3\nallergies = \"A\"\n", `lang/xx.toml:4`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parse("lang/xx.toml", []byte(tt.data), ref)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestUnknownLanguageNamesWhatThereIs(t *testing.T) {
+	_, err := Load("zz")
+	if err == nil || !strings.Contains(err.Error(), "de, en, es, fr") {
+		t.Errorf("err = %v", err)
+	}
+	if _, err := Load("../en"); err == nil {
+		t.Error("a path was accepted as a language code")
+	}
+}

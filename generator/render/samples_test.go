@@ -1,0 +1,272 @@
+package render_test
+
+import (
+	"bytes"
+	"html"
+	"html/template"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/satchel-records/satchel/generator/chart"
+	"github.com/satchel-records/satchel/generator/content"
+	"github.com/satchel-records/satchel/generator/glossary"
+	"github.com/satchel-records/satchel/generator/load"
+	"github.com/satchel-records/satchel/generator/policy"
+	"github.com/satchel-records/satchel/generator/record"
+	"github.com/satchel-records/satchel/generator/render"
+	"github.com/satchel-records/satchel/generator/site"
+	"github.com/satchel-records/satchel/templates"
+	"github.com/satchel-records/satchel/themes"
+)
+
+// sampleNow is the sample practice's build time in these tests: after every
+// sample approval, and not in the future (the viewer will not trust a key
+// or signature made after its clock).
+var sampleNow = time.Date(2026, time.November, 19, 9, 30, 0, 0, time.UTC)
+
+// sampleFingerprint stands in for the practice key's fingerprint.
+const sampleFingerprint = "3F2A 9C41 7B0D E5A8 1C66  0F93 D2B7 4E18 A0C5 7D29"
+
+// sampleThemes are the built-in themes every sample is checked in.
+var sampleThemes = []string{"default", "large-print"}
+
+// sampleLanguages are shown beside English in the sample documents, so the
+// checks cover the translated labels too.
+var sampleLanguages = render.Languages("fr", "es", "de")
+
+// samplePatient is one sample patient's record, ready to render: what `satchel
+// build` would render for them, through the same loading, policy and page
+// matching.
+type samplePatient struct {
+	ID  string
+	Doc *render.Document
+}
+
+// samplePatients loads the repository's sample practice and returns every
+// patient whose record would build.
+func samplePatients(t testing.TB) []samplePatient {
+	t.Helper()
+	cfg, err := site.Load(filepath.Join("..", "..", "site.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib, err := content.Load(cfg.EducationDir, content.NewMarkdown())
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := load.Files(cfg.RecordsDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := policy.DefaultRules().WithOverrides(cfg.Policy.SensitiveCodes, cfg.Policy.Labels, cfg.Policy.MinAge)
+	var out []samplePatient
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, err := load.Record(f, data)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		appr, err := policy.ReadApproval(policy.ApprovalPath(f))
+		if err != nil {
+			continue // not approved: no document
+		}
+		if st, _ := policy.Check(appr, data, rec); st != policy.Built {
+			continue
+		}
+		d := rules.Apply(rec, appr, sampleNow)
+		if d.Status != policy.Built {
+			continue
+		}
+		var codes []record.Code
+		for _, p := range d.Out.Problems {
+			codes = append(codes, p.Codes()...)
+		}
+		out = append(out, samplePatient{ID: record.Stem(f), Doc: &render.Document{
+			Practice:     cfg.Practice,
+			Record:       d.Out,
+			Pages:        lib.Match(codes),
+			Approval:     render.Approval{By: appr.Approver, Role: appr.Role, Date: appr.Date},
+			Exported:     sampleNow,
+			CurrentUntil: sampleNow.AddDate(0, 0, cfg.CurrentDays),
+			Fingerprint:  sampleFingerprint,
+			BundleID:     "sample-" + record.Stem(f),
+		}})
+	}
+	if len(out) < 6 {
+		t.Fatalf("only %d sample patients would build", len(out))
+	}
+	return out
+}
+
+func sampleRenderer(t testing.TB, theme string) *render.Renderer {
+	t.Helper()
+	r, err := render.New(theme, []fs.FS{templates.FS()}, []fs.FS{themes.FS()}, content.NewMarkdown(), sampleLanguages)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// glossaryMark is a term the glossary marked.
+var glossaryMark = regexp.MustCompile(`<a class="glossary-term" [^>]*>([^<]*)</a>`)
+
+// unmark removes the glossary's marks, for tests of what the text says.
+func unmark(s string) string { return glossaryMark.ReplaceAllString(s, "$1") }
+
+func renderSample(t testing.TB, r *render.Renderer, p samplePatient) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := r.Render(&b, p.Doc); err != nil {
+		t.Fatalf("%s: %v", p.ID, err)
+	}
+	return b.String()
+}
+
+func TestHomeBloodPressureChartStatesTheLatestReading(t *testing.T) {
+	var p *samplePatient
+	for _, s := range samplePatients(t) {
+		if s.ID == "rmc-0001" {
+			p = &s
+		}
+	}
+	if p == nil {
+		t.Fatal("sample rmc-0001 (home blood pressure readings) did not build")
+	}
+	// The latest home blood pressure reading, from the record itself.
+	var latest record.Date
+	values := map[string]float64{}
+	for _, r := range p.Doc.Record.Results {
+		if r.Panel != "Blood pressure" || r.Value == nil || !strings.Contains(strings.ToLower(r.Title), "home") {
+			continue
+		}
+		if r.Date.Time.After(latest.Time) {
+			latest, values = r.Date, map[string]float64{}
+		}
+		if r.Date.Time.Equal(latest.Time) {
+			values[r.Code.Value] = *r.Value
+		}
+	}
+	if len(values) != 2 {
+		t.Fatalf("the sample's latest home blood pressure has %d parts, want systolic and diastolic", len(values))
+	}
+	out := unmark(renderSample(t, sampleRenderer(t, "default"), *p))
+	captions := regexp.MustCompile(`(?s)<figure class="chart" id="chart-\d+">.*?<figcaption>(.*?)</figcaption>`).FindAllStringSubmatch(out, -1)
+	found := false
+	for _, c := range captions {
+		text := html.UnescapeString(unmark(c[1]))
+		if !strings.Contains(strings.ToLower(text), "blood pressure") || !strings.Contains(text, latest.String()) {
+			continue
+		}
+		found = true
+		for code, v := range values {
+			if !strings.Contains(text, strconv.FormatFloat(v, 'f', -1, 64)) {
+				t.Errorf("the blood pressure chart's text alternative does not state the latest reading (%s)", code)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no blood pressure chart whose text alternative states the date of the latest home reading")
+	}
+	// The caption is the chart package's own text alternative, and the SVG
+	// carries it as its description too.
+	for _, c := range chart.FromResults(p.Doc.Record.Results) {
+		alt := template.HTMLEscapeString(chart.Alt(c))
+		if strings.Count(out, alt) < 1 {
+			t.Errorf("a chart's text alternative is not in the document")
+		}
+	}
+}
+
+func TestEveryGlossaryTermInASampleIsExplainedAndUsed(t *testing.T) {
+	g, err := glossary.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	explained := map[string]string{}
+	for _, term := range g.Terms() {
+		explained["glossary-"+glossary.Slug(term.Term)] = term.Explanation
+	}
+	mark := regexp.MustCompile(`<a class="glossary-term" href="#(glossary-[a-z0-9-]+)"`)
+	entry := regexp.MustCompile(`<div class="glossary-entry" id="(glossary-[a-z0-9-]+)"><dt>[^<]+</dt><dd>([^<]*)</dd></div>`)
+	r := sampleRenderer(t, "default")
+	total := 0
+	for _, p := range samplePatients(t) {
+		t.Run(p.ID, func(t *testing.T) {
+			out := renderSample(t, r, p)
+			used := map[string]bool{}
+			for _, m := range mark.FindAllStringSubmatch(out, -1) {
+				if used[m[1]] {
+					t.Errorf("%s is marked more than once", m[1])
+				}
+				used[m[1]] = true
+			}
+			total += len(used)
+			listed := map[string]bool{}
+			start := strings.Index(out, `id="section-glossary"`)
+			if start < 0 {
+				if len(used) > 0 {
+					t.Fatalf("%d terms marked but there is no glossary", len(used))
+				}
+				return
+			}
+			for _, e := range entry.FindAllStringSubmatch(out[start:], -1) {
+				listed[e[1]] = true
+				want, ok := explained[e[1]]
+				if !ok || strings.TrimSpace(e[2]) == "" || html.UnescapeString(e[2]) != want {
+					t.Errorf("%s is not explained as the glossary explains it", e[1])
+				}
+				if !used[e[1]] {
+					t.Errorf("%s is in the glossary but not used", e[1])
+				}
+			}
+			for id := range used {
+				if !listed[id] {
+					t.Errorf("%s is marked but not explained in the glossary", id)
+				}
+			}
+		})
+	}
+	if total == 0 {
+		t.Error("no sample document marks a single glossary term")
+	}
+}
+
+func TestSampleSummariesFlagTheirHighRiskMedicines(t *testing.T) {
+	r := sampleRenderer(t, "default")
+	flagged := 0
+	for _, p := range samplePatients(t) {
+		out := unmark(renderSample(t, r, p))
+		start := strings.Index(out, `id="summary"`)
+		box := out[start : start+strings.Index(out[start:], "</section>")]
+		for _, m := range p.Doc.Record.Medications {
+			name := template.HTMLEscapeString(m.Name)
+			for _, want := range []struct {
+				word string
+				high bool
+			}{{"Warfarin", true}, {"Apixaban", true}, {"Gliclazide", true}, {"Adalimumab", true}, {"Prednisolone 5mg tablets", true}, {"Prednisolone acetate 1% eye drops", false}, {"Amlodipine", false}} {
+				if !strings.HasPrefix(m.Name, want.word) || !strings.Contains(box, "<strong>"+name+"</strong>") {
+					continue
+				}
+				got := strings.Contains(box, `<li class="high-risk"><strong>`+name+"</strong>")
+				if got != want.high {
+					t.Errorf("%s: %s flagged %v, want %v", p.ID, want.word, got, want.high)
+				}
+				if got {
+					flagged++
+				}
+			}
+		}
+	}
+	if flagged < 4 {
+		t.Errorf("only %d high-risk medicines flagged across the samples", flagged)
+	}
+}
