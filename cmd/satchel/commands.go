@@ -12,9 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/satchel-records/satchel/generator/atomicfile"
 	"github.com/satchel-records/satchel/generator/build"
-	"github.com/satchel-records/satchel/generator/bundle"
 	"github.com/satchel-records/satchel/generator/load"
 	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/record"
@@ -72,15 +70,23 @@ func cmdBuild(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	return buildAndReport(ctx, cfg, build.Options{KeyPassphrase: keyPassphrase(stderr), By: who("") + " (satchel build)"}, stderr)
+}
+
+// buildAndReport runs one build and prints what happened to every patient.
+// It returns errReported if anything needs the practice to act.
+func buildAndReport(ctx context.Context, cfg *site.Config, opt build.Options, stderr io.Writer) error {
 	start := time.Now()
-	rep, err := build.Run(ctx, cfg, build.Options{})
+	rep, err := build.Run(ctx, cfg, opt)
 	if err != nil {
 		printErrors(stderr, err)
+		buildHint(stderr, cfg, err)
 		return errReported
 	}
 	if rep.MasterCreated {
 		msg(stderr, "", "created the practice master secret %s (0600): back it up; every key card depends on it", filepath.Join(rel(cfg.PrivateDir), "master.key"))
 	}
+	reportKey(stderr, cfg, rep)
 	for _, w := range rep.Warnings {
 		msg(stderr, "warning", "%s", w)
 	}
@@ -103,6 +109,9 @@ func cmdBuild(ctx context.Context, args []string, stderr io.Writer) error {
 	msg(stderr, "", "built %d of %d patients in %s: bundles in %s, key cards in %s, manifest %s",
 		built, len(rep.Patients), time.Since(start).Round(time.Millisecond),
 		rel(filepath.Join(cfg.PublicDir, "bundles")), rel(filepath.Join(cfg.PrivateDir, "cards")), rel(filepath.Join(cfg.Root, rep.Manifest)))
+	if rep.Sheet != "" {
+		msg(stderr, "", "%d key card%s to print, double-sided: %s (delete it once printed)", rep.SheetCards, plural(rep.SheetCards), rel(filepath.Join(cfg.Root, rep.Sheet)))
+	}
 	if n := len(rep.Failed()); n > 0 {
 		msg(stderr, "error", "%d patient%s failed: fix the files named above and build again", n, plural(n))
 	}
@@ -163,43 +172,6 @@ func approve(cfg *site.Config, id, by, role string, now time.Time) error {
 	y, m, d := now.Date()
 	a := &policy.Approval{Approver: by, Role: role, Date: record.NewDate(y, m, d)}
 	return a.Write(policy.ApprovalPath(file), data, r)
-}
-
-func cmdOpen(args []string, stderr io.Writer) error {
-	fs := newFlags("open", stderr)
-	key := fs.String("key", "", "the key card's secret (or set SATCHEL_KEY)")
-	out := fs.String("out", ".", "folder to write the record's files to")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if *key == "" {
-		*key = os.Getenv("SATCHEL_KEY")
-	}
-	if *key == "" {
-		return usageError{msg: "open needs the key card's secret", hint: "satchel open -key SECRET FILE, or set SATCHEL_KEY"}
-	}
-	if fs.NArg() != 1 {
-		return usageError{msg: "open needs exactly one bundle file", hint: "satchel open -key SECRET public/bundles/<id>/record.pgp"}
-	}
-	msgBytes, err := os.ReadFile(fs.Arg(0))
-	if err != nil {
-		return fmt.Errorf("%s: cannot read the bundle", fs.Arg(0))
-	}
-	files, err := bundle.Open(msgBytes, *key)
-	if err != nil {
-		return fmt.Errorf("%s: %w", fs.Arg(0), err)
-	}
-	if err := os.MkdirAll(*out, 0o700); err != nil {
-		return fmt.Errorf("cannot create %s", *out)
-	}
-	for _, f := range files.Files {
-		// The decrypted record is as secret as the record itself.
-		if err := atomicfile.Write(filepath.Join(*out, f.Name), f.Data, 0o600); err != nil {
-			return fmt.Errorf("cannot write %s", filepath.Join(*out, f.Name))
-		}
-		msg(stderr, "", "wrote %s", filepath.Join(*out, f.Name))
-	}
-	return nil
 }
 
 func version() string {

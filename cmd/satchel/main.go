@@ -17,16 +17,24 @@ bundle that opens offline in any browser, and prints a key card to open it.
 
 Usage:
     satchel build   [-site FILE]
+    satchel watch   [-site FILE]
     satchel approve [-site FILE] -by NAME -role ROLE ID...
     satchel check   [-site FILE]
     satchel review  [-site FILE] ID...
-    satchel open    -key SECRET [-out DIR] FILE
+    satchel open    -key SECRET [-out DIR] [-practice-key FILE] FILE
+    satchel keygen  [-site FILE] [-email ADDRESS]
+    satchel card    add    [-site FILE] [-by NAME] ID [-label TEXT]
+    satchel card    revoke [-site FILE] [-by NAME] ID SERIAL
+    satchel card    list   [-site FILE] [ID]
     satchel version
 
 Commands:
     build     Build every approved patient: public/bundles/<bundle id>/record.html
               and record.pgp, key cards in private/cards/<id>/, and
               private/manifest.json. Exits 1 if any patient failed.
+    watch     Build, then rebuild whenever a record, approval, page,
+              template, theme or site.toml changes (only the patients
+              affected, when it can tell). Stop with Ctrl-C.
     approve   Record that NAME (ROLE) approved the current record file of each
               patient ID. A record that changes after approval is refused.
     check     Check the site, every record, approval and education page
@@ -35,8 +43,23 @@ Commands:
               every entry, exported or withheld and by which rule, and the
               record document the patient would get.
     open      Decrypt a bundle (record.pgp or record.html) with a key card's
-              secret and write its files to DIR (default: current folder).
-              The key may also be given in SATCHEL_KEY.
+              secret, check the practice's signature, show who signed and
+              approved it and when, and write its files to DIR (default:
+              current folder). The key may also be given in SATCHEL_KEY.
+              -practice-key FILE requires the signature to be by that key
+              (e.g. the practice's published practice-key.asc). An unsigned
+              or badly signed bundle is refused; -insecure-skip-verify
+              writes its files anyway, for recovery only.
+    keygen    Make the practice's OpenPGP signing key in private_dir
+              (practice.key, 0600) and export the public key to
+              public_dir/practice-key.asc. The passphrase protecting it is
+              read from SATCHEL_KEY_PASSPHRASE, or asked for on a terminal
+              (empty for none); builds then read it the same way. A new
+              practice's first build makes an unprotected key by itself.
+    card      Issue (add), revoke or list a patient's key cards. Each live
+              card opens the patient's bundles; a revoked card opens none
+              built after it. Changes are logged to private/audit.jsonl
+              with -by NAME (default: $USER).
     version   Print Satchel's version.
 
 Options:
@@ -44,24 +67,36 @@ Options:
 
 Examples:
     satchel build
+    satchel check
+    satchel review rmc-0005
     satchel approve -by "Dr Amara Okafor" -role "GP partner" rmc-0001 rmc-0002
     satchel open -key 7K3M-Q9XR-... -out /tmp/record public/bundles/<id>/record.pgp
+    satchel keygen
+    satchel card add rmc-0001 -label Carer
+    satchel card revoke rmc-0001 2
 `
 
 func main() {
+	os.Exit(satchel(os.Args[1:]))
+}
+
+// satchel runs the command line args as the satchel command does, stopping
+// cleanly on Ctrl-C, and returns the exit code. Tests run it too.
+func satchel(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	if err != nil {
-		var ue usageError
-		if !errors.Is(err, errReported) {
-			fmt.Fprintf(os.Stderr, "satchel: error: %v\n", err)
-		}
-		if errors.As(err, &ue) && ue.hint != "" {
-			fmt.Fprintf(os.Stderr, "satchel: hint: %s\n", ue.hint)
-		}
-		os.Exit(1)
+	defer stop()
+	err := run(ctx, args, os.Stdout, os.Stderr)
+	if err == nil {
+		return 0
 	}
+	var ue usageError
+	if !errors.Is(err, errReported) {
+		fmt.Fprintf(os.Stderr, "satchel: error: %v\n", err)
+	}
+	if errors.As(err, &ue) && ue.hint != "" {
+		fmt.Fprintf(os.Stderr, "satchel: hint: %s\n", ue.hint)
+	}
+	return 1
 }
 
 // errReported means the command has already printed its errors.
@@ -91,8 +126,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdCheck(rest, stderr)
 	case "review":
 		return cmdReview(rest, stderr)
+	case "watch":
+		return cmdWatch(ctx, rest, stderr)
 	case "open":
 		return cmdOpen(rest, stderr)
+	case "keygen":
+		return cmdKeygen(rest, stderr)
+	case "card":
+		return cmdCard(rest, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, version())
 		return nil
@@ -100,7 +141,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return usageError{msg: fmt.Sprintf("unknown command %q", cmd), hint: "commands are " + strings.Join([]string{"build", "approve", "check", "review", "open", "version"}, ", ") + "; see satchel -help"}
+	return usageError{msg: fmt.Sprintf("unknown command %q", cmd), hint: "commands are " + strings.Join([]string{"build", "watch", "approve", "check", "review", "open", "keygen", "card", "version"}, ", ") + "; see satchel -help"}
 }
 
 // msg prints one line in Satchel's message grammar.

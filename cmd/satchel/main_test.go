@@ -1,34 +1,32 @@
 package main
 
 import (
-	"context"
+	"bytes"
+	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/satchel-records/satchel/generator/bundle"
+	"github.com/satchel-records/satchel/generator/keycard"
+	"github.com/satchel-records/satchel/generator/provenance"
+	"github.com/satchel-records/satchel/generator/seal"
 	"github.com/satchel-records/satchel/generator/testtool"
 )
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"satchel": func() {
-			if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
-				if !errors.Is(err, errReported) {
-					fmt.Fprintf(os.Stderr, "satchel: error: %v\n", err)
-				}
-				var ue usageError
-				if errors.As(err, &ue) && ue.hint != "" {
-					fmt.Fprintf(os.Stderr, "satchel: hint: %s\n", ue.hint)
-				}
-				os.Exit(1)
-			}
-		},
+		"satchel": func() { os.Exit(satchel(os.Args[1:])) },
 	})
 }
 
@@ -44,10 +42,21 @@ func TestScripts(t *testing.T) {
 			"manifest":   cmdManifest,
 			"flipbyte":   cmdFlipByte,
 			"notemp":     cmdNoTemp,
+			"sleep":      cmdSleep,
+			"gpgimport":  cmdGPGImport,
+			"keyfpr":     cmdKeyFingerprint,
+			"forge":      cmdForge,
+			"mode":       cmdMode,
 		},
 		Setup: func(env *testscript.Env) error {
-			env.Setenv("GNUPGHOME", filepath.Join(env.WorkDir, ".gnupg"))
-			env.Defer(func() {})
+			home := filepath.Join(env.WorkDir, ".gnupg")
+			env.Setenv("GNUPGHOME", home)
+			// Stop the agent gpg started for this script.
+			env.Defer(func() {
+				cmd := exec.Command("gpgconf", "--kill", "all")
+				cmd.Env = append(os.Environ(), "GNUPGHOME="+home)
+				cmd.Run()
+			})
 			return os.Mkdir(filepath.Join(env.WorkDir, ".gnupg"), 0o700)
 		},
 	})
@@ -70,6 +79,9 @@ func cmdQR(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // gpgdecrypt SECRET IN OUT: decrypt IN with GnuPG 2.2 and the passphrase.
+// gpg's status lines (GOODSIG, VALIDSIG <fingerprint>, ...) go to stdout.
+// gpg fails when it cannot check a signature: import the practice key
+// first (gpgimport).
 func cmdGPGDecrypt(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 3 {
 		ts.Fatalf("usage: gpgdecrypt SECRET IN OUT")
@@ -78,7 +90,7 @@ func cmdGPGDecrypt(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(os.WriteFile(pass, []byte(args[0]+"\n"), 0o600))
 	defer os.Remove(pass)
 	err := ts.Exec("gpg", "--batch", "--no-tty", "--quiet", "--pinentry-mode", "loopback", "--passphrase-file", pass,
-		"--output", ts.MkAbs(args[2]), "--decrypt", ts.MkAbs(args[1]))
+		"--status-fd", "1", "--yes", "--output", ts.MkAbs(args[2]), "--decrypt", ts.MkAbs(args[1]))
 	if neg != (err != nil) {
 		ts.Fatalf("gpg decrypt: got err=%v, want failure=%v", err, neg)
 	}
@@ -93,7 +105,10 @@ func cmdManifest(ts *testscript.TestScript, neg bool, args []string) {
 	var m struct {
 		Patients []struct {
 			ID, Status, Bundle string
-			Cards              []struct{ PNG string }
+			Cards              []struct {
+				Serial   int
+				PNG, GPG string
+			}
 		}
 	}
 	ts.Check(json.Unmarshal([]byte(ts.ReadFile("private/manifest.json")), &m))
@@ -108,6 +123,12 @@ func cmdManifest(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Setenv(args[2], filepath.Dir(p.Bundle))
 			if len(p.Cards) > 0 {
 				ts.Setenv(args[2]+"_CARD", p.Cards[0].PNG)
+			}
+			// Every card: $VAR_CARD<serial> (QR image), $VAR_GPG<serial>
+			// (the file sealed for that card alone).
+			for _, c := range p.Cards {
+				ts.Setenv(fmt.Sprintf("%s_CARD%d", args[2], c.Serial), c.PNG)
+				ts.Setenv(fmt.Sprintf("%s_GPG%d", args[2], c.Serial), c.GPG)
 			}
 		}
 		return
@@ -131,4 +152,91 @@ func cmdNoTemp(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		return nil
 	})
+}
+
+// gpgimport FILE: import an OpenPGP public key into the script's GnuPG home.
+func cmdGPGImport(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: gpgimport FILE")
+	}
+	err := ts.Exec("gpg", "--batch", "--no-tty", "--quiet", "--import", ts.MkAbs(args[0]))
+	if neg != (err != nil) {
+		ts.Fatalf("gpg import: got err=%v, want failure=%v", err, neg)
+	}
+}
+
+// keyfpr FILE VAR: set $VAR to the fingerprint of the public key in FILE
+// (40 hex digits), $VAR_GROUPED to it in groups of four, and $VAR_SHORT to
+// the short form key cards print.
+func cmdKeyFingerprint(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: keyfpr FILE VAR")
+	}
+	ring, err := provenance.ReadKeys([]byte(ts.ReadFile(args[0])))
+	ts.Check(err)
+	fp := strings.ToUpper(hex.EncodeToString(ring[0].PrimaryKey.Fingerprint))
+	ts.Setenv(args[1], fp)
+	ts.Setenv(args[1]+"_GROUPED", provenance.GroupFingerprint(fp))
+	ts.Setenv(args[1]+"_SHORT", provenance.ShortFingerprint(fp))
+}
+
+// forge MODE SECRET IN OUT: open bundle IN with SECRET and seal it again,
+// for the same card, as a forger would: "otherkey" signs it with a key of
+// the forger's own, "swapkey" also puts the forger's key inside in place of
+// the practice's, "unsigned" does not sign it.
+func cmdForge(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 4 {
+		ts.Fatalf("usage: forge otherkey|swapkey|unsigned SECRET IN OUT")
+	}
+	mode := args[0]
+	secret, err := keycard.Parse(args[1])
+	ts.Check(err)
+	o, err := seal.Open(provenance.Message([]byte(ts.ReadFile(args[2]))), secret.Passphrase(), nil)
+	ts.Check(err)
+	files, err := bundle.Unpack(o.Plaintext)
+	ts.Check(err)
+	opt := seal.Options{Passphrases: [][]byte{secret.Passphrase()}, FileName: "record.zip"}
+	switch mode {
+	case "otherkey", "swapkey":
+		forger, err := seal.NewKey("Test Practice", "", time.Now(), nil)
+		ts.Check(err)
+		opt.Signer = forger
+		if mode == "swapkey" {
+			var pub bytes.Buffer
+			w, err := armor.Encode(&pub, openpgp.PublicKeyType, nil)
+			ts.Check(err)
+			ts.Check(forger.Serialize(w))
+			ts.Check(w.Close())
+			bundle.Find(files, bundle.PracticeKey).Data = pub.Bytes()
+		}
+	case "unsigned":
+	default:
+		ts.Fatalf("unknown forge mode %q", mode)
+	}
+	zipped, err := bundle.Pack(files, time.Now())
+	ts.Check(err)
+	var out bytes.Buffer
+	ts.Check(seal.Encrypt(&out, zipped, opt))
+	ts.Check(os.WriteFile(ts.MkAbs(args[3]), out.Bytes(), 0o644))
+}
+
+// mode FILE PERM: the file has exactly this permission, e.g. 0600.
+func cmdMode(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: mode FILE PERM")
+	}
+	st, err := os.Stat(ts.MkAbs(args[0]))
+	ts.Check(err)
+	want, err := strconv.ParseUint(args[1], 8, 32)
+	ts.Check(err)
+	if (st.Mode().Perm() == os.FileMode(want)) == neg {
+		ts.Fatalf("%s has mode %04o", args[0], st.Mode().Perm())
+	}
+}
+
+// sleep DURATION: wait, for scenarios with a background satchel watch.
+func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
+	d, err := time.ParseDuration(args[0])
+	ts.Check(err)
+	time.Sleep(d)
 }

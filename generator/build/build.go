@@ -15,6 +15,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"html/template"
 	"io"
 	"io/fs"
 	"os"
@@ -28,13 +29,15 @@ import (
 	"github.com/satchel-records/satchel/generator/atomicfile"
 	"github.com/satchel-records/satchel/generator/bundle"
 	"github.com/satchel-records/satchel/generator/content"
+	"github.com/satchel-records/satchel/generator/ips"
 	"github.com/satchel-records/satchel/generator/keycard"
 	"github.com/satchel-records/satchel/generator/load"
 	"github.com/satchel-records/satchel/generator/policy"
+	"github.com/satchel-records/satchel/generator/practicekey"
+	"github.com/satchel-records/satchel/generator/provenance"
 	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/generator/registry"
 	"github.com/satchel-records/satchel/generator/render"
-	"github.com/satchel-records/satchel/generator/seal"
 	"github.com/satchel-records/satchel/generator/site"
 	"github.com/satchel-records/satchel/generator/viewer"
 	"github.com/satchel-records/satchel/templates"
@@ -52,6 +55,13 @@ type Options struct {
 	Workers int
 	// Only limits the build to these patient ids; empty means all.
 	Only []string
+	// KeyPassphrase returns the passphrase of a protected practice key;
+	// it is called only if the key is protected. nil means none is
+	// available, and a protected key stops the build.
+	KeyPassphrase func() ([]byte, error)
+	// By names who runs the build, for the audit log of cards the build
+	// issues itself; empty means "satchel build".
+	By string
 }
 
 // Patient is what happened to one patient's record.
@@ -71,6 +81,10 @@ type Patient struct {
 	// Took is how long this patient's build took, and Render the part of
 	// it spent rendering the record document: for `make bench`.
 	Took, Render time.Duration
+
+	// issued are the cards this build wrote new or changed, for the print
+	// sheet. They hold secrets: never in the manifest or a message.
+	issued []keycard.SheetCard
 }
 
 // CardFiles are the files of one key card, relative to the site root.
@@ -79,6 +93,9 @@ type CardFiles struct {
 	Label  string `json:"label,omitempty"`
 	PNG    string `json:"png"`
 	HTML   string `json:"html"`
+	// GPG is the bundle sealed for this card alone, in public_dir: the
+	// file the card tells GnuPG users to decrypt.
+	GPG string `json:"gpg"`
 }
 
 // Report is the outcome of a build.
@@ -91,6 +108,16 @@ type Report struct {
 	Manifest string // path of manifest.json, relative to the site root
 	// MasterCreated is true when this build created the master secret.
 	MasterCreated bool
+	// KeyCreated is true when this build created the practice signing key
+	// (a new practice), KeyExported when it wrote public_dir's copy of the
+	// public key; Fingerprint is the key's, in upper-case hex.
+	KeyCreated, KeyExported bool
+	Fingerprint             string
+	// Sheet is the print sheet of the cards issued or changed by this
+	// build, relative to the site root, and SheetCards how many it holds;
+	// empty when no card changed.
+	Sheet      string
+	SheetCards int
 }
 
 // OK reports whether the build had no failure that needs the practice to act.
@@ -133,6 +160,11 @@ type builder struct {
 	viewer   *viewer.Viewer
 	cardTmpl *cardTemplate
 	reg      *registry.Registry
+
+	key          *practicekey.Key
+	keyFile      bundle.File // the public key, as every bundle carries it
+	currentUntil time.Time
+	sheetTmpl    *template.Template
 }
 
 // Run builds every patient of the site described by cfg.
@@ -168,6 +200,13 @@ func Run(ctx context.Context, cfg *site.Config, opt Options) (*Report, error) {
 		return nil, err
 	}
 	b.master = master
+	b.currentUntil = b.now.AddDate(0, 0, cfg.CurrentDays)
+	if err := b.loadPracticeKey(opt, rep); err != nil {
+		return nil, err
+	}
+	if err := b.writePublic(rep); err != nil {
+		return nil, err
+	}
 
 	md := content.NewMarkdown()
 	b.library, err = content.Load(cfg.EducationDir, md)
@@ -182,10 +221,13 @@ func Run(ctx context.Context, cfg *site.Config, opt Options) (*Report, error) {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: education page is past its review date (%s)", rel(cfg, p.File), p.NextReview))
 	}
 	tl, thl := layers(cfg)
-	if b.renderer, err = render.New(cfg.Theme, tl, thl, md); err != nil {
+	if b.renderer, err = render.New(cfg.Theme, tl, thl, md, render.Languages(cfg.Languages...), render.HighRisk(cfg.HighRisk)); err != nil {
 		return nil, err
 	}
 	if b.cardTmpl, err = newCardTemplate(tl); err != nil {
+		return nil, err
+	}
+	if b.sheetTmpl, err = newSheetTemplate(tl); err != nil {
 		return nil, err
 	}
 	if b.viewer, err = viewer.New(); err != nil {
@@ -206,11 +248,15 @@ func Run(ctx context.Context, cfg *site.Config, opt Options) (*Report, error) {
 	// Issue a first card to every patient who has none, before the workers
 	// start: the registry is then read-only while they run.
 	var events []registry.Event
+	by := opt.By
+	if by == "" {
+		by = "satchel build"
+	}
 	for _, f := range files {
 		id := record.Stem(f)
 		if len(b.reg.Cards(id)) == 0 {
 			c := b.reg.Add(id, "Patient", b.now)
-			events = append(events, registry.Event{Time: b.now, Who: "satchel build", What: "issue", Patient: id, Serial: c.Serial, Label: c.Label})
+			events = append(events, registry.Event{Time: b.now, Who: by, What: "issue", Patient: id, Serial: c.Serial, Label: c.Label})
 		}
 	}
 	if len(events) > 0 {
@@ -257,10 +303,20 @@ func Run(ctx context.Context, cfg *site.Config, opt Options) (*Report, error) {
 			rep.Warnings = append(rep.Warnings, "cannot remove old bundles: "+err.Error())
 		}
 	}
+	var issued []keycard.SheetCard
+	for _, p := range rep.Patients {
+		issued = append(issued, p.issued...)
+	}
+	if len(issued) > 0 {
+		if rep.Sheet, err = b.writeSheet(issued); err != nil {
+			return nil, fmt.Errorf("cannot write the print sheet: %w", err)
+		}
+		rep.SheetCards = len(issued)
+	}
 	// Bundles and cards were written without a flush each; make them all
 	// durable at once before the manifest says they exist.
 	atomicfile.SyncAll()
-	if rep.Manifest, err = b.writeManifest(rep); err != nil {
+	if rep.Manifest, err = b.writeManifest(rep, len(opt.Only) > 0); err != nil {
 		return nil, fmt.Errorf("cannot write the manifest: %w", err)
 	}
 	return rep, nil
@@ -305,6 +361,10 @@ func (b *builder) patient(file string) (p Patient) {
 		b.unpublish(id)
 		return p
 	}
+	own, err := patientKey(file, p.File, data, rec, b.now)
+	if err != nil {
+		return fail(err)
+	}
 	out := d.Out
 	var codes []record.Code
 	for _, pr := range out.Problems {
@@ -323,12 +383,26 @@ func (b *builder) patient(file string) (p Patient) {
 		Approval: render.Approval{By: appr.Approver, Role: appr.Role, Date: appr.Date},
 		Exported: b.now,
 		BundleID: p.BundleID,
+		// The same dates and key bundle.json and the card carry.
+		CurrentUntil: b.currentUntil,
+		Fingerprint:  provenance.ShortFingerprint(b.key.Fingerprint),
 	})
 	p.Render = time.Since(renderStart)
 	if err != nil {
 		return fail(fmt.Errorf("%s: cannot render the record: %w", p.File, err))
 	}
-	zipped, err := bundle.Pack([]bundle.File{{Name: bundle.Document, Data: doc.Bytes()}}, b.now)
+	info, err := b.infoFile(p.BundleID, appr)
+	if err != nil {
+		return fail(fmt.Errorf("%s: cannot pack the bundle: %w", p.File, err))
+	}
+	// The same filtered record as FHIR, for the hospital's systems: it
+	// holds exactly what the document shows.
+	fhirJSON, err := ips.Document(out, ips.Meta{Practice: b.cfg.Practice, Approver: appr.Approver,
+		Role: appr.Role, Approved: appr.Date, Exported: b.now, BundleID: p.BundleID})
+	if err != nil {
+		return fail(fmt.Errorf("%s: cannot write the FHIR record: %w", p.File, err))
+	}
+	zipped, err := bundle.Pack([]bundle.File{{Name: bundle.Document, Data: doc.Bytes()}, {Name: bundle.FHIR, Data: fhirJSON}, b.keyFile, info}, b.now)
 	if err != nil {
 		return fail(fmt.Errorf("%s: cannot pack the bundle: %w", p.File, err))
 	}
@@ -346,8 +420,8 @@ func (b *builder) patient(file string) (p Patient) {
 		secrets[i] = keycard.Derive(b.master, id, c.Serial)
 		pass[i] = secrets[i].Passphrase()
 	}
-	var msg bytes.Buffer
-	if err := seal.Encrypt(&msg, zipped, seal.Options{Passphrases: pass, FileName: "record.zip", Time: b.now, Rand: b.rand}); err != nil {
+	msg, err := b.seal(zipped, pass, own)
+	if err != nil {
 		return fail(fmt.Errorf("%s: cannot seal the bundle: %w", p.File, err))
 	}
 
@@ -356,22 +430,34 @@ func (b *builder) patient(file string) (p Patient) {
 		return fail(fmt.Errorf("cannot create the bundle folder: %w", err))
 	}
 	pgp := filepath.Join(dir, "record.pgp")
-	if err := atomicfile.WriteLater(pgp, msg.Bytes(), 0o644); err != nil {
+	if err := atomicfile.WriteLater(pgp, msg.All, 0o644); err != nil {
 		return fail(fmt.Errorf("cannot write the bundle: %w", err))
 	}
+	gpgFiles := make([]string, len(cards))
+	keep := map[string]bool{}
+	for i, c := range cards {
+		gpgFiles[i] = keycard.CardFile(b.master, id, c.Serial)
+		keep[gpgFiles[i]] = true
+		if err := atomicfile.WriteLater(filepath.Join(dir, gpgFiles[i]), msg.PerCard[i], 0o644); err != nil {
+			return fail(fmt.Errorf("cannot write the bundle: %w", err))
+		}
+	}
+	removeStaleCardFiles(dir, keep)
 	html := filepath.Join(dir, "record.html")
 	err = atomicfile.WriteFuncLater(html, 0o644, func(w io.Writer) error {
 		return b.viewer.Render(w, viewer.Page{
 			PracticeName:  b.cfg.Practice.Name,
 			PracticePhone: b.cfg.Practice.Phone,
 			Exported:      b.now,
-			Message:       msg.Bytes(),
+			CurrentUntil:  b.currentUntil,
+			Message:       msg.All,
+			PracticeKey:   b.key.Public,
 		})
 	})
 	if err != nil {
 		return fail(fmt.Errorf("cannot write the viewer: %w", err))
 	}
-	sum := sha256.Sum256(msg.Bytes())
+	sum := sha256.Sum256(msg.All)
 	p.SHA256 = hex.EncodeToString(sum[:])
 	p.Bundle, p.Viewer = rel(b.cfg, pgp), rel(b.cfg, html)
 
@@ -380,58 +466,19 @@ func (b *builder) patient(file string) (p Patient) {
 		return fail(fmt.Errorf("cannot create the card folder: %w", err))
 	}
 	for i, c := range cards {
-		files, err := b.writeCard(cardDir, c, p.BundleID, secrets[i])
+		files, issued, err := b.writeCard(cardDir, id, c, p.BundleID, gpgFiles[i], secrets[i])
 		if err != nil {
 			return fail(fmt.Errorf("cannot write key card %d: %w", c.Serial, err))
 		}
+		files.GPG = rel(b.cfg, filepath.Join(dir, gpgFiles[i]))
 		p.Cards = append(p.Cards, files)
+		if issued != nil {
+			p.issued = append(p.issued, *issued)
+		}
 	}
 	b.removeRevokedCards(cardDir, id)
 	p.Status = policy.Built
 	return p
-}
-
-// writeCard writes the QR image and the printable card, both 0600: they
-// hold the secret.
-func (b *builder) writeCard(dir string, c registry.Card, bundleID string, s keycard.Secret) (CardFiles, error) {
-	qrContent := s.String()
-	png, err := keycard.QR(qrContent, keycard.QRPixels)
-	if err != nil {
-		return CardFiles{}, err
-	}
-	pngPath := filepath.Join(dir, fmt.Sprintf("card-%d.png", c.Serial))
-	if err := atomicfile.WriteLater(pngPath, png, 0o600); err != nil {
-		return CardFiles{}, err
-	}
-	htmlPath := filepath.Join(dir, fmt.Sprintf("card-%d.html", c.Serial))
-	err = atomicfile.WriteFuncLater(htmlPath, 0o600, func(w io.Writer) error {
-		return keycard.Render(w, b.cardTmpl.t, keycard.Card{
-			PracticeName:  b.cfg.Practice.Name,
-			PracticePhone: b.cfg.Practice.Phone,
-			Issued:        c.Issued,
-			Serial:        c.Serial,
-			Label:         c.Label,
-			BundleID:      bundleID,
-			Secret:        s,
-			QRContent:     qrContent,
-			QRPNG:         png,
-		})
-	})
-	if err != nil {
-		return CardFiles{}, err
-	}
-	return CardFiles{Serial: c.Serial, Label: c.Label, PNG: rel(b.cfg, pngPath), HTML: rel(b.cfg, htmlPath)}, nil
-}
-
-// removeRevokedCards deletes the files of revoked cards: they hold secrets
-// that must no longer be printed.
-func (b *builder) removeRevokedCards(dir, id string) {
-	for _, c := range b.reg.Cards(id) {
-		if !c.Live() {
-			os.Remove(filepath.Join(dir, fmt.Sprintf("card-%d.png", c.Serial)))
-			os.Remove(filepath.Join(dir, fmt.Sprintf("card-%d.html", c.Serial)))
-		}
-	}
 }
 
 // unpublish removes a patient's bundle from public_dir: a record that is

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -18,7 +19,9 @@ import (
 	"github.com/satchel-records/satchel/generator/testtool"
 )
 
-var clock = func() time.Time { return time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC) }
+// clock is the tests' build time. It must be before the real time: gpg and
+// go-crypto refuse a signature made after their own clock.
+var clock = func() time.Time { return time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC) }
 
 // samplePractice copies the repository's sample practice (site.toml and
 // sample-data) into a temporary folder and loads it.
@@ -117,7 +120,7 @@ func TestEveryCardOpensItsPatientsBundleWithGPGAndSequoia(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				plain, err := testtool.GPGDecrypt(t, pgp, []byte(secret))
+				plain, err := gpgDecrypt(t, cfg, pgp, []byte(secret))
 				if err != nil {
 					t.Fatalf("gpg: %v", err)
 				}
@@ -134,6 +137,27 @@ func TestEveryCardOpensItsPatientsBundleWithGPGAndSequoia(t *testing.T) {
 			}
 		})
 	}
+}
+
+// gpgDecrypt decrypts the file msg with passphrase using GnuPG in a fresh
+// home holding only the practice's published key, and requires a good
+// signature by it: gpg fails anyway when it cannot check a signature.
+func gpgDecrypt(t *testing.T, cfg *site.Config, msg string, passphrase []byte) ([]byte, error) {
+	t.Helper()
+	home := testtool.GNUPGHome(t)
+	if _, err := testtool.GPG(t, home, nil, "--import", filepath.Join(cfg.PublicDir, "practice-key.asc")); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "plain")
+	status, err := testtool.GPG(t, home, append(passphrase, '\n'), "--pinentry-mode", "loopback", "--passphrase-fd", "0",
+		"--status-fd", "1", "--output", out, "--decrypt", msg)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Contains(status, []byte("[GNUPG:] GOODSIG ")) {
+		return nil, fmt.Errorf("gpg decrypted %s but reports no good signature", filepath.Base(msg))
+	}
+	return os.ReadFile(out)
 }
 
 func readSampleRecord(t *testing.T, cfg *site.Config, id string) string {
@@ -174,7 +198,7 @@ func TestWrongSecretAndFlippedByteFailInGPG(t *testing.T) {
 		t.Fatal(err)
 	}
 	wrong := []byte(strings.Replace(secret, secret[:1], map[bool]string{true: "A", false: "B"}[secret[0] != 'A'], 1))
-	if out, err := testtool.GPGDecrypt(t, pgp, wrong); err == nil || len(out) > 0 {
+	if out, err := gpgDecrypt(t, cfg, pgp, wrong); err == nil || len(out) > 0 {
 		t.Errorf("a wrong secret decrypted the bundle")
 	}
 	data, _ := os.ReadFile(pgp)
@@ -182,7 +206,7 @@ func TestWrongSecretAndFlippedByteFailInGPG(t *testing.T) {
 	flipped[len(flipped)/2] ^= 0x01
 	fp := filepath.Join(t.TempDir(), "flipped.pgp")
 	os.WriteFile(fp, flipped, 0o644)
-	if out, err := testtool.GPGDecrypt(t, fp, []byte(secret)); err == nil {
+	if out, err := gpgDecrypt(t, cfg, fp, []byte(secret)); err == nil {
 		t.Errorf("a flipped byte went unnoticed (%d bytes out)", len(out))
 	}
 }
@@ -240,7 +264,7 @@ func TestWithheldAndUnapprovedTextNeverReachesPublic(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		plain, err := testtool.GPGDecrypt(t, filepath.Join(cfg.Root, p.Bundle), []byte(secret))
+		plain, err := gpgDecrypt(t, cfg, filepath.Join(cfg.Root, p.Bundle), []byte(secret))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -286,7 +310,7 @@ func TestRebuildKeepsSecretsAndBundleIDs(t *testing.T) {
 				t.Errorf("%s: card %d changed its secret on rebuild", p.ID, c.Serial)
 			}
 			if p.Status == policy.Built {
-				if _, err := testtool.GPGDecrypt(t, filepath.Join(cfg.Root, p.Bundle), []byte(qr[c.PNG])); err != nil {
+				if _, err := gpgDecrypt(t, cfg, filepath.Join(cfg.Root, p.Bundle), []byte(qr[c.PNG])); err != nil {
 					t.Errorf("%s: the old card does not open the rebuilt bundle", p.ID)
 				}
 			}

@@ -103,10 +103,10 @@ func TestEveryFHIRFixtureBuildsWithAllItsEntries(t *testing.T) {
 				t.Fatalf("%d entries withheld: the counts below would not compare like with like", withheld)
 			}
 			got := testtool.FHIRCounts{
-				Problems:      countIn(doc, "section-problems", `class="entry"`),
-				Medications:   countIn(doc, "section-medications", `class="entry"`),
-				Allergies:     countIn(doc, "section-allergies", `class="entry"`),
-				Immunisations: countIn(doc, "section-immunisations", `class="entry"`),
+				Problems:      countIn(doc, "section-problems", `<li class="entry`),
+				Medications:   countIn(doc, "section-medications", `<li class="entry`),
+				Allergies:     countIn(doc, "section-allergies", `<li class="entry`),
+				Immunisations: countIn(doc, "section-immunisations", `<li class="entry`),
 				Results:       countIn(doc, "section-results", `data-label="Normal range"`),
 			}
 			if got != want {

@@ -5,10 +5,14 @@ import (
 	"errors"
 	"html/template"
 	"io/fs"
+	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/satchel-records/satchel/generator/atomicfile"
+	"github.com/satchel-records/satchel/generator/keycard"
 	"github.com/satchel-records/satchel/generator/policy"
 )
 
@@ -33,8 +37,26 @@ type ManifestEntry struct {
 }
 
 // writeManifest writes the manifest last, atomically, 0600.
-func (b *builder) writeManifest(rep *Report) (string, error) {
+//
+// A partial build (Options.Only) keeps the previous manifest's entries for
+// the patients it did not rebuild, so the manifest always covers everyone.
+func (b *builder) writeManifest(rep *Report, partial bool) (string, error) {
+	path := filepath.Join(b.cfg.PrivateDir, "manifest.json")
 	m := Manifest{Generated: b.now, Patients: []ManifestEntry{}}
+	rebuilt := map[string]bool{}
+	for _, p := range rep.Patients {
+		rebuilt[p.ID] = true
+	}
+	if partial {
+		var old Manifest
+		if data, err := os.ReadFile(path); err == nil && json.Unmarshal(data, &old) == nil {
+			for _, e := range old.Patients {
+				if !rebuilt[e.ID] {
+					m.Patients = append(m.Patients, e)
+				}
+			}
+		}
+	}
 	for _, p := range rep.Patients {
 		e := ManifestEntry{ID: p.ID, Status: p.Status, BundleID: p.BundleID, Bundle: p.Bundle, Viewer: p.Viewer, SHA256: p.SHA256, Cards: p.Cards}
 		if p.Status != policy.Built && p.Status != policy.Failed {
@@ -45,11 +67,11 @@ func (b *builder) writeManifest(rep *Report) (string, error) {
 		}
 		m.Patients = append(m.Patients, e)
 	}
+	slices.SortFunc(m.Patients, func(a, b ManifestEntry) int { return strings.Compare(a.ID, b.ID) })
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return "", err
 	}
-	path := filepath.Join(b.cfg.PrivateDir, "manifest.json")
 	if err := atomicfile.Write(path, append(data, '\n'), 0o600); err != nil {
 		return "", err
 	}
@@ -77,4 +99,20 @@ func newCardTemplate(layers []fs.FS) (*cardTemplate, error) {
 		return &cardTemplate{t: t}, nil
 	}
 	return nil, errors.New("no keycard.html template")
+}
+
+// newSheetTemplate returns the print sheet template: keycard-sheet.html
+// from the practice's templates if it has one, else the built-in one.
+func newSheetTemplate(layers []fs.FS) (*template.Template, error) {
+	for _, l := range layers {
+		b, err := fs.ReadFile(l, "keycard-sheet.html")
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return template.New("keycard-sheet.html").Parse(string(b))
+	}
+	return keycard.SheetTemplate()
 }

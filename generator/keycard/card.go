@@ -81,6 +81,9 @@ type Card struct {
 	// Fingerprint is a short form of the practice key fingerprint, so a
 	// reader can check who signed the record; may be empty.
 	Fingerprint string
+	// GPGFile is the file a GnuPG user decrypts with this card, e.g.
+	// "record-7k3mq9xr2a.pgp" (see CardFile); empty means "record.pgp".
+	GPGFile string
 	// QRPNG is the QR code already drawn by QR(QRContent, QRPixels), for
 	// a caller that also saves it as a file; nil means Render draws it.
 	QRPNG []byte
@@ -96,6 +99,7 @@ type cardView struct {
 	BundleID                    string
 	SecretGroups                []string
 	Fingerprint                 string // grouped in fours for reading aloud
+	GPGFile                     string // the file gpg opens with this card
 	QR                          template.URL
 }
 
@@ -103,20 +107,39 @@ type cardView struct {
 // tmpl, with the QR code embedded as a data: URI so the page needs nothing
 // else. Nothing is written unless the whole card rendered.
 func Render(w io.Writer, tmpl *template.Template, c Card) error {
+	v, err := newCardView(c)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := tmpl.ExecuteTemplate(&buf, "keycard.html", v); err != nil {
+		return fmt.Errorf("keycard: rendering card %d: %w", c.Serial, err)
+	}
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+// newCardView checks c and turns it into what templates see, drawing the
+// QR code if c does not carry it.
+func newCardView(c Card) (cardView, error) {
 	if c.Secret == (Secret{}) {
-		return errors.New("keycard: card has no secret")
+		return cardView{}, errors.New("keycard: card has no secret")
 	}
 	if c.QRContent == "" {
-		return errors.New("keycard: card has no QR content")
+		return cardView{}, errors.New("keycard: card has no QR content")
 	}
 	png := c.QRPNG
 	if png == nil {
 		var err error
 		if png, err = QR(c.QRContent, QRPixels); err != nil {
-			return err
+			return cardView{}, err
 		}
 	}
-	v := cardView{
+	gpgFile := c.GPGFile
+	if gpgFile == "" {
+		gpgFile = "record.pgp"
+	}
+	return cardView{
 		PracticeName:  c.PracticeName,
 		PracticePhone: c.PracticePhone,
 		Issued:        c.Issued.Format("2 January 2006"),
@@ -126,16 +149,11 @@ func Render(w io.Writer, tmpl *template.Template, c Card) error {
 		BundleID:      c.BundleID,
 		SecretGroups:  c.Secret.Groups(),
 		Fingerprint:   groupFingerprint(c.Fingerprint),
+		GPGFile:       gpgFile,
 		// A data: URI is not a URL html/template trusts by default; this
 		// one is built here from PNG bytes only.
 		QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)),
-	}
-	var buf bytes.Buffer
-	if err := tmpl.ExecuteTemplate(&buf, "keycard.html", v); err != nil {
-		return fmt.Errorf("keycard: rendering card %d: %w", c.Serial, err)
-	}
-	_, err := w.Write(buf.Bytes())
-	return err
+	}, nil
 }
 
 // groupFingerprint writes an unspaced hex fingerprint in groups of four, as

@@ -37,7 +37,13 @@ const (
 const (
 	secretLabel   = "satchel/keycard/secret/v1"
 	bundleIDLabel = "satchel/keycard/bundle-id/v1"
+	cardFileLabel = "satchel/keycard/card-file/v1"
 )
+
+// cardTagSymbols is the length of a card file tag: 50 bits, so two cards of
+// one patient never share a file name in practice, and short enough to
+// print on a card.
+const cardTagSymbols = 10
 
 // The errors Parse returns. Their text is for the person typing and never
 // repeats what was typed.
@@ -83,6 +89,28 @@ func BundleID(master []byte, patientID string) string {
 		out[i] = alphabet[v] | 0x20 // ASCII lower case; digits unchanged
 	}
 	return string(out)
+}
+
+// CardFile returns the name of the file in a patient's bundle folder that
+// holds the record sealed for card serial alone, e.g.
+// "record-7k3mq9xr2a.pgp". GnuPG 2.2 tries only the first passphrase packet
+// of a message, so a card other than the first cannot open record.pgp with
+// it; each card names its own file instead. The tag is an HMAC under
+// master: it says nothing about the patient, and unlike the serial it does
+// not tell a reader how many cards were issued or revoked before. It panics
+// like Derive on a short master.
+func CardFile(master []byte, patientID string, serial int) string {
+	mac := keyedHash(master, cardFileLabel, patientID)
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(int64(serial)))
+	mac.Write(n[:])
+	sym := make([]byte, cardTagSymbols)
+	toSymbols(sym, mac.Sum(nil))
+	out := make([]byte, len(sym))
+	for i, v := range sym {
+		out[i] = alphabet[v] | 0x20
+	}
+	return "record-" + string(out) + ".pgp"
 }
 
 // keyedHash starts an HMAC-SHA256 under master over label and the

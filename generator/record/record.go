@@ -48,6 +48,10 @@ type Patient struct {
 	Born      Date   `toml:"born"`
 	NHSNumber string `toml:"nhs_number"`
 	Sex       string `toml:"sex"`
+	// PublicKey names the patient's own OpenPGP public key file, beside
+	// the record: the bundle is then also encrypted to it, so the patient
+	// can open it with their own gpg. The build reads it.
+	PublicKey string `toml:"public_key"`
 }
 
 // Code is a coded concept, written "SYSTEM:VALUE" in Satchel's TOML format,

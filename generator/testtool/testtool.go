@@ -60,13 +60,6 @@ func GPG(t testing.TB, home string, stdin []byte, args ...string) ([]byte, error
 	return out.Bytes(), nil
 }
 
-// GPGDecrypt decrypts the file msg with passphrase using a fresh GnuPG home.
-func GPGDecrypt(t testing.TB, msg string, passphrase []byte) ([]byte, error) {
-	t.Helper()
-	home := GNUPGHome(t)
-	return GPG(t, home, append(passphrase, '\n'), "--pinentry-mode", "loopback", "--passphrase-fd", "0", "--decrypt", msg)
-}
-
 // SQDecrypt decrypts the file msg with passphrase using Sequoia's sq, which
 // reads passwords only from a terminal: script(1) gives it one.
 func SQDecrypt(t testing.TB, msg string, passphrase []byte) ([]byte, error) {

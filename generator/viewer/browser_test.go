@@ -219,9 +219,12 @@ func TestRecordHTMLInChromium(t *testing.T) {
 		if !evalIn[bool](tb, `localStorage.length === 0 && sessionStorage.length === 0 && document.cookie === ""`) {
 			t.Error("the page stored something")
 		}
-		want := "Signed on 14 March 2026 by practice key " + spaced(f.fingerprint)
+		want := "Signed by the practice on 14 March 2026 with practice key " + spaced(f.fingerprint) + "."
 		if sig := evalIn[string](tb, `document.getElementById("signature").textContent`); !strings.HasPrefix(sig, want) {
 			t.Errorf("signature line %q, want it to start %q", sig, want)
+		}
+		if marked := evalIn[string](tb, `document.querySelector("#signature .fp b").textContent`); marked != spaced(f.fingerprint)[30:] {
+			t.Errorf("the marked part of the fingerprint is %q, want the card's short form", marked)
 		}
 		if n := tb.threw(); n > 0 {
 			t.Errorf("%d uncaught script errors", n)

@@ -31,6 +31,7 @@
     "document.html": "Health record, web page",
     "record.json": "Record for hospital systems, FHIR",
     "practice-key.asc": "Practice signing key",
+    "bundle.json": "Signature, approval and dates",
   };
 
   const fileTypes = {
@@ -199,15 +200,86 @@
     return d.toLocaleDateString("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
   }
 
-  function describeSignature(result) {
-    if (result.verified) {
-      const when = result.signedAt ? " on " + formatDate(result.signedAt) : "";
-      return "Signed" + when + " by practice key " + formatFingerprint(result.fingerprint) + ". Check this matches the key printed on your card.";
+  // readInfo returns the bundle's signed bundle.json (practice, approval,
+  // dates), or null for a bundle made before it existed.
+  function readInfo(files) {
+    const f = files.find((x) => x.name === "bundle.json");
+    if (!f) return null;
+    try {
+      const info = JSON.parse(new TextDecoder().decode(f.data));
+      return info && typeof info === "object" ? info : null;
+    } catch (e) {
+      return null;
     }
-    if (result.signed) {
-      return "Signed, but the practice key is not in this file, so the signature was not checked. Check with the practice before relying on this record.";
+  }
+
+  function line(parts) {
+    const p = document.createElement("p");
+    p.append(...parts);
+    return p;
+  }
+
+  function strong(text) {
+    const b = document.createElement("strong");
+    b.textContent = text;
+    return b;
+  }
+
+  // fingerprintElement shows the whole fingerprint in groups of four with
+  // its last 16 characters marked: that short form is what the key card
+  // prints under "Signed by".
+  function fingerprintElement(fp) {
+    const span = document.createElement("span");
+    span.className = "fp";
+    const grouped = formatFingerprint(fp);
+    const cut = Math.max(0, grouped.length - 19);
+    span.append(grouped.slice(0, cut));
+    const b = document.createElement("b");
+    b.textContent = grouped.slice(cut);
+    span.append(b);
+    return span;
+  }
+
+  // showProvenance says who signed the record, with which key, who
+  // approved it and how old it is. Only records whose signature checked
+  // good get here.
+  function showProvenance(result, info) {
+    const box = $("signature");
+    const who = info && info.practice ? info.practice + (info.ods_code ? " (" + info.ods_code + ")" : "") : "the practice";
+    const when = result.signedAt ? " on " + formatDate(result.signedAt) : "";
+    box.replaceChildren(
+      line(["Signed by ", strong(who), when + " with practice key ", fingerprintElement(result.fingerprint), "."]),
+      line(["Check that the marked part matches “Signed by” on the key card."]),
+    );
+    if (info) {
+      const role = info.approver_role ? " (" + info.approver_role + ")" : "";
+      const approved = info.approved ? " on " + formatDate(info.approved) : "";
+      if (info.approved_by) box.append(line(["Approved by ", strong(info.approved_by + role), approved + "."]));
+      const exported = info.exported ? "Exported " + formatDate(info.exported) : "";
+      const until = info.current_until ? ", current until " + formatDate(info.current_until) : "";
+      if (exported) box.append(line([exported + until + "."]));
     }
-    return "Not signed: check with the practice before relying on this record.";
+    box.hidden = false;
+  }
+
+  // showCurrency shows the out-of-date banner when the browser's clock is
+  // past until (an RFC 3339 time), and hides it otherwise. The record
+  // stays readable either way: an old record still helps in an emergency.
+  function showCurrency(until) {
+    const banner = $("stale");
+    const t = until ? Date.parse(until) : NaN;
+    if (isNaN(t) || Date.now() <= t) {
+      banner.hidden = true;
+      banner.textContent = "";
+      delete root.dataset.stale;
+      return;
+    }
+    const from = document.querySelector(".bar .from");
+    const practice = from && from.textContent ? from.textContent : "the practice";
+    banner.textContent = "This record may be out of date since " + formatDate(until) +
+      ". It can still be read, but check anything important and ask " + practice + " for a new copy.";
+    banner.hidden = false;
+    root.dataset.stale = "true";
   }
 
   // showRecord puts the record document into a sandboxed frame. The frame
@@ -232,8 +304,10 @@
     frame.srcdoc = new TextDecoder().decode(doc.data);
 
     $("files").replaceChildren(...files.map(downloadItem));
-    $("signature").textContent = describeSignature(result);
-    $("signature").hidden = false;
+    const info = readInfo(files);
+    showProvenance(result, info);
+    // The signed date beats the page's own, which anyone could edit.
+    if (info && info.current_until) showCurrency(info.current_until);
     $("lock-screen").hidden = true;
     $("record-screen").hidden = false;
     $("key").value = "";
@@ -322,8 +396,9 @@
     state.files = null;
     $("files").replaceChildren();
     $("downloads").open = false;
-    $("signature").textContent = "";
+    $("signature").replaceChildren();
     $("signature").hidden = true;
+    showCurrency(document.body.dataset.currentUntil);
     $("record-screen").hidden = true;
     $("lock-screen").hidden = false;
     $("key").value = "";
@@ -405,6 +480,7 @@
   async function start() {
     performance.mark("satchel-parsed");
     const key = keyFromFragment();
+    showCurrency(document.body.dataset.currentUntil);
     $("unlock").addEventListener("submit", (e) => {
       e.preventDefault();
       unlock($("key").value);

@@ -59,13 +59,19 @@ type Page struct {
 	PracticeName, PracticePhone string
 	// Exported is when the record was exported; only its date is shown.
 	Exported time.Time
+	// CurrentUntil, when set, is when the record stops being current: from
+	// then on the page shows, by the reader's own clock, that it may be
+	// out of date. It never locks. Once the record is open, the signed
+	// date inside the bundle (bundle.json) is used instead.
+	CurrentUntil time.Time
 	// Message is the binary OpenPGP message (record.pgp).
 	Message []byte
 	// PracticeKey, when set, is the practice's public signing key
 	// (armored or binary). The page then shows a record only if it carries
 	// a good signature by this key. When unset, the page checks the
-	// signature against the key inside the bundle and shows its
-	// fingerprint for the reader to compare with the key card.
+	// signature against the key inside the bundle. Either way it shows
+	// the fingerprint for the reader to compare with the key card, and an
+	// unsigned record is never shown.
 	PracticeKey []byte
 }
 
@@ -169,6 +175,8 @@ type pageData struct {
 	Practice      string
 	Phone         string
 	Date, DateISO string
+	Until         string // current-until date, e.g. "12 June 2026"
+	UntilISO      string // the instant, RFC 3339, for the page's clock check
 }
 
 // Render writes the whole self-contained record.html for p to w.
@@ -205,6 +213,13 @@ func (v *Viewer) Render(w io.Writer, p Page) error {
 		Phone:        p.PracticePhone,
 		Date:         p.Exported.Format("2 January 2006"),
 		DateISO:      p.Exported.Format("2006-01-02"),
+	}
+	if !p.CurrentUntil.IsZero() {
+		if p.CurrentUntil.Before(p.Exported) {
+			return errors.New("viewer: page is current until before it was exported")
+		}
+		data.Until = p.CurrentUntil.UTC().Format("2 January 2006")
+		data.UntilISO = p.CurrentUntil.UTC().Format(time.RFC3339)
 	}
 	if err := v.page.Execute(w, data); err != nil {
 		return fmt.Errorf("viewer: writing record.html: %w", err)

@@ -259,10 +259,11 @@ func TestRenderRefusesIncompletePages(t *testing.T) {
 	v := newViewer(t)
 	msg := []byte{0xc3, 0x04}
 	for name, p := range map[string]viewer.Page{
-		"no practice": {Exported: exportedAt(), Message: msg},
-		"no message":  {PracticeName: "P", Exported: exportedAt()},
-		"no date":     {PracticeName: "P", Message: msg},
-		"bad key":     {PracticeName: "P", Exported: exportedAt(), Message: msg, PracticeKey: []byte("not a key")},
+		"no practice":                 {Exported: exportedAt(), Message: msg},
+		"no message":                  {PracticeName: "P", Exported: exportedAt()},
+		"no date":                     {PracticeName: "P", Message: msg},
+		"bad key":                     {PracticeName: "P", Exported: exportedAt(), Message: msg, PracticeKey: []byte("not a key")},
+		"current until before export": {PracticeName: "P", Exported: exportedAt(), CurrentUntil: exportedAt().Add(-time.Hour), Message: msg},
 	} {
 		if err := v.Render(&bytes.Buffer{}, p); err == nil {
 			t.Errorf("%s: Render succeeded", name)
@@ -310,7 +311,7 @@ func TestDecryptorLinksNoHeavyPackages(t *testing.T) {
 		t.Fatalf("go list: %v", err)
 	}
 	deps := strings.Fields(string(out))
-	for _, heavy := range []string{"html/template", "text/template", "image/png", "regexp", "github.com/skip2/go-qrcode", "net/http", "os/exec"} {
+	for _, heavy := range []string{"html/template", "text/template", "image/png", "regexp", "github.com/skip2/go-qrcode", "net/http", "os/exec", "encoding/json"} {
 		if slices.Contains(deps, heavy) {
 			t.Errorf("the decryptor links %s (a build constraint or package split keeps it out)", heavy)
 		}

@@ -9,9 +9,14 @@
 // page an object with three functions, then waits until told to quit:
 //
 //	checkKey(typed) -> {ok: true} or {error}
-//	open(message, typed, practiceKey|null) -> {files: [{name, data}], signed,
-//	    verified, fingerprint, signedAt} or {error}
+//	open(message, typed, practiceKey|null) -> {files: [{name, data}],
+//	    fingerprint, signedAt, pinned} or {error}
 //	quit()
+//
+// A record opens only with a good signature (provenance.Check, the same
+// check `satchel open` makes): by practiceKey when the page carries one,
+// else by the key inside the bundle, whose fingerprint the page shows for
+// the reader to compare with the key card.
 //
 // Errors are short codes the page turns into plain English: "length",
 // "typo", "chars", "wrong-key", "damaged", "truncated", "bad-signature",
@@ -20,7 +25,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"syscall/js"
 	"time"
@@ -29,6 +33,7 @@ import (
 
 	"github.com/satchel-records/satchel/generator/bundle"
 	"github.com/satchel-records/satchel/generator/keycard"
+	"github.com/satchel-records/satchel/generator/provenance"
 	"github.com/satchel-records/satchel/generator/seal"
 )
 
@@ -103,10 +108,7 @@ func checkKey(args []js.Value) any {
 }
 
 // open(message, typed, practiceKey) decrypts, checks and unpacks the
-// record. A signature is required to verify against practiceKey when the
-// page carries one; otherwise it is checked against the key inside the
-// bundle and its fingerprint returned for the reader to compare with the
-// card.
+// record; see provenance.Check.
 func open(args []js.Value) any {
 	if len(args) < 3 || args[1].Type() != js.TypeString {
 		return failure("internal")
@@ -119,58 +121,29 @@ func open(args []js.Value) any {
 	defer clear(pass)
 	msg := goBytes(args[0])
 
-	var keys openpgp.EntityList
+	var pinned openpgp.EntityList
 	if args[2].Truthy() {
-		if keys, err = readKeys(goBytes(args[2])); err != nil {
+		if pinned, err = provenance.ReadKeys(goBytes(args[2])); err != nil {
 			return failure("damaged")
 		}
 	}
-	var res *seal.Opened
-	if keys != nil {
-		res, err = seal.Verify(msg, pass, keys)
-	} else {
-		res, err = seal.Open(msg, pass, nil)
-	}
+	res, err := provenance.Check(msg, pass, pinned)
 	if err != nil {
 		return failure(openError(err))
 	}
-	defer clear(res.Plaintext)
-	files, err := bundle.Unpack(res.Plaintext)
-	if err != nil {
-		return failure("not-record")
-	}
 	defer func() {
-		for _, f := range files {
+		for _, f := range res.Files {
 			clear(f.Data)
 		}
 	}()
-	if keys == nil && res.Signed {
-		// The key inside the bundle only proves the signature is
-		// consistent; the fingerprint shown is what the reader checks
-		// against the card.
-		if k := bundle.Find(files, bundle.PracticeKey); k != nil {
-			inner, err := readKeys(k.Data)
-			if err != nil {
-				return failure("bad-signature")
-			}
-			checked, err := seal.Verify(msg, pass, inner)
-			if err != nil {
-				return failure(openError(err))
-			}
-			clear(checked.Plaintext)
-			res.Verified, res.Fingerprint = checked.Verified, checked.Fingerprint
-		}
-	}
-
-	list := make([]any, 0, len(files))
-	for _, f := range files {
+	list := make([]any, 0, len(res.Files))
+	for _, f := range res.Files {
 		list = append(list, map[string]any{"name": f.Name, "data": jsBytes(f.Data)})
 	}
 	out := map[string]any{
 		"files":       list,
-		"signed":      res.Signed,
-		"verified":    res.Verified,
 		"fingerprint": res.Fingerprint,
+		"pinned":      res.Pinned,
 	}
 	if !res.SignedAt.IsZero() {
 		out["signedAt"] = res.SignedAt.UTC().Format(time.RFC3339)
@@ -192,17 +165,11 @@ func openError(err error) string {
 		return "bad-signature"
 	case errors.Is(err, seal.ErrUnsigned):
 		return "unsigned"
+	case errors.Is(err, bundle.ErrNotBundle):
+		return "not-record"
 	default:
 		return "internal"
 	}
-}
-
-// readKeys reads an armored or binary key ring.
-func readKeys(b []byte) (openpgp.EntityList, error) {
-	if bytes.HasPrefix(bytes.TrimSpace(b), []byte("-----BEGIN ")) {
-		return openpgp.ReadArmoredKeyRing(bytes.NewReader(b))
-	}
-	return openpgp.ReadKeyRing(bytes.NewReader(b))
 }
 
 func goBytes(v js.Value) []byte {

@@ -1,0 +1,84 @@
+package build
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/satchel-records/satchel/generator/bundle"
+	"github.com/satchel-records/satchel/generator/keycard"
+	"github.com/satchel-records/satchel/generator/load"
+	"github.com/satchel-records/satchel/generator/policy"
+	"github.com/satchel-records/satchel/generator/record/fhir"
+	"github.com/satchel-records/satchel/generator/registry"
+	"github.com/satchel-records/satchel/generator/seal"
+	"github.com/satchel-records/satchel/generator/testtool"
+)
+
+// Each bundle carries record.json: a FHIR R4 document Bundle holding, per
+// section, as many entries as the record document shows, and nothing
+// withheld.
+func TestBundleFHIRMatchesTheDocumentAndHoldsNothingWithheld(t *testing.T) {
+	cfg := samplePractice(t)
+	rep := runBuild(t, cfg)
+	master, _ := keycard.LoadMaster(cfg.PrivateDir)
+	reg, _ := registry.Load(cfg.PrivateDir)
+	checked := 0
+	for _, p := range rep.Patients {
+		if p.Status != policy.Built {
+			continue
+		}
+		msg, _ := os.ReadFile(filepath.Join(cfg.Root, p.Bundle))
+		o, err := seal.Open(msg, keycard.Derive(master, p.ID, reg.Live(p.ID)[0].Serial).Passphrase(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files, err := bundle.Unpack(o.Plaintext)
+		if err != nil {
+			t.Fatal(err)
+		}
+		js := bundle.Find(files, bundle.FHIR)
+		if js == nil {
+			t.Fatalf("%s: no %s in the bundle", p.ID, bundle.FHIR)
+		}
+		if !strings.Contains(string(js.Data), `"type": "document"`) {
+			t.Errorf("%s: record.json is not a document Bundle", p.ID)
+		}
+		r, err := fhir.Read("record.json", js.Data)
+		if err != nil {
+			t.Fatalf("%s: record.json does not read back as FHIR R4: %v", p.ID, err)
+		}
+		doc := string(bundle.Find(files, bundle.Document).Data)
+		got := testtool.FHIRCounts{Problems: len(r.Problems), Medications: len(r.Medications), Allergies: len(r.Allergies),
+			Immunisations: len(r.Immunisations), Results: len(r.Results)}
+		want := testtool.FHIRCounts{
+			Problems:      countIn(doc, "section-problems", `<li class="entry`),
+			Medications:   countIn(doc, "section-medications", `<li class="entry`),
+			Allergies:     countIn(doc, "section-allergies", `<li class="entry`),
+			Immunisations: countIn(doc, "section-immunisations", `<li class="entry`),
+			Results:       countIn(doc, "section-results", `data-label="Normal range"`),
+		}
+		if got != want {
+			t.Errorf("%s: record.json holds %+v, the document shows %+v", p.ID, got, want)
+		}
+		// Nothing withheld from this patient is in record.json.
+		file, _ := load.Find(cfg.RecordsDir, p.ID)
+		data, _ := os.ReadFile(file)
+		full, _ := load.Record(file, data)
+		appr, _ := policy.ReadApproval(policy.ApprovalPath(file))
+		for _, e := range policy.DefaultRules().Apply(full, appr, clock()).Entries {
+			if e.Exported {
+				continue
+			}
+			_, text, _ := strings.Cut(e.Label, ": ")
+			if strings.Contains(string(js.Data), text) {
+				t.Errorf("%s: a withheld entry is in record.json", p.ID)
+			}
+		}
+		checked++
+	}
+	if checked < 6 {
+		t.Errorf("only %d bundles checked", checked)
+	}
+}

@@ -1,0 +1,153 @@
+//go:build !(js && wasm)
+
+package keycard
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"time"
+)
+
+//go:embed sheet.html
+var sheetHTML string
+
+// SheetTemplate returns the built-in print sheet template, which defines
+// "keycard-sheet.html". A practice may supply its own by that name.
+func SheetTemplate() (*template.Template, error) {
+	return template.New("keycard-sheet.html").Parse(sheetHTML)
+}
+
+// SheetCard is one card on a print sheet and the patient it is for. The
+// patient id is printed only in the margin beside the card's front, which
+// the cut removes: the card itself never names its holder.
+type SheetCard struct {
+	Card
+	PatientID string
+}
+
+// Sheet geometry in millimetres: A4 portrait, ID-1 cards edge to edge in 2
+// columns and 5 rows, centred so the grid is symmetric left to right, which
+// is what makes the mirrored backs land on their fronts.
+const (
+	pageW, pageH   = 210.0, 297.0
+	cardW, cardH   = 85.6, 54.0
+	sheetCols      = 2
+	sheetRows      = 5
+	perSheet       = sheetCols * sheetRows
+	gridX0         = (pageW - sheetCols*cardW) / 2
+	gridY0         = (pageH - sheetRows*cardH) / 2
+	markGap, markL = 1.5, 5.0 // cut marks start this far from the grid and are this long
+	markW          = 0.2
+)
+
+// sheetView is what keycard-sheet.html sees.
+type sheetView struct {
+	Date  string
+	Count int
+	List  []sheetItem
+	Pages []sheetPage
+	Marks []sheetMark
+}
+
+type sheetItem struct {
+	Sheet          int
+	Patient, Label string
+	Serial         int
+}
+
+type sheetPage struct {
+	Number int // sheet number; fronts and backs of one sheet share it
+	Back   bool
+	Slots  []sheetSlot
+}
+
+type sheetSlot struct {
+	X, Y             string
+	Side             string // "front" or "back"
+	Card             cardView
+	Holder           string // patient id and serial, fronts only
+	HolderX, HolderY string
+}
+
+type sheetMark struct{ X, Y, W, H string }
+
+func mm(v float64) string { return fmt.Sprintf("%.2fmm", v) }
+
+// RenderSheet writes cards as A4 print sheets, executing template
+// "keycard-sheet.html" of tmpl (nil means SheetTemplate): for each ten
+// cards, a page of fronts and then a page of backs in mirrored columns, so
+// that printing double-sided with a long-edge flip puts every back behind
+// its front. Cut marks in the margins show where to cut. Nothing is
+// written unless every card rendered.
+func RenderSheet(w io.Writer, tmpl *template.Template, cards []SheetCard, printed time.Time) error {
+	if len(cards) == 0 {
+		return errors.New("keycard: no cards for the sheet")
+	}
+	if tmpl == nil {
+		var err error
+		if tmpl, err = SheetTemplate(); err != nil {
+			return err
+		}
+	}
+	v := sheetView{Date: printed.Format("2 January 2006"), Count: len(cards), Marks: cutMarks()}
+	for start := 0; start < len(cards); start += perSheet {
+		n := start/perSheet + 1
+		front := sheetPage{Number: n}
+		back := sheetPage{Number: n, Back: true}
+		for i, c := range cards[start:min(start+perSheet, len(cards))] {
+			cv, err := newCardView(c.Card)
+			if err != nil {
+				return fmt.Errorf("keycard: sheet card %d of %s: %w", c.Serial, c.PatientID, err)
+			}
+			col, row := i%sheetCols, i/sheetCols
+			y := gridY0 + float64(row)*cardH
+			fx := gridX0 + float64(col)*cardW
+			// The holder note reads bottom to top in the margin beside
+			// the card's outer edge.
+			hx := gridX0 - markGap - markL - 5.5
+			if col == sheetCols-1 {
+				hx = gridX0 + sheetCols*cardW + markGap + markL + 1.5
+			}
+			front.Slots = append(front.Slots, sheetSlot{
+				X: mm(fx), Y: mm(y), Side: "front", Card: cv,
+				Holder:  fmt.Sprintf("%s · card %d", c.PatientID, c.Serial),
+				HolderX: mm(hx), HolderY: mm(y + cardH),
+			})
+			bx := gridX0 + float64(sheetCols-1-col)*cardW
+			back.Slots = append(back.Slots, sheetSlot{X: mm(bx), Y: mm(y), Side: "back", Card: cv})
+			v.List = append(v.List, sheetItem{Sheet: n, Patient: c.PatientID, Serial: c.Serial, Label: c.Label})
+		}
+		v.Pages = append(v.Pages, front, back)
+	}
+	var buf bytes.Buffer
+	if err := tmpl.ExecuteTemplate(&buf, "keycard-sheet.html", v); err != nil {
+		return fmt.Errorf("keycard: rendering the print sheet: %w", err)
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// cutMarks returns short lines in the margins continuing every edge of the
+// card grid: above and below each column edge, left and right of each row
+// edge. They stay outside the cards, so nothing of them is on a cut card.
+func cutMarks() []sheetMark {
+	var marks []sheetMark
+	gridW, gridH := sheetCols*cardW, sheetRows*cardH
+	for c := 0; c <= sheetCols; c++ {
+		x := gridX0 + float64(c)*cardW - markW/2
+		marks = append(marks,
+			sheetMark{mm(x), mm(gridY0 - markGap - markL), mm(markW), mm(markL)},
+			sheetMark{mm(x), mm(gridY0 + gridH + markGap), mm(markW), mm(markL)})
+	}
+	for r := 0; r <= sheetRows; r++ {
+		y := gridY0 + float64(r)*cardH - markW/2
+		marks = append(marks,
+			sheetMark{mm(gridX0 - markGap - markL), mm(y), mm(markL), mm(markW)},
+			sheetMark{mm(gridX0 + gridW + markGap), mm(y), mm(markL), mm(markW)})
+	}
+	return marks
+}
