@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/satchel-records/satchel/generator/build"
+	"github.com/satchel-records/satchel/generator/site"
+	"github.com/satchel-records/satchel/generator/watch"
+)
+
+func cmdWatch(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := newFlags("watch", stderr)
+	sitePath := fs.String("site", "site.toml", "the practice's site.toml")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{msg: "watch takes no arguments", hint: "satchel watch -site FILE"}
+	}
+	cfg, err := loadSite(*sitePath, stderr)
+	if err != nil {
+		return err
+	}
+	// Asked once: a watch rebuilds many times.
+	pass := sync.OnceValues(keyPassphrase(stderr))
+	opt := build.Options{KeyPassphrase: pass, By: who("") + " (satchel watch)"}
+	buildAndReport(ctx, cfg, opt, stderr)
+
+	batches := make(chan []string)
+	errs := make(chan error, 1)
+	done := make(chan error, 1)
+	go func() { done <- watch.Batches(ctx, watch.Folders(cfg), 300*time.Millisecond, batches, errs) }()
+	msg(stderr, "", "watching %s: press Ctrl-C to stop", rel(cfg.Root))
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-done:
+			return err
+		case err := <-errs:
+			msg(stderr, "warning", "watching: %v", err)
+		case batch := <-batches:
+			plan := watch.Plan(cfg, batch)
+			if plan.Empty() {
+				continue
+			}
+			if plan.All {
+				// site.toml may have changed: read it again, and keep the
+				// old one if the new one is broken.
+				if next, err := site.Load(*sitePath); err != nil {
+					printErrors(stderr, err)
+					msg(stderr, "warning", "site file has errors: still building with the previous one")
+				} else {
+					cfg = next
+				}
+				msg(stderr, "", "changes: rebuilding every patient")
+				buildAndReport(ctx, cfg, opt, stderr)
+				continue
+			}
+			msg(stderr, "", "changes: rebuilding %d patient%s", len(plan.Patients), plural(len(plan.Patients)))
+			o := opt
+			o.Only = plan.Patients
+			// A failed rebuild is reported and watching goes on.
+			buildAndReport(ctx, cfg, o, stderr)
+		}
+	}
+}
