@@ -52,13 +52,7 @@ func TestBundleFHIRMatchesTheDocumentAndHoldsNothingWithheld(t *testing.T) {
 		doc := string(bundle.Find(files, bundle.Document).Data)
 		got := testtool.FHIRCounts{Problems: len(r.Problems), Medications: len(r.Medications), Allergies: len(r.Allergies),
 			Immunisations: len(r.Immunisations), Results: len(r.Results)}
-		want := testtool.FHIRCounts{
-			Problems:      countIn(doc, "section-problems", `<li class="entry`),
-			Medications:   countIn(doc, "section-medications", `<li class="entry`),
-			Allergies:     countIn(doc, "section-allergies", `<li class="entry`),
-			Immunisations: countIn(doc, "section-immunisations", `<li class="entry`),
-			Results:       countIn(doc, "section-results", `data-label="Normal range"`),
-		}
+		want := documentCounts(doc)
 		if got != want {
 			t.Errorf("%s: record.json holds %+v, the document shows %+v", p.ID, got, want)
 		}

@@ -102,17 +102,21 @@ func TestEveryFHIRFixtureBuildsWithAllItsEntries(t *testing.T) {
 			if withheld > 0 {
 				t.Fatalf("%d entries withheld: the counts below would not compare like with like", withheld)
 			}
-			got := testtool.FHIRCounts{
-				Problems:      countIn(doc, "section-problems", `<li class="entry`),
-				Medications:   countIn(doc, "section-medications", `<li class="entry`),
-				Allergies:     countIn(doc, "section-allergies", `<li class="entry`),
-				Immunisations: countIn(doc, "section-immunisations", `<li class="entry`),
-				Results:       countIn(doc, "section-results", `data-label="Normal range"`),
-			}
-			if got != want {
+			if got := documentCounts(doc); got != want {
 				t.Errorf("document holds %+v, source has %+v", got, want)
 			}
 		})
+	}
+}
+
+// documentCounts counts the entries the record document shows, per section.
+func documentCounts(doc string) testtool.FHIRCounts {
+	return testtool.FHIRCounts{
+		Problems:      countIn(doc, "section-problems", `<li class="entry`),
+		Medications:   countIn(doc, "section-medications", `<li class="entry`),
+		Allergies:     countIn(doc, "section-allergies", `<li class="entry`),
+		Immunisations: countIn(doc, "section-immunisations", `<li class="entry`),
+		Results:       countIn(doc, "section-results", `data-label="Normal range"`),
 	}
 }
 

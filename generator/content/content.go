@@ -251,7 +251,7 @@ func Load(dir string, md *Markdown) (*Library, error) {
 		}
 		p, err := parsePage(path, slug, data, md)
 		if err != nil {
-			errs = append(errs, unjoin(err)...)
+			errs = append(errs, strict.Split(err)...)
 			continue
 		}
 		l.pages = append(l.pages, p)
@@ -286,13 +286,13 @@ func parsePage(path, slug string, data []byte, md *Markdown) (*Page, error) {
 		err = shiftLines(err, 1)
 		// Unknown keys do not stop decoding, so the checks below still
 		// mean something; anything else leaves f half-filled.
-		for _, e := range unjoin(err) {
+		for _, e := range strict.Split(err) {
 			var se *strict.Error
 			if !errors.As(e, &se) || se.Msg != "unknown field" {
 				return nil, err
 			}
 		}
-		errs = append(errs, unjoin(err)...)
+		errs = append(errs, strict.Split(err)...)
 	}
 	if strings.TrimSpace(f.Title) == "" {
 		errs = append(errs, strict.Errorf(path, 1, "title", "required field is missing"))
@@ -370,7 +370,7 @@ func isFence(line []byte) bool {
 // shiftLines adds n to the line of every *strict.Error in err.
 func shiftLines(err error, n int) error {
 	var out []error
-	for _, e := range unjoin(err) {
+	for _, e := range strict.Split(err) {
 		var se *strict.Error
 		if errors.As(e, &se) && se.Line > 0 {
 			se.Line += n
@@ -378,13 +378,6 @@ func shiftLines(err error, n int) error {
 		out = append(out, e)
 	}
 	return errors.Join(out...)
-}
-
-func unjoin(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
 }
 
 // Pages returns every page, in file name order.

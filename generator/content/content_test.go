@@ -146,7 +146,7 @@ func checkProblems(t *testing.T, err error, want []problem) {
 	if err == nil {
 		t.Fatal("Load succeeded, want an error")
 	}
-	got := unjoin(err)
+	got := strict.Split(err)
 	if len(got) != len(want) {
 		t.Fatalf("got %d errors, want %d: %v", len(got), len(want), err)
 	}

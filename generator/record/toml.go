@@ -180,7 +180,7 @@ func appendEnum(errs []error, path, field, v string, allowed ...string) []error 
 // [[section]] headers in data.
 func fixLines(data []byte, err error) error {
 	var out []error
-	for _, e := range unjoin(err) {
+	for _, e := range strict.Split(err) {
 		var se *strict.Error
 		if errors.As(e, &se) && se.Line == 0 {
 			se.Line = entryLine(data, se.Field)
@@ -188,13 +188,6 @@ func fixLines(data []byte, err error) error {
 		out = append(out, e)
 	}
 	return errors.Join(out...)
-}
-
-func unjoin(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
 }
 
 // entryLine finds the line of the i-th [[section]] header for a field such

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/satchel-records/satchel/generator/testtool"
 )
 
 // needTool fails the test, with the fix, when a real client is missing:
@@ -34,22 +35,7 @@ type gnupg struct {
 // agent when the test ends.
 func newGnuPG(t *testing.T) *gnupg {
 	t.Helper()
-	needTool(t, "gpg")
-	needTool(t, "gpgconf")
-	home, err := os.MkdirTemp("", "sealgpg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(home, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		kill := exec.Command("gpgconf", "--kill", "all")
-		kill.Env = append(os.Environ(), "GNUPGHOME="+home)
-		_ = kill.Run()
-		_ = os.RemoveAll(home)
-	})
-	return &gnupg{t: t, home: home}
+	return &gnupg{t: t, home: testtool.GNUPGHome(t)}
 }
 
 // run runs gpg with stdin, returning stdout, stderr and the exit error.

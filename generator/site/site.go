@@ -110,7 +110,7 @@ func Parse(path string, data []byte) (*Config, error) {
 	var errs []error
 	if err != nil {
 		var se *strict.Error
-		for _, e := range unjoin(err) {
+		for _, e := range strict.Split(err) {
 			if errors.As(e, &se) && se.Msg == "unknown field" {
 				errs = append(errs, e)
 				continue
@@ -235,13 +235,6 @@ func or(s, def string) string {
 		return def
 	}
 	return s
-}
-
-func unjoin(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
 }
 
 func reason(err error) string {

@@ -161,3 +161,11 @@ func KeyLine(data []byte, k toml.Key) int {
 	}
 	return 0
 }
+
+// Split returns the errors joined in err (by errors.Join), or err alone.
+func Split(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
