@@ -72,6 +72,7 @@ func TestEveryFHIRFixtureBuildsWithAllItsEntries(t *testing.T) {
 		t.Fatal(err)
 	}
 	reg, _ := registry.Load(cfg.PrivateDir)
+	findings := 0
 	for _, p := range rep.Patients {
 		t.Run(p.ID, func(t *testing.T) {
 			if p.Status != policy.Built {
@@ -105,7 +106,19 @@ func TestEveryFHIRFixtureBuildsWithAllItsEntries(t *testing.T) {
 			if got := documentCounts(doc); got != want {
 				t.Errorf("document holds %+v, source has %+v", got, want)
 			}
+			// Coded findings without a value ("never smoked") are shown too.
+			r, err := load.Record(filepath.Join(cfg.Root, p.File), src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := countIn(doc, "section-findings", `<li class="entry`); got != len(r.Findings) {
+				t.Errorf("document shows %d findings, the record has %d", got, len(r.Findings))
+			}
+			findings += len(r.Findings)
 		})
+	}
+	if findings == 0 {
+		t.Error("no fixture has a finding: the findings check proved nothing")
 	}
 }
 

@@ -41,6 +41,7 @@ const (
 	loincProcedures     = "47519-4"
 	loincDevices        = "46264-8"
 	loincAlerts         = "104605-1"
+	loincFindings       = "29545-1" // physical findings
 	loincPlanOfCare     = "18776-5"
 	loincEncounters     = "46240-8"
 	loincNotes          = "34109-9"
@@ -225,7 +226,7 @@ func newSection(title, code, display string, refs []reference, tables ...table) 
 func (d *doc) sections() []section {
 	out := []section{d.allergies(), d.medications(), d.problems()}
 	for _, f := range []func() (section, bool){
-		d.alerts, d.devices, d.immunisations, d.results, d.procedures, d.planOfCare, d.encounters, d.letters,
+		d.alerts, d.devices, d.immunisations, d.results, d.findings, d.procedures, d.planOfCare, d.encounters, d.letters,
 	} {
 		if s, ok := f(); ok {
 			out = append(out, s)
@@ -363,6 +364,25 @@ func (d *doc) alerts() (section, bool) {
 		t.rows = append(t.rows, []string{a.Title, a.Date.String()})
 	}
 	return newSection("Alerts", loincAlerts, "Alert", refs, t), len(refs) > 0
+}
+
+// findings writes each coded observation without a value (e.g. "never
+// smoked") as an Observation whose code is the finding and whose value is
+// marked not applicable.
+func (d *doc) findings() (section, bool) {
+	var refs []reference
+	t := table{head: []string{"Finding", "Recorded"}}
+	for i := range d.rec.Findings {
+		f := &d.rec.Findings[i]
+		k := key("finding", i)
+		res := observation{ResourceType: "Observation", ID: d.id(k), Status: "final",
+			Code: codeable(f.Code, f.Also, f.Title), Subject: d.subject, EffectiveDateTime: f.Date.ISO(),
+			// The finding is the code itself: it has no value to give.
+			DataAbsentReason: coded(systemDataAbsent, "not-applicable", "Not Applicable")}
+		refs = append(refs, d.add(k, res))
+		t.rows = append(t.rows, []string{f.Title, f.Date.String()})
+	}
+	return newSection("Other findings", loincFindings, "Physical findings Narrative", refs, t), len(refs) > 0
 }
 
 // devices writes each device as a Device and the DeviceUseStatement that

@@ -792,7 +792,7 @@ func sectionCounts(t testing.TB, b *decoded) map[string]int {
 	t.Helper()
 	names := map[string]string{loincAllergies: "allergies", loincMedications: "medications", loincProblems: "problems",
 		loincImmunizations: "immunisations", loincResults: "results", loincProcedures: "procedures", loincDevices: "devices",
-		loincAlerts: "alerts", loincPlanOfCare: "plan", loincEncounters: "encounters", loincNotes: "letters"}
+		loincAlerts: "alerts", loincPlanOfCare: "plan", loincEncounters: "encounters", loincNotes: "letters", loincFindings: "findings"}
 	kinds := map[string]string{"AllergyIntolerance": "allergies", "MedicationStatement": "medications", "Condition": "problems",
 		"Immunization": "immunisations", "Observation": "results", "Procedure": "procedures", "DeviceUseStatement": "devices",
 		"Flag": "alerts", "CarePlan": "care plans", "ServiceRequest": "referrals", "Encounter": "encounters", "DocumentReference": "letters"}
@@ -817,6 +817,9 @@ func sectionCounts(t testing.TB, b *decoded) map[string]int {
 			}
 			for _, m := range members {
 				kind := kinds[m.resourceType]
+				if sec == "findings" && m.resourceType == "Observation" {
+					kind = "findings"
+				}
 				if kind == "" || sec != "plan" && kind != sec || sec == "plan" && kind != "care plans" && kind != "referrals" {
 					t.Errorf("section %s lists a %s", sec, m.resourceType)
 				}
@@ -833,7 +836,7 @@ func recordCounts(r *record.Record) map[string]int {
 	c := map[string]int{"allergies": len(r.Allergies), "medications": len(r.Medications), "problems": len(r.Problems),
 		"immunisations": len(r.Immunisations), "results": len(r.Results), "procedures": len(r.Procedures),
 		"devices": len(r.Devices), "alerts": len(r.Alerts), "care plans": len(r.CarePlans), "referrals": len(r.Referrals),
-		"encounters": len(r.Encounters), "letters": len(r.Letters)}
+		"encounters": len(r.Encounters), "letters": len(r.Letters), "findings": len(r.Findings)}
 	for k, v := range c {
 		if v == 0 {
 			delete(c, k)

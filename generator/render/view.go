@@ -53,7 +53,9 @@ type View struct {
 	CarePlans  []record.CarePlan
 	Encounters []record.Encounter
 	Referrals  []record.Referral
-	Pages      []*content.Page
+	// Findings are coded observations without a value ("never smoked").
+	Findings []record.Finding
+	Pages    []*content.Page
 	// Glossary explains the terms the document uses, alphabetically. It is
 	// filled once the summary, sections and pages are rendered (the
 	// templates "include"d by record.html), since only then is it known
@@ -163,6 +165,7 @@ const (
 	idCarePlans     = "section-care-plans"
 	idEncounters    = "section-encounters"
 	idReferrals     = "section-referrals"
+	idFindings      = "section-findings"
 	idPages         = "section-understanding"
 	idSafety        = "section-safety"
 	idGlossary      = "section-glossary"
@@ -191,6 +194,7 @@ func (r *Renderer) view(d *Document) *View {
 		CarePlans:     rec.CarePlans,
 		Encounters:    rec.Encounters,
 		Referrals:     rec.Referrals,
+		Findings:      rec.Findings,
 		Pages:         d.Pages,
 	}
 	if slices.Contains(d.Pages, nil) {
@@ -254,6 +258,7 @@ func (r *Renderer) view(d *Document) *View {
 	add(len(rec.CarePlans) > 0, idCarePlans, "Care plans")
 	add(len(rec.Encounters) > 0, idEncounters, "Appointments and visits")
 	add(len(rec.Referrals) > 0, idReferrals, "Referrals")
+	add(len(rec.Findings) > 0, idFindings, "Other findings")
 	add(len(v.Pages) > 0, idPages, "Understanding your conditions")
 	add(true, idSafety, "Using your record safely")
 	return v
@@ -483,6 +488,7 @@ func exampleDocument() *Document {
 			CarePlans:  []record.CarePlan{{Title: "Example", Summary: "Example", Date: d}},
 			Encounters: []record.Encounter{{Title: "Example", Date: d}},
 			Referrals:  []record.Referral{{Title: "Example", Status: "active", Date: d}},
+			Findings:   []record.Finding{{Title: "Example", Date: d}},
 		},
 		Pages:        []*content.Page{{Slug: "example", Title: "Example", Codes: []record.Code{{System: "SNOMED", Value: "1"}}, Reviewed: d, NextReview: d, Source: "Example"}},
 		Approval:     Approval{By: "Example", Role: "GP", Date: d},
