@@ -7,6 +7,7 @@ package bundle
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"errors"
 	"fmt"
 	"io"
@@ -36,6 +37,12 @@ const maxSize = 64 << 20
 func Pack(files []File, modified time.Time) ([]byte, error) {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
+	// The fastest deflate: the zip is a few percent larger, and packing
+	// stops being a quarter of a build's CPU time. The bundle is small next
+	// to the viewer around it.
+	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
+		return flate.NewWriter(w, flate.BestSpeed)
+	})
 	for _, f := range files {
 		w, err := zw.CreateHeader(&zip.FileHeader{Name: f.Name, Method: zip.Deflate, Modified: modified.UTC()})
 		if err != nil {
