@@ -4,7 +4,7 @@
 
 GO       ?= go
 BIN      := bin/satchel
-DIST     := generator/viewer/dist
+DIST     := generator/viewer/decryptor
 GOSRC    := $(shell find cmd generator templates themes -type f \( -name '*.go' -o -name '*.html' -o -name '*.css' -o -name '*.js' -o -name '*.toml' -o -name '*.json' \) -not -path '$(DIST)/*') go.mod go.sum
 WASMSRC  := $(shell find generator -name '*.go' -not -name '*_test.go') go.mod go.sum Makefile
 

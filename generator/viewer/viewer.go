@@ -5,7 +5,7 @@
 // Content-Security-Policy forbids every request, so nothing leaves the
 // device.
 //
-// The decryptor is built by the Makefile into dist/ and embedded in the
+// The decryptor is built by the Makefile into decryptor/ and embedded in the
 // satchel binary; a binary built without it still compiles, and New says to
 // run make.
 package viewer
@@ -30,12 +30,12 @@ import (
 	"github.com/satchel-records/satchel/generator/seal"
 )
 
-// dist holds what `make wasm` builds: open.wasm.gz (the decryptor) and
+// decryptor holds what `make wasm` builds: open.wasm.gz (the decryptor) and
 // wasm_exec.js (Go's loader for it, copied from GOROOT so the two always
-// match). Only dist/.gitkeep is committed.
+// match). Only decryptor/.gitkeep is committed.
 //
-//go:embed all:dist
-var dist embed.FS
+//go:embed all:decryptor
+var decryptor embed.FS
 
 //go:embed shell.html shell.css shell.js
 var shell embed.FS
@@ -77,16 +77,16 @@ type Page struct {
 
 // ErrNoDecryptor means satchel was built without the WebAssembly decryptor
 // (`go build` rather than `make`).
-var ErrNoDecryptor = errors.New("viewer: this satchel was built without the record.html decryptor (generator/viewer/dist): run make")
+var ErrNoDecryptor = errors.New("viewer: this satchel was built without the record.html decryptor (generator/viewer/decryptor): run make")
 
 // New loads the embedded decryptor and shell. It fails with ErrNoDecryptor
 // when the decryptor was not built into this binary.
 func New() (*Viewer, error) {
-	gz, err := fs.ReadFile(dist, "dist/open.wasm.gz")
+	gz, err := fs.ReadFile(decryptor, "decryptor/open.wasm.gz")
 	if err != nil {
 		return nil, ErrNoDecryptor
 	}
-	wasmExec, err := fs.ReadFile(dist, "dist/wasm_exec.js")
+	wasmExec, err := fs.ReadFile(decryptor, "decryptor/wasm_exec.js")
 	if err != nil {
 		return nil, ErrNoDecryptor
 	}
