@@ -328,6 +328,15 @@ func Run(ctx context.Context, cfg *site.Config, opt Options) (*Report, error) {
 func (b *builder) patient(file string) (p Patient) {
 	start := time.Now()
 	defer func() { p.Took = time.Since(start) }()
+	// A bug must cost one patient, not the run, and its panic value (which
+	// could hold record data) is never printed.
+	defer func() {
+		if recover() != nil {
+			p = Patient{ID: record.Stem(file), File: rel(b.cfg, file), Status: policy.Failed, Reason: "failed",
+				Err: fmt.Errorf("%s: internal error while building this patient: a bug in Satchel, please report it (no record data was printed)", rel(b.cfg, file))}
+			b.unpublish(p.ID)
+		}
+	}()
 	id := record.Stem(file)
 	p = Patient{ID: id, File: rel(b.cfg, file)}
 	fail := func(err error) Patient {

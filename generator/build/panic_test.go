@@ -1,0 +1,35 @@
+package build
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/satchel-records/satchel/generator/policy"
+	"github.com/satchel-records/satchel/generator/record"
+	"github.com/satchel-records/satchel/generator/site"
+)
+
+// A bug that panics while building one patient fails that patient with a
+// message that prints nothing of the record, instead of ending the run.
+func TestAPanicFailsOnePatientWithoutItsData(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "p1.toml")
+	data := []byte("[patient]\nname = \"Quentin Marrowglen\"\n")
+	os.WriteFile(path, data, 0o644)
+	a := &policy.Approval{Approver: "Dr T", Role: "GP", Date: record.NewDate(2026, 11, 1)}
+	if err := a.Write(policy.ApprovalPath(path), data, &record.Record{}); err != nil {
+		t.Fatal(err)
+	}
+	// No library, renderer or viewer: building panics on a nil pointer.
+	b := &builder{cfg: &site.Config{Root: dir, RecordsDir: dir, PublicDir: filepath.Join(dir, "public"), PrivateDir: filepath.Join(dir, "private")},
+		now: clock(), master: make([]byte, 32), rules: policy.DefaultRules()}
+	p := b.patient(path)
+	if p.Status != policy.Failed || p.Err == nil {
+		t.Fatalf("status %s, err %v; want failed", p.Status, p.Err)
+	}
+	if !strings.Contains(p.Err.Error(), "internal error") || strings.Contains(p.Err.Error(), "Marrowglen") {
+		t.Errorf("error %q", p.Err)
+	}
+}
