@@ -429,7 +429,10 @@ func (b *builder) patient(file string) (p Patient) {
 		secrets[i] = keycard.Derive(b.master, id, c.Serial)
 		pass[i] = secrets[i].Passphrase()
 	}
-	msg, err := b.seal(zipped, pass, own)
+	// The first card's packet leads record.pgp, which GnuPG 2.2 opens with
+	// it: only the others need a file of their own.
+	own1 := cards[0].Serial == 1
+	msg, err := b.seal(zipped, pass, own, own1)
 	if err != nil {
 		return fail(fmt.Errorf("%s: cannot seal the bundle: %w", p.File, err))
 	}
@@ -445,6 +448,10 @@ func (b *builder) patient(file string) (p Patient) {
 	gpgFiles := make([]string, len(cards))
 	keep := map[string]bool{}
 	for i, c := range cards {
+		if i == 0 && own1 {
+			gpgFiles[i] = "record.pgp"
+			continue
+		}
 		gpgFiles[i] = keycard.CardFile(b.master, id, c.Serial)
 		keep[gpgFiles[i]] = true
 		if err := atomicfile.WriteLater(filepath.Join(dir, gpgFiles[i]), msg.PerCard[i], 0o644); err != nil {

@@ -98,21 +98,27 @@ func (b *builder) infoFile(bundleID string, appr *policy.Approval) (bundle.File,
 // practice key: All opens with every live card (and the patient's own key,
 // if any) and goes in record.pgp and record.html; PerCard[i] opens with
 // card i alone, for GnuPG 2.2, which tries only the first passphrase packet
-// of a message.
+// of a message (nil for a card that opens All with it).
 type sealed struct {
 	All     []byte
 	PerCard [][]byte
 }
 
 // seal signs and encrypts zipped for the patient's cards and own key.
-func (b *builder) seal(zipped []byte, pass [][]byte, own openpgp.EntityList) (*sealed, error) {
+// When firstInAll is set, the first card opens All with GnuPG 2.2 (its
+// packet comes first), so no message of its own is made for it.
+func (b *builder) seal(zipped []byte, pass [][]byte, own openpgp.EntityList, firstInAll bool) (*sealed, error) {
 	opts := seal.Options{Passphrases: pass, Recipients: own, Signer: b.key.Entity, FileName: "record.zip", Time: b.now, Rand: b.rand}
 	var all bytes.Buffer
 	if err := seal.Encrypt(&all, zipped, opts); err != nil {
 		return nil, err
 	}
 	s := &sealed{All: all.Bytes()}
-	for _, p := range pass {
+	for i, p := range pass {
+		if i == 0 && firstInAll {
+			s.PerCard = append(s.PerCard, nil)
+			continue
+		}
 		opts.Passphrases, opts.Recipients = [][]byte{p}, nil
 		var one bytes.Buffer
 		if err := seal.Encrypt(&one, zipped, opts); err != nil {

@@ -95,7 +95,7 @@ func BundleID(master []byte, patientID string) string {
 // holds the record sealed for card serial alone, e.g.
 // "record-7k3mq9xr2a.pgp". GnuPG 2.2 tries only the first passphrase packet
 // of a message, so a card other than the first cannot open record.pgp with
-// it; each card names its own file instead. The tag is an HMAC under
+// it; each further card names its own file instead. The tag is an HMAC under
 // master: it says nothing about the patient, and unlike the serial it does
 // not tell a reader how many cards were issued or revoked before. It panics
 // like Derive on a short master.
