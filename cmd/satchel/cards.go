@@ -83,7 +83,7 @@ func checkText(flagName, s string, max int) error {
 
 // openRegistry loads the site and the card registry, after checking that
 // the patient id names a record.
-func openRegistry(sitePath, id string, stderr io.Writer) (*site.Config, *registry.Registry, error) {
+func openRegistry(sitePath, id string, stderr io.Writer, change bool) (*site.Config, *registry.Registry, error) {
 	cfg, err := loadSite(sitePath, stderr)
 	if err != nil {
 		return nil, nil, err
@@ -96,7 +96,13 @@ func openRegistry(sitePath, id string, stderr io.Writer) (*site.Config, *registr
 	if err := os.MkdirAll(cfg.PrivateDir, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("cannot create private_dir: %w", err)
 	}
-	reg, err := registry.Load(cfg.PrivateDir)
+	// A change locks the registry against a build running at the same
+	// time; the caller closes it once the change is saved. Reading does not.
+	open := registry.Load
+	if change {
+		open = registry.Open
+	}
+	reg, err := open(cfg.PrivateDir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -122,10 +128,11 @@ func cmdCardAdd(args []string, stderr io.Writer) error {
 		return err
 	}
 	id := pos[0]
-	_, reg, err := openRegistry(*sitePath, id, stderr)
+	_, reg, err := openRegistry(*sitePath, id, stderr, true)
 	if err != nil {
 		return err
 	}
+	defer reg.Close()
 	now := time.Now()
 	c := reg.Add(id, strings.TrimSpace(*label), now)
 	if err := reg.Save(); err != nil {
@@ -161,10 +168,11 @@ func cmdCardRevoke(args []string, stderr io.Writer) error {
 		return err
 	}
 	id := pos[0]
-	cfg, reg, err := openRegistry(*sitePath, id, stderr)
+	cfg, reg, err := openRegistry(*sitePath, id, stderr, true)
 	if err != nil {
 		return err
 	}
+	defer reg.Close()
 	now := time.Now()
 	if err := reg.Revoke(id, serial, now); err != nil {
 		return err
@@ -201,10 +209,11 @@ func cmdCardList(args []string, stdout, stderr io.Writer) error {
 	if len(pos) == 1 {
 		id = pos[0]
 	}
-	_, reg, err := openRegistry(*sitePath, id, stderr)
+	_, reg, err := openRegistry(*sitePath, id, stderr, false)
 	if err != nil {
 		return err
 	}
+	defer reg.Close()
 	ids := reg.IDs()
 	if id != "" {
 		ids = []string{id}

@@ -233,9 +233,12 @@ func Run(ctx context.Context, cfg *site.Config, opt Options) (*Report, error) {
 	if b.viewer, err = viewer.New(); err != nil {
 		return nil, err
 	}
-	if b.reg, err = registry.Load(cfg.PrivateDir); err != nil {
+	// Held until the build ends, so a `satchel card` change cannot save
+	// over the cards this build issues, nor a build over its change.
+	if b.reg, err = registry.Open(cfg.PrivateDir); err != nil {
 		return nil, err
 	}
+	defer b.reg.Close()
 
 	files, err := load.Files(cfg.RecordsDir)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/satchel-records/satchel/generator/atomicfile"
@@ -20,7 +21,12 @@ import (
 const (
 	FileName  = "cards.json"
 	AuditName = "audit.jsonl"
+	LockName  = "cards.lock"
 )
+
+// ErrBusy means another satchel (a build, or a card change) holds the
+// registry.
+var ErrBusy = errors.New("another satchel is using the card registry (a build or a card change): try again when it has finished")
 
 // Card is one key card issued to a patient (or to someone the patient chose).
 type Card struct {
@@ -36,7 +42,44 @@ func (c Card) Live() bool { return c.Revoked == nil }
 // Registry is the card list of one practice.
 type Registry struct {
 	dir      string
+	lock     *os.File // held from Open to Close
 	Patients map[string][]Card `json:"patients"`
+}
+
+// Open loads the registry to change it, holding the practice's registry
+// lock until Close: a build and a `satchel card` change running at the
+// same time would otherwise each save over the other's cards. It does not
+// wait: a second Open fails at once with ErrBusy.
+func Open(dir string) (*Registry, error) {
+	f, err := os.OpenFile(filepath.Join(dir, LockName), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("%s: cannot open the registry lock: %w", filepath.Join(dir, LockName), err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, ErrBusy
+		}
+		return nil, fmt.Errorf("cannot lock the card registry: %w", err)
+	}
+	r, err := Load(dir)
+	if err != nil {
+		f.Close() // closing releases the lock
+		return nil, err
+	}
+	r.lock = f
+	return r, nil
+}
+
+// Close releases the lock taken by Open. It is safe to call on a registry
+// from Load, and more than once.
+func (r *Registry) Close() error {
+	if r.lock == nil {
+		return nil
+	}
+	err := r.lock.Close()
+	r.lock = nil
+	return err
 }
 
 // Load reads the registry from the private folder dir; a missing file is an

@@ -87,3 +87,34 @@ func TestDamagedRegistryIsAnError(t *testing.T) {
 		t.Fatal("a damaged registry loaded")
 	}
 }
+
+// A build and a card change must not run at once: the second Open fails
+// at once, and works again after Close.
+func TestOpenLocksTheRegistry(t *testing.T) {
+	dir := t.TempDir()
+	a, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir); err != ErrBusy {
+		t.Fatalf("second Open: %v, want ErrBusy", err)
+	}
+	a.Add("p1", "Patient", now)
+	if err := a.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(dir)
+	if err != nil {
+		t.Fatalf("Open after Close: %v", err)
+	}
+	defer b.Close()
+	if len(b.Live("p1")) != 1 {
+		t.Error("the saved card is not there")
+	}
+	if err := b.Close(); err != nil || b.Close() != nil {
+		t.Error("Close twice failed")
+	}
+}
