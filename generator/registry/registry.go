@@ -42,7 +42,7 @@ func (c Card) Live() bool { return c.Revoked == nil }
 // Registry is the card list of one practice.
 type Registry struct {
 	dir      string
-	lock     *os.File // held from Open to Close
+	lock     *os.File          // held from Open to Close
 	Patients map[string][]Card `json:"patients"`
 }
 
