@@ -40,8 +40,6 @@ import (
 	"github.com/satchel-records/satchel/generator/render"
 	"github.com/satchel-records/satchel/generator/site"
 	"github.com/satchel-records/satchel/generator/viewer"
-	"github.com/satchel-records/satchel/templates"
-	"github.com/satchel-records/satchel/themes"
 )
 
 // Options are the knobs of a build. The zero value builds for real.
@@ -179,7 +177,7 @@ func Run(ctx context.Context, cfg *site.Config, opt Options) (*Report, error) {
 	} else {
 		rnd = &lockedReader{r: rnd}
 	}
-	b := &builder{cfg: cfg, now: now().UTC().Truncate(time.Second), rand: rnd, rules: policy.DefaultRules().WithOverrides(cfg.Policy.SensitiveCodes, cfg.Policy.Labels, cfg.Policy.MinAge)}
+	b := &builder{cfg: cfg, now: now().UTC().Truncate(time.Second), rand: rnd, rules: policy.ForSite(cfg.Policy)}
 	rep := &Report{}
 
 	if err := os.MkdirAll(cfg.PrivateDir, 0o700); err != nil {
@@ -220,8 +218,8 @@ func Run(ctx context.Context, cfg *site.Config, opt Options) (*Report, error) {
 	for _, p := range b.library.Stale(b.now) {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: education page is past its review date (%s)", rel(cfg, p.File), p.NextReview))
 	}
-	tl, thl := layers(cfg)
-	if b.renderer, err = render.New(cfg.Theme, tl, thl, md, render.Languages(cfg.Languages...), render.HighRisk(cfg.HighRisk)); err != nil {
+	tl, _ := render.Layers(cfg)
+	if b.renderer, err = render.ForSite(cfg, md); err != nil {
 		return nil, err
 	}
 	if b.cardTmpl, err = newCardTemplate(tl); err != nil {
@@ -538,20 +536,6 @@ func isBundleID(s string) bool {
 		}
 	}
 	return true
-}
-
-// layers returns the template and theme layers: the practice's folders
-// first, then the built-in ones.
-func layers(cfg *site.Config) (tmpl, theme []fs.FS) {
-	if cfg.TemplatesDir != "" {
-		tmpl = append(tmpl, os.DirFS(cfg.TemplatesDir))
-	}
-	tmpl = append(tmpl, templates.FS())
-	if cfg.ThemesDir != "" {
-		theme = append(theme, os.DirFS(cfg.ThemesDir))
-	}
-	theme = append(theme, themes.FS())
-	return tmpl, theme
 }
 
 func rel(cfg *site.Config, path string) string {

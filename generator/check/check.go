@@ -19,8 +19,6 @@ import (
 	"github.com/satchel-records/satchel/generator/registry"
 	"github.com/satchel-records/satchel/generator/render"
 	"github.com/satchel-records/satchel/generator/site"
-	"github.com/satchel-records/satchel/templates"
-	"github.com/satchel-records/satchel/themes"
 )
 
 // Patient is what a build would do with one record.
@@ -60,15 +58,7 @@ func Run(cfg *site.Config, now time.Time) *Report {
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: education page is past its review date (%s)", p.File, p.NextReview))
 		}
 	}
-	var tl, thl []fs.FS
-	if cfg.TemplatesDir != "" {
-		tl = append(tl, os.DirFS(cfg.TemplatesDir))
-	}
-	if cfg.ThemesDir != "" {
-		thl = append(thl, os.DirFS(cfg.ThemesDir))
-	}
-	if _, err := render.New(cfg.Theme, append(tl, templates.FS()), append(thl, themes.FS()), md,
-		render.Languages(cfg.Languages...), render.HighRisk(cfg.HighRisk)); err != nil {
+	if _, err := render.ForSite(cfg, md); err != nil {
 		add(fmt.Errorf("%s: templates or theme: %w", cfg.File, err))
 	}
 	if _, err := keycard.LoadMaster(cfg.PrivateDir); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -83,7 +73,7 @@ func Run(cfg *site.Config, now time.Time) *Report {
 		add(err)
 		return rep
 	}
-	rules := policy.DefaultRules().WithOverrides(cfg.Policy.SensitiveCodes, cfg.Policy.Labels, cfg.Policy.MinAge)
+	rules := policy.ForSite(cfg.Policy)
 	for _, f := range files {
 		rep.Patients = append(rep.Patients, patient(f, rules, now, add))
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/satchel-records/satchel/generator/record"
+	"github.com/satchel-records/satchel/generator/site"
 )
 
 // Status is what happened to a patient.
@@ -278,17 +279,19 @@ func (d Decision) Describe() string {
 	return fmt.Sprintf("%d withheld (%s)", n, strings.Join(parts, ", "))
 }
 
-// WithOverrides returns the rules with each non-empty override replacing
-// the default: a practice's own sensitive codes, labels and minimum age.
-func (rules Rules) WithOverrides(codes, labels []string, minAge int) Rules {
-	if codes != nil {
-		rules.SensitiveCodes = codes
+// ForSite returns the default rules with each of a site's [policy]
+// settings that is set replacing its default: the practice's own sensitive
+// codes, labels and minimum age.
+func ForSite(p site.Policy) Rules {
+	rules := DefaultRules()
+	if p.SensitiveCodes != nil {
+		rules.SensitiveCodes = p.SensitiveCodes
 	}
-	if labels != nil {
-		rules.Labels = labels
+	if p.Labels != nil {
+		rules.Labels = p.Labels
 	}
-	if minAge > 0 {
-		rules.MinAge = minAge
+	if p.MinAge > 0 {
+		rules.MinAge = p.MinAge
 	}
 	return rules
 }

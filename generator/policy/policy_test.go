@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/satchel-records/satchel/generator/record"
+	"github.com/satchel-records/satchel/generator/site"
 )
 
 var buildDay = time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
@@ -183,5 +184,21 @@ func TestMissingApprovalIsNotAnError(t *testing.T) {
 	a, err := ReadApproval(filepath.Join(t.TempDir(), "none.approval.toml"))
 	if a != nil || err != nil {
 		t.Fatalf("got %v, %v; want nil, nil", a, err)
+	}
+}
+
+func TestForSiteReplacesOnlyWhatTheSiteSets(t *testing.T) {
+	def := DefaultRules()
+	if got := ForSite(site.Policy{}); len(got.SensitiveCodes) != len(def.SensitiveCodes) || len(got.Labels) != len(def.Labels) || got.MinAge != def.MinAge {
+		t.Errorf("an empty [policy] changed the defaults: %+v", got)
+	}
+	got := ForSite(site.Policy{SensitiveCodes: []string{"1"}, MinAge: 13})
+	if len(got.SensitiveCodes) != 1 || got.MinAge != 13 || len(got.Labels) != len(def.Labels) {
+		t.Errorf("got %+v", got)
+	}
+	r := adult()
+	r.Patient.Born = record.NewDate(2012, 1, 1) // 14 on the build day
+	if d := got.Apply(r, &Approval{}, buildDay); d.Status != Built {
+		t.Errorf("min_age 13 still blocks a 14-year-old: %v", d.Blocks)
 	}
 }

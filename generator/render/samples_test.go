@@ -64,7 +64,7 @@ func samplePatients(t testing.TB) []samplePatient {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rules := policy.DefaultRules().WithOverrides(cfg.Policy.SensitiveCodes, cfg.Policy.Labels, cfg.Policy.MinAge)
+	rules := policy.ForSite(cfg.Policy)
 	var out []samplePatient
 	for _, f := range files {
 		data, err := os.ReadFile(f)

@@ -52,13 +52,14 @@ type Reviewer struct {
 }
 
 // New prepares a Reviewer: templates and education pages are loaded once.
-func New(cfg *site.Config, templateLayers, themeLayers []fs.FS) (*Reviewer, error) {
+func New(cfg *site.Config) (*Reviewer, error) {
+	templateLayers, _ := render.Layers(cfg)
 	md := content.NewMarkdown()
 	lib, err := content.Load(cfg.EducationDir, md)
 	if lib == nil {
 		return nil, err
 	}
-	r, err := render.New(cfg.Theme, templateLayers, themeLayers, md, render.Languages(cfg.Languages...), render.HighRisk(cfg.HighRisk))
+	r, err := render.ForSite(cfg, md)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +77,7 @@ func New(cfg *site.Config, templateLayers, themeLayers []fs.FS) (*Reviewer, erro
 	if tmpl == nil {
 		return nil, fmt.Errorf("no review.html template")
 	}
-	rules := policy.DefaultRules().WithOverrides(cfg.Policy.SensitiveCodes, cfg.Policy.Labels, cfg.Policy.MinAge)
+	rules := policy.ForSite(cfg.Policy)
 	return &Reviewer{cfg: cfg, rules: rules, lib: lib, renderer: r, tmpl: tmpl}, nil
 }
 
