@@ -156,7 +156,7 @@ type builder struct {
 	library  *content.Library
 	renderer *render.Renderer
 	viewer   *viewer.Viewer
-	cardTmpl *cardTemplate
+	cardTmpl *template.Template
 	reg      *registry.Registry
 
 	key          *practicekey.Key
@@ -222,10 +222,10 @@ func Run(ctx context.Context, cfg *site.Config, opt Options) (*Report, error) {
 	if b.renderer, err = render.ForSite(cfg, md); err != nil {
 		return nil, err
 	}
-	if b.cardTmpl, err = newCardTemplate(tl); err != nil {
+	if b.cardTmpl, err = render.Load(tl, "keycard-faces.html", "keycard.html"); err != nil {
 		return nil, err
 	}
-	if b.sheetTmpl, err = newSheetTemplate(tl); err != nil {
+	if b.sheetTmpl, err = render.Load(tl, "keycard-faces.html", "keycard-sheet.html"); err != nil {
 		return nil, err
 	}
 	if b.viewer, err = viewer.New(); err != nil {

@@ -48,7 +48,7 @@ func (b *builder) writeCard(dir, id string, c registry.Card, bundleID, gpgFile s
 		QRPNG:         png,
 	}
 	var html bytes.Buffer
-	if err := keycard.Render(&html, b.cardTmpl.t, card); err != nil {
+	if err := keycard.Render(&html, b.cardTmpl, card); err != nil {
 		return CardFiles{}, nil, err
 	}
 	pngPath := filepath.Join(dir, fmt.Sprintf("card-%d.png", c.Serial))

@@ -2,9 +2,6 @@ package build
 
 import (
 	"encoding/json"
-	"errors"
-	"html/template"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,7 +9,6 @@ import (
 	"time"
 
 	"github.com/satchel-records/satchel/generator/atomicfile"
-	"github.com/satchel-records/satchel/generator/keycard"
 	"github.com/satchel-records/satchel/generator/policy"
 )
 
@@ -76,43 +72,4 @@ func (b *builder) writeManifest(rep *Report, partial bool) (string, error) {
 		return "", err
 	}
 	return rel(b.cfg, path), nil
-}
-
-// cardTemplate is the parsed key card template.
-type cardTemplate struct{ t *template.Template }
-
-// newCardTemplate parses keycard.html from the first layer that has it, so
-// a practice can restyle its cards.
-func newCardTemplate(layers []fs.FS) (*cardTemplate, error) {
-	for _, l := range layers {
-		b, err := fs.ReadFile(l, "keycard.html")
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		t, err := template.New("keycard.html").Parse(string(b))
-		if err != nil {
-			return nil, err
-		}
-		return &cardTemplate{t: t}, nil
-	}
-	return nil, errors.New("no keycard.html template")
-}
-
-// newSheetTemplate returns the print sheet template: keycard-sheet.html
-// from the practice's templates if it has one, else the built-in one.
-func newSheetTemplate(layers []fs.FS) (*template.Template, error) {
-	for _, l := range layers {
-		b, err := fs.ReadFile(l, "keycard-sheet.html")
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		return template.New("keycard-sheet.html").Parse(string(b))
-	}
-	return keycard.SheetTemplate()
 }

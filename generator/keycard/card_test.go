@@ -36,7 +36,7 @@ func zbar(t *testing.T, path string) (string, error) {
 
 func cardTemplate(t testing.TB) *template.Template {
 	t.Helper()
-	tmpl, err := template.ParseFS(templates.FS(), "keycard.html")
+	tmpl, err := template.ParseFS(templates.FS(), "keycard-faces.html", "keycard.html")
 	if err != nil {
 		t.Fatal(err)
 	}

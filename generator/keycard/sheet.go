@@ -4,22 +4,12 @@ package keycard
 
 import (
 	"bytes"
-	_ "embed"
 	"errors"
 	"fmt"
 	"html/template"
 	"io"
 	"time"
 )
-
-//go:embed sheet.html
-var sheetHTML string
-
-// SheetTemplate returns the built-in print sheet template, which defines
-// "keycard-sheet.html". A practice may supply its own by that name.
-func SheetTemplate() (*template.Template, error) {
-	return template.New("keycard-sheet.html").Parse(sheetHTML)
-}
 
 // SheetCard is one card on a print sheet and the patient it is for. The
 // patient id is printed only in the margin beside the card's front, which
@@ -78,7 +68,8 @@ type sheetMark struct{ X, Y, W, H string }
 func mm(v float64) string { return fmt.Sprintf("%.2fmm", v) }
 
 // RenderSheet writes cards as A4 print sheets, executing template
-// "keycard-sheet.html" of tmpl (nil means SheetTemplate): for each ten
+// "keycard-sheet.html" of tmpl (templates/keycard-sheet.html with
+// keycard-faces.html, or a practice's own): for each ten
 // cards, a page of fronts and then a page of backs in mirrored columns, so
 // that printing double-sided with a long-edge flip puts every back behind
 // its front. Cut marks in the margins show where to cut. Nothing is
@@ -88,10 +79,7 @@ func RenderSheet(w io.Writer, tmpl *template.Template, cards []SheetCard, printe
 		return errors.New("keycard: no cards for the sheet")
 	}
 	if tmpl == nil {
-		var err error
-		if tmpl, err = SheetTemplate(); err != nil {
-			return err
-		}
+		return errors.New("keycard: no sheet template")
 	}
 	v := sheetView{Date: printed.Format("2 January 2006"), Count: len(cards), Marks: cutMarks()}
 	for start := 0; start < len(cards); start += perSheet {

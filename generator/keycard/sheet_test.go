@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"html/template"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/satchel-records/satchel/templates"
 )
 
 func sheetCards(n int) []SheetCard {
@@ -42,7 +45,7 @@ var cardRE = regexp.MustCompile(`<section class="card (front|back)" style="left:
 func TestSheetBacksLandBehindTheirFronts(t *testing.T) {
 	cards := sheetCards(13)
 	var buf bytes.Buffer
-	if err := RenderSheet(&buf, nil, cards, time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC)); err != nil {
+	if err := RenderSheet(&buf, sheetTemplate(t), cards, time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
 	html := buf.String()
@@ -117,7 +120,7 @@ func TestSheetPrintsAsA4PagesInChromium(t *testing.T) {
 	dir := t.TempDir()
 	page := filepath.Join(dir, "sheet.html")
 	var buf bytes.Buffer
-	if err := RenderSheet(&buf, nil, sheetCards(13), time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC)); err != nil {
+	if err := RenderSheet(&buf, sheetTemplate(t), sheetCards(13), time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(page, buf.Bytes(), 0o600); err != nil {
@@ -173,4 +176,13 @@ func TestCardFileNamesAreOpaqueStableAndDistinct(t *testing.T) {
 	if CardFile(testMaster(5), "rmc-0001", 1) == a {
 		t.Error("another practice gives the same file name")
 	}
+}
+
+func sheetTemplate(t testing.TB) *template.Template {
+	t.Helper()
+	tmpl, err := template.ParseFS(templates.FS(), "keycard-faces.html", "keycard-sheet.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tmpl
 }

@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -63,19 +62,9 @@ func New(cfg *site.Config) (*Reviewer, error) {
 	if err != nil {
 		return nil, err
 	}
-	var tmpl *template.Template
-	for _, l := range templateLayers {
-		b, err := fs.ReadFile(l, "review.html")
-		if err != nil {
-			continue
-		}
-		if tmpl, err = template.New("review.html").Parse(string(b)); err != nil {
-			return nil, fmt.Errorf("review.html: %w", err)
-		}
-		break
-	}
-	if tmpl == nil {
-		return nil, fmt.Errorf("no review.html template")
+	tmpl, err := render.Load(templateLayers, "review.html")
+	if err != nil {
+		return nil, err
 	}
 	rules := policy.ForSite(cfg.Policy)
 	return &Reviewer{cfg: cfg, rules: rules, lib: lib, renderer: r, tmpl: tmpl}, nil
