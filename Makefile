@@ -6,7 +6,7 @@ GO       ?= go
 BIN      := bin/satchel
 DIST     := generator/viewer/decryptor
 GOSRC    := $(shell find cmd generator templates themes -type f \( -name '*.go' -o -name '*.html' -o -name '*.css' -o -name '*.js' -o -name '*.toml' -o -name '*.json' \) -not -path '$(DIST)/*') go.mod go.sum
-WASMSRC  := $(shell find generator -name '*.go' -not -name '*_test.go') go.mod go.sum Makefile
+WASMSRC  := $(shell find generator internal cmd/satchel-wasm -name '*.go' -not -name '*_test.go') go.mod go.sum Makefile
 
 .PHONY: all build run test test-deps check bench wasm clean
 
@@ -22,7 +22,7 @@ $(BIN): $(GOSRC) $(DIST)/open.wasm.gz $(DIST)/wasm_exec.js
 wasm: $(DIST)/open.wasm.gz $(DIST)/wasm_exec.js
 
 $(DIST)/open.wasm.gz: $(WASMSRC)
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -gcflags=all=-l -o $(DIST)/open.wasm ./generator/viewer/wasm
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -gcflags=all=-l -o $(DIST)/open.wasm ./cmd/satchel-wasm
 	gzip -9 -n -f $(DIST)/open.wasm
 
 $(DIST)/wasm_exec.js: $(shell $(GO) env GOROOT)/lib/wasm/wasm_exec.js

@@ -11,7 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 
-	"github.com/satchel-records/satchel/generator/bench"
+	"github.com/satchel-records/satchel/internal/bench"
 )
 
 func main() {

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/satchel-records/satchel/generator/build"
 	"github.com/satchel-records/satchel/generator/load"
+	"github.com/satchel-records/satchel/generator/pipeline"
 	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/generator/site"
@@ -70,14 +70,14 @@ func cmdBuild(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return buildAndReport(ctx, cfg, build.Options{KeyPassphrase: keyPassphrase(stderr), By: who("") + " (satchel build)"}, stderr)
+	return buildAndReport(ctx, cfg, pipeline.Options{KeyPassphrase: keyPassphrase(stderr), By: who("") + " (satchel build)"}, stderr)
 }
 
 // buildAndReport runs one build and prints what happened to every patient.
 // It returns errReported if anything needs the practice to act.
-func buildAndReport(ctx context.Context, cfg *site.Config, opt build.Options, stderr io.Writer) error {
+func buildAndReport(ctx context.Context, cfg *site.Config, opt pipeline.Options, stderr io.Writer) error {
 	start := time.Now()
-	rep, err := build.Run(ctx, cfg, opt)
+	rep, err := pipeline.Run(ctx, cfg, opt)
 	if err != nil {
 		printErrors(stderr, err)
 		buildHint(stderr, cfg, err)

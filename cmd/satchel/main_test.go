@@ -13,15 +13,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/satchel-records/satchel/generator/cardkey"
+
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/satchel-records/satchel/generator/bundle"
-	"github.com/satchel-records/satchel/generator/keycard"
 	"github.com/satchel-records/satchel/generator/provenance"
 	"github.com/satchel-records/satchel/generator/seal"
-	"github.com/satchel-records/satchel/generator/testtool"
+	"github.com/satchel-records/satchel/internal/testtool"
 )
 
 func TestMain(m *testing.M) {
@@ -189,7 +190,7 @@ func cmdForge(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: forge otherkey|swapkey|unsigned SECRET IN OUT")
 	}
 	mode := args[0]
-	secret, err := keycard.Parse(args[1])
+	secret, err := cardkey.Parse(args[1])
 	ts.Check(err)
 	o, err := seal.Open(provenance.Message([]byte(ts.ReadFile(args[2]))), secret.Passphrase(), nil)
 	ts.Check(err)

@@ -8,16 +8,17 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/satchel-records/satchel/generator/cardkey"
+
 	"github.com/ProtonMail/go-crypto/openpgp"
 
-	"github.com/satchel-records/satchel/generator/atomicfile"
-	"github.com/satchel-records/satchel/generator/build"
 	"github.com/satchel-records/satchel/generator/bundle"
-	"github.com/satchel-records/satchel/generator/keycard"
+	"github.com/satchel-records/satchel/generator/pipeline"
 	"github.com/satchel-records/satchel/generator/practicekey"
 	"github.com/satchel-records/satchel/generator/provenance"
 	"github.com/satchel-records/satchel/generator/seal"
 	"github.com/satchel-records/satchel/generator/site"
+	"github.com/satchel-records/satchel/internal/atomicfile"
 )
 
 func cmdOpen(args []string, stderr io.Writer) error {
@@ -53,7 +54,7 @@ func cmdOpen(args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%s: cannot read the bundle", file)
 	}
-	secret, err := keycard.Parse(*key)
+	secret, err := cardkey.Parse(*key)
 	if err != nil {
 		return err
 	}
@@ -160,7 +161,7 @@ func buildHint(w io.Writer, cfg *site.Config, err error) {
 
 // reportKey says where the build put the practice key, when it made or
 // exported it.
-func reportKey(w io.Writer, cfg *site.Config, rep *build.Report) {
+func reportKey(w io.Writer, cfg *site.Config, rep *pipeline.Report) {
 	if rep.KeyCreated {
 		msg(w, "", "created the practice signing key %s (0600, no passphrase): back it up; satchel keygen before a first build makes a protected one", rel(filepath.Join(cfg.PrivateDir, practicekey.SecretFile)))
 	}

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/satchel-records/satchel/generator/build"
+	"github.com/satchel-records/satchel/generator/pipeline"
 	"github.com/satchel-records/satchel/generator/site"
-	"github.com/satchel-records/satchel/generator/testtool"
+	"github.com/satchel-records/satchel/internal/testtool"
 )
 
 // A record past its current days still opens with satchel open, with a
@@ -45,7 +45,7 @@ func TestOpenWarnsWhenTheRecordIsOutOfDate(t *testing.T) {
 			if err := approve(cfg, "p1", "Dr Test", "GP", tc.built); err != nil {
 				t.Fatal(err)
 			}
-			rep, err := build.Run(context.Background(), cfg, build.Options{Now: func() time.Time { return tc.built }})
+			rep, err := pipeline.Run(context.Background(), cfg, pipeline.Options{Now: func() time.Time { return tc.built }})
 			if err != nil || !rep.OK() {
 				t.Fatalf("build: %v", err)
 			}

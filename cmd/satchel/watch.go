@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/satchel-records/satchel/generator/build"
+	"github.com/satchel-records/satchel/generator/pipeline"
 	"github.com/satchel-records/satchel/generator/site"
 	"github.com/satchel-records/satchel/generator/watch"
 )
@@ -26,7 +26,7 @@ func cmdWatch(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	// Asked once: a watch rebuilds many times.
 	pass := sync.OnceValues(keyPassphrase(stderr))
-	opt := build.Options{KeyPassphrase: pass, By: who("") + " (satchel watch)"}
+	opt := pipeline.Options{KeyPassphrase: pass, By: who("") + " (satchel watch)"}
 	buildAndReport(ctx, cfg, opt, stderr)
 
 	batches := make(chan []string)

@@ -3,7 +3,8 @@ package bundle
 import (
 	"bytes"
 
-	"github.com/satchel-records/satchel/generator/keycard"
+	"github.com/satchel-records/satchel/generator/cardkey"
+
 	"github.com/satchel-records/satchel/generator/seal"
 )
 
@@ -18,7 +19,7 @@ type Opened struct {
 // caught by the secret's check character before any decryption; nothing is
 // returned unless decryption and the integrity check succeeded.
 func Open(msg []byte, typed string) (*Opened, error) {
-	s, err := keycard.Parse(typed)
+	s, err := cardkey.Parse(typed)
 	if err != nil {
 		return nil, err
 	}

@@ -11,8 +11,9 @@ import (
 	"os"
 	"time"
 
+	"github.com/satchel-records/satchel/generator/cardkey"
+
 	"github.com/satchel-records/satchel/generator/content"
-	"github.com/satchel-records/satchel/generator/keycard"
 	"github.com/satchel-records/satchel/generator/load"
 	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/record"
@@ -61,7 +62,7 @@ func Run(cfg *site.Config, now time.Time) *Report {
 	if _, err := render.ForSite(cfg, md); err != nil {
 		add(fmt.Errorf("%s: templates or theme: %w", cfg.File, err))
 	}
-	if _, err := keycard.LoadMaster(cfg.PrivateDir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if _, err := cardkey.LoadMaster(cfg.PrivateDir); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		add(err)
 	}
 	if _, err := registry.Load(cfg.PrivateDir); err != nil {

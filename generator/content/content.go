@@ -22,7 +22,7 @@ import (
 	"github.com/yuin/goldmark/text"
 
 	"github.com/satchel-records/satchel/generator/record"
-	"github.com/satchel-records/satchel/generator/strict"
+	"github.com/satchel-records/satchel/internal/strict"
 )
 
 // Page is one education page, rendered.

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/satchel-records/satchel/generator/record"
-	"github.com/satchel-records/satchel/generator/strict"
+	"github.com/satchel-records/satchel/internal/strict"
 )
 
 // writePages writes name -> content into a new folder and returns it.

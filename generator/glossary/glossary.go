@@ -20,7 +20,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/satchel-records/satchel/generator/strict"
+	"github.com/satchel-records/satchel/internal/strict"
 )
 
 // builtin is the dictionary shipped with Satchel. A string, not a []byte,

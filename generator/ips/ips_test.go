@@ -23,7 +23,7 @@ import (
 	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/generator/record/fhir"
 	"github.com/satchel-records/satchel/generator/site"
-	"github.com/satchel-records/satchel/generator/testtool"
+	"github.com/satchel-records/satchel/internal/testtool"
 )
 
 const (

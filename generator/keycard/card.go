@@ -1,5 +1,7 @@
-//go:build !(js && wasm)
-
+// Package keycard prints key cards: the wallet-sized card that carries one
+// card secret (from package cardkey) as text and as a QR code, and the A4
+// print sheets of many cards with their backs mirrored for double-sided
+// printing.
 package keycard
 
 import (
@@ -14,6 +16,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/satchel-records/satchel/generator/cardkey"
 
 	qrcode "github.com/skip2/go-qrcode"
 )
@@ -74,7 +78,7 @@ type Card struct {
 	// BundleID names the patient's record bundle.
 	BundleID string
 	// Secret opens the record.
-	Secret Secret
+	Secret cardkey.Secret
 	// QRContent is what the QR code holds: the secret's printed form, or a
 	// URL ending #k=<secret> when the practice hosts bundles.
 	QRContent string
@@ -122,7 +126,7 @@ func Render(w io.Writer, tmpl *template.Template, c Card) error {
 // newCardView checks c and turns it into what templates see, drawing the
 // QR code if c does not carry it.
 func newCardView(c Card) (cardView, error) {
-	if c.Secret == (Secret{}) {
+	if c.Secret == (cardkey.Secret{}) {
 		return cardView{}, errors.New("keycard: card has no secret")
 	}
 	if c.QRContent == "" {

@@ -1,5 +1,3 @@
-//go:build !(js && wasm)
-
 package keycard
 
 import (
@@ -14,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/satchel-records/satchel/generator/cardkey"
 
 	"github.com/satchel-records/satchel/templates"
 )
@@ -46,14 +46,14 @@ func cardTemplate(t testing.TB) *template.Template {
 // sampleCard is a synthetic card; hosted makes its QR hold a URL.
 func sampleCard(hosted bool) Card {
 	m := testMaster(9)
-	s := Derive(m, "9434765919", 2)
+	s := cardkey.Derive(m, "9434765919", 2)
 	c := Card{
 		PracticeName:  "Riverside Medical Practice",
 		PracticePhone: "01632 960 123",
 		Issued:        time.Date(2025, 3, 14, 0, 0, 0, 0, time.UTC),
 		Serial:        2,
 		Label:         "Carer",
-		BundleID:      BundleID(m, "9434765919"),
+		BundleID:      cardkey.BundleID(m, "9434765919"),
 		Secret:        s,
 		QRContent:     s.String(),
 		Fingerprint:   "367C0E366BDA9542801F0238163F89D695D26420",
@@ -176,7 +176,7 @@ func TestRenderWritesNothingWhenItFails(t *testing.T) {
 		t.Fatalf("missing template: error %v, %d bytes written", err, buf.Len())
 	}
 	c := sampleCard(false)
-	c.Secret = Secret{}
+	c.Secret = cardkey.Secret{}
 	if err := Render(&buf, cardTemplate(t), c); err == nil || buf.Len() != 0 {
 		t.Fatalf("card without secret: error %v, %d bytes written", err, buf.Len())
 	}
@@ -220,4 +220,13 @@ func BenchmarkRender(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// testMaster is a fixed, synthetic master secret.
+func testMaster(seed byte) []byte {
+	m := make([]byte, 32)
+	for i := range m {
+		m[i] = seed + byte(i)*7
+	}
+	return m
 }

@@ -1,5 +1,3 @@
-//go:build !(js && wasm)
-
 package keycard
 
 import (
@@ -16,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/satchel-records/satchel/generator/cardkey"
+
 	"github.com/satchel-records/satchel/templates"
 )
 
@@ -24,12 +24,12 @@ func sheetCards(n int) []SheetCard {
 	var cards []SheetCard
 	for i := 1; i <= n; i++ {
 		id := fmt.Sprintf("rmc-%04d", i)
-		s := Derive(m, id, i)
+		s := cardkey.Derive(m, id, i)
 		cards = append(cards, SheetCard{PatientID: id, Card: Card{
 			PracticeName: "Riverside Medical Practice", PracticePhone: "01632 960 123",
 			Issued: time.Date(2026, 3, 14, 0, 0, 0, 0, time.UTC), Serial: i, Label: "Patient",
-			BundleID: BundleID(m, id), Secret: s, QRContent: s.String(),
-			Fingerprint: "163F 89D6 95D2 6420", GPGFile: CardFile(m, id, i),
+			BundleID: cardkey.BundleID(m, id), Secret: s, QRContent: s.String(),
+			Fingerprint: "163F 89D6 95D2 6420", GPGFile: cardkey.CardFile(m, id, i),
 		}})
 	}
 	return cards
@@ -148,33 +148,6 @@ func TestSheetPrintsAsA4PagesInChromium(t *testing.T) {
 	h, _ := strconv.ParseFloat(string(box[2]), 64)
 	if abs(w-595.28) > 1 || abs(h-841.89) > 1 {
 		t.Errorf("the PDF pages are %.1f x %.1f points, not A4", w, h)
-	}
-}
-
-func TestCardFileNamesAreOpaqueStableAndDistinct(t *testing.T) {
-	m := testMaster(4)
-	a := CardFile(m, "rmc-0001", 1)
-	if a != CardFile(m, "rmc-0001", 1) {
-		t.Error("CardFile is not stable")
-	}
-	if !regexp.MustCompile(`^record-[0-9a-hjkmnp-tv-z]{10}\.pgp$`).MatchString(a) {
-		t.Errorf("CardFile %q is not record-<10 symbols>.pgp", a)
-	}
-	seen := map[string]bool{}
-	for _, id := range []string{"rmc-0001", "rmc-0002"} {
-		for serial := 1; serial <= 50; serial++ {
-			f := CardFile(m, id, serial)
-			if seen[f] {
-				t.Fatalf("two cards share the file %s", f)
-			}
-			seen[f] = true
-			if strings.Contains(f, strconv.Itoa(serial)+".pgp") && strings.Contains(f, "-"+strconv.Itoa(serial)) {
-				t.Errorf("the file name %s shows the serial", f)
-			}
-		}
-	}
-	if CardFile(testMaster(5), "rmc-0001", 1) == a {
-		t.Error("another practice gives the same file name")
 	}
 }
 

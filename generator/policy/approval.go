@@ -15,9 +15,9 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/satchel-records/satchel/generator/atomicfile"
 	"github.com/satchel-records/satchel/generator/record"
-	"github.com/satchel-records/satchel/generator/strict"
+	"github.com/satchel-records/satchel/internal/atomicfile"
+	"github.com/satchel-records/satchel/internal/strict"
 )
 
 // Approval is a clinician's sign-off of one record file, kept beside it as

@@ -27,8 +27,8 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/ProtonMail/go-crypto/openpgp/s2k"
 
-	"github.com/satchel-records/satchel/generator/atomicfile"
 	"github.com/satchel-records/satchel/generator/seal"
+	"github.com/satchel-records/satchel/internal/atomicfile"
 )
 
 // File names: the secret key inside private_dir, the public key inside

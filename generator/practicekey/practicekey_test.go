@@ -16,7 +16,7 @@ import (
 
 	"github.com/satchel-records/satchel/generator/practicekey"
 	"github.com/satchel-records/satchel/generator/seal"
-	"github.com/satchel-records/satchel/generator/testtool"
+	"github.com/satchel-records/satchel/internal/testtool"
 )
 
 var now = time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC)

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/satchel-records/satchel/generator/strict"
+	"github.com/satchel-records/satchel/internal/strict"
 )
 
 // tomlRecord is the on-disk shape of Satchel's own record format.

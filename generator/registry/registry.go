@@ -14,7 +14,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/satchel-records/satchel/generator/atomicfile"
+	"github.com/satchel-records/satchel/internal/atomicfile"
 )
 
 // File names inside the private folder.

@@ -18,15 +18,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/satchel-records/satchel/generator/cardkey"
+
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/chromedp/chromedp"
 
 	"github.com/satchel-records/satchel/generator/bundle"
-	"github.com/satchel-records/satchel/generator/keycard"
 	"github.com/satchel-records/satchel/generator/seal"
 	"github.com/satchel-records/satchel/generator/viewer"
-	"github.com/satchel-records/satchel/generator/viewer/viewerbench"
+	"github.com/satchel-records/satchel/internal/viewerbench"
 )
 
 // axePath is where `make test` installs axe-core (npm, package-lock.json).
@@ -181,7 +182,7 @@ func TestViewerShellHasNoSeriousAccessibilityProblems(t *testing.T) {
 	doc := renderSample(t, sampleRenderer(t, "default"), patients[0])
 	exported := sampleNow
 	rng := rand.NewChaCha8([32]byte{7})
-	key := keycard.Derive(bytes.Repeat([]byte{0x42}, 32), patients[0].ID, 1)
+	key := cardkey.Derive(bytes.Repeat([]byte{0x42}, 32), patients[0].ID, 1)
 	practice, err := seal.NewKey("Riverside Medical Centre", "practice@example.invalid", exported, rng)
 	if err != nil {
 		t.Fatal(err)
@@ -219,7 +220,7 @@ func TestViewerShellHasNoSeriousAccessibilityProblems(t *testing.T) {
 		name, url, state string
 	}{
 		{"locked", u, "locked"},
-		{"wrong key", u + "#k=" + url.QueryEscape(keycard.Derive(bytes.Repeat([]byte{0x43}, 32), "x", 1).String()), "error"},
+		{"wrong key", u + "#k=" + url.QueryEscape(cardkey.Derive(bytes.Repeat([]byte{0x43}, 32), "x", 1).String()), "error"},
 		{"open", u + "#k=" + url.QueryEscape(key.String()), "open"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

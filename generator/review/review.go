@@ -13,13 +13,13 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/satchel-records/satchel/generator/atomicfile"
 	"github.com/satchel-records/satchel/generator/content"
 	"github.com/satchel-records/satchel/generator/load"
 	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/generator/render"
 	"github.com/satchel-records/satchel/generator/site"
+	"github.com/satchel-records/satchel/internal/atomicfile"
 )
 
 // Sheet is what the review template sees.

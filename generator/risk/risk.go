@@ -17,7 +17,7 @@ import (
 	"unicode"
 
 	"github.com/satchel-records/satchel/generator/record"
-	"github.com/satchel-records/satchel/generator/strict"
+	"github.com/satchel-records/satchel/internal/strict"
 )
 
 //go:embed medicines.toml

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
-	"github.com/satchel-records/satchel/generator/testtool"
+	"github.com/satchel-records/satchel/internal/testtool"
 )
 
 // needTool fails the test, with the fix, when a real client is missing:

@@ -12,7 +12,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/satchel-records/satchel/generator/strict"
+	"github.com/satchel-records/satchel/internal/strict"
 )
 
 // Config is a validated site.toml, with every path joined to the folder

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/satchel-records/satchel/generator/cardkey"
+
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
@@ -22,9 +24,8 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
-	"github.com/satchel-records/satchel/generator/keycard"
 	"github.com/satchel-records/satchel/generator/viewer"
-	"github.com/satchel-records/satchel/generator/viewer/viewerbench"
+	"github.com/satchel-records/satchel/internal/viewerbench"
 )
 
 // tab is one browser tab with a record of what the page asked the network
@@ -163,12 +164,12 @@ func fileURL(path string) string {
 	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(path)}).String()
 }
 
-func withKey(pageURL string, key keycard.Secret) string {
+func withKey(pageURL string, key cardkey.Secret) string {
 	return pageURL + "#k=" + url.QueryEscape(key.String())
 }
 
 // typo changes the first character of the key to another, never to one
-// that keycard.Parse reads as the same (O/0, I/L/1).
+// that cardkey.Parse reads as the same (O/0, I/L/1).
 func typo(key string) string {
 	c := byte('A')
 	if key[0] == 'A' {

@@ -17,7 +17,7 @@ import (
 	"github.com/satchel-records/satchel/generator/provenance"
 	"github.com/satchel-records/satchel/generator/seal"
 	"github.com/satchel-records/satchel/generator/viewer"
-	"github.com/satchel-records/satchel/generator/viewer/viewerbench"
+	"github.com/satchel-records/satchel/internal/viewerbench"
 )
 
 // sealed describes one test bundle: who signs it, which key is inside,

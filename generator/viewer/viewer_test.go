@@ -17,11 +17,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/satchel-records/satchel/generator/cardkey"
+
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 
 	"github.com/satchel-records/satchel/generator/bundle"
-	"github.com/satchel-records/satchel/generator/keycard"
 	"github.com/satchel-records/satchel/generator/seal"
 	"github.com/satchel-records/satchel/generator/viewer"
 )
@@ -73,8 +74,8 @@ const testFHIR = `{"resourceType":"Bundle","type":"document"}`
 type fixture struct {
 	dir         string
 	page        string // record.html
-	key         keycard.Secret
-	other       keycard.Secret // valid, but for another patient
+	key         cardkey.Secret
+	other       cardkey.Secret // valid, but for another patient
 	fingerprint string
 	practiceKey []byte // armored public key of the signer
 	message     []byte
@@ -94,8 +95,8 @@ func newFixture(t *testing.T, v *viewer.Viewer, seed byte) *fixture {
 	master := bytes.Repeat([]byte{0x5a}, 32)
 	f := &fixture{
 		dir:   t.TempDir(),
-		key:   keycard.Derive(master, "patient-0001", 1),
-		other: keycard.Derive(master, "patient-0002", 1),
+		key:   cardkey.Derive(master, "patient-0001", 1),
+		other: cardkey.Derive(master, "patient-0002", 1),
 	}
 	practice, err := seal.NewKey("Test Practice", "practice@example.invalid", exportedAt(), rng)
 	if err != nil {

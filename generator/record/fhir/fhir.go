@@ -33,7 +33,7 @@ import (
 	"strings"
 
 	"github.com/satchel-records/satchel/generator/record"
-	"github.com/satchel-records/satchel/generator/strict"
+	"github.com/satchel-records/satchel/internal/strict"
 )
 
 // Formats set in Record.Format.

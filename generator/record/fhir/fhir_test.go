@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/satchel-records/satchel/generator/record"
-	"github.com/satchel-records/satchel/generator/strict"
+	"github.com/satchel-records/satchel/internal/strict"
 )
 
 func TestEveryFixtureImportsWithCountsMatchingTheSource(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"sort"
 	"testing"
 
-	"github.com/satchel-records/satchel/generator/testtool"
+	"github.com/satchel-records/satchel/internal/testtool"
 )
 
 // fixtureDir holds public FHIR example files that nobody on this project

@@ -1,4 +1,4 @@
-package build
+package pipeline
 
 import (
 	"context"
@@ -9,8 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/satchel-records/satchel/generator/cardkey"
+
 	"github.com/satchel-records/satchel/generator/bundle"
-	"github.com/satchel-records/satchel/generator/keycard"
 	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/generator/registry"
@@ -149,7 +150,7 @@ func TestOnlyApprovedUnwithheldEntriesEverLeave(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			master, _ := keycard.LoadMaster(cfg.PrivateDir)
+			master, _ := cardkey.LoadMaster(cfg.PrivateDir)
 			reg, _ := registry.Load(cfg.PrivateDir)
 			built := 0
 			for i, p := range pats {
@@ -157,7 +158,7 @@ func TestOnlyApprovedUnwithheldEntriesEverLeave(t *testing.T) {
 				if got.ID != p.id {
 					t.Fatalf("report order: %s != %s", got.ID, p.id)
 				}
-				bundleDir := filepath.Join(cfg.PublicDir, "bundles", keycard.BundleID(master, p.id))
+				bundleDir := filepath.Join(cfg.PublicDir, "bundles", cardkey.BundleID(master, p.id))
 				shouldBuild := p.approval == "match" && !p.blocked
 				if !shouldBuild {
 					if got.Status == policy.Built {
@@ -177,7 +178,7 @@ func TestOnlyApprovedUnwithheldEntriesEverLeave(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				o, err := seal.Open(msg, keycard.Derive(master, p.id, reg.Live(p.id)[0].Serial).Passphrase(), nil)
+				o, err := seal.Open(msg, cardkey.Derive(master, p.id, reg.Live(p.id)[0].Serial).Passphrase(), nil)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -1,8 +1,8 @@
 //go:build js && wasm
 
-// Command wasm is the decryptor inside record.html, built with GOOS=js
+// Command satchel-wasm is the decryptor inside record.html, built with GOOS=js
 // GOARCH=wasm by the Makefile. It opens a bundle with the same code as the
-// satchel command (keycard.Parse, seal.Open, bundle.Unpack), so the browser
+// satchel command (cardkey.Parse, seal.Open, bundle.Unpack), so the browser
 // and the command line agree on what a good key and a good record are.
 //
 // The page runs a fresh copy for each unlock attempt. On start it hands the
@@ -29,10 +29,11 @@ import (
 	"syscall/js"
 	"time"
 
+	"github.com/satchel-records/satchel/generator/cardkey"
+
 	"github.com/ProtonMail/go-crypto/openpgp"
 
 	"github.com/satchel-records/satchel/generator/bundle"
-	"github.com/satchel-records/satchel/generator/keycard"
 	"github.com/satchel-records/satchel/generator/provenance"
 	"github.com/satchel-records/satchel/generator/seal"
 )
@@ -83,12 +84,12 @@ func failure(code string) any {
 	return map[string]any{"error": code}
 }
 
-// keyError maps keycard.Parse's errors to the page's codes.
+// keyError maps cardkey.Parse's errors to the page's codes.
 func keyError(err error) string {
 	switch {
-	case errors.Is(err, keycard.ErrCheck):
+	case errors.Is(err, cardkey.ErrCheck):
 		return "typo"
-	case errors.Is(err, keycard.ErrLength):
+	case errors.Is(err, cardkey.ErrLength):
 		return "length"
 	default:
 		return "chars"
@@ -101,7 +102,7 @@ func checkKey(args []js.Value) any {
 	if len(args) < 1 || args[0].Type() != js.TypeString {
 		return failure("internal")
 	}
-	if _, err := keycard.Parse(args[0].String()); err != nil {
+	if _, err := cardkey.Parse(args[0].String()); err != nil {
 		return failure(keyError(err))
 	}
 	return map[string]any{"ok": true}
@@ -113,7 +114,7 @@ func open(args []js.Value) any {
 	if len(args) < 3 || args[1].Type() != js.TypeString {
 		return failure("internal")
 	}
-	secret, err := keycard.Parse(args[1].String())
+	secret, err := cardkey.Parse(args[1].String())
 	if err != nil {
 		return failure(keyError(err))
 	}

@@ -19,9 +19,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/chromedp/chromedp"
+	"github.com/satchel-records/satchel/generator/cardkey"
 
-	"github.com/satchel-records/satchel/generator/keycard"
+	"github.com/chromedp/chromedp"
 )
 
 // ChromiumPath is Debian's Chromium, which `make test-deps` installs.
@@ -99,7 +99,7 @@ func (f Figures) WriteTo(w io.Writer) (int64, error) {
 
 // Measure measures recordHTML and recordPGP (the same patient's files)
 // opened with secret, each timing the median of runs.
-func Measure(ctx context.Context, recordHTML, recordPGP string, secret keycard.Secret, runs int) (Figures, error) {
+func Measure(ctx context.Context, recordHTML, recordPGP string, secret cardkey.Secret, runs int) (Figures, error) {
 	if runs < 1 {
 		runs = 1
 	}

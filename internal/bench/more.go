@@ -12,13 +12,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/satchel-records/satchel/generator/build"
-	"github.com/satchel-records/satchel/generator/keycard"
+	"github.com/satchel-records/satchel/generator/cardkey"
+
+	"github.com/satchel-records/satchel/generator/pipeline"
 	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/record/fhir"
 	"github.com/satchel-records/satchel/generator/registry"
 	"github.com/satchel-records/satchel/generator/site"
-	"github.com/satchel-records/satchel/generator/viewer/viewerbench"
+	"github.com/satchel-records/satchel/internal/viewerbench"
 )
 
 // Render builds a synthetic practice of n patients in this process and
@@ -33,7 +34,7 @@ func Render(ctx context.Context, work, education string, n int) ([]Figure, error
 	if err != nil {
 		return nil, err
 	}
-	rep, err := build.Run(ctx, cfg, build.Options{})
+	rep, err := pipeline.Run(ctx, cfg, pipeline.Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -117,11 +118,11 @@ func Viewer(ctx context.Context, work, siteFile string, runs int, out io.Writer)
 	}
 	cfg.PublicDir = filepath.Join(work, "viewer", "public")
 	cfg.PrivateDir = filepath.Join(work, "viewer", "private")
-	rep, err := build.Run(ctx, cfg, build.Options{})
+	rep, err := pipeline.Run(ctx, cfg, pipeline.Options{})
 	if err != nil {
 		return err
 	}
-	var best *build.Patient
+	var best *pipeline.Patient
 	var bestSize int64
 	for i, p := range rep.Patients {
 		if p.Status != policy.Built {
@@ -135,7 +136,7 @@ func Viewer(ctx context.Context, work, siteFile string, runs int, out io.Writer)
 	if best == nil {
 		return fmt.Errorf("no sample patient built")
 	}
-	master, err := keycard.LoadMaster(cfg.PrivateDir)
+	master, err := cardkey.LoadMaster(cfg.PrivateDir)
 	if err != nil {
 		return err
 	}
@@ -143,7 +144,7 @@ func Viewer(ctx context.Context, work, siteFile string, runs int, out io.Writer)
 	if err != nil {
 		return err
 	}
-	secret := keycard.Derive(master, best.ID, reg.Live(best.ID)[0].Serial)
+	secret := cardkey.Derive(master, best.ID, reg.Live(best.ID)[0].Serial)
 	f, err := viewerbench.Measure(ctx, at(cfg.Root, best.Viewer), at(cfg.Root, best.Bundle), secret, runs)
 	if err != nil {
 		return err

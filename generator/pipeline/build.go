@@ -1,11 +1,11 @@
-// Package build runs `satchel build`: it loads the site, and for every
+// Package pipeline runs `satchel build`: it loads the site, and for every
 // patient record applies the approval and withholding policy, renders the
 // record document, seals it for each of the patient's key cards, and writes
 // the bundle, the self-opening viewer and the key cards, then the manifest.
 //
 // One patient failing never stops the others; the report names every
 // failure with its file and line.
-package build
+package pipeline
 
 import (
 	"bytes"
@@ -26,7 +26,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/satchel-records/satchel/generator/atomicfile"
+	"github.com/satchel-records/satchel/generator/cardkey"
+
 	"github.com/satchel-records/satchel/generator/bundle"
 	"github.com/satchel-records/satchel/generator/content"
 	"github.com/satchel-records/satchel/generator/ips"
@@ -40,6 +41,7 @@ import (
 	"github.com/satchel-records/satchel/generator/render"
 	"github.com/satchel-records/satchel/generator/site"
 	"github.com/satchel-records/satchel/generator/viewer"
+	"github.com/satchel-records/satchel/internal/atomicfile"
 )
 
 // Options are the knobs of a build. The zero value builds for real.
@@ -189,9 +191,9 @@ func Run(ctx context.Context, cfg *site.Config, opt Options) (*Report, error) {
 	if err := os.MkdirAll(filepath.Join(cfg.PublicDir, "bundles"), 0o755); err != nil {
 		return nil, fmt.Errorf("cannot create public_dir: %w", err)
 	}
-	master, err := keycard.LoadMaster(cfg.PrivateDir)
+	master, err := cardkey.LoadMaster(cfg.PrivateDir)
 	if errors.Is(err, fs.ErrNotExist) {
-		master, err = keycard.CreateMaster(cfg.PrivateDir, b.rand)
+		master, err = cardkey.CreateMaster(cfg.PrivateDir, b.rand)
 		rep.MasterCreated = err == nil
 	}
 	if err != nil {
@@ -382,7 +384,7 @@ func (b *builder) patient(file string) (p Patient) {
 	}
 	pages := b.library.Match(codes)
 	p.Pages = len(pages)
-	p.BundleID = keycard.BundleID(b.master, id)
+	p.BundleID = cardkey.BundleID(b.master, id)
 
 	var doc bytes.Buffer
 	renderStart := time.Now()
@@ -424,10 +426,10 @@ func (b *builder) patient(file string) (p Patient) {
 		b.unpublish(id)
 		return p
 	}
-	secrets := make([]keycard.Secret, len(cards))
+	secrets := make([]cardkey.Secret, len(cards))
 	pass := make([][]byte, len(cards))
 	for i, c := range cards {
-		secrets[i] = keycard.Derive(b.master, id, c.Serial)
+		secrets[i] = cardkey.Derive(b.master, id, c.Serial)
 		pass[i] = secrets[i].Passphrase()
 	}
 	// The first card's packet leads record.pgp, which GnuPG 2.2 opens with
@@ -453,7 +455,7 @@ func (b *builder) patient(file string) (p Patient) {
 			gpgFiles[i] = "record.pgp"
 			continue
 		}
-		gpgFiles[i] = keycard.CardFile(b.master, id, c.Serial)
+		gpgFiles[i] = cardkey.CardFile(b.master, id, c.Serial)
 		keep[gpgFiles[i]] = true
 		if err := atomicfile.WriteLater(filepath.Join(dir, gpgFiles[i]), msg.PerCard[i], 0o644); err != nil {
 			return fail(fmt.Errorf("cannot write the bundle: %w", err))
@@ -501,7 +503,7 @@ func (b *builder) patient(file string) (p Patient) {
 // unpublish removes a patient's bundle from public_dir: a record that is
 // no longer approved, or is now blocked, must not stay handed out.
 func (b *builder) unpublish(id string) {
-	os.RemoveAll(filepath.Join(b.cfg.PublicDir, "bundles", keycard.BundleID(b.master, id)))
+	os.RemoveAll(filepath.Join(b.cfg.PublicDir, "bundles", cardkey.BundleID(b.master, id)))
 }
 
 // prune removes bundle folders of patients who are no longer in the records
@@ -509,7 +511,7 @@ func (b *builder) unpublish(id string) {
 func (b *builder) prune(rep *Report) error {
 	keep := map[string]bool{}
 	for _, p := range rep.Patients {
-		keep[keycard.BundleID(b.master, p.ID)] = true
+		keep[cardkey.BundleID(b.master, p.ID)] = true
 	}
 	dir := filepath.Join(b.cfg.PublicDir, "bundles")
 	entries, err := os.ReadDir(dir)

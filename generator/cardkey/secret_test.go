@@ -1,4 +1,4 @@
-package keycard
+package cardkey
 
 import (
 	"bytes"
@@ -266,5 +266,32 @@ func TestDeriveRefusesShortMaster(t *testing.T) {
 			}()
 			f()
 		}()
+	}
+}
+
+func TestCardFileNamesAreOpaqueStableAndDistinct(t *testing.T) {
+	m := testMaster(4)
+	a := CardFile(m, "rmc-0001", 1)
+	if a != CardFile(m, "rmc-0001", 1) {
+		t.Error("CardFile is not stable")
+	}
+	if !regexp.MustCompile(`^record-[0-9a-hjkmnp-tv-z]{10}\.pgp$`).MatchString(a) {
+		t.Errorf("CardFile %q is not record-<10 symbols>.pgp", a)
+	}
+	seen := map[string]bool{}
+	for _, id := range []string{"rmc-0001", "rmc-0002"} {
+		for serial := 1; serial <= 50; serial++ {
+			f := CardFile(m, id, serial)
+			if seen[f] {
+				t.Fatalf("two cards share the file %s", f)
+			}
+			seen[f] = true
+			if strings.Contains(f, strconv.Itoa(serial)+".pgp") && strings.Contains(f, "-"+strconv.Itoa(serial)) {
+				t.Errorf("the file name %s shows the serial", f)
+			}
+		}
+	}
+	if CardFile(testMaster(5), "rmc-0001", 1) == a {
+		t.Error("another practice gives the same file name")
 	}
 }

@@ -1,4 +1,4 @@
-package build
+package pipeline
 
 import (
 	"encoding/json"
@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/satchel-records/satchel/generator/atomicfile"
 	"github.com/satchel-records/satchel/generator/policy"
+	"github.com/satchel-records/satchel/internal/atomicfile"
 )
 
 // Manifest is private/manifest.json: what the build did, for the practice.

@@ -1,4 +1,4 @@
-package build
+package pipeline
 
 import (
 	"context"
@@ -14,8 +14,8 @@ import (
 	"github.com/satchel-records/satchel/generator/load"
 	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/record"
-	"github.com/satchel-records/satchel/generator/testtool"
-	"github.com/satchel-records/satchel/generator/viewer/viewerbench"
+	"github.com/satchel-records/satchel/internal/testtool"
+	"github.com/satchel-records/satchel/internal/viewerbench"
 )
 
 // firstOfEachSection returns the patient's name and the words of the first

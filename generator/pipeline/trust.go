@@ -1,4 +1,4 @@
-package build
+package pipeline
 
 import (
 	"bytes"
@@ -10,14 +10,14 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 
-	"github.com/satchel-records/satchel/generator/atomicfile"
 	"github.com/satchel-records/satchel/generator/bundle"
 	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/practicekey"
 	"github.com/satchel-records/satchel/generator/provenance"
 	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/generator/seal"
-	"github.com/satchel-records/satchel/generator/strict"
+	"github.com/satchel-records/satchel/internal/atomicfile"
+	"github.com/satchel-records/satchel/internal/strict"
 )
 
 // robotsTxt asks every crawler to stay out of public_dir: bundles are for

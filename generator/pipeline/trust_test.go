@@ -1,4 +1,4 @@
-package build
+package pipeline
 
 import (
 	"bytes"
@@ -17,9 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/satchel-records/satchel/generator/cardkey"
+
 	"github.com/chromedp/chromedp"
 
-	"github.com/satchel-records/satchel/generator/keycard"
 	"github.com/satchel-records/satchel/generator/load"
 	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/practicekey"
@@ -28,8 +29,8 @@ import (
 	"github.com/satchel-records/satchel/generator/registry"
 	"github.com/satchel-records/satchel/generator/seal"
 	"github.com/satchel-records/satchel/generator/site"
-	"github.com/satchel-records/satchel/generator/testtool"
-	"github.com/satchel-records/satchel/generator/viewer/viewerbench"
+	"github.com/satchel-records/satchel/internal/testtool"
+	"github.com/satchel-records/satchel/internal/viewerbench"
 )
 
 // tinyPractice writes a practice with the given records (id -> TOML) and
@@ -548,15 +549,15 @@ func TestPublicNamesAreUnlinkableToPatients(t *testing.T) {
 	pb := patientOf(t, runBuild(t, b), "rmc-0001")
 	// The first card opens record.pgp; a further card's own file is named
 	// by a keyed hash.
-	ma, err := keycard.LoadMaster(a.PrivateDir)
+	ma, err := cardkey.LoadMaster(a.PrivateDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mb, err := keycard.LoadMaster(b.PrivateDir)
+	mb, err := cardkey.LoadMaster(b.PrivateDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fa, fb := keycard.CardFile(ma, "rmc-0001", 2), keycard.CardFile(mb, "rmc-0001", 2)
+	fa, fb := cardkey.CardFile(ma, "rmc-0001", 2), cardkey.CardFile(mb, "rmc-0001", 2)
 	if pa.BundleID == pb.BundleID || fa == fb {
 		t.Error("the same patient id gets the same public names in two practices")
 	}

@@ -1,4 +1,4 @@
-package build
+package pipeline
 
 import (
 	"bytes"
@@ -8,16 +8,18 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/satchel-records/satchel/generator/atomicfile"
+	"github.com/satchel-records/satchel/generator/cardkey"
+
 	"github.com/satchel-records/satchel/generator/keycard"
 	"github.com/satchel-records/satchel/generator/provenance"
 	"github.com/satchel-records/satchel/generator/registry"
+	"github.com/satchel-records/satchel/internal/atomicfile"
 )
 
 // qrContent is what a card's QR code holds: with base_url, the link that
 // opens the hosted record with no typing (the key in the fragment, which
 // browsers never send to the server); otherwise the secret alone.
-func (b *builder) qrContent(bundleID string, s keycard.Secret) string {
+func (b *builder) qrContent(bundleID string, s cardkey.Secret) string {
 	if b.cfg.BaseURL == "" {
 		return s.String()
 	}
@@ -28,7 +30,7 @@ func (b *builder) qrContent(bundleID string, s keycard.Secret) string {
 // hold the secret. A card whose HTML is unchanged since the last build is
 // not rewritten; a new or changed one is returned as issued, for the print
 // sheet.
-func (b *builder) writeCard(dir, id string, c registry.Card, bundleID, gpgFile string, s keycard.Secret) (CardFiles, *keycard.SheetCard, error) {
+func (b *builder) writeCard(dir, id string, c registry.Card, bundleID, gpgFile string, s cardkey.Secret) (CardFiles, *keycard.SheetCard, error) {
 	qrContent := b.qrContent(bundleID, s)
 	png, err := keycard.QR(qrContent, keycard.QRPixels)
 	if err != nil {

@@ -1,12 +1,12 @@
-// Package keycard makes the secrets on patients' key cards, the bundle ids
-// that name their records, the practice master secret both derive from, and
-// the printable cards with their QR codes.
+// Package cardkey makes the secrets on patients' key cards, the bundle ids
+// and per-card file names that name their records, and the practice master
+// secret all of them derive from. Printing the cards is package keycard's job.
 //
 // A card secret is 27 Crockford base32 symbols (135 bits) and a Crockford
 // mod-37 check symbol, printed as 7 groups of 4. It is derived from the
 // practice master secret, the patient id and the card serial, so a rebuild
 // gives the patient the same card, and revoking a card is bumping its serial.
-package keycard
+package cardkey
 
 import (
 	"crypto/hmac"

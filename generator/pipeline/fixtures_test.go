@@ -1,4 +1,4 @@
-package build
+package pipeline
 
 import (
 	"context"
@@ -8,15 +8,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/satchel-records/satchel/generator/cardkey"
+
 	"github.com/satchel-records/satchel/generator/bundle"
-	"github.com/satchel-records/satchel/generator/keycard"
 	"github.com/satchel-records/satchel/generator/load"
 	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/generator/registry"
 	"github.com/satchel-records/satchel/generator/seal"
 	"github.com/satchel-records/satchel/generator/site"
-	"github.com/satchel-records/satchel/generator/testtool"
+	"github.com/satchel-records/satchel/internal/testtool"
 )
 
 const fixtureDir = "../../../shared/fixtures/fhir"
@@ -67,7 +68,7 @@ func TestEveryFHIRFixtureBuildsWithAllItsEntries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	master, err := keycard.LoadMaster(cfg.PrivateDir)
+	master, err := cardkey.LoadMaster(cfg.PrivateDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +88,7 @@ func TestEveryFHIRFixtureBuildsWithAllItsEntries(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			o, err := seal.Open(msg, keycard.Derive(master, p.ID, reg.Live(p.ID)[0].Serial).Passphrase(), nil)
+			o, err := seal.Open(msg, cardkey.Derive(master, p.ID, reg.Live(p.ID)[0].Serial).Passphrase(), nil)
 			if err != nil {
 				t.Fatal(err)
 			}

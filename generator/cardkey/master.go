@@ -1,6 +1,6 @@
 //go:build !(js && wasm)
 
-package keycard
+package cardkey
 
 import (
 	"bytes"

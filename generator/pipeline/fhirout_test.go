@@ -1,4 +1,4 @@
-package build
+package pipeline
 
 import (
 	"os"
@@ -6,14 +6,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/satchel-records/satchel/generator/cardkey"
+
 	"github.com/satchel-records/satchel/generator/bundle"
-	"github.com/satchel-records/satchel/generator/keycard"
 	"github.com/satchel-records/satchel/generator/load"
 	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/record/fhir"
 	"github.com/satchel-records/satchel/generator/registry"
 	"github.com/satchel-records/satchel/generator/seal"
-	"github.com/satchel-records/satchel/generator/testtool"
+	"github.com/satchel-records/satchel/internal/testtool"
 )
 
 // Each bundle carries record.json: a FHIR R4 document Bundle holding, per
@@ -22,7 +23,7 @@ import (
 func TestBundleFHIRMatchesTheDocumentAndHoldsNothingWithheld(t *testing.T) {
 	cfg := samplePractice(t)
 	rep := runBuild(t, cfg)
-	master, _ := keycard.LoadMaster(cfg.PrivateDir)
+	master, _ := cardkey.LoadMaster(cfg.PrivateDir)
 	reg, _ := registry.Load(cfg.PrivateDir)
 	checked := 0
 	for _, p := range rep.Patients {
@@ -30,7 +31,7 @@ func TestBundleFHIRMatchesTheDocumentAndHoldsNothingWithheld(t *testing.T) {
 			continue
 		}
 		msg, _ := os.ReadFile(filepath.Join(cfg.Root, p.Bundle))
-		o, err := seal.Open(msg, keycard.Derive(master, p.ID, reg.Live(p.ID)[0].Serial).Passphrase(), nil)
+		o, err := seal.Open(msg, cardkey.Derive(master, p.ID, reg.Live(p.ID)[0].Serial).Passphrase(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

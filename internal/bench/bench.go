@@ -14,13 +14,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/satchel-records/satchel/generator/cardkey"
+
 	"github.com/satchel-records/satchel/generator/bundle"
-	"github.com/satchel-records/satchel/generator/keycard"
 	"github.com/satchel-records/satchel/generator/load"
 	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/generator/registry"
 	"github.com/satchel-records/satchel/generator/seal"
-	"github.com/satchel-records/satchel/generator/synth"
+	"github.com/satchel-records/satchel/internal/synth"
 )
 
 // Options say what to run.
@@ -94,7 +95,7 @@ func buildPractice(ctx context.Context, opt Options, name string, n int, log io.
 // `gpg --symmetric` over the same zipped documents, one process each, as a
 // practice scripting GnuPG would.
 func gpgLoop(ctx context.Context, dir string, docs int) (float64, error) {
-	master, err := keycard.LoadMaster(filepath.Join(dir, "private"))
+	master, err := cardkey.LoadMaster(filepath.Join(dir, "private"))
 	if err != nil {
 		return 0, err
 	}
@@ -120,7 +121,7 @@ func gpgLoop(ctx context.Context, dir string, docs int) (float64, error) {
 			break
 		}
 		id := record.Stem(f)
-		bid := keycard.BundleID(master, id)
+		bid := cardkey.BundleID(master, id)
 		msg, err := os.ReadFile(filepath.Join(dir, "public", "bundles", bid, "record.pgp"))
 		if err != nil {
 			continue
@@ -129,7 +130,7 @@ func gpgLoop(ctx context.Context, dir string, docs int) (float64, error) {
 		if len(live) == 0 {
 			continue
 		}
-		o, err := seal.Open(msg, keycard.Derive(master, id, live[0].Serial).Passphrase(), nil)
+		o, err := seal.Open(msg, cardkey.Derive(master, id, live[0].Serial).Passphrase(), nil)
 		if err != nil {
 			return 0, fmt.Errorf("cannot open a built bundle: %w", err)
 		}

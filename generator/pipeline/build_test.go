@@ -1,4 +1,4 @@
-package build
+package pipeline
 
 import (
 	"archive/zip"
@@ -16,7 +16,7 @@ import (
 	"github.com/satchel-records/satchel/generator/load"
 	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/site"
-	"github.com/satchel-records/satchel/generator/testtool"
+	"github.com/satchel-records/satchel/internal/testtool"
 )
 
 // clock is the tests' build time. It must be before the real time: gpg and
