@@ -14,7 +14,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/satchel-records/satchel/generator/load"
+	"github.com/satchel-records/satchel/generator/record/load"
 	"github.com/satchel-records/satchel/generator/registry"
 	"github.com/satchel-records/satchel/generator/site"
 )
@@ -184,7 +184,7 @@ func cmdCardRevoke(args []string, stderr io.Writer) error {
 		return fmt.Errorf("cannot write the audit log: %w", err)
 	}
 	// The card's files hold its secret: nobody should print it again.
-	dir := filepath.Join(cfg.PrivateDir, "cards", id)
+	dir := cfg.PatientCardsDir(id)
 	os.Remove(filepath.Join(dir, fmt.Sprintf("card-%d.png", serial)))
 	os.Remove(filepath.Join(dir, fmt.Sprintf("card-%d.html", serial)))
 	msg(stderr, "", "%s: revoked card %d", id, serial)

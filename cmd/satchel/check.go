@@ -6,8 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/satchel-records/satchel/generator/check"
-	"github.com/satchel-records/satchel/generator/policy"
+	"github.com/satchel-records/satchel/generator/pipeline"
 )
 
 func cmdCheck(args []string, stderr io.Writer) error {
@@ -23,25 +22,29 @@ func cmdCheck(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rep := check.Run(cfg, time.Now())
+	p, err := openPipeline(cfg, stderr)
+	if err != nil {
+		return err
+	}
+	rep := p.Check(time.Now())
 	for _, w := range rep.Warnings {
 		msg(stderr, "warning", "%s", w)
 	}
 	for _, e := range rep.Problems {
 		msg(stderr, "error", "%v", e)
 	}
-	counts := map[policy.Status]int{}
+	counts := map[pipeline.Status]int{}
 	for _, p := range rep.Patients {
 		counts[p.Status]++
-		if p.Status == policy.AwaitingApproval || p.Status == policy.Blocked {
+		if p.Status == pipeline.AwaitingApproval || p.Status == pipeline.Blocked {
 			msg(stderr, "", "%s: %s", p.ID, p.Reason)
 		}
 	}
 	var parts []string
-	for _, s := range []policy.Status{policy.Built, policy.AwaitingApproval, policy.ChangedSinceApproval, policy.Blocked, policy.Failed} {
+	for _, s := range []pipeline.Status{pipeline.Built, pipeline.AwaitingApproval, pipeline.ChangedSinceApproval, pipeline.Blocked, pipeline.Failed} {
 		if counts[s] > 0 {
 			name := string(s)
-			if s == policy.Built {
+			if s == pipeline.Built {
 				name = "would build"
 			}
 			parts = append(parts, fmt.Sprintf("%d %s", counts[s], name))

@@ -12,10 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/satchel-records/satchel/generator/load"
 	"github.com/satchel-records/satchel/generator/pipeline"
-	"github.com/satchel-records/satchel/generator/policy"
-	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/generator/site"
 )
 
@@ -84,7 +81,7 @@ func buildAndReport(ctx context.Context, cfg *site.Config, opt pipeline.Options,
 		return errReported
 	}
 	if rep.MasterCreated {
-		msg(stderr, "", "created the practice master secret %s (0600): back it up; every key card depends on it", filepath.Join(rel(cfg.PrivateDir), "master.key"))
+		msg(stderr, "", "created the practice master secret %s (0600): back it up; every key card depends on it", rel(cfg.MasterFile()))
 	}
 	reportKey(stderr, cfg, rep)
 	for _, w := range rep.Warnings {
@@ -95,20 +92,20 @@ func buildAndReport(ctx context.Context, cfg *site.Config, opt pipeline.Options,
 	}
 	for _, p := range rep.Patients {
 		switch p.Status {
-		case policy.Built:
+		case pipeline.Built:
 			msg(stderr, "", "%s: built %s (%d card%s)", p.ID, p.Viewer, len(p.Cards), plural(len(p.Cards)))
-		case policy.Failed:
+		case pipeline.Failed:
 			printErrors(stderr, p.Err)
-		case policy.ChangedSinceApproval:
+		case pipeline.ChangedSinceApproval:
 			msg(stderr, "warning", "%s: %s", p.File, p.Reason)
 		default:
 			msg(stderr, "warning", "%s: %s", p.ID, p.Reason)
 		}
 	}
-	built := rep.Count(policy.Built)
+	built := rep.Count(pipeline.Built)
 	msg(stderr, "", "built %d of %d patients in %s: bundles in %s, key cards in %s, manifest %s",
 		built, len(rep.Patients), time.Since(start).Round(time.Millisecond),
-		rel(filepath.Join(cfg.PublicDir, "bundles")), rel(filepath.Join(cfg.PrivateDir, "cards")), rel(filepath.Join(cfg.Root, rep.Manifest)))
+		rel(cfg.BundlesDir()), rel(cfg.CardsDir()), rel(filepath.Join(cfg.Root, rep.Manifest)))
 	if rep.Sheet != "" {
 		msg(stderr, "", "%d key card%s to print, double-sided: %s (delete it once printed)", rep.SheetCards, plural(rep.SheetCards), rel(filepath.Join(cfg.Root, rep.Sheet)))
 	}
@@ -139,9 +136,13 @@ func cmdApprove(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	p, err := openPipeline(cfg, stderr)
+	if err != nil {
+		return err
+	}
 	failed := false
 	for _, id := range fs.Args() {
-		if err := approve(cfg, id, *by, *role, time.Now()); err != nil {
+		if err := p.Approve(id, *by, *role, time.Now()); err != nil {
 			printErrors(stderr, err)
 			failed = true
 			continue
@@ -154,24 +155,15 @@ func cmdApprove(args []string, stderr io.Writer) error {
 	return nil
 }
 
-// approve writes the approval sidecar for patient id's current record, after
-// checking that the record reads without error.
-func approve(cfg *site.Config, id, by, role string, now time.Time) error {
-	file, err := load.Find(cfg.RecordsDir, id)
+// openPipeline opens the site's pipeline, printing every problem that
+// stops it.
+func openPipeline(cfg *site.Config, stderr io.Writer) (*pipeline.Pipeline, error) {
+	p, err := pipeline.Open(cfg)
 	if err != nil {
-		return err
+		printErrors(stderr, err)
+		return nil, errReported
 	}
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return fmt.Errorf("%s: cannot read the record", rel(file))
-	}
-	r, err := load.Record(file, data)
-	if err != nil {
-		return fmt.Errorf("not approved, the record has errors: %w", err)
-	}
-	y, m, d := now.Date()
-	a := &policy.Approval{Approver: by, Role: role, Date: record.NewDate(y, m, d)}
-	return a.Write(policy.ApprovalPath(file), data, r)
+	return p, nil
 }
 
 func version() string {

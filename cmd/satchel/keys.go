@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"golang.org/x/term"
@@ -90,7 +89,7 @@ func cmdKeygen(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(cfg.PrivateDir, practicekey.SecretFile)
+	path := cfg.PracticeKeyFile()
 	if _, err := os.Lstat(path); err == nil {
 		return usageError{
 			msg:  fmt.Sprintf("%s already exists: refusing to replace the practice signing key", rel(path)),
@@ -102,11 +101,11 @@ func cmdKeygen(args []string, stderr io.Writer) error {
 		return err
 	}
 	defer clear(pass)
-	k, err := practicekey.Create(cfg.PrivateDir, cfg.Practice.Name, *email, pass, time.Now(), nil)
+	k, err := practicekey.Create(path, cfg.Practice.Name, *email, pass, time.Now(), nil)
 	if err != nil {
 		return err
 	}
-	if _, err := practicekey.Export(cfg.PublicDir, k); err != nil {
+	if _, err := practicekey.Export(cfg.PublicKeyFile(), k); err != nil {
 		return err
 	}
 	protection := "not protected by a passphrase"
@@ -114,7 +113,7 @@ func cmdKeygen(args []string, stderr io.Writer) error {
 		protection = "protected by a passphrase: builds read it from " + passphraseEnv + " or the terminal"
 	}
 	msg(stderr, "", "created the practice signing key %s (0600, %s): back it up", rel(path), protection)
-	msg(stderr, "", "exported its public key to %s", rel(filepath.Join(cfg.PublicDir, practicekey.PublicFile)))
+	msg(stderr, "", "exported its public key to %s", rel(cfg.PublicKeyFile()))
 	msg(stderr, "", "fingerprint %s (key cards print %s)", provenance.GroupFingerprint(k.Fingerprint), provenance.ShortFingerprint(k.Fingerprint))
 	return nil
 }

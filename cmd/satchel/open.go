@@ -163,9 +163,9 @@ func buildHint(w io.Writer, cfg *site.Config, err error) {
 // exported it.
 func reportKey(w io.Writer, cfg *site.Config, rep *pipeline.Report) {
 	if rep.KeyCreated {
-		msg(w, "", "created the practice signing key %s (0600, no passphrase): back it up; satchel keygen before a first build makes a protected one", rel(filepath.Join(cfg.PrivateDir, practicekey.SecretFile)))
+		msg(w, "", "created the practice signing key %s (0600, no passphrase): back it up; satchel keygen before a first build makes a protected one", rel(cfg.PracticeKeyFile()))
 	}
 	if rep.KeyExported {
-		msg(w, "", "exported the practice's public key to %s: fingerprint %s", rel(filepath.Join(cfg.PublicDir, practicekey.PublicFile)), provenance.GroupFingerprint(rep.Fingerprint))
+		msg(w, "", "exported the practice's public key to %s: fingerprint %s", rel(cfg.PublicKeyFile()), provenance.GroupFingerprint(rep.Fingerprint))
 	}
 }

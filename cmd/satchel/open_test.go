@@ -42,10 +42,14 @@ func TestOpenWarnsWhenTheRecordIsOutOfDate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := approve(cfg, "p1", "Dr Test", "GP", tc.built); err != nil {
+			pl, err := pipeline.Open(cfg)
+			if err != nil {
 				t.Fatal(err)
 			}
-			rep, err := pipeline.Run(context.Background(), cfg, pipeline.Options{Now: func() time.Time { return tc.built }})
+			if err := pl.Approve("p1", "Dr Test", "GP", tc.built); err != nil {
+				t.Fatal(err)
+			}
+			rep, err := pl.Build(context.Background(), pipeline.Options{Now: func() time.Time { return tc.built }})
 			if err != nil || !rep.OK() {
 				t.Fatalf("build: %v", err)
 			}

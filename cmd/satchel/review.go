@@ -3,8 +3,6 @@ package main
 import (
 	"io"
 	"time"
-
-	"github.com/satchel-records/satchel/generator/review"
 )
 
 func cmdReview(args []string, stderr io.Writer) error {
@@ -20,14 +18,13 @@ func cmdReview(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rv, err := review.New(cfg)
+	p, err := openPipeline(cfg, stderr)
 	if err != nil {
-		printErrors(stderr, err)
-		return errReported
+		return err
 	}
 	failed := false
 	for _, id := range fs.Args() {
-		path, err := rv.Write(id, time.Now())
+		path, err := p.Review(id, time.Now())
 		if err != nil {
 			printErrors(stderr, err)
 			failed = true

@@ -15,14 +15,14 @@ import (
 
 func TestCreateMasterWritesPrivateFileAndLoadMasterReadsIt(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "secrets")
-	key, err := CreateMaster(dir, bytes.NewReader(bytes.Repeat([]byte{0xA5}, 32)))
+	key, err := CreateMaster(masterIn(dir), bytes.NewReader(bytes.Repeat([]byte{0xA5}, 32)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(key, bytes.Repeat([]byte{0xA5}, 32)) {
 		t.Fatal("CreateMaster did not return the key it drew")
 	}
-	path := filepath.Join(dir, MasterFile)
+	path := filepath.Join(dir, "master.key")
 	fi, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)
@@ -38,7 +38,7 @@ func TestCreateMasterWritesPrivateFileAndLoadMasterReadsIt(t *testing.T) {
 	if len(entries) != 1 {
 		t.Fatalf("%d files in the secrets folder, want only master.key", len(entries))
 	}
-	loaded, err := LoadMaster(dir)
+	loaded, err := LoadMaster(masterIn(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,14 +49,14 @@ func TestCreateMasterWritesPrivateFileAndLoadMasterReadsIt(t *testing.T) {
 
 func TestCreateMasterNeverReplacesAnExistingKey(t *testing.T) {
 	dir := t.TempDir()
-	first, err := CreateMaster(dir, nil)
+	first, err := CreateMaster(masterIn(dir), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := CreateMaster(dir, nil); err == nil || !strings.Contains(err.Error(), "already exists") {
+	if _, err := CreateMaster(masterIn(dir), nil); err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Fatalf("second CreateMaster: got %v, want an already-exists error", err)
 	}
-	again, err := LoadMaster(dir)
+	again, err := LoadMaster(masterIn(dir))
 	if err != nil || !bytes.Equal(again, first) {
 		t.Fatalf("the first key did not survive: %v", err)
 	}
@@ -66,11 +66,11 @@ func TestCreateMasterNeverReplacesAnExistingKey(t *testing.T) {
 }
 
 func TestCreateMasterDrawsDifferentKeys(t *testing.T) {
-	a, err := CreateMaster(t.TempDir(), nil)
+	a, err := CreateMaster(masterIn(t.TempDir()), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := CreateMaster(t.TempDir(), nil)
+	b, err := CreateMaster(masterIn(t.TempDir()), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,14 +82,14 @@ func TestCreateMasterDrawsDifferentKeys(t *testing.T) {
 func TestLoadMasterRefusesKeyOthersCanRead(t *testing.T) {
 	for _, mode := range []fs.FileMode{0o644, 0o640, 0o604, 0o660} {
 		dir := t.TempDir()
-		if _, err := CreateMaster(dir, nil); err != nil {
+		if _, err := CreateMaster(masterIn(dir), nil); err != nil {
 			t.Fatal(err)
 		}
-		path := filepath.Join(dir, MasterFile)
+		path := filepath.Join(dir, "master.key")
 		if err := os.Chmod(path, mode); err != nil {
 			t.Fatal(err)
 		}
-		_, err := LoadMaster(dir)
+		_, err := LoadMaster(masterIn(dir))
 		if err == nil {
 			t.Fatalf("mode %04o: LoadMaster accepted it", mode)
 		}
@@ -108,10 +108,10 @@ func TestLoadMasterRefusesWhatIsNotAKey(t *testing.T) {
 		"two lines": strings.Repeat("ab", 32) + "\n" + strings.Repeat("cd", 32),
 	} {
 		dir := t.TempDir()
-		if err := os.WriteFile(filepath.Join(dir, MasterFile), []byte(content), 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, "master.key"), []byte(content), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		_, err := LoadMaster(dir)
+		_, err := LoadMaster(masterIn(dir))
 		if err == nil {
 			t.Errorf("%s: accepted", name)
 			continue
@@ -123,8 +123,11 @@ func TestLoadMasterRefusesWhatIsNotAKey(t *testing.T) {
 }
 
 func TestLoadMasterSaysWhenThereIsNoKey(t *testing.T) {
-	_, err := LoadMaster(t.TempDir())
+	_, err := LoadMaster(masterIn(t.TempDir()))
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("got %v, want fs.ErrNotExist", err)
 	}
 }
+
+// masterIn returns where a practice keeps its master secret in dir.
+func masterIn(dir string) string { return filepath.Join(dir, "master.key") }

@@ -187,16 +187,16 @@ func TestSampleApprovalsMatchTheScenario(t *testing.T) {
 			t.Errorf("%v", err)
 			continue
 		}
-		st, _ := policy.Check(a, data, r)
-		want := policy.Built
+		got := policy.Check(a, data, r)
+		var want error
 		switch id {
 		case "rmc-0006":
-			want = policy.AwaitingApproval
+			want = policy.ErrAwaitingApproval
 		case "rmc-0007":
-			want = policy.ChangedSinceApproval
+			want = policy.ErrChanged
 		}
-		if st != want {
-			t.Errorf("%s: approval status %s, want %s (re-approve with satchel approve after editing a record)", id, st, want)
+		if got != want {
+			t.Errorf("%s: approval check says %v, want %v (re-approve with satchel approve after editing a record)", id, got, want)
 		}
 	}
 }

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/satchel-records/satchel/generator/load"
+	"github.com/satchel-records/satchel/generator/record/load"
 	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/generator/record/fhir"

@@ -1,23 +1,12 @@
-// Package pipeline runs `satchel build`: it loads the site, and for every
-// patient record applies the approval and withholding policy, renders the
-// record document, seals it for each of the patient's key cards, and writes
-// the bundle, the self-opening viewer and the key cards, then the manifest.
-//
-// One patient failing never stops the others; the report names every
-// failure with its file and line.
 package pipeline
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"html/template"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -27,18 +16,14 @@ import (
 	"time"
 
 	"github.com/satchel-records/satchel/generator/cardkey"
+	"github.com/satchel-records/satchel/generator/record/load"
 
 	"github.com/satchel-records/satchel/generator/bundle"
-	"github.com/satchel-records/satchel/generator/content"
-	"github.com/satchel-records/satchel/generator/ips"
 	"github.com/satchel-records/satchel/generator/keycard"
-	"github.com/satchel-records/satchel/generator/load"
-	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/practicekey"
 	"github.com/satchel-records/satchel/generator/provenance"
 	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/generator/registry"
-	"github.com/satchel-records/satchel/generator/render"
 	"github.com/satchel-records/satchel/generator/site"
 	"github.com/satchel-records/satchel/generator/viewer"
 	"github.com/satchel-records/satchel/internal/atomicfile"
@@ -67,10 +52,10 @@ type Options struct {
 // Patient is what happened to one patient's record.
 type Patient struct {
 	ID       string
-	File     string        // the record file, relative to the site root
-	Status   policy.Status // built, awaiting-approval, ...
-	Reason   string        // why, for any status but built; no patient data
-	Err      error         // the input errors, for failed
+	File     string // the record file, relative to the site root
+	Status   Status // built, awaiting-approval, ...
+	Reason   string // why, for any status but built; no patient data
+	Err      error  // the input errors, for failed
 	BundleID string
 	Bundle   string // record.pgp, relative to the site root
 	Viewer   string // record.html, relative to the site root
@@ -129,7 +114,7 @@ func (r *Report) OK() bool { return len(r.Errors) == 0 && len(r.Failed()) == 0 }
 func (r *Report) Failed() []Patient {
 	var out []Patient
 	for _, p := range r.Patients {
-		if p.Status == policy.Failed {
+		if p.Status == Failed {
 			out = append(out, p)
 		}
 	}
@@ -137,7 +122,7 @@ func (r *Report) Failed() []Patient {
 }
 
 // Count returns how many patients ended with status s.
-func (r *Report) Count(s policy.Status) int {
+func (r *Report) Count(s Status) int {
 	n := 0
 	for _, p := range r.Patients {
 		if p.Status == s {
@@ -147,28 +132,34 @@ func (r *Report) Count(s policy.Status) int {
 	return n
 }
 
-// builder holds what every patient's build shares. Everything in it is
-// read-only once Run has set it up, so workers share it without locks.
+// builder is one build of a pipeline: what every patient's build shares.
+// Everything in it is read-only once Build has set it up, so workers share
+// it without locks.
 type builder struct {
-	cfg      *site.Config
-	now      time.Time
-	rand     io.Reader
-	master   []byte
-	rules    policy.Rules
-	library  *content.Library
-	renderer *render.Renderer
-	viewer   *viewer.Viewer
-	cardTmpl *template.Template
-	reg      *registry.Registry
-
+	*Pipeline
+	now          time.Time
+	rand         io.Reader
+	master       []byte
+	reg          *registry.Registry
 	key          *practicekey.Key
 	keyFile      bundle.File // the public key, as every bundle carries it
 	currentUntil time.Time
-	sheetTmpl    *template.Template
 }
 
-// Run builds every patient of the site described by cfg.
+// Run opens the site cfg and builds every patient: Open, then Build.
 func Run(ctx context.Context, cfg *site.Config, opt Options) (*Report, error) {
+	p, err := Open(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return p.Build(ctx, opt)
+}
+
+// Build builds every patient. Nothing is written until every shared input
+// has been read: the records folder, the master secret and the practice
+// key. A brand-new practice gets both made here, once Open has succeeded.
+func (p *Pipeline) Build(ctx context.Context, opt Options) (*Report, error) {
+	cfg := p.cfg
 	now := time.Now
 	if opt.Now != nil {
 		now = opt.Now
@@ -179,66 +170,9 @@ func Run(ctx context.Context, cfg *site.Config, opt Options) (*Report, error) {
 	} else {
 		rnd = &lockedReader{r: rnd}
 	}
-	b := &builder{cfg: cfg, now: now().UTC().Truncate(time.Second), rand: rnd, rules: policy.ForSite(cfg.Policy)}
-	rep := &Report{}
-
-	if err := os.MkdirAll(cfg.PrivateDir, 0o700); err != nil {
-		return nil, fmt.Errorf("cannot create private_dir: %w", err)
-	}
-	if err := os.Chmod(cfg.PrivateDir, 0o700); err != nil {
-		return nil, fmt.Errorf("cannot protect private_dir: %w", err)
-	}
-	if err := os.MkdirAll(filepath.Join(cfg.PublicDir, "bundles"), 0o755); err != nil {
-		return nil, fmt.Errorf("cannot create public_dir: %w", err)
-	}
-	master, err := cardkey.LoadMaster(cfg.PrivateDir)
-	if errors.Is(err, fs.ErrNotExist) {
-		master, err = cardkey.CreateMaster(cfg.PrivateDir, b.rand)
-		rep.MasterCreated = err == nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	b.master = master
+	b := &builder{Pipeline: p, now: now().UTC().Truncate(time.Second), rand: rnd}
 	b.currentUntil = b.now.AddDate(0, 0, cfg.CurrentDays)
-	if err := b.loadPracticeKey(opt, rep); err != nil {
-		return nil, err
-	}
-	if err := b.writePublic(rep); err != nil {
-		return nil, err
-	}
-
-	md := content.NewMarkdown()
-	b.library, err = content.Load(cfg.EducationDir, md)
-	if b.library == nil {
-		return nil, err
-	}
-	if err != nil {
-		// Bad pages are left out and reported; patients still build.
-		rep.Errors = append(rep.Errors, err)
-	}
-	for _, p := range b.library.Stale(b.now) {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: education page is past its review date (%s)", rel(cfg, p.File), p.NextReview))
-	}
-	tl, _ := render.Layers(cfg)
-	if b.renderer, err = render.ForSite(cfg, md); err != nil {
-		return nil, err
-	}
-	if b.cardTmpl, err = render.Load(tl, "keycard-faces.html", "keycard.html"); err != nil {
-		return nil, err
-	}
-	if b.sheetTmpl, err = render.Load(tl, "keycard-faces.html", "keycard-sheet.html"); err != nil {
-		return nil, err
-	}
-	if b.viewer, err = viewer.New(); err != nil {
-		return nil, err
-	}
-	// Held until the build ends, so a `satchel card` change cannot save
-	// over the cards this build issues, nor a build over its change.
-	if b.reg, err = registry.Open(cfg.PrivateDir); err != nil {
-		return nil, err
-	}
-	defer b.reg.Close()
+	rep := &Report{}
 
 	files, err := load.Files(cfg.RecordsDir)
 	if err != nil {
@@ -247,6 +181,25 @@ func Run(ctx context.Context, cfg *site.Config, opt Options) (*Report, error) {
 	if len(opt.Only) > 0 {
 		files = slices.DeleteFunc(files, func(f string) bool { return !slices.Contains(opt.Only, record.Stem(f)) })
 	}
+	if err := b.loadSecrets(opt, rep); err != nil {
+		return nil, err
+	}
+	if err := b.writePublic(rep); err != nil {
+		return nil, err
+	}
+	if p.pageErr != nil {
+		// Bad pages are left out and reported; patients still build.
+		rep.Errors = append(rep.Errors, p.pageErr)
+	}
+	for _, pg := range p.library.Stale(b.now) {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: education page is past its review date (%s)", p.rel(pg.File), pg.NextReview))
+	}
+	// Held until the build ends, so a `satchel card` change cannot save
+	// over the cards this build issues, nor a build over its change.
+	if b.reg, err = registry.Open(cfg.PrivateDir); err != nil {
+		return nil, err
+	}
+	defer b.reg.Close()
 
 	// Issue a first card to every patient who has none, before the workers
 	// start: the registry is then read-only while they run.
@@ -335,93 +288,47 @@ func (b *builder) patient(file string) (p Patient) {
 	// could hold record data) is never printed.
 	defer func() {
 		if recover() != nil {
-			p = Patient{ID: record.Stem(file), File: rel(b.cfg, file), Status: policy.Failed, Reason: "failed",
-				Err: fmt.Errorf("%s: internal error while building this patient: a bug in Satchel, please report it (no record data was printed)", rel(b.cfg, file))}
+			p = Patient{ID: record.Stem(file), File: b.rel(file), Status: Failed, Reason: "failed",
+				Err: fmt.Errorf("%s: internal error while building this patient: a bug in Satchel, please report it (no record data was printed)", b.rel(file))}
 			b.unpublish(p.ID)
 		}
 	}()
-	id := record.Stem(file)
-	p = Patient{ID: id, File: rel(b.cfg, file)}
+	pr := b.Prepare(file, b.now)
+	p = Patient{ID: pr.ID, File: pr.File, Status: pr.Status, Reason: pr.Reason, Err: pr.Err}
+	if pr.Record != nil && pr.Approval != nil && pr.Status != AwaitingApproval && pr.Status != ChangedSinceApproval {
+		p.Withheld = pr.Decision.Withheld
+	}
+	if pr.Status != Built {
+		b.unpublish(pr.ID)
+		return p
+	}
+	id := pr.ID
 	fail := func(err error) Patient {
-		p.Status, p.Err, p.Reason = policy.Failed, err, "failed"
+		p.Status, p.Err, p.Reason = Failed, err, "failed"
 		b.unpublish(id)
 		return p
 	}
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return fail(fmt.Errorf("%s: cannot read the record", p.File))
-	}
-	// Errors in the record come first: the practice must fix them before
-	// anyone can approve it.
-	rec, err := load.Record(file, data)
-	if err != nil {
-		return fail(err)
-	}
-	appr, err := policy.ReadApproval(policy.ApprovalPath(file))
-	if err != nil {
-		return fail(err)
-	}
-	if st, why := policy.Check(appr, data, rec); st != policy.Built {
-		p.Status, p.Reason = st, why
-		b.unpublish(id)
-		return p
-	}
-	d := b.rules.Apply(rec, appr, b.now)
-	p.Withheld = d.Withheld
-	if d.Status != policy.Built {
-		p.Status, p.Reason = d.Status, d.Reason
-		b.unpublish(id)
-		return p
-	}
-	own, err := patientKey(file, p.File, data, rec, b.now)
-	if err != nil {
-		return fail(err)
-	}
-	out := d.Out
-	var codes []record.Code
-	for _, pr := range out.Problems {
-		codes = append(codes, pr.Codes()...)
-	}
-	pages := b.library.Match(codes)
-	p.Pages = len(pages)
+	p.Pages = len(pr.Pages)
 	p.BundleID = cardkey.BundleID(b.master, id)
 
-	var doc bytes.Buffer
-	renderStart := time.Now()
-	err = b.renderer.Render(&doc, &render.Document{
-		Practice: b.cfg.Practice,
-		Record:   out,
-		Pages:    pages,
-		Approval: render.Approval{By: appr.Approver, Role: appr.Role, Date: appr.Date},
-		Exported: b.now,
-		BundleID: p.BundleID,
-		// The same dates and key bundle.json and the card carry.
-		CurrentUntil: b.currentUntil,
-		Fingerprint:  provenance.ShortFingerprint(b.key.Fingerprint),
-	})
-	p.Render = time.Since(renderStart)
+	doc, fhirJSON, took, err := b.document(pr, docMeta{now: b.now, bundleID: p.BundleID, currentUntil: b.currentUntil,
+		fingerprint: provenance.ShortFingerprint(b.key.Fingerprint)})
+	p.Render = took
 	if err != nil {
-		return fail(fmt.Errorf("%s: cannot render the record: %w", p.File, err))
+		return fail(err)
 	}
-	info, err := b.infoFile(p.BundleID, appr)
+	info, err := b.infoFile(p.BundleID, pr.Approval)
 	if err != nil {
 		return fail(fmt.Errorf("%s: cannot pack the bundle: %w", p.File, err))
 	}
-	// The same filtered record as FHIR, for the hospital's systems: it
-	// holds exactly what the document shows.
-	fhirJSON, err := ips.Document(out, ips.Meta{Practice: b.cfg.Practice, Approver: appr.Approver,
-		Role: appr.Role, Approved: appr.Date, Exported: b.now, BundleID: p.BundleID})
-	if err != nil {
-		return fail(fmt.Errorf("%s: cannot write the FHIR record: %w", p.File, err))
-	}
-	zipped, err := bundle.Pack([]bundle.File{{Name: bundle.Document, Data: doc.Bytes()}, {Name: bundle.FHIR, Data: fhirJSON}, b.keyFile, info}, b.now)
+	zipped, err := bundle.Pack([]bundle.File{{Name: bundle.Document, Data: doc}, {Name: bundle.FHIR, Data: fhirJSON}, b.keyFile, info}, b.now)
 	if err != nil {
 		return fail(fmt.Errorf("%s: cannot pack the bundle: %w", p.File, err))
 	}
 
 	cards := b.reg.Live(id)
 	if len(cards) == 0 {
-		p.Status, p.Reason = policy.Failed, "no live key card: issue one with satchel card add"
+		p.Status, p.Reason = Failed, "no live key card: issue one with satchel card add"
 		p.Err = fmt.Errorf("%s: no live key card: issue one with satchel card add %s", p.File, id)
 		b.unpublish(id)
 		return p
@@ -435,12 +342,12 @@ func (b *builder) patient(file string) (p Patient) {
 	// The first card's packet leads record.pgp, which GnuPG 2.2 opens with
 	// it: only the others need a file of their own.
 	own1 := cards[0].Serial == 1
-	msg, err := b.seal(zipped, pass, own, own1)
+	msg, err := b.seal(zipped, pass, pr.OwnKey, own1)
 	if err != nil {
 		return fail(fmt.Errorf("%s: cannot seal the bundle: %w", p.File, err))
 	}
 
-	dir := filepath.Join(b.cfg.PublicDir, "bundles", p.BundleID)
+	dir := b.cfg.BundleDir(p.BundleID)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fail(fmt.Errorf("cannot create the bundle folder: %w", err))
 	}
@@ -478,9 +385,9 @@ func (b *builder) patient(file string) (p Patient) {
 	}
 	sum := sha256.Sum256(msg.All)
 	p.SHA256 = hex.EncodeToString(sum[:])
-	p.Bundle, p.Viewer = rel(b.cfg, pgp), rel(b.cfg, html)
+	p.Bundle, p.Viewer = b.rel(pgp), b.rel(html)
 
-	cardDir := filepath.Join(b.cfg.PrivateDir, "cards", id)
+	cardDir := b.cfg.PatientCardsDir(id)
 	if err := os.MkdirAll(cardDir, 0o700); err != nil {
 		return fail(fmt.Errorf("cannot create the card folder: %w", err))
 	}
@@ -489,21 +396,21 @@ func (b *builder) patient(file string) (p Patient) {
 		if err != nil {
 			return fail(fmt.Errorf("cannot write key card %d: %w", c.Serial, err))
 		}
-		files.GPG = rel(b.cfg, filepath.Join(dir, gpgFiles[i]))
+		files.GPG = b.rel(filepath.Join(dir, gpgFiles[i]))
 		p.Cards = append(p.Cards, files)
 		if issued != nil {
 			p.issued = append(p.issued, *issued)
 		}
 	}
 	b.removeRevokedCards(cardDir, id)
-	p.Status = policy.Built
+	p.Status = Built
 	return p
 }
 
 // unpublish removes a patient's bundle from public_dir: a record that is
 // no longer approved, or is now blocked, must not stay handed out.
 func (b *builder) unpublish(id string) {
-	os.RemoveAll(filepath.Join(b.cfg.PublicDir, "bundles", cardkey.BundleID(b.master, id)))
+	os.RemoveAll(b.cfg.BundleDir(cardkey.BundleID(b.master, id)))
 }
 
 // prune removes bundle folders of patients who are no longer in the records
@@ -513,7 +420,7 @@ func (b *builder) prune(rep *Report) error {
 	for _, p := range rep.Patients {
 		keep[cardkey.BundleID(b.master, p.ID)] = true
 	}
-	dir := filepath.Join(b.cfg.PublicDir, "bundles")
+	dir := b.cfg.BundlesDir()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return err
@@ -540,7 +447,7 @@ func isBundleID(s string) bool {
 	return true
 }
 
-func rel(cfg *site.Config, path string) string {
+func relUNUSED(cfg *site.Config, path string) string {
 	if r, err := filepath.Rel(cfg.Root, path); err == nil && !strings.HasPrefix(r, "..") {
 		return filepath.ToSlash(r)
 	}

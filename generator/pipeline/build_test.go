@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/satchel-records/satchel/generator/load"
 	"github.com/satchel-records/satchel/generator/policy"
+	"github.com/satchel-records/satchel/generator/record/load"
 	"github.com/satchel-records/satchel/generator/site"
 	"github.com/satchel-records/satchel/internal/testtool"
 )
@@ -102,11 +102,11 @@ func TestEveryCardOpensItsPatientsBundleWithGPGAndSequoia(t *testing.T) {
 	testtool.Need(t, "gpg", "sq", "zbarimg")
 	cfg := samplePractice(t)
 	rep := runBuild(t, cfg)
-	if rep.Count(policy.Built) < 6 {
-		t.Fatalf("only %d sample patients built", rep.Count(policy.Built))
+	if rep.Count(Built) < 6 {
+		t.Fatalf("only %d sample patients built", rep.Count(Built))
 	}
 	for _, p := range rep.Patients {
-		if p.Status != policy.Built {
+		if p.Status != Built {
 			continue
 		}
 		t.Run(p.ID, func(t *testing.T) {
@@ -184,7 +184,7 @@ func TestWrongSecretAndFlippedByteFailInGPG(t *testing.T) {
 	rep := runBuild(t, cfg)
 	var p *Patient
 	for i := range rep.Patients {
-		if rep.Patients[i].Status == policy.Built {
+		if rep.Patients[i].Status == Built {
 			p = &rep.Patients[i]
 			break
 		}
@@ -229,7 +229,7 @@ func TestWithheldAndUnapprovedTextNeverReachesPublic(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p.Status != policy.Built {
+		if p.Status != Built {
 			secrets = append(secrets, r.Patient.Name)
 			if r.Patient.NHSNumber != "" {
 				secrets = append(secrets, r.Patient.NHSNumber)
@@ -257,7 +257,7 @@ func TestWithheldAndUnapprovedTextNeverReachesPublic(t *testing.T) {
 		return nil
 	})
 	for _, p := range rep.Patients {
-		if p.Status != policy.Built {
+		if p.Status != Built {
 			continue
 		}
 		secret, err := testtool.Zbar(t, filepath.Join(cfg.Root, p.Cards[0].PNG))
@@ -309,7 +309,7 @@ func TestRebuildKeepsSecretsAndBundleIDs(t *testing.T) {
 			if s != qr[c.PNG] {
 				t.Errorf("%s: card %d changed its secret on rebuild", p.ID, c.Serial)
 			}
-			if p.Status == policy.Built {
+			if p.Status == Built {
 				if _, err := gpgDecrypt(t, cfg, filepath.Join(cfg.Root, p.Bundle), []byte(qr[c.PNG])); err != nil {
 					t.Errorf("%s: the old card does not open the rebuilt bundle", p.ID)
 				}
@@ -321,7 +321,7 @@ func TestRebuildKeepsSecretsAndBundleIDs(t *testing.T) {
 func TestSampleStatusesAndFilePermissions(t *testing.T) {
 	cfg := samplePractice(t)
 	rep := runBuild(t, cfg)
-	for _, s := range []policy.Status{policy.AwaitingApproval, policy.ChangedSinceApproval} {
+	for _, s := range []Status{AwaitingApproval, ChangedSinceApproval} {
 		if rep.Count(s) == 0 {
 			t.Errorf("no sample patient is %s", s)
 		}

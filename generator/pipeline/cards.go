@@ -50,12 +50,12 @@ func (b *builder) writeCard(dir, id string, c registry.Card, bundleID, gpgFile s
 		QRPNG:         png,
 	}
 	var html bytes.Buffer
-	if err := keycard.Render(&html, b.cardTmpl, card); err != nil {
+	if err := keycard.Render(&html, b.card, card); err != nil {
 		return CardFiles{}, nil, err
 	}
 	pngPath := filepath.Join(dir, fmt.Sprintf("card-%d.png", c.Serial))
 	htmlPath := filepath.Join(dir, fmt.Sprintf("card-%d.html", c.Serial))
-	files := CardFiles{Serial: c.Serial, Label: c.Label, PNG: rel(b.cfg, pngPath), HTML: rel(b.cfg, htmlPath)}
+	files := CardFiles{Serial: c.Serial, Label: c.Label, PNG: b.rel(pngPath), HTML: b.rel(htmlPath)}
 	old, err := os.ReadFile(htmlPath)
 	_, pngErr := os.Stat(pngPath)
 	if err == nil && pngErr == nil && bytes.Equal(old, html.Bytes()) {
@@ -102,7 +102,7 @@ func removeStaleCardFiles(bundleDir string, keep map[string]bool) {
 // earlier sheet of the same day is never replaced (it may not be printed
 // yet): the new one gets a number.
 func (b *builder) writeSheet(cards []keycard.SheetCard) (string, error) {
-	dir := filepath.Join(b.cfg.PrivateDir, "cards")
+	dir := b.cfg.CardsDir()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", err
 	}
@@ -115,11 +115,11 @@ func (b *builder) writeSheet(cards []keycard.SheetCard) (string, error) {
 		path = filepath.Join(dir, fmt.Sprintf("sheet-%s-%d.html", date, n))
 	}
 	var buf bytes.Buffer
-	if err := keycard.RenderSheet(&buf, b.sheetTmpl, cards, b.now); err != nil {
+	if err := keycard.RenderSheet(&buf, b.sheet, cards, b.now); err != nil {
 		return "", err
 	}
 	if err := atomicfile.Write(path, buf.Bytes(), 0o600); err != nil {
 		return "", err
 	}
-	return rel(b.cfg, path), nil
+	return b.rel(path), nil
 }

@@ -9,9 +9,9 @@ import (
 	"github.com/satchel-records/satchel/generator/cardkey"
 
 	"github.com/satchel-records/satchel/generator/bundle"
-	"github.com/satchel-records/satchel/generator/load"
 	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/record/fhir"
+	"github.com/satchel-records/satchel/generator/record/load"
 	"github.com/satchel-records/satchel/generator/registry"
 	"github.com/satchel-records/satchel/generator/seal"
 	"github.com/satchel-records/satchel/internal/testtool"
@@ -23,11 +23,11 @@ import (
 func TestBundleFHIRMatchesTheDocumentAndHoldsNothingWithheld(t *testing.T) {
 	cfg := samplePractice(t)
 	rep := runBuild(t, cfg)
-	master, _ := cardkey.LoadMaster(cfg.PrivateDir)
+	master, _ := cardkey.LoadMaster(cfg.MasterFile())
 	reg, _ := registry.Load(cfg.PrivateDir)
 	checked := 0
 	for _, p := range rep.Patients {
-		if p.Status != policy.Built {
+		if p.Status != Built {
 			continue
 		}
 		msg, _ := os.ReadFile(filepath.Join(cfg.Root, p.Bundle))

@@ -11,9 +11,9 @@ import (
 	"github.com/satchel-records/satchel/generator/cardkey"
 
 	"github.com/satchel-records/satchel/generator/bundle"
-	"github.com/satchel-records/satchel/generator/load"
 	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/record"
+	"github.com/satchel-records/satchel/generator/record/load"
 	"github.com/satchel-records/satchel/generator/registry"
 	"github.com/satchel-records/satchel/generator/seal"
 	"github.com/satchel-records/satchel/generator/site"
@@ -68,7 +68,7 @@ func TestEveryFHIRFixtureBuildsWithAllItsEntries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	master, err := cardkey.LoadMaster(cfg.PrivateDir)
+	master, err := cardkey.LoadMaster(cfg.MasterFile())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestEveryFHIRFixtureBuildsWithAllItsEntries(t *testing.T) {
 	findings := 0
 	for _, p := range rep.Patients {
 		t.Run(p.ID, func(t *testing.T) {
-			if p.Status != policy.Built {
+			if p.Status != Built {
 				t.Fatalf("status %s: %s %v", p.Status, p.Reason, p.Err)
 			}
 			src, _ := os.ReadFile(filepath.Join(cfg.Root, p.File))

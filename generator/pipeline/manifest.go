@@ -3,12 +3,10 @@ package pipeline
 import (
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/internal/atomicfile"
 )
 
@@ -22,7 +20,7 @@ type Manifest struct {
 // ManifestEntry is one patient in the manifest.
 type ManifestEntry struct {
 	ID       string         `json:"id"`
-	Status   policy.Status  `json:"status"`
+	Status   Status         `json:"status"`
 	Reason   string         `json:"reason,omitempty"`
 	BundleID string         `json:"bundle_id,omitempty"`
 	Bundle   string         `json:"bundle,omitempty"`
@@ -37,7 +35,7 @@ type ManifestEntry struct {
 // A partial build (Options.Only) keeps the previous manifest's entries for
 // the patients it did not rebuild, so the manifest always covers everyone.
 func (b *builder) writeManifest(rep *Report, partial bool) (string, error) {
-	path := filepath.Join(b.cfg.PrivateDir, "manifest.json")
+	path := b.cfg.ManifestFile()
 	m := Manifest{Generated: b.now, Patients: []ManifestEntry{}}
 	rebuilt := map[string]bool{}
 	for _, p := range rep.Patients {
@@ -55,7 +53,7 @@ func (b *builder) writeManifest(rep *Report, partial bool) (string, error) {
 	}
 	for _, p := range rep.Patients {
 		e := ManifestEntry{ID: p.ID, Status: p.Status, BundleID: p.BundleID, Bundle: p.Bundle, Viewer: p.Viewer, SHA256: p.SHA256, Cards: p.Cards}
-		if p.Status != policy.Built && p.Status != policy.Failed {
+		if p.Status != Built && p.Status != Failed {
 			e.Reason = p.Reason
 		}
 		if len(p.Withheld) > 0 {
@@ -71,5 +69,5 @@ func (b *builder) writeManifest(rep *Report, partial bool) (string, error) {
 	if err := atomicfile.Write(path, append(data, '\n'), 0o600); err != nil {
 		return "", err
 	}
-	return rel(b.cfg, path), nil
+	return b.rel(path), nil
 }

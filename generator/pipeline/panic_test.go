@@ -23,10 +23,11 @@ func TestAPanicFailsOnePatientWithoutItsData(t *testing.T) {
 		t.Fatal(err)
 	}
 	// No library, renderer or viewer: building panics on a nil pointer.
-	b := &builder{cfg: &site.Config{Root: dir, RecordsDir: dir, PublicDir: filepath.Join(dir, "public"), PrivateDir: filepath.Join(dir, "private")},
-		now: clock(), master: make([]byte, 32), rules: policy.DefaultRules()}
+	pl := &Pipeline{cfg: &site.Config{Root: dir, RecordsDir: dir, PublicDir: filepath.Join(dir, "public"), PrivateDir: filepath.Join(dir, "private")},
+		rules: policy.DefaultRules()}
+	b := &builder{Pipeline: pl, now: clock(), master: make([]byte, 32)}
 	p := b.patient(path)
-	if p.Status != policy.Failed || p.Err == nil {
+	if p.Status != Failed || p.Err == nil {
 		t.Fatalf("status %s, err %v; want failed", p.Status, p.Err)
 	}
 	if !strings.Contains(p.Err.Error(), "internal error") || strings.Contains(p.Err.Error(), "Marrowglen") {

@@ -150,7 +150,7 @@ func TestOnlyApprovedUnwithheldEntriesEverLeave(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			master, _ := cardkey.LoadMaster(cfg.PrivateDir)
+			master, _ := cardkey.LoadMaster(cfg.MasterFile())
 			reg, _ := registry.Load(cfg.PrivateDir)
 			built := 0
 			for i, p := range pats {
@@ -161,7 +161,7 @@ func TestOnlyApprovedUnwithheldEntriesEverLeave(t *testing.T) {
 				bundleDir := filepath.Join(cfg.PublicDir, "bundles", cardkey.BundleID(master, p.id))
 				shouldBuild := p.approval == "match" && !p.blocked
 				if !shouldBuild {
-					if got.Status == policy.Built {
+					if got.Status == Built {
 						t.Errorf("%s (approval %s, blocked %v) was built", p.id, p.approval, p.blocked)
 					}
 					if _, err := os.Stat(bundleDir); err == nil {
@@ -169,7 +169,7 @@ func TestOnlyApprovedUnwithheldEntriesEverLeave(t *testing.T) {
 					}
 					continue
 				}
-				if got.Status != policy.Built {
+				if got.Status != Built {
 					t.Errorf("%s: status %s (%s %v), want built", p.id, got.Status, got.Reason, got.Err)
 					continue
 				}

@@ -4,44 +4,68 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 
 	"github.com/satchel-records/satchel/generator/bundle"
+	"github.com/satchel-records/satchel/generator/cardkey"
 	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/practicekey"
 	"github.com/satchel-records/satchel/generator/provenance"
-	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/generator/seal"
 	"github.com/satchel-records/satchel/internal/atomicfile"
-	"github.com/satchel-records/satchel/internal/strict"
 )
 
 // robotsTxt asks every crawler to stay out of public_dir: bundles are for
 // the people holding their cards, and nothing in them is for an index.
 const robotsTxt = "# Satchel: nothing here is for search engines.\nUser-agent: *\nDisallow: /\n"
 
-// loadPracticeKey loads the practice signing key. A brand-new practice
-// (this build made its master secret) gets one made here, unprotected like
-// the master secret beside it, so that `satchel build` in a fresh folder
-// just works; `satchel keygen` before the first build makes a protected
-// one. A practice that has issued cards already is never given a new key
-// silently: its printed cards name the old key's fingerprint, so a missing
-// key stops the build (practicekey.ErrNoKey) and the practice runs
-// `satchel keygen` on purpose.
-func (b *builder) loadPracticeKey(opt Options, rep *Report) error {
-	k, err := practicekey.Load(b.cfg.PrivateDir, opt.KeyPassphrase)
-	if errors.Is(err, practicekey.ErrNoKey) && rep.MasterCreated {
-		k, err = practicekey.Create(b.cfg.PrivateDir, b.cfg.Practice.Name, "", nil, b.now, b.rand)
-		rep.KeyCreated = err == nil
-	}
-	if err != nil {
+// loadSecrets loads the practice master secret and signing key. A
+// brand-new practice (no master secret yet) gets both made here, the key
+// unprotected like the master secret beside it, so that `satchel build` in
+// a fresh folder just works; `satchel keygen` before the first build makes
+// a protected one. A practice that has issued cards already is never given
+// a new key silently: its printed cards name the old key's fingerprint, so
+// a missing key stops the build (practicekey.ErrNoKey) and the practice
+// runs `satchel keygen` on purpose. Both are read before either is made,
+// so a build that stops here has written nothing.
+func (b *builder) loadSecrets(opt Options, rep *Report) error {
+	cfg := b.cfg
+	master, err := cardkey.LoadMaster(cfg.MasterFile())
+	newPractice := errors.Is(err, fs.ErrNotExist)
+	if err != nil && !newPractice {
 		return err
 	}
-	b.key = k
+	k, err := practicekey.Load(cfg.PracticeKeyFile(), opt.KeyPassphrase)
+	makeKey := errors.Is(err, practicekey.ErrNoKey) && newPractice
+	if err != nil && !makeKey {
+		return err
+	}
+	if err := os.MkdirAll(cfg.PrivateDir, 0o700); err != nil {
+		return fmt.Errorf("cannot create private_dir: %w", err)
+	}
+	if err := os.Chmod(cfg.PrivateDir, 0o700); err != nil {
+		return fmt.Errorf("cannot protect private_dir: %w", err)
+	}
+	if err := os.MkdirAll(cfg.BundlesDir(), 0o755); err != nil {
+		return fmt.Errorf("cannot create public_dir: %w", err)
+	}
+	if newPractice {
+		if master, err = cardkey.CreateMaster(cfg.MasterFile(), b.rand); err != nil {
+			return err
+		}
+		rep.MasterCreated = true
+	}
+	if makeKey {
+		if k, err = practicekey.Create(cfg.PracticeKeyFile(), cfg.Practice.Name, "", nil, b.now, b.rand); err != nil {
+			return err
+		}
+		rep.KeyCreated = true
+	}
+	b.master, b.key = master, k
 	b.keyFile = bundle.File{Name: bundle.PracticeKey, Data: k.Public}
 	rep.Fingerprint = k.Fingerprint
 	return nil
@@ -51,12 +75,12 @@ func (b *builder) loadPracticeKey(opt Options, rep *Report) error {
 // public key, so anyone can check a bundle's signature, and robots.txt.
 // There is no index page and nothing that lists or names patients.
 func (b *builder) writePublic(rep *Report) error {
-	wrote, err := practicekey.Export(b.cfg.PublicDir, b.key)
+	wrote, err := practicekey.Export(b.cfg.PublicKeyFile(), b.key)
 	if err != nil {
 		return err
 	}
 	rep.KeyExported = wrote
-	robots := filepath.Join(b.cfg.PublicDir, "robots.txt")
+	robots := b.cfg.RobotsFile()
 	if old, err := os.ReadFile(robots); err != nil || string(old) != robotsTxt {
 		if err := atomicfile.Write(robots, []byte(robotsTxt), 0o644); err != nil {
 			return fmt.Errorf("cannot write %s: %w", robots, err)
@@ -69,10 +93,10 @@ func (b *builder) writePublic(rep *Report) error {
 	}
 	for _, e := range entries {
 		switch e.Name() {
-		case "bundles", "robots.txt", practicekey.PublicFile:
+		case filepath.Base(b.cfg.BundlesDir()), filepath.Base(b.cfg.RobotsFile()), filepath.Base(b.cfg.PublicKeyFile()):
 			continue
 		}
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: not made by Satchel, and published with the bundles: remove it unless it must be", rel(b.cfg, filepath.Join(b.cfg.PublicDir, e.Name()))))
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: not made by Satchel, and published with the bundles: remove it unless it must be", b.rel(filepath.Join(b.cfg.PublicDir, e.Name()))))
 	}
 	return nil
 }
@@ -127,32 +151,4 @@ func (b *builder) seal(zipped []byte, pass [][]byte, own openpgp.EntityList, fir
 		s.PerCard = append(s.PerCard, one.Bytes())
 	}
 	return s, nil
-}
-
-// patientKey reads the patient's own OpenPGP public key, when the record
-// names one (patient.public_key): a file beside the record. Errors name the
-// record, line and field, never the key or the file's content.
-func patientKey(file, relFile string, data []byte, rec *record.Record, now time.Time) (openpgp.EntityList, error) {
-	name := rec.Patient.PublicKey
-	if name == "" {
-		return nil, nil
-	}
-	bad := func(msg string) error {
-		return strict.Errorf(relFile, strict.KeyLine(data, []string{"patient", "public_key"}), "patient.public_key", "%s", msg)
-	}
-	if !filepath.IsLocal(name) {
-		return nil, bad("must name a key file beside the record, such as patient-key.asc")
-	}
-	raw, err := os.ReadFile(filepath.Join(filepath.Dir(file), name))
-	if err != nil {
-		return nil, bad("cannot read the key file")
-	}
-	ring, err := provenance.ReadKeys(raw)
-	if err != nil || len(ring) != 1 {
-		return nil, bad("the file is not one OpenPGP public key")
-	}
-	if _, ok := ring[0].EncryptionKey(now); !ok {
-		return nil, bad("the key cannot encrypt: expired, revoked, or without an encryption subkey")
-	}
-	return ring, nil
 }

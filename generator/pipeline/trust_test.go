@@ -21,11 +21,11 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/satchel-records/satchel/generator/load"
 	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/practicekey"
 	"github.com/satchel-records/satchel/generator/provenance"
 	"github.com/satchel-records/satchel/generator/record"
+	"github.com/satchel-records/satchel/generator/record/load"
 	"github.com/satchel-records/satchel/generator/registry"
 	"github.com/satchel-records/satchel/generator/seal"
 	"github.com/satchel-records/satchel/generator/site"
@@ -188,7 +188,7 @@ func fileURL(path string) string {
 
 func practiceFingerprint(t *testing.T, cfg *site.Config) string {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(cfg.PublicDir, practicekey.PublicFile))
+	raw, err := os.ReadFile(filepath.Join(cfg.PublicDir, "practice-key.asc"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,7 +334,7 @@ func TestBundleOpensWithThePatientsOwnKey(t *testing.T) {
 	p := patientOf(t, rep, "p1")
 	pgp := filepath.Join(cfg.Root, p.Bundle)
 
-	if _, err := testtool.GPG(t, patient, nil, "--import", filepath.Join(cfg.PublicDir, practicekey.PublicFile)); err != nil {
+	if _, err := testtool.GPG(t, patient, nil, "--import", filepath.Join(cfg.PublicDir, "practice-key.asc")); err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "record.zip")
@@ -381,7 +381,7 @@ func TestBadPatientKeyIsNamedByFileLineAndField(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := patientOf(t, rep, "p1")
-		if p.Status != policy.Failed || p.Err == nil {
+		if p.Status != Failed || p.Err == nil {
 			t.Fatalf("%s: status %s", name, p.Status)
 		}
 		want := `records/p1.toml:3: field "patient.public_key": ` + tc.want
@@ -424,7 +424,7 @@ func TestHostedCardLinksOpenTheRecordAndPublicNamesNobody(t *testing.T) {
 	fpr := practiceFingerprint(t, cfg)
 	opened := 0
 	for _, p := range rep.Patients {
-		if p.Status != policy.Built {
+		if p.Status != Built {
 			continue
 		}
 		link, err := testtool.Zbar(t, filepath.Join(cfg.Root, p.Cards[0].PNG))
@@ -549,11 +549,11 @@ func TestPublicNamesAreUnlinkableToPatients(t *testing.T) {
 	pb := patientOf(t, runBuild(t, b), "rmc-0001")
 	// The first card opens record.pgp; a further card's own file is named
 	// by a keyed hash.
-	ma, err := cardkey.LoadMaster(a.PrivateDir)
+	ma, err := cardkey.LoadMaster(a.MasterFile())
 	if err != nil {
 		t.Fatal(err)
 	}
-	mb, err := cardkey.LoadMaster(b.PrivateDir)
+	mb, err := cardkey.LoadMaster(b.MasterFile())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -653,14 +653,14 @@ func TestBuildWithCardsButNoPracticeKeyStops(t *testing.T) {
 	if !first.KeyCreated || !first.KeyExported {
 		t.Fatal("a new practice's first build made no practice key")
 	}
-	if err := os.Remove(filepath.Join(cfg.PrivateDir, practicekey.SecretFile)); err != nil {
+	if err := os.Remove(filepath.Join(cfg.PrivateDir, "practice.key")); err != nil {
 		t.Fatal(err)
 	}
 	_, err := Run(context.Background(), cfg, Options{Now: clock})
 	if err == nil || !strings.Contains(err.Error(), "no practice signing key") {
 		t.Fatalf("build without the practice key: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(cfg.PrivateDir, practicekey.SecretFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(cfg.PrivateDir, "practice.key")); err == nil {
 		t.Error("the build made a new practice key")
 	}
 }
@@ -691,7 +691,7 @@ func TestGnuPGTriesOnlyTheFirstPassphrasePacket(t *testing.T) {
 // unsigned message, as builds made before bundles were signed.
 func BenchmarkSeal(b *testing.B) {
 	zipped := bytes.Repeat([]byte("0123456789abcdef"), 1024)
-	key, err := practicekey.Create(b.TempDir(), "Riverside Test Surgery", "", nil, clock(), nil)
+	key, err := practicekey.Create(filepath.Join(b.TempDir(), "practice.key"), "Riverside Test Surgery", "", nil, clock(), nil)
 	if err != nil {
 		b.Fatal(err)
 	}

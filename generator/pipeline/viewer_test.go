@@ -11,9 +11,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/satchel-records/satchel/generator/load"
 	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/record"
+	"github.com/satchel-records/satchel/generator/record/load"
 	"github.com/satchel-records/satchel/internal/testtool"
 	"github.com/satchel-records/satchel/internal/viewerbench"
 )
@@ -56,7 +56,7 @@ func TestEverySampleRecordOpensInChromiumFromItsCard(t *testing.T) {
 	defer stop()
 	opened := 0
 	for _, p := range rep.Patients {
-		if p.Status != policy.Built {
+		if p.Status != Built {
 			continue
 		}
 		t.Run(p.ID, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -8,18 +9,6 @@ import (
 
 	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/generator/site"
-)
-
-// Status is what happened to a patient.
-type Status string
-
-// Patient statuses, as the manifest reports them.
-const (
-	Built                Status = "built"
-	AwaitingApproval     Status = "awaiting-approval"
-	ChangedSinceApproval Status = "changed-since-approval"
-	Blocked              Status = "blocked"
-	Failed               Status = "failed"
 )
 
 // Rule names, as review sheets and the manifest report them.
@@ -75,11 +64,10 @@ func DefaultRules() Rules {
 
 // Decision is the outcome of applying the rules to one record.
 type Decision struct {
-	Status Status
-	// Reason explains a status other than Built, in words that carry no
-	// patient data.
+	// Reason explains why the record is blocked, in words that carry no
+	// patient data; empty when it is not.
 	Reason string
-	// Out holds only what may leave the practice; nil unless Built.
+	// Out holds only what may leave the practice; nil when blocked.
 	Out *record.Record
 	// Entries says, for every entry of the record, whether it goes out and
 	// under which rule it is withheld: for the review sheet.
@@ -99,22 +87,33 @@ type EntryDecision struct {
 	Reason   string // the practice's own reason, for marked-withheld
 }
 
+// The two ways an approval fails to cover a record, as Check returns them.
+// Their messages carry no patient data.
+var (
+	ErrAwaitingApproval = errors.New("awaiting approval: no approval file")
+	ErrChanged          = errors.New("record changed since it was approved: review it and approve again")
+)
+
 // Check compares an approval with the record r read from the file whose
-// bytes are recordFile. It returns the status that stops a build
-// (AwaitingApproval, ChangedSinceApproval), or Built when the record may go
-// on to the rules.
-func Check(a *Approval, recordFile []byte, r *record.Record) (Status, string) {
+// bytes are recordFile. It returns nil when the approval covers exactly
+// this record, so it may go on to the rules; ErrAwaitingApproval when there
+// is no approval; ErrChanged when the record or a letter changed since.
+func Check(a *Approval, recordFile []byte, r *record.Record) error {
 	if a == nil {
-		return AwaitingApproval, "awaiting approval: no approval file"
+		return ErrAwaitingApproval
 	}
 	if a.SHA256 != Digest(recordFile, r.Letters) {
-		return ChangedSinceApproval, "record changed since it was approved: review it and approve again"
+		return ErrChanged
 	}
-	return Built, ""
+	return nil
 }
 
-// Apply applies the rules to r, approved by a, on date now. It assumes
-// Check has passed.
+// Blocked reports whether a patient-level rule stopped the record.
+func (d Decision) Blocked() bool { return len(d.Blocks) > 0 }
+
+// Apply applies the rules to r, approved by a (nil if not yet approved),
+// on date now. Review sheets apply them whatever the approval says; a build
+// applies them only once Check has passed.
 func (rules Rules) Apply(r *record.Record, a *Approval, now time.Time) Decision {
 	d := Decision{Withheld: map[string]int{}}
 	named := map[string]bool{}
@@ -194,12 +193,10 @@ func (rules Rules) Apply(r *record.Record, a *Approval, now time.Time) Decision 
 		return rule == ""
 	}
 	out := r.Filter(keep)
-	if len(d.Blocks) > 0 {
-		d.Status = Blocked
+	if d.Blocked() {
 		d.Reason = "blocked by rule: " + strings.Join(d.Blocks, ", ")
 		return d
 	}
-	d.Status = Built
 	d.Out = out
 	return d
 }

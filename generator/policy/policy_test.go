@@ -45,8 +45,8 @@ func TestApplyWithholdsByRule(t *testing.T) {
 			r := adult()
 			r.Problems = []record.Problem{tt.entry}
 			d := DefaultRules().Apply(r, &Approval{Named: tt.named}, buildDay)
-			if d.Status != Built {
-				t.Fatalf("status %s, want built", d.Status)
+			if d.Blocked() || d.Out == nil {
+				t.Fatalf("blocked by %v, want built", d.Blocks)
 			}
 			if got := len(d.Out.Problems) == 1; got != (tt.rule == "") {
 				t.Fatalf("exported = %v, want %v", got, tt.rule == "")
@@ -92,8 +92,8 @@ func TestApplyBlocksPatients(t *testing.T) {
 			r.Problems = tt.problems
 			d := DefaultRules().Apply(r, &tt.appr, buildDay)
 			if tt.block == "" {
-				if d.Status != Built || d.Out == nil {
-					t.Fatalf("status %s (%v), want built", d.Status, d.Blocks)
+				if d.Blocked() || d.Out == nil {
+					t.Fatalf("blocked by %v, want built", d.Blocks)
 				}
 				for _, p := range d.Out.Problems {
 					if isPatientLevel(p.Codes()) {
@@ -102,8 +102,8 @@ func TestApplyBlocksPatients(t *testing.T) {
 				}
 				return
 			}
-			if d.Status != Blocked || d.Out != nil {
-				t.Fatalf("status %s, want blocked with no output", d.Status)
+			if !d.Blocked() || d.Out != nil {
+				t.Fatalf("blocks %v, want blocked with no output", d.Blocks)
 			}
 			if !strings.Contains(strings.Join(d.Blocks, ","), tt.block) {
 				t.Errorf("blocks %v, want %s", d.Blocks, tt.block)
@@ -115,19 +115,19 @@ func TestApplyBlocksPatients(t *testing.T) {
 func TestCheckComparesDigest(t *testing.T) {
 	data := []byte("[patient]\nname = \"A\"\n")
 	r := &record.Record{Letters: []record.Letter{{File: "l.md", Body: "Dear colleague"}}}
-	if st, _ := Check(nil, data, r); st != AwaitingApproval {
-		t.Errorf("no approval: %s", st)
+	if err := Check(nil, data, r); err != ErrAwaitingApproval {
+		t.Errorf("no approval: %v", err)
 	}
 	a := &Approval{SHA256: Digest(data, r.Letters)}
-	if st, _ := Check(a, data, r); st != Built {
-		t.Errorf("matching digest: %s", st)
+	if err := Check(a, data, r); err != nil {
+		t.Errorf("matching digest: %v", err)
 	}
-	if st, _ := Check(a, append(data, ' '), r); st != ChangedSinceApproval {
-		t.Errorf("one byte more: %s", st)
+	if err := Check(a, append(data, ' '), r); err != ErrChanged {
+		t.Errorf("one byte more: %v", err)
 	}
 	changed := &record.Record{Letters: []record.Letter{{File: "l.md", Body: "Dear colleague."}}}
-	if st, _ := Check(a, data, changed); st != ChangedSinceApproval {
-		t.Errorf("a changed letter went unnoticed: %s", st)
+	if err := Check(a, data, changed); err != ErrChanged {
+		t.Errorf("a changed letter went unnoticed: %v", err)
 	}
 	// Without letters the digest is what sha256sum prints for the file.
 	if sum := sha256.Sum256(data); Digest(data, nil) != hex.EncodeToString(sum[:]) {
@@ -152,8 +152,8 @@ func TestApprovalRoundTrips(t *testing.T) {
 		len(got.Named) != 1 || got.Competence == nil || got.Competence.AssessedBy != "Dr Y" {
 		t.Errorf("read back %+v", got)
 	}
-	if st, _ := Check(got, data, &record.Record{}); st != Built {
-		t.Errorf("fresh approval does not match its record: %s", st)
+	if err := Check(got, data, &record.Record{}); err != nil {
+		t.Errorf("fresh approval does not match its record: %v", err)
 	}
 }
 
@@ -198,7 +198,7 @@ func TestForSiteReplacesOnlyWhatTheSiteSets(t *testing.T) {
 	}
 	r := adult()
 	r.Patient.Born = record.NewDate(2012, 1, 1) // 14 on the build day
-	if d := got.Apply(r, &Approval{}, buildDay); d.Status != Built {
+	if d := got.Apply(r, &Approval{}, buildDay); d.Blocked() {
 		t.Errorf("min_age 13 still blocks a 14-year-old: %v", d.Blocks)
 	}
 }

@@ -31,13 +31,6 @@ import (
 	"github.com/satchel-records/satchel/internal/atomicfile"
 )
 
-// File names: the secret key inside private_dir, the public key inside
-// public_dir (and inside every bundle, under the same name).
-const (
-	SecretFile = "practice.key"
-	PublicFile = "practice-key.asc"
-)
-
 // The errors Load returns; callers test them with errors.Is.
 var (
 	// ErrNoKey means private_dir has no practice key yet. It is also an
@@ -76,12 +69,11 @@ type Key struct {
 var passphraseS2K = s2k.Config{S2KMode: s2k.IteratedSaltedS2K, Hash: crypto.SHA256, S2KCount: 65011712}
 
 // Create makes a new practice key for the practice called name (and
-// e-mail, may be empty) as its user id, writes its secret part to dir/practice.key (0600;
+// e-mail, may be empty) as its user id, writes its secret part to path (0600;
 // encrypted with passphrase unless it is empty) and returns it. It never
 // replaces an existing key: bundles and cards already issued name its
 // fingerprint. now is the key's creation time; rand nil means crypto/rand.
-func Create(dir, name, email string, passphrase []byte, now time.Time, rand io.Reader) (*Key, error) {
-	path := filepath.Join(dir, SecretFile)
+func Create(path, name, email string, passphrase []byte, now time.Time, rand io.Reader) (*Key, error) {
 	if _, err := os.Lstat(path); err == nil {
 		return nil, fmt.Errorf("%s already exists: refusing to replace the practice signing key", path)
 	}
@@ -127,7 +119,7 @@ func Create(dir, name, email string, passphrase []byte, now time.Time, rand io.R
 		return nil, err
 	}
 	defer clear(secret)
-	if err := createOnce(dir, path, secret); err != nil {
+	if err := createOnce(path, secret); err != nil {
 		return nil, err
 	}
 	return k, nil
@@ -136,7 +128,8 @@ func Create(dir, name, email string, passphrase []byte, now time.Time, rand io.R
 // createOnce writes data to path, 0600, whole or not at all, failing if
 // path exists: a temp file hard-linked into place, since a link, unlike a
 // rename, never replaces its target.
-func createOnce(dir, path string, data []byte) error {
+func createOnce(path string, data []byte) error {
+	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("cannot create %s: %w", dir, err)
 	}
@@ -164,12 +157,11 @@ func createOnce(dir, path string, data []byte) error {
 	return nil
 }
 
-// Load reads the practice key from dir/practice.key. A protected key is
+// Load reads the practice key from path (site.Config.PracticeKeyFile). A protected key is
 // unlocked with what passphrase returns; passphrase is called only then,
 // and may be nil (ErrNeedPassphrase). The file must not be readable by
 // group or others. A missing key is ErrNoKey.
-func Load(dir string, passphrase func() ([]byte, error)) (*Key, error) {
-	path := filepath.Join(dir, SecretFile)
+func Load(path string, passphrase func() ([]byte, error)) (*Key, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %w", path, ErrNoKey)
@@ -224,10 +216,10 @@ func Load(dir string, passphrase func() ([]byte, error)) (*Key, error) {
 	return k, nil
 }
 
-// Export writes the public key to dir/practice-key.asc (0644), unless it
+// Export writes the public key to path (site.Config.PublicKeyFile; 0644), unless it
 // already holds exactly that. It reports whether it wrote the file.
-func Export(dir string, k *Key) (bool, error) {
-	path := filepath.Join(dir, PublicFile)
+func Export(path string, k *Key) (bool, error) {
+	dir := filepath.Dir(path)
 	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, k.Public) {
 		return false, nil
 	}

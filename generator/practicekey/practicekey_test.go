@@ -29,24 +29,24 @@ func give(p string) func() ([]byte, error) {
 
 func TestCreateWritesSecretKeyPrivatelyAndLoadSignsWithIt(t *testing.T) {
 	dir, pub := t.TempDir(), t.TempDir()
-	k, err := practicekey.Create(dir, "Riverside (Test) <Surgery>", "records@example.invalid", nil, now, rng(1))
+	k, err := practicekey.Create(filepath.Join(dir, "practice.key"), "Riverside (Test) <Surgery>", "records@example.invalid", nil, now, rng(1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := os.Stat(filepath.Join(dir, practicekey.SecretFile))
+	st, err := os.Stat(filepath.Join(dir, "practice.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if st.Mode().Perm() != 0o600 {
 		t.Errorf("secret key mode %v, want 0600", st.Mode().Perm())
 	}
-	if wrote, err := practicekey.Export(pub, k); err != nil || !wrote {
+	if wrote, err := practicekey.Export(filepath.Join(pub, "practice-key.asc"), k); err != nil || !wrote {
 		t.Fatalf("export: %v %v", wrote, err)
 	}
-	if wrote, _ := practicekey.Export(pub, k); wrote {
+	if wrote, _ := practicekey.Export(filepath.Join(pub, "practice-key.asc"), k); wrote {
 		t.Error("an unchanged public key was written again")
 	}
-	exported, _ := os.ReadFile(filepath.Join(pub, practicekey.PublicFile))
+	exported, _ := os.ReadFile(filepath.Join(pub, "practice-key.asc"))
 	if bytes.Contains(exported, []byte("PRIVATE")) {
 		t.Error("the exported key holds the secret key")
 	}
@@ -60,7 +60,7 @@ func TestCreateWritesSecretKeyPrivatelyAndLoadSignsWithIt(t *testing.T) {
 		}
 	}
 
-	loaded, err := practicekey.Load(dir, nil)
+	loaded, err := practicekey.Load(filepath.Join(dir, "practice.key"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,32 +88,32 @@ func assertSigns(t *testing.T, k *practicekey.Key, ring openpgp.EntityList) {
 
 func TestProtectedKeyNeedsItsPassphrase(t *testing.T) {
 	dir := t.TempDir()
-	k, err := practicekey.Create(dir, "Riverside Test Surgery", "", []byte("correct horse"), now, rng(1))
+	k, err := practicekey.Create(filepath.Join(dir, "practice.key"), "Riverside Test Surgery", "", []byte("correct horse"), now, rng(1))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !k.Protected {
 		t.Error("key made with a passphrase is not marked protected")
 	}
-	file, _ := os.ReadFile(filepath.Join(dir, practicekey.SecretFile))
+	file, _ := os.ReadFile(filepath.Join(dir, "practice.key"))
 	ring, err := openpgp.ReadArmoredKeyRing(bytes.NewReader(file))
 	if err != nil || !ring[0].PrivateKey.Encrypted {
 		t.Fatal("the secret key file is not encrypted")
 	}
-	if _, err := practicekey.Load(dir, nil); !errors.Is(err, practicekey.ErrNeedPassphrase) {
+	if _, err := practicekey.Load(filepath.Join(dir, "practice.key"), nil); !errors.Is(err, practicekey.ErrNeedPassphrase) {
 		t.Errorf("no passphrase: %v", err)
 	}
-	if _, err := practicekey.Load(dir, give("")); !errors.Is(err, practicekey.ErrNeedPassphrase) {
+	if _, err := practicekey.Load(filepath.Join(dir, "practice.key"), give("")); !errors.Is(err, practicekey.ErrNeedPassphrase) {
 		t.Errorf("empty passphrase: %v", err)
 	}
-	_, err = practicekey.Load(dir, give("wrong horse"))
+	_, err = practicekey.Load(filepath.Join(dir, "practice.key"), give("wrong horse"))
 	if !errors.Is(err, practicekey.ErrWrongPassphrase) {
 		t.Errorf("wrong passphrase: %v", err)
 	}
 	if err != nil && strings.Contains(err.Error(), "wrong horse") {
 		t.Error("the error repeats the passphrase")
 	}
-	loaded, err := practicekey.Load(dir, give("correct horse"))
+	loaded, err := practicekey.Load(filepath.Join(dir, "practice.key"), give("correct horse"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,11 +125,11 @@ func TestProtectedKeyNeedsItsPassphrase(t *testing.T) {
 
 func TestProtectedKeyOpensInGnuPG(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := practicekey.Create(dir, "Riverside Test Surgery", "", []byte("correct horse"), now, rng(1)); err != nil {
+	if _, err := practicekey.Create(filepath.Join(dir, "practice.key"), "Riverside Test Surgery", "", []byte("correct horse"), now, rng(1)); err != nil {
 		t.Fatal(err)
 	}
 	home := testtool.GNUPGHome(t)
-	path := filepath.Join(dir, practicekey.SecretFile)
+	path := filepath.Join(dir, "practice.key")
 	if _, err := testtool.GPG(t, home, []byte("correct horse\n"), "--pinentry-mode", "loopback", "--passphrase-fd", "0", "--import", path); err != nil {
 		t.Fatalf("gpg cannot import the protected key: %v", err)
 	}
@@ -141,14 +141,14 @@ func TestProtectedKeyOpensInGnuPG(t *testing.T) {
 
 func TestCreateNeverReplacesAKey(t *testing.T) {
 	dir := t.TempDir()
-	first, err := practicekey.Create(dir, "Riverside Test Surgery", "", nil, now, rng(1))
+	first, err := practicekey.Create(filepath.Join(dir, "practice.key"), "Riverside Test Surgery", "", nil, now, rng(1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := practicekey.Create(dir, "Riverside Test Surgery", "", nil, now, rng(2)); err == nil {
+	if _, err := practicekey.Create(filepath.Join(dir, "practice.key"), "Riverside Test Surgery", "", nil, now, rng(2)); err == nil {
 		t.Fatal("a second key replaced the first")
 	}
-	k, err := practicekey.Load(dir, nil)
+	k, err := practicekey.Load(filepath.Join(dir, "practice.key"), nil)
 	if err != nil || k.Fingerprint != first.Fingerprint {
 		t.Error("the first key is gone")
 	}
@@ -156,26 +156,26 @@ func TestCreateNeverReplacesAKey(t *testing.T) {
 
 func TestLoadSaysWhenThereIsNoKeyAndRefusesAnOpenFile(t *testing.T) {
 	dir := t.TempDir()
-	_, err := practicekey.Load(dir, nil)
+	_, err := practicekey.Load(filepath.Join(dir, "practice.key"), nil)
 	if !errors.Is(err, practicekey.ErrNoKey) || !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing key: %v", err)
 	}
-	if _, err := practicekey.Create(dir, "Riverside Test Surgery", "", nil, now, rng(1)); err != nil {
+	if _, err := practicekey.Create(filepath.Join(dir, "practice.key"), "Riverside Test Surgery", "", nil, now, rng(1)); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, practicekey.SecretFile)
+	path := filepath.Join(dir, "practice.key")
 	os.Chmod(path, 0o644)
-	if _, err := practicekey.Load(dir, nil); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+	if _, err := practicekey.Load(filepath.Join(dir, "practice.key"), nil); err == nil || !strings.Contains(err.Error(), "chmod 600") {
 		t.Errorf("a key others can read loaded: %v", err)
 	}
 	os.WriteFile(path, []byte("not a key"), 0o600)
-	if _, err := practicekey.Load(dir, nil); err == nil {
+	if _, err := practicekey.Load(filepath.Join(dir, "practice.key"), nil); err == nil {
 		t.Error("a file that is not a key loaded")
 	}
 }
 
 func TestKeyPrefersAES256AndHasNoEncryptionKey(t *testing.T) {
-	k, err := practicekey.Create(t.TempDir(), "Riverside Test Surgery", "", nil, now, rng(1))
+	k, err := practicekey.Create(filepath.Join(t.TempDir(), "practice.key"), "Riverside Test Surgery", "", nil, now, rng(1))
 	if err != nil {
 		t.Fatal(err)
 	}

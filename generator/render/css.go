@@ -13,7 +13,7 @@ import (
 func checkCSS(file string, css []byte) error {
 	lower := bytes.ToLower(css)
 	fail := func(at int, msg string) error {
-		return fmt.Errorf("render: theme file %s:%d: %s", file, 1+bytes.Count(css[:at], []byte("\n")), msg)
+		return fmt.Errorf("%s:%d: %s", file, 1+bytes.Count(css[:at], []byte("\n")), msg)
 	}
 	if i := bytes.Index(lower, []byte("</style")); i >= 0 {
 		return fail(i, "must not contain </style")

@@ -2,7 +2,6 @@ package render
 
 import (
 	"html/template"
-	"io/fs"
 	"regexp"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/satchel-records/satchel/generator/chart"
 	"github.com/satchel-records/satchel/generator/i18n"
+	"github.com/satchel-records/satchel/generator/layers"
 	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/generator/risk"
 	"github.com/satchel-records/satchel/generator/site"
@@ -42,7 +42,7 @@ func sectionOf(t *testing.T, out, id string) string {
 
 func newRendererWith(t testing.TB, opts ...Option) *Renderer {
 	t.Helper()
-	r, err := New("default", []fs.FS{templates.FS()}, []fs.FS{themes.FS()}, testMarkdown{}, opts...)
+	r, err := New("default", layers.Of(templates.FS()), layers.Of(themes.FS()), testMarkdown{}, opts...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -94,7 +94,7 @@ func TestPracticeAddsItsOwnHighRiskMedicines(t *testing.T) {
 			t.Errorf("summary lacks %q", want)
 		}
 	}
-	if _, err := New("default", []fs.FS{templates.FS()}, []fs.FS{themes.FS()}, testMarkdown{}, HighRisk([]site.HighRiskMedicine{{Code: "bad code"}})); err == nil || !strings.Contains(err.Error(), "high_risk[0].code") {
+	if _, err := New("default", layers.Of(templates.FS()), layers.Of(themes.FS()), testMarkdown{}, HighRisk([]site.HighRiskMedicine{{Code: "bad code"}})); err == nil || !strings.Contains(err.Error(), "high_risk[0].code") {
 		t.Errorf("a malformed site.toml code: err = %v", err)
 	}
 }
@@ -149,7 +149,7 @@ func TestChosenLanguagesShowBesideTheEnglishLabels(t *testing.T) {
 	if strings.Contains(render(t, newRendererWith(t), testDocument(fullRecord())), `class="tr"`) {
 		t.Error("translations shown though no language was chosen")
 	}
-	_, err := New("default", []fs.FS{templates.FS()}, []fs.FS{themes.FS()}, testMarkdown{}, Languages("fr", "xx"))
+	_, err := New("default", layers.Of(templates.FS()), layers.Of(themes.FS()), testMarkdown{}, Languages("fr", "xx"))
 	if err == nil || !strings.Contains(err.Error(), `"xx"`) {
 		t.Errorf("an unknown language: err = %v", err)
 	}
@@ -161,8 +161,8 @@ func TestUnknownLabelInAPracticeTemplateFailsInNew(t *testing.T) {
 		// In a branch the example document never takes.
 		`<footer>{{if .Patient.Name}}ok{{else}}{{with .BundleID}}{{label "no_such_label"}}{{end}}{{end}}</footer>`,
 	} {
-		layers := []fs.FS{fstest.MapFS{"record-footer.html": {Data: []byte(tmpl)}}, templates.FS()}
-		if _, err := New("default", layers, []fs.FS{themes.FS()}, testMarkdown{}); err == nil || !strings.Contains(err.Error(), "no_such_label") {
+		stack := layers.Of(fstest.MapFS{"record-footer.html": {Data: []byte(tmpl)}}, templates.FS())
+		if _, err := New("default", stack, layers.Of(themes.FS()), testMarkdown{}); err == nil || !strings.Contains(err.Error(), "no_such_label") {
 			t.Errorf("err = %v", err)
 		}
 	}

@@ -24,7 +24,7 @@ type labels struct {
 func newLabels(codes []string, list *risk.List) (labels, error) {
 	en, err := i18n.Load(i18n.English)
 	if err != nil {
-		return labels{}, fmt.Errorf("render: labels: %w", err)
+		return labels{}, fmt.Errorf("built-in labels: %w", err)
 	}
 	var others []*i18n.Language
 	seen := map[string]bool{i18n.English: true}
@@ -35,7 +35,7 @@ func newLabels(codes []string, list *risk.List) (labels, error) {
 		seen[c] = true
 		l, err := i18n.Load(c)
 		if err != nil {
-			return labels{}, fmt.Errorf("render: languages: %w", err)
+			return labels{}, fmt.Errorf("languages: %w", err)
 		}
 		others = append(others, l)
 	}
@@ -174,7 +174,7 @@ func (ls labels) check(t *template.Template) error {
 		}
 	}
 	if len(bad) > 0 {
-		return fmt.Errorf("render: templates: no label %q (see generator/i18n/lang/en.toml)", bad[0])
+		return fmt.Errorf("templates: no label %q (see generator/i18n/lang/en.toml)", bad[0])
 	}
 	return nil
 }

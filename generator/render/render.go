@@ -35,6 +35,7 @@ import (
 
 	"github.com/satchel-records/satchel/generator/content"
 	"github.com/satchel-records/satchel/generator/glossary"
+	"github.com/satchel-records/satchel/generator/layers"
 	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/generator/risk"
 	"github.com/satchel-records/satchel/generator/site"
@@ -80,7 +81,8 @@ type Renderer struct {
 	risk     *risk.List
 	glossary *glossary.Glossary
 	labels   labels
-	size     int // a starting buffer size
+	layers   layers.Stack // where the templates came from, for messages
+	size     int          // a starting buffer size
 	// bufs holds buffers for documents and their fragments between
 	// renders: a document is tens of kilobytes, and growing fresh buffers
 	// to that size was most of what a render allocated.
@@ -114,15 +116,14 @@ func HighRisk(extra []site.HighRiskMedicine) Option {
 const rootTemplate = "record.html"
 
 // New parses the record templates from templateLayers and loads the theme
-// named theme from themeLayers. In both, the first layer holding a file wins:
-// pass the practice's folder first and the built-in templates.FS() or
-// themes.FS() last. A theme other than "default" is laid over the default
+// named theme from themeLayers. In both, the first layer holding a file wins
+// (package layers). A theme other than "default" is laid over the default
 // theme, so it need only hold the rules it changes. md renders letters.
 // opts add what site.toml sets: languages and high-risk medicines.
 //
 // New also renders a synthetic record once, so a broken practice template is
 // reported here, before any patient is built.
-func New(theme string, templateLayers []fs.FS, themeLayers []fs.FS, md Markdowner, opts ...Option) (*Renderer, error) {
+func New(theme string, templateLayers, themeLayers layers.Stack, md Markdowner, opts ...Option) (*Renderer, error) {
 	var o options
 	for _, opt := range opts {
 		opt(&o)
@@ -133,17 +134,17 @@ func New(theme string, templateLayers []fs.FS, themeLayers []fs.FS, md Markdowne
 	}
 	r := &Renderer{css: css, md: md}
 	if r.risk, err = risk.Default(); err != nil {
-		return nil, fmt.Errorf("render: high-risk medicines: %w", err)
+		return nil, fmt.Errorf("built-in high-risk medicines: %w", err)
 	}
 	extra := make([]risk.Medicine, len(o.highRisk))
 	for i, h := range o.highRisk {
 		extra[i] = risk.Medicine{Code: h.Code, Name: h.Name, Group: h.Group}
 	}
 	if r.risk, err = r.risk.With(extra); err != nil {
-		return nil, fmt.Errorf("render: site.toml %w", err)
+		return nil, fmt.Errorf("site.toml %w", err)
 	}
 	if r.glossary, err = glossary.Default(); err != nil {
-		return nil, fmt.Errorf("render: glossary: %w", err)
+		return nil, fmt.Errorf("built-in glossary: %w", err)
 	}
 	if r.labels, err = newLabels(o.languages, r.risk); err != nil {
 		return nil, err
@@ -154,11 +155,12 @@ func New(theme string, templateLayers []fs.FS, themeLayers []fs.FS, md Markdowne
 	if err := r.labels.check(r.tmpl); err != nil {
 		return nil, err
 	}
+	r.layers = templateLayers
 	// The example's letters stay unrendered: this checks the templates,
 	// and a practice's Markdown settings are not theirs to fail.
 	var buf bytes.Buffer
 	if err := r.execute(&buf, r.view(exampleDocument())); err != nil {
-		return nil, fmt.Errorf("render: templates: %w", err)
+		return nil, err
 	}
 	r.size = buf.Len() + 16<<10
 	return r, nil
@@ -169,18 +171,18 @@ func New(theme string, templateLayers []fs.FS, themeLayers []fs.FS, md Markdowne
 // Errors never quote the record.
 func (r *Renderer) Render(w io.Writer, d *Document) error {
 	if d == nil || d.Record == nil {
-		return errors.New("render: no record to render")
+		return errors.New("no record to render")
 	}
 	v := r.view(d)
 	for i, l := range d.Record.Letters {
 		if r.md == nil {
-			return fmt.Errorf("render: letter %d: no Markdown renderer configured", i+1)
+			return fmt.Errorf("letter %d: no Markdown renderer configured", i+1)
 		}
 		body, err := r.md.Render([]byte(l.Body), v.Letters[i].ID)
 		if err != nil {
 			// The Markdown library's message may quote the letter; say only
 			// which letter failed.
-			return fmt.Errorf("render: letter %d%s: cannot render its Markdown", i+1, letterRef(l))
+			return fmt.Errorf("letter %d%s: cannot render its Markdown", i+1, letterRef(l))
 		}
 		v.Letters[i].HTML = body
 	}
@@ -221,7 +223,7 @@ func (r *Renderer) execute(buf *bytes.Buffer, v *View) error {
 		}
 		frag.Reset()
 		if err := r.tmpl.ExecuteTemplate(frag, name, v); err != nil {
-			return fmt.Errorf("render: %w", err)
+			return r.layers.Explain(err)
 		}
 		v.fragments[name] = v.mark(template.HTML(frag.String()))
 	}
@@ -234,7 +236,7 @@ func (r *Renderer) execute(buf *bytes.Buffer, v *View) error {
 		v.Contents = append(v.Contents, Link{ID: idGlossary, Title: "Glossary"})
 	}
 	if err := r.tmpl.ExecuteTemplate(buf, rootTemplate, v); err != nil {
-		return fmt.Errorf("render: %w", err)
+		return r.layers.Explain(err)
 	}
 	return nil
 }
@@ -278,63 +280,38 @@ func letterRef(l record.Letter) string {
 // parseTemplates parses record.html and record-*.html, each from the first
 // layer that has it. Files from lower layers are parsed first, so a
 // {{define}} in a practice file also replaces a built-in block of that name.
-func parseTemplates(layers []fs.FS, funcs template.FuncMap) (*template.Template, error) {
-	type file struct {
-		name  string
-		layer int
+func parseTemplates(stack layers.Stack, funcs template.FuncMap) (*template.Template, error) {
+	files, err := stack.Glob(rootTemplate, "record-*.html")
+	if err != nil {
+		return nil, err
 	}
-	var files []file
-	seen := map[string]bool{}
-	for i, layer := range layers {
-		if layer == nil {
-			continue
-		}
-		var names []string
-		for _, pattern := range []string{"record.html", "record-*.html"} {
-			m, err := fs.Glob(layer, pattern)
-			if err != nil {
-				return nil, fmt.Errorf("render: templates: %w", err)
-			}
-			names = append(names, m...)
-		}
-		for _, n := range names {
-			if !seen[n] {
-				seen[n] = true
-				files = append(files, file{n, i})
-			}
-		}
+	if !slices.ContainsFunc(files, func(f layers.File) bool { return f.Name == rootTemplate }) {
+		return nil, fmt.Errorf("no %s in any template folder", rootTemplate)
 	}
-	if !seen[rootTemplate] {
-		return nil, fmt.Errorf("render: templates: no %s in any template folder", rootTemplate)
-	}
-	slices.SortFunc(files, func(a, b file) int {
-		if a.layer != b.layer {
-			return b.layer - a.layer
-		}
-		if a.name < b.name {
-			return -1
-		}
-		return 1
+	// Built-in files first, then the practice's: a practice file that
+	// redefines a block ({{define}}) then wins over the built-in one.
+	slices.SortStableFunc(files, func(a, b layers.File) int {
+		return layerIndex(stack, b.Layer) - layerIndex(stack, a.Layer)
 	})
-	t := template.New("").Funcs(funcs)
-	for _, f := range files {
-		data, err := fs.ReadFile(layers[f.layer], f.name)
-		if err != nil {
-			return nil, fmt.Errorf("render: templates: cannot read %s: %w", f.name, err)
-		}
-		if _, err := t.New(f.name).Parse(string(data)); err != nil {
-			return nil, fmt.Errorf("render: templates: %w", err)
+	return stack.ParseFiles(template.New("").Funcs(funcs), files)
+}
+
+// layerIndex returns where l stands in stack.
+func layerIndex(stack layers.Stack, l layers.Layer) int {
+	for i, x := range stack {
+		if x.Dir == l.Dir {
+			return i
 		}
 	}
-	return t, nil
+	return len(stack)
 }
 
 // loadTheme returns the CSS of theme: the default theme's files, then (for
 // any other theme) the theme's own, each file from the first layer that has
 // it. A theme exists when some layer has its theme.css.
-func loadTheme(theme string, layers []fs.FS) (template.CSS, error) {
+func loadTheme(theme string, stack layers.Stack) (template.CSS, error) {
 	if !fs.ValidPath(theme) || theme == "." || path.Base(theme) != theme {
-		return "", fmt.Errorf("render: theme %q: not a theme name", theme)
+		return "", fmt.Errorf("theme %q: not a theme name", theme)
 	}
 	chain := []string{"default"}
 	if theme != "default" {
@@ -346,17 +323,17 @@ func loadTheme(theme string, layers []fs.FS) (template.CSS, error) {
 		// print.css is wrapped in @media print, so it holds only print rules.
 		for _, file := range [...]string{"theme.css", "print.css"} {
 			p := name + "/" + file
-			data, ok, err := firstFile(layers, p)
-			if err != nil {
-				return "", fmt.Errorf("render: theme file %s: %w", p, err)
-			}
-			if !ok {
+			data, layer, err := stack.Read(p)
+			if errors.Is(err, fs.ErrNotExist) {
 				continue
+			}
+			if err != nil {
+				return "", err
 			}
 			if file == "theme.css" {
 				found = true
 			}
-			if err := checkCSS(p, data); err != nil {
+			if err := checkCSS(layer.Path(p), data); err != nil {
 				return "", err
 			}
 			if file == "print.css" {
@@ -369,26 +346,8 @@ func loadTheme(theme string, layers []fs.FS) (template.CSS, error) {
 			}
 		}
 		if !found {
-			return "", fmt.Errorf("render: unknown theme %q: no %s/theme.css in the practice's themes folder or the built-in themes", theme, name)
+			return "", fmt.Errorf("unknown theme %q: no %s/theme.css in the practice's themes folder or the built-in themes", theme, name)
 		}
 	}
 	return template.CSS(b.String()), nil
-}
-
-// firstFile reads name from the first layer that has it.
-func firstFile(layers []fs.FS, name string) ([]byte, bool, error) {
-	for _, layer := range layers {
-		if layer == nil {
-			continue
-		}
-		data, err := fs.ReadFile(layer, name)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, false, err
-		}
-		return data, true, nil
-	}
-	return nil, false, nil
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/satchel-records/satchel/generator/content"
+	"github.com/satchel-records/satchel/generator/layers"
 	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/generator/site"
 	"github.com/satchel-records/satchel/templates"
@@ -113,11 +114,11 @@ func testDocument(rec *record.Record) *Document {
 
 func newRenderer(t testing.TB, theme string, practiceTemplates fs.FS) *Renderer {
 	t.Helper()
-	layers := []fs.FS{templates.FS()}
+	stack := layers.Of(templates.FS())
 	if practiceTemplates != nil {
-		layers = []fs.FS{practiceTemplates, templates.FS()}
+		stack = layers.Of(practiceTemplates, templates.FS())
 	}
-	r, err := New(theme, layers, []fs.FS{themes.FS()}, testMarkdown{})
+	r, err := New(theme, stack, layers.Of(themes.FS()), testMarkdown{})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -385,7 +386,7 @@ func TestDocumentReferencesNothingOutsideItself(t *testing.T) {
 			// With a chart, glossary marks, flags and translations too.
 			rec := highRiskRecord()
 			rec.Results = append(rec.Results, seriesRecord().Results...)
-			r, err := New(theme, []fs.FS{templates.FS()}, []fs.FS{themes.FS()}, testMarkdown{}, Languages("fr", "de"))
+			r, err := New(theme, layers.Of(templates.FS()), layers.Of(themes.FS()), testMarkdown{}, Languages("fr", "de"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -491,7 +492,7 @@ func TestLettersGetTheirOwnHeadingIDs(t *testing.T) {
 }
 
 func TestLettersRenderWithTheSitesMarkdown(t *testing.T) {
-	r, err := New("default", []fs.FS{templates.FS()}, []fs.FS{themes.FS()}, content.NewMarkdown())
+	r, err := New("default", layers.Of(templates.FS()), layers.Of(themes.FS()), content.NewMarkdown())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -510,7 +511,7 @@ func TestLettersRenderWithTheSitesMarkdown(t *testing.T) {
 }
 
 func TestMarkdownFailureNamesTheLetterNotItsText(t *testing.T) {
-	r, err := New("default", []fs.FS{templates.FS()}, []fs.FS{themes.FS()}, testMarkdown{fail: true})
+	r, err := New("default", layers.Of(templates.FS()), layers.Of(themes.FS()), testMarkdown{fail: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -612,7 +613,7 @@ func TestBrokenTemplatesFailInNew(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := New("default", tt.layers, []fs.FS{themes.FS()}, testMarkdown{}); err == nil {
+			if _, err := New("default", layers.Of(tt.layers...), layers.Of(themes.FS()), testMarkdown{}); err == nil {
 				t.Error("New accepted broken templates")
 			}
 		})
@@ -643,7 +644,7 @@ func TestThemes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := New(tt.theme, []fs.FS{templates.FS()}, tt.layers, testMarkdown{})
+			r, err := New(tt.theme, layers.Of(templates.FS()), layers.Of(tt.layers...), testMarkdown{})
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)

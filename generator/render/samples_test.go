@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"html"
 	"html/template"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,7 +15,8 @@ import (
 	"github.com/satchel-records/satchel/generator/chart"
 	"github.com/satchel-records/satchel/generator/content"
 	"github.com/satchel-records/satchel/generator/glossary"
-	"github.com/satchel-records/satchel/generator/load"
+	"github.com/satchel-records/satchel/generator/layers"
+	"github.com/satchel-records/satchel/generator/record/load"
 	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/generator/render"
@@ -79,11 +79,11 @@ func samplePatients(t testing.TB) []samplePatient {
 		if err != nil {
 			continue // not approved: no document
 		}
-		if st, _ := policy.Check(appr, data, rec); st != policy.Built {
+		if policy.Check(appr, data, rec) != nil {
 			continue
 		}
 		d := rules.Apply(rec, appr, sampleNow)
-		if d.Status != policy.Built {
+		if d.Blocked() {
 			continue
 		}
 		var codes []record.Code
@@ -109,7 +109,7 @@ func samplePatients(t testing.TB) []samplePatient {
 
 func sampleRenderer(t testing.TB, theme string) *render.Renderer {
 	t.Helper()
-	r, err := render.New(theme, []fs.FS{templates.FS()}, []fs.FS{themes.FS()}, content.NewMarkdown(), sampleLanguages)
+	r, err := render.New(theme, layers.Of(templates.FS()), layers.Of(themes.FS()), content.NewMarkdown(), sampleLanguages)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,8 +17,8 @@ import (
 	"github.com/satchel-records/satchel/generator/cardkey"
 
 	"github.com/satchel-records/satchel/generator/bundle"
-	"github.com/satchel-records/satchel/generator/load"
 	"github.com/satchel-records/satchel/generator/record"
+	"github.com/satchel-records/satchel/generator/record/load"
 	"github.com/satchel-records/satchel/generator/registry"
 	"github.com/satchel-records/satchel/generator/seal"
 	"github.com/satchel-records/satchel/internal/synth"
@@ -95,7 +95,7 @@ func buildPractice(ctx context.Context, opt Options, name string, n int, log io.
 // `gpg --symmetric` over the same zipped documents, one process each, as a
 // practice scripting GnuPG would.
 func gpgLoop(ctx context.Context, dir string, docs int) (float64, error) {
-	master, err := cardkey.LoadMaster(filepath.Join(dir, "private"))
+	master, err := cardkey.LoadMaster(filepath.Join(dir, "private", "master.key"))
 	if err != nil {
 		return 0, err
 	}

@@ -15,7 +15,6 @@ import (
 	"github.com/satchel-records/satchel/generator/cardkey"
 
 	"github.com/satchel-records/satchel/generator/pipeline"
-	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/record/fhir"
 	"github.com/satchel-records/satchel/generator/registry"
 	"github.com/satchel-records/satchel/generator/site"
@@ -41,7 +40,7 @@ func Render(ctx context.Context, work, education string, n int) ([]Figure, error
 	var renders []time.Duration
 	var render, total time.Duration
 	for _, p := range rep.Patients {
-		if p.Status != policy.Built {
+		if p.Status != pipeline.Built {
 			continue
 		}
 		renders = append(renders, p.Render)
@@ -125,7 +124,7 @@ func Viewer(ctx context.Context, work, siteFile string, runs int, out io.Writer)
 	var best *pipeline.Patient
 	var bestSize int64
 	for i, p := range rep.Patients {
-		if p.Status != policy.Built {
+		if p.Status != pipeline.Built {
 			continue
 		}
 		st, err := os.Stat(at(cfg.Root, p.Viewer))
@@ -136,7 +135,7 @@ func Viewer(ctx context.Context, work, siteFile string, runs int, out io.Writer)
 	if best == nil {
 		return fmt.Errorf("no sample patient built")
 	}
-	master, err := cardkey.LoadMaster(cfg.PrivateDir)
+	master, err := cardkey.LoadMaster(cfg.MasterFile())
 	if err != nil {
 		return err
 	}

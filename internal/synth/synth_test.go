@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/satchel-records/satchel/generator/load"
+	"github.com/satchel-records/satchel/generator/record/load"
 )
 
 func TestNHSNumbersAreValidAndInTestRange(t *testing.T) {

@@ -1,4 +1,4 @@
-// Package load finds the records in a practice's records folder and reads
+// Package load finds the record files in a practice's records folder and reads
 // each in whichever format it holds: Satchel's TOML or a FHIR Bundle.
 package load
 

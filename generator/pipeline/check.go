@@ -1,0 +1,73 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/satchel-records/satchel/generator/cardkey"
+	"github.com/satchel-records/satchel/generator/record/load"
+	"github.com/satchel-records/satchel/generator/registry"
+)
+
+// CheckedPatient is what a build would do with one record.
+type CheckedPatient struct {
+	ID     string
+	File   string
+	Status Status // Built means it would build
+	Reason string // for any other status; no patient data
+}
+
+// CheckReport is the outcome of a check.
+type CheckReport struct {
+	Problems []error // each must be fixed; the check fails if any
+	Warnings []string
+	Patients []CheckedPatient
+}
+
+// Check does everything a build does as of now, short of writing: every
+// record is prepared, and every record that would build has its document
+// and FHIR form rendered in memory, so Check finds what Build would fail
+// on. It reports every problem at once, each naming its file and line.
+// Open has already checked the site's templates, theme and decryptor.
+func (p *Pipeline) Check(now time.Time) *CheckReport {
+	rep := &CheckReport{}
+	add := func(err error) { rep.Problems = append(rep.Problems, joinedErrors(err)...) }
+	add(p.pageErr)
+	for _, pg := range p.library.Stale(now) {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: education page is past its review date (%s)", p.rel(pg.File), pg.NextReview))
+	}
+	if _, err := cardkey.LoadMaster(p.cfg.MasterFile()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		add(err)
+	}
+	reg, err := registry.Load(p.cfg.PrivateDir)
+	add(err)
+	files, err := load.Files(p.cfg.RecordsDir)
+	if err != nil {
+		add(err)
+		return rep
+	}
+	for _, f := range files {
+		pr := p.Prepare(f, now)
+		add(pr.Err)
+		for _, e := range pr.Problems {
+			add(e)
+		}
+		if pr.Status == Built {
+			meta := docMeta{now: now, bundleID: "checkcheckcheckcheckcheck0", currentUntil: now.AddDate(0, 0, p.cfg.CurrentDays), fingerprint: "0000 0000 0000 0000"}
+			if _, _, _, err := p.document(pr, meta); err != nil {
+				add(err)
+				pr.Status, pr.Reason = Failed, "failed"
+			}
+		}
+		// A patient with cards, none of them live, fails to build: the
+		// build only issues a first card to a patient who has none.
+		if reg != nil && pr.Status == Built && len(reg.Cards(pr.ID)) > 0 && len(reg.Live(pr.ID)) == 0 {
+			add(fmt.Errorf("%s: no live key card: issue one with satchel card add %s", pr.File, pr.ID))
+			pr.Status, pr.Reason = Failed, "failed"
+		}
+		rep.Patients = append(rep.Patients, CheckedPatient{ID: pr.ID, File: pr.File, Status: pr.Status, Reason: pr.Reason})
+	}
+	return rep
+}

@@ -1,0 +1,156 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
+
+	"github.com/satchel-records/satchel/generator/content"
+	"github.com/satchel-records/satchel/generator/policy"
+	"github.com/satchel-records/satchel/generator/provenance"
+	"github.com/satchel-records/satchel/generator/record"
+	"github.com/satchel-records/satchel/generator/record/load"
+	"github.com/satchel-records/satchel/internal/strict"
+)
+
+// Prepared is one patient's record, read once and judged: what build,
+// check, review and approve all start from.
+type Prepared struct {
+	ID   string // the record file's name without its extension
+	Path string // the record file, as the site names it
+	File string // the record file, relative to the site root
+
+	// Status is what a build does with the record: Built means it goes
+	// on to be rendered and sealed. Reason says why for any other status,
+	// with no patient data; Err holds the input errors when Failed.
+	Status Status
+	Reason string
+	Err    error
+
+	Data     []byte           // the record file's bytes
+	Record   *record.Record   // nil when the record did not read
+	Approval *policy.Approval // nil when there is none (or it did not read)
+	// Decision is the policy applied to the whole record, whatever the
+	// approval says: the review sheet shows it before anyone approves.
+	Decision policy.Decision
+	// Pages are the education pages matched to what leaves the practice;
+	// OwnKey is the patient's own OpenPGP key, when the record names one.
+	Pages  []*content.Page
+	OwnKey openpgp.EntityList
+	// Problems are what `satchel check` reports beyond Err: references
+	// that do not resolve, approvals naming entries the record lacks.
+	// They do not stop a build.
+	Problems []error
+}
+
+// Out is what leaves the practice: nil unless the record builds.
+func (pr *Prepared) Out() *record.Record {
+	if pr.Status != Built {
+		return nil
+	}
+	return pr.Decision.Out
+}
+
+// Prepare reads the record file at path and judges it as of now. It never
+// panics on bad input and writes nothing.
+func (p *Pipeline) Prepare(path string, now time.Time) *Prepared {
+	pr := &Prepared{ID: record.Stem(path), Path: path, File: p.rel(path)}
+	fail := func(err error) *Prepared {
+		pr.Status, pr.Reason, pr.Err = Failed, "failed", err
+		return pr
+	}
+	var err error
+	if pr.Data, err = os.ReadFile(path); err != nil {
+		return fail(fmt.Errorf("%s: cannot read the record", pr.File))
+	}
+	// Errors in the record come first: the practice must fix them before
+	// anyone can approve it.
+	if pr.Record, err = load.Record(path, pr.Data); err != nil {
+		return fail(err)
+	}
+	for _, ref := range pr.Record.Unresolved {
+		pr.Problems = append(pr.Problems, fmt.Errorf("%s: %s: reference does not resolve: the export is missing what it points at", pr.File, ref))
+	}
+	if pr.OwnKey, err = p.patientKey(pr, now); err != nil {
+		return fail(err)
+	}
+	approvalPath := policy.ApprovalPath(path)
+	if pr.Approval, err = policy.ReadApproval(approvalPath); err != nil {
+		return fail(err)
+	}
+	// The rules are applied whatever the approval says: the review sheet
+	// is how the clinician decides whether to approve.
+	pr.Decision = p.rules.Apply(pr.Record, pr.Approval, now)
+	switch err := policy.Check(pr.Approval, pr.Data, pr.Record); {
+	case errors.Is(err, policy.ErrAwaitingApproval):
+		pr.Status, pr.Reason = AwaitingApproval, err.Error()
+		return pr
+	case errors.Is(err, policy.ErrChanged):
+		pr.Status, pr.Reason = ChangedSinceApproval, err.Error()
+		pr.Problems = append(pr.Problems, fmt.Errorf("%s: approval does not match the record: %v", p.rel(approvalPath), err))
+		return pr
+	}
+	for _, k := range pr.Approval.Named {
+		if !hasEntry(pr.Decision.Entries, k) {
+			pr.Problems = append(pr.Problems, fmt.Errorf("%s: field \"named\": names an entry the record does not have", p.rel(approvalPath)))
+			break
+		}
+	}
+	if pr.Decision.Blocked() {
+		pr.Status, pr.Reason = Blocked, pr.Decision.Reason
+		return pr
+	}
+	pr.Status = Built
+	pr.Pages = p.pages(pr.Decision.Out)
+	return pr
+}
+
+// pages returns the education pages for what leaves the practice.
+func (p *Pipeline) pages(out *record.Record) []*content.Page {
+	var codes []record.Code
+	for _, pr := range out.Problems {
+		codes = append(codes, pr.Codes()...)
+	}
+	return p.library.Match(codes)
+}
+
+func hasEntry(es []policy.EntryDecision, key string) bool {
+	for _, e := range es {
+		if e.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// patientKey reads the patient's own OpenPGP public key, when the record
+// names one (patient.public_key): a file beside the record. Errors name the
+// record, line and field, never the key or the file's content.
+func (p *Pipeline) patientKey(pr *Prepared, now time.Time) (openpgp.EntityList, error) {
+	name := pr.Record.Patient.PublicKey
+	if name == "" {
+		return nil, nil
+	}
+	bad := func(msg string) error {
+		return strict.Errorf(pr.File, strict.KeyLine(pr.Data, []string{"patient", "public_key"}), "patient.public_key", "%s", msg)
+	}
+	if !filepath.IsLocal(name) {
+		return nil, bad("must name a key file beside the record, such as patient-key.asc")
+	}
+	raw, err := os.ReadFile(filepath.Join(filepath.Dir(pr.Path), name))
+	if err != nil {
+		return nil, bad("cannot read the key file")
+	}
+	ring, err := provenance.ReadKeys(raw)
+	if err != nil || len(ring) != 1 {
+		return nil, bad("the file is not one OpenPGP public key")
+	}
+	if _, ok := ring[0].EncryptionKey(now); !ok {
+		return nil, bad("the key cannot encrypt: expired, revoked, or without an encryption subkey")
+	}
+	return ring, nil
+}

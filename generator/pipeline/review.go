@@ -1,0 +1,86 @@
+package pipeline
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/satchel-records/satchel/generator/policy"
+	"github.com/satchel-records/satchel/generator/record"
+	"github.com/satchel-records/satchel/generator/record/load"
+	"github.com/satchel-records/satchel/internal/atomicfile"
+)
+
+// Sheet is what the review template sees: everything an approving
+// clinician reads before signing a record off. Sheets hold the whole
+// record, so they are written 0600 in the private folder only.
+type Sheet struct {
+	ID        string
+	File      string
+	Format    string
+	Patient   record.Patient
+	Approval  *policy.Approval
+	Status    Status
+	Reason    string
+	Blocks    []string
+	Entries   []policy.EntryDecision
+	Withheld  map[string]int
+	Exported  int
+	Pages     []string // titles of the education pages the patient gets
+	Skipped   map[string]int
+	Document  string // file name of "what the patient will see", beside the sheet
+	Generated time.Time
+}
+
+// Review writes the review sheet of patient id into private_dir/review/:
+// every entry, whether it leaves the practice or is withheld and by which
+// rule, the patient-level blocks, and, beside it, the record document the
+// patient would get. It returns the sheet's path.
+func (p *Pipeline) Review(id string, now time.Time) (string, error) {
+	file, err := load.Find(p.cfg.RecordsDir, id)
+	if err != nil {
+		return "", err
+	}
+	pr := p.Prepare(file, now)
+	if pr.Status == Failed {
+		return "", pr.Err
+	}
+	d := pr.Decision
+	s := Sheet{ID: id, File: pr.File, Format: pr.Record.Format, Patient: pr.Record.Patient, Approval: pr.Approval,
+		Skipped: pr.Record.Skipped, Generated: now, Status: pr.Status, Reason: pr.Reason,
+		Blocks: d.Blocks, Entries: d.Entries, Withheld: d.Withheld}
+	for _, e := range d.Entries {
+		if e.Exported {
+			s.Exported++
+		}
+	}
+	dir := p.cfg.ReviewDir()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	if !d.Blocked() {
+		// What the patient would see, approved or not yet.
+		pages := p.pages(d.Out)
+		for _, pg := range pages {
+			s.Pages = append(s.Pages, pg.Title)
+		}
+		view := *pr
+		view.Status, view.Pages = Built, pages
+		doc, err := p.renderDocument(&view, docMeta{now: now})
+		if err != nil {
+			return "", err
+		}
+		s.Document = id + ".document.html"
+		if err := atomicfile.Write(filepath.Join(dir, s.Document), doc, 0o600); err != nil {
+			return "", err
+		}
+	}
+	var buf bytes.Buffer
+	if err := p.review.Execute(&buf, s); err != nil {
+		return "", fmt.Errorf("review sheet: %w", p.tmpl.Explain(err))
+	}
+	path := filepath.Join(dir, id+".html")
+	return path, atomicfile.Write(path, buf.Bytes(), 0o600)
+}
