@@ -18,10 +18,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/satchel-records/satchel/generator/record/load"
 	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/generator/record/fhir"
+	"github.com/satchel-records/satchel/generator/record/load"
 	"github.com/satchel-records/satchel/generator/site"
 	"github.com/satchel-records/satchel/internal/testtool"
 )

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -445,13 +444,6 @@ func isBundleID(s string) bool {
 		}
 	}
 	return true
-}
-
-func relUNUSED(cfg *site.Config, path string) string {
-	if r, err := filepath.Rel(cfg.Root, path); err == nil && !strings.HasPrefix(r, "..") {
-		return filepath.ToSlash(r)
-	}
-	return path
 }
 
 // lockedReader lets workers share one deterministic test reader.

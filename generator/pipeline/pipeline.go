@@ -21,7 +21,6 @@ package pipeline
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"html/template"
 	"time"
 
@@ -136,7 +135,7 @@ func exampleSheet() Sheet {
 	}
 }
 
-// relTo returns path relative to the site's folder, for messages and the
+// rel returns path relative to the site's folder, for messages and the
 // manifest.
 func (p *Pipeline) rel(path string) string { return p.cfg.Rel(path) }
 
@@ -154,9 +153,4 @@ func joinedErrors(err error) []error {
 		return out
 	}
 	return []error{err}
-}
-
-// fmtFile prefixes a message with the record file it is about.
-func fmtFile(file, format string, args ...any) error {
-	return fmt.Errorf("%s: "+format, append([]any{file}, args...)...)
 }
