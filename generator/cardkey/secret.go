@@ -117,7 +117,7 @@ func CardFile(master []byte, patientID string, serial int) string {
 // length-prefixed patientID, so no two (label, id, serial) inputs collide.
 func keyedHash(master []byte, label, patientID string) hash.Hash {
 	if len(master) < MinMasterLen {
-		panic("cardkey: master secret shorter than 32 bytes")
+		panic("master secret shorter than 32 bytes")
 	}
 	mac := hmac.New(sha256.New, master)
 	mac.Write([]byte(label))

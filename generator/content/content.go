@@ -100,7 +100,7 @@ func (p prefixedIDs) Generate(value []byte, kind ast.NodeKind) []byte {
 // for no prefix.
 func (m *Markdown) Render(src []byte, idPrefix string) (template.HTML, error) {
 	if idPrefix != "" && !validPrefix.MatchString(idPrefix) {
-		return "", errors.New("content: invalid id prefix: want lowercase letters, digits and dashes")
+		return "", errors.New("invalid id prefix: want lowercase letters, digits and dashes")
 	}
 	ids := parser.NewContext().IDs()
 	if idPrefix != "" {
@@ -115,7 +115,7 @@ func (m *Markdown) Render(src []byte, idPrefix string) (template.HTML, error) {
 	if err := m.md.Renderer().Render(&buf, src, doc); err != nil {
 		// Goldmark's render errors come from the writer only; say nothing
 		// of the source.
-		return "", errors.New("content: cannot render Markdown")
+		return "", errors.New("cannot render Markdown")
 	}
 	// Safe to mark as HTML: raw HTML in src is omitted and goldmark escapes
 	// text and drops dangerous link targets (javascript: and the like).

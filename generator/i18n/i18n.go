@@ -71,11 +71,11 @@ func Available() []string {
 // if its file is malformed or does not hold exactly English's keys.
 func Load(code string) (*Language, error) {
 	if !validCode(code) {
-		return nil, fmt.Errorf("i18n: %q is not a two-letter language code", code)
+		return nil, fmt.Errorf("%q is not a two-letter language code", code)
 	}
 	data, err := files.ReadFile("lang/" + code + ".toml")
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("i18n: no labels for language %q: Satchel has %s", code, strings.Join(Available(), ", "))
+		return nil, fmt.Errorf("no labels for language %q: Satchel has %s", code, strings.Join(Available(), ", "))
 	}
 	if err != nil {
 		return nil, err

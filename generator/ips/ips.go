@@ -77,13 +77,13 @@ type Meta struct {
 func Document(r *record.Record, m Meta) ([]byte, error) {
 	switch {
 	case r == nil:
-		return nil, errors.New("ips: no record")
+		return nil, errors.New("no record")
 	case strings.TrimSpace(m.BundleID) == "":
-		return nil, errors.New("ips: missing bundle id")
+		return nil, errors.New("missing bundle id")
 	case m.Exported.IsZero():
-		return nil, errors.New("ips: missing export time")
+		return nil, errors.New("missing export time")
 	case strings.TrimSpace(m.Practice.Name) == "":
-		return nil, errors.New("ips: missing practice name")
+		return nil, errors.New("missing practice name")
 	}
 	d := &doc{rec: r, m: m, seed: IdentifierSystem + "/" + m.BundleID}
 	b := d.bundle()
@@ -93,7 +93,7 @@ func Document(r *record.Record, m Meta) ([]byte, error) {
 	enc.SetEscapeHTML(false) // the narrative is XHTML: keep it readable
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(b); err != nil {
-		return nil, errors.New("ips: cannot encode the Bundle")
+		return nil, errors.New("cannot encode the Bundle")
 	}
 	return buf.Bytes(), nil
 }

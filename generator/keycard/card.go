@@ -28,11 +28,11 @@ import (
 // stays sharp; the quiet zone scanners need is included.
 func QR(content string, size int) ([]byte, error) {
 	if size <= 0 {
-		return nil, errors.New("keycard: QR size must be positive")
+		return nil, errors.New("QR size must be positive")
 	}
 	q, err := qrcode.New(content, qrcode.Medium)
 	if err != nil {
-		return nil, fmt.Errorf("keycard: QR code: %w", err) // go-qrcode's errors do not quote content
+		return nil, fmt.Errorf("QR code: %w", err) // go-qrcode's errors do not quote content
 	}
 	// Drawn here rather than by q.PNG, which encodes the code twice and
 	// compresses hardest: together three quarters of a card's build time.
@@ -55,7 +55,7 @@ func QR(content string, size int) ([]byte, error) {
 	}
 	var buf bytes.Buffer
 	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, img); err != nil {
-		return nil, fmt.Errorf("keycard: QR code: %w", err)
+		return nil, fmt.Errorf("QR code: %w", err)
 	}
 	return buf.Bytes(), nil
 }
@@ -117,7 +117,7 @@ func Render(w io.Writer, tmpl *template.Template, c Card) error {
 	}
 	var buf bytes.Buffer
 	if err := tmpl.ExecuteTemplate(&buf, "keycard.html", v); err != nil {
-		return fmt.Errorf("keycard: rendering card %d: %w", c.Serial, err)
+		return fmt.Errorf("rendering card %d: %w", c.Serial, err)
 	}
 	_, err = w.Write(buf.Bytes())
 	return err
@@ -127,10 +127,10 @@ func Render(w io.Writer, tmpl *template.Template, c Card) error {
 // QR code if c does not carry it.
 func newCardView(c Card) (cardView, error) {
 	if c.Secret == (cardkey.Secret{}) {
-		return cardView{}, errors.New("keycard: card has no secret")
+		return cardView{}, errors.New("card has no secret")
 	}
 	if c.QRContent == "" {
-		return cardView{}, errors.New("keycard: card has no QR content")
+		return cardView{}, errors.New("card has no QR content")
 	}
 	png := c.QRPNG
 	if png == nil {

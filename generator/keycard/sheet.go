@@ -74,10 +74,10 @@ func mm(v float64) string { return fmt.Sprintf("%.2fmm", v) }
 // written unless every card rendered.
 func RenderSheet(w io.Writer, tmpl *template.Template, cards []SheetCard, printed time.Time) error {
 	if len(cards) == 0 {
-		return errors.New("keycard: no cards for the sheet")
+		return errors.New("no cards for the sheet")
 	}
 	if tmpl == nil {
-		return errors.New("keycard: no sheet template")
+		return errors.New("no sheet template")
 	}
 	v := sheetView{Date: printed.Format("2 January 2006"), Count: len(cards), Marks: cutMarks()}
 	for start := 0; start < len(cards); start += perSheet {
@@ -87,7 +87,7 @@ func RenderSheet(w io.Writer, tmpl *template.Template, cards []SheetCard, printe
 		for i, c := range cards[start:min(start+perSheet, len(cards))] {
 			cv, err := newCardView(c.Card)
 			if err != nil {
-				return fmt.Errorf("keycard: sheet card %d of %s: %w", c.Serial, c.PatientID, err)
+				return fmt.Errorf("sheet card %d of %s: %w", c.Serial, c.PatientID, err)
 			}
 			col, row := i%sheetCols, i/sheetCols
 			y := gridY0 + float64(row)*cardH
@@ -111,7 +111,7 @@ func RenderSheet(w io.Writer, tmpl *template.Template, cards []SheetCard, printe
 	}
 	var buf bytes.Buffer
 	if err := tmpl.ExecuteTemplate(&buf, "keycard-sheet.html", v); err != nil {
-		return fmt.Errorf("keycard: rendering the print sheet: %w", err)
+		return fmt.Errorf("rendering the print sheet: %w", err)
 	}
 	_, err := w.Write(buf.Bytes())
 	return err

@@ -160,9 +160,9 @@ func (s Stack) ParseFiles(set *template.Template, files []File) (*template.Templ
 	return set, nil
 }
 
-// templateErr matches the front of html/template's messages, parse and
-// execute alike: `template: NAME:LINE...`.
-var templateErr = regexp.MustCompile(`^(?:html/)?template: ([^:\s]+):`)
+// templateErr matches where html/template's messages name a template,
+// parse and execute alike: `template: NAME:LINE...`.
+var templateErr = regexp.MustCompile(`(?:html/)?template: ([^:\s]+):`)
 
 // Explain rewrites a template error so that it names the file of the layer
 // the template came from ("my-templates/keycard.html:3: ...") instead of
@@ -181,7 +181,7 @@ func (s Stack) Explain(err error) error {
 	if _, l, rerr := s.Read(name); rerr == nil {
 		where = l.Path(name)
 	}
-	return &explained{msg: where + ":" + msg[m[1]:], err: err}
+	return &explained{msg: msg[:m[0]] + where + ":" + msg[m[1]:], err: err}
 }
 
 type explained struct {

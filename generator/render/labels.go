@@ -174,7 +174,7 @@ func (ls labels) check(t *template.Template) error {
 		}
 	}
 	if len(bad) > 0 {
-		return fmt.Errorf("templates: no label %q (see generator/i18n/lang/en.toml)", bad[0])
+		return fmt.Errorf("no label %q (see generator/i18n/lang/en.toml)", bad[0])
 	}
 	return nil
 }

@@ -19,15 +19,15 @@ import (
 // cannot open them. now is the creation time; rand nil means crypto/rand.
 func NewKey(name, email string, now time.Time, rand io.Reader) (*openpgp.Entity, error) {
 	if name == "" {
-		return nil, errors.New("seal: a practice key needs a name")
+		return nil, errors.New("a practice key needs a name")
 	}
 	// A user id reads "name <email>": these characters would make it
 	// ambiguous, and go-crypto refuses them with a less helpful message.
 	if strings.ContainsAny(name, "()<>\x00") {
-		return nil, errors.New("seal: practice key name must not contain ( ) < >")
+		return nil, errors.New("practice key name must not contain ( ) < >")
 	}
 	if strings.ContainsAny(email, "()<>\x00 ") {
-		return nil, errors.New("seal: practice key e-mail must not contain spaces or ( ) < >")
+		return nil, errors.New("practice key e-mail must not contain spaces or ( ) < >")
 	}
 	if now.IsZero() {
 		now = time.Now()
@@ -44,7 +44,7 @@ func NewKey(name, email string, now time.Time, rand io.Reader) (*openpgp.Entity,
 	}
 	e, err := openpgp.NewEntity(name, "", email, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("seal: making the practice key: %w", err)
+		return nil, fmt.Errorf("making the practice key: %w", err)
 	}
 	e.Subkeys = nil
 	return e, nil

@@ -71,11 +71,11 @@ const maxSaltTries = 64
 // before encryption leaks content through size.
 func Encrypt(w io.Writer, plaintext []byte, opt Options) error {
 	if len(opt.Passphrases) == 0 && len(opt.Recipients) == 0 {
-		return errors.New("seal: no passphrase and no recipient: nobody could open the message")
+		return errors.New("no passphrase and no recipient: nobody could open the message")
 	}
 	for i, p := range opt.Passphrases {
 		if len(p) == 0 {
-			return fmt.Errorf("seal: passphrase %d is empty", i+1)
+			return fmt.Errorf("passphrase %d is empty", i+1)
 		}
 	}
 	now := opt.Time
@@ -99,7 +99,7 @@ func Encrypt(w io.Writer, plaintext []byte, opt Options) error {
 	sessionKey := make([]byte, messageCipher.KeySize())
 	defer clear(sessionKey)
 	if _, err := io.ReadFull(cfg.Random(), sessionKey); err != nil {
-		return fmt.Errorf("seal: reading randomness: %w", err)
+		return fmt.Errorf("reading randomness: %w", err)
 	}
 
 	// Public-key packets go first: gpg then uses a secret key it holds
@@ -107,10 +107,10 @@ func Encrypt(w io.Writer, plaintext []byte, opt Options) error {
 	for i, r := range opt.Recipients {
 		k, ok := r.EncryptionKey(now)
 		if !ok {
-			return fmt.Errorf("seal: recipient %d has no usable encryption key at %s", i+1, now.UTC().Format(time.DateOnly))
+			return fmt.Errorf("recipient %d has no usable encryption key at %s", i+1, now.UTC().Format(time.DateOnly))
 		}
 		if err := packet.SerializeEncryptedKeyAEAD(w, k.PublicKey, messageCipher, false, sessionKey, cfg); err != nil {
-			return fmt.Errorf("seal: recipient %d: %w", i+1, err)
+			return fmt.Errorf("recipient %d: %w", i+1, err)
 		}
 	}
 	for i := range opt.Passphrases {
@@ -125,19 +125,19 @@ func Encrypt(w io.Writer, plaintext []byte, opt Options) error {
 
 	data, err := packet.SerializeSymmetricallyEncrypted(w, messageCipher, false, packet.CipherSuite{}, sessionKey, cfg)
 	if err != nil {
-		return fmt.Errorf("seal: %w", err)
+		return fmt.Errorf("%w", err)
 	}
 	var lit io.WriteCloser
 	if opt.Signer != nil {
 		hints := &openpgp.FileHints{IsBinary: true, FileName: opt.FileName, ModTime: now}
 		lit, err = openpgp.Sign(data, opt.Signer, hints, cfg)
 		if err != nil {
-			return fmt.Errorf("seal: signing: %w", err)
+			return fmt.Errorf("signing: %w", err)
 		}
 	} else {
 		lit, err = packet.SerializeLiteral(nopCloser{data}, true, opt.FileName, uint32(now.Unix()))
 		if err != nil {
-			return fmt.Errorf("seal: %w", err)
+			return fmt.Errorf("%w", err)
 		}
 	}
 	if _, err := lit.Write(plaintext); err != nil {
@@ -145,7 +145,7 @@ func Encrypt(w io.Writer, plaintext []byte, opt Options) error {
 	}
 	// Closing lit writes the signature (if any); closing data writes the MDC.
 	if err := lit.Close(); err != nil {
-		return fmt.Errorf("seal: %w", err)
+		return fmt.Errorf("%w", err)
 	}
 	return data.Close()
 }
@@ -163,11 +163,11 @@ func sealPassphrase(sessionKey []byte, i int, passphrases [][]byte, cfg *packet.
 	for try := 0; try < maxSaltTries; try++ {
 		buf.Reset()
 		if err := packet.SerializeSymmetricKeyEncryptedAEADReuseKey(&buf, sessionKey, passphrases[i], false, cfg); err != nil {
-			return nil, fmt.Errorf("seal: passphrase %d: %w", i+1, err)
+			return nil, fmt.Errorf("passphrase %d: %w", i+1, err)
 		}
 		salt, esk, err := skeskParts(buf.Bytes())
 		if err != nil {
-			return nil, fmt.Errorf("seal: passphrase %d: %w", i+1, err)
+			return nil, fmt.Errorf("passphrase %d: %w", i+1, err)
 		}
 		clash := false
 		for j, other := range passphrases {
@@ -180,7 +180,7 @@ func sealPassphrase(sessionKey []byte, i int, passphrases [][]byte, cfg *packet.
 			return buf.Bytes(), nil
 		}
 	}
-	return nil, errors.New("seal: could not draw a usable salt: is the random source constant?")
+	return nil, errors.New("could not draw a usable salt: is the random source constant?")
 }
 
 // skeskParts picks the salt and encrypted session key out of a SKESK v4

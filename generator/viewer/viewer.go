@@ -77,7 +77,7 @@ type Page struct {
 
 // ErrNoDecryptor means satchel was built without the WebAssembly decryptor
 // (`go build` rather than `make`).
-var ErrNoDecryptor = errors.New("viewer: this satchel was built without the record.html decryptor (generator/viewer/decryptor): run make")
+var ErrNoDecryptor = errors.New("this satchel was built without the record.html decryptor (generator/viewer/decryptor): run make")
 
 // New loads the embedded decryptor and shell. It fails with ErrNoDecryptor
 // when the decryptor was not built into this binary.
@@ -104,7 +104,7 @@ func New() (*Viewer, error) {
 	for _, s := range [][]byte{wasmExec, script} {
 		// Either would end or confuse the inline script element.
 		if bytes.Contains(bytes.ToLower(s), []byte("</script")) || bytes.Contains(s, []byte("<!--")) {
-			return nil, errors.New("viewer: a script cannot be inlined")
+			return nil, errors.New("a script cannot be inlined")
 		}
 	}
 	page, err := template.ParseFS(shell, "shell.html")
@@ -182,17 +182,17 @@ type pageData struct {
 // Render writes the whole self-contained record.html for p to w.
 func (v *Viewer) Render(w io.Writer, p Page) error {
 	if strings.TrimSpace(p.PracticeName) == "" {
-		return errors.New("viewer: page has no practice name")
+		return errors.New("page has no practice name")
 	}
 	if len(p.Message) == 0 {
-		return errors.New("viewer: page has no message")
+		return errors.New("page has no message")
 	}
 	if p.Exported.IsZero() {
-		return errors.New("viewer: page has no export date")
+		return errors.New("page has no export date")
 	}
 	armored, err := seal.Armor(p.Message)
 	if err != nil {
-		return fmt.Errorf("viewer: armoring the message: %w", err)
+		return fmt.Errorf("armoring the message: %w", err)
 	}
 	var key []byte
 	if len(p.PracticeKey) > 0 {
@@ -216,13 +216,13 @@ func (v *Viewer) Render(w io.Writer, p Page) error {
 	}
 	if !p.CurrentUntil.IsZero() {
 		if p.CurrentUntil.Before(p.Exported) {
-			return errors.New("viewer: page is current until before it was exported")
+			return errors.New("page is current until before it was exported")
 		}
 		data.Until = p.CurrentUntil.UTC().Format("2 January 2006")
 		data.UntilISO = p.CurrentUntil.UTC().Format(time.RFC3339)
 	}
 	if err := v.page.Execute(w, data); err != nil {
-		return fmt.Errorf("viewer: writing record.html: %w", err)
+		return fmt.Errorf("writing record.html: %w", err)
 	}
 	return nil
 }
@@ -239,7 +239,7 @@ func publicKey(key []byte) ([]byte, error) {
 		ring, err = openpgp.ReadKeyRing(bytes.NewReader(key))
 	}
 	if err != nil || len(ring) == 0 {
-		return nil, errors.New("viewer: the practice key cannot be read")
+		return nil, errors.New("the practice key cannot be read")
 	}
 	var buf bytes.Buffer
 	aw, err := armor.Encode(&buf, openpgp.PublicKeyType, nil)
@@ -248,7 +248,7 @@ func publicKey(key []byte) ([]byte, error) {
 	}
 	for _, e := range ring {
 		if err := e.Serialize(aw); err != nil {
-			return nil, fmt.Errorf("viewer: writing the practice key: %w", err)
+			return nil, fmt.Errorf("writing the practice key: %w", err)
 		}
 	}
 	if err := aw.Close(); err != nil {
