@@ -99,6 +99,10 @@ func unzipDocument(t *testing.T, zipped []byte) string {
 // on each card yields a secret that opens the bundle with stock gpg and sq,
 // and the record inside is that patient's.
 func TestEveryCardOpensItsPatientsBundleWithGPGAndSequoia(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: decrypts every bundle with gpg and sq; make test runs it")
+	}
+	t.Parallel()
 	testtool.Need(t, "gpg", "sq", "zbarimg")
 	cfg := samplePractice(t)
 	rep := runBuild(t, cfg)
@@ -179,6 +183,7 @@ func htmlEscape(s string) string {
 }
 
 func TestWrongSecretAndFlippedByteFailInGPG(t *testing.T) {
+	t.Parallel()
 	testtool.Need(t, "gpg", "zbarimg")
 	cfg := samplePractice(t)
 	rep := runBuild(t, cfg)
@@ -214,6 +219,7 @@ func TestWrongSecretAndFlippedByteFailInGPG(t *testing.T) {
 // No withheld entry, and nothing of an unapproved or changed record, may be
 // found anywhere under public_dir, in the clear or inside any bundle.
 func TestWithheldAndUnapprovedTextNeverReachesPublic(t *testing.T) {
+	t.Parallel()
 	testtool.Need(t, "zbarimg", "gpg")
 	cfg := samplePractice(t)
 	rep := runBuild(t, cfg)
@@ -280,6 +286,10 @@ func TestWithheldAndUnapprovedTextNeverReachesPublic(t *testing.T) {
 }
 
 func TestRebuildKeepsSecretsAndBundleIDs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: builds the sample practice twice; make test runs it")
+	}
+	t.Parallel()
 	testtool.Need(t, "zbarimg", "gpg")
 	cfg := samplePractice(t)
 	first := runBuild(t, cfg)
@@ -319,6 +329,7 @@ func TestRebuildKeepsSecretsAndBundleIDs(t *testing.T) {
 }
 
 func TestSampleStatusesAndFilePermissions(t *testing.T) {
+	t.Parallel()
 	cfg := samplePractice(t)
 	rep := runBuild(t, cfg)
 	for _, s := range []Status{AwaitingApproval, ChangedSinceApproval} {

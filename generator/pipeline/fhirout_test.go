@@ -21,6 +21,7 @@ import (
 // section, as many entries as the record document shows, and nothing
 // withheld.
 func TestBundleFHIRMatchesTheDocumentAndHoldsNothingWithheld(t *testing.T) {
+	t.Parallel()
 	cfg := samplePractice(t)
 	rep := runBuild(t, cfg)
 	master, _ := cardkey.LoadMaster(cfg.MasterFile())

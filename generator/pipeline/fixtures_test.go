@@ -26,6 +26,7 @@ const fixtureDir = "../../../shared/fixtures/fhir"
 // record document holds as many problems, medicines, allergies,
 // immunisations and results as a count made from the source JSON.
 func TestEveryFHIRFixtureBuildsWithAllItsEntries(t *testing.T) {
+	t.Parallel()
 	fixtures, _ := filepath.Glob(filepath.Join(fixtureDir, "*", "*.json"))
 	if len(fixtures) < 6 {
 		t.Fatalf("found %d FHIR fixtures in %s, want the 6 shared ones", len(fixtures), fixtureDir)

@@ -14,6 +14,7 @@ import (
 // A bug that panics while building one patient fails that patient with a
 // message that prints nothing of the record, instead of ending the run.
 func TestAPanicFailsOnePatientWithoutItsData(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "p1.toml")
 	data := []byte("[patient]\nname = \"Quentin Marrowglen\"\n")

@@ -111,6 +111,10 @@ func genRecord(rng *rand.Rand, n int) genPatient {
 // approved and not withheld, every allowed entry is there, and a patient
 // who is blocked or not (validly) approved has no bundle at all.
 func TestOnlyApprovedUnwithheldEntriesEverLeave(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: builds 90 random practices; make test runs it")
+	}
+	t.Parallel()
 	edu, _ := filepath.Abs(filepath.Join("..", "..", "sample-data", "education"))
 	for seed := uint64(1); seed <= 3; seed++ {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {

@@ -214,6 +214,10 @@ title = "Hypertension"
 // revoking one and rebuilding, that card opens nothing built since, and
 // the other two still open everything.
 func TestThreeCardsOpenEverywhereUntilOneIsRevoked(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: opens bundles in Chromium, gpg and sq; make test runs it")
+	}
+	t.Parallel()
 	testtool.Need(t, "gpg", "sq", "zbarimg", "chromium")
 	cfg := tinyPractice(t, "", map[string]string{"p1": threeCardRecord})
 	at := time.Now().UTC().Add(-2 * time.Hour).Truncate(time.Second)
@@ -308,6 +312,7 @@ func TestThreeCardsOpenEverywhereUntilOneIsRevoked(t *testing.T) {
 // practice's public key, to check the signature) opens the bundle with no
 // passphrase, and the patient's card still opens it too.
 func TestBundleOpensWithThePatientsOwnKey(t *testing.T) {
+	t.Parallel()
 	testtool.Need(t, "gpg", "sq", "zbarimg")
 	patient := testtool.GNUPGHome(t)
 	// Made a day ago, as a patient's key would be: a key must exist before
@@ -364,6 +369,7 @@ func TestBundleOpensWithThePatientsOwnKey(t *testing.T) {
 }
 
 func TestBadPatientKeyIsNamedByFileLineAndField(t *testing.T) {
+	t.Parallel()
 	cfg := tinyPractice(t, "", nil)
 	for name, tc := range map[string]struct{ field, file, want string }{
 		"missing":   {`public_key = "nope.asc"`, "", "cannot read the key file"},
@@ -407,6 +413,10 @@ func (h hostedFS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // record in a browser with no typing, and nothing in public/ names,
 // numbers or dates any patient, or lists the bundles.
 func TestHostedCardLinksOpenTheRecordAndPublicNamesNobody(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: opens hosted records in Chromium; make test runs it")
+	}
+	t.Parallel()
 	testtool.Need(t, "zbarimg", "chromium")
 	cfg := samplePractice(t)
 	srv := httptest.NewServer(hostedFS{root: cfg.PublicDir})
@@ -543,6 +553,7 @@ func assertPublicNamesNobody(t *testing.T, cfg *site.Config) {
 // the patient id survives in them, and the same id in another practice
 // gets another name.
 func TestPublicNamesAreUnlinkableToPatients(t *testing.T) {
+	t.Parallel()
 	a := tinyPractice(t, "", map[string]string{"rmc-0001": threeCardRecord})
 	b := tinyPractice(t, "", map[string]string{"rmc-0001": threeCardRecord})
 	pa := patientOf(t, runBuild(t, a), "rmc-0001")
@@ -571,6 +582,10 @@ func TestPublicNamesAreUnlinkableToPatients(t *testing.T) {
 // days, the viewer shows the out-of-date banner and still opens; a fresh
 // build shows none.
 func TestOutOfDateRecordShowsTheBannerAndStillOpens(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: opens a record in Chromium; make test runs it")
+	}
+	t.Parallel()
 	testtool.Need(t, "zbarimg", "chromium")
 	bc := browser(t)
 	for _, tc := range []struct {
@@ -606,6 +621,7 @@ func TestOutOfDateRecordShowsTheBannerAndStillOpens(t *testing.T) {
 // The print sheet holds the cards a build issued or changed, and only
 // those; an earlier sheet of the day is never overwritten.
 func TestPrintSheetHoldsTheCardsIssuedOrChangedByTheBuild(t *testing.T) {
+	t.Parallel()
 	cfg := tinyPractice(t, "", map[string]string{"p1": threeCardRecord, "p2": threeCardRecord})
 	at := time.Now().UTC().Add(-3 * time.Hour).Truncate(time.Second)
 	first := buildAt(t, cfg, at)
@@ -648,6 +664,7 @@ func TestPrintSheetHoldsTheCardsIssuedOrChangedByTheBuild(t *testing.T) {
 // A practice that has issued cards is never given a new signing key
 // silently: its cards print the old key's fingerprint.
 func TestBuildWithCardsButNoPracticeKeyStops(t *testing.T) {
+	t.Parallel()
 	cfg := tinyPractice(t, "", map[string]string{"p1": threeCardRecord})
 	first := runBuild(t, cfg)
 	if !first.KeyCreated || !first.KeyExported {
@@ -668,6 +685,7 @@ func TestBuildWithCardsButNoPracticeKeyStops(t *testing.T) {
 // gpg really does stop at the first passphrase packet: if this ever passes
 // for card 2, the per-card files are no longer needed.
 func TestGnuPGTriesOnlyTheFirstPassphrasePacket(t *testing.T) {
+	t.Parallel()
 	testtool.Need(t, "gpg", "zbarimg")
 	cfg := tinyPractice(t, "", map[string]string{"p1": threeCardRecord})
 	runBuild(t, cfg)

@@ -44,6 +44,10 @@ func firstOfEachSection(r *record.Record) []string {
 // in the fragment: the name and an entry of each non-empty section show in
 // the frame, and the key is gone from the address bar.
 func TestEverySampleRecordOpensInChromiumFromItsCard(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: opens every record in Chromium; make test runs it")
+	}
+	t.Parallel()
 	testtool.Need(t, "chromium", "zbarimg")
 	cfg := samplePractice(t)
 	rep := runBuild(t, cfg)

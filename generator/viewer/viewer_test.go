@@ -305,7 +305,7 @@ func TestPracticeKeyInPageNeverCarriesSecretKey(t *testing.T) {
 // templates, images, regular expressions and QR codes add ~330 KB to each
 // page while the decryptor needs none of them.
 func TestDecryptorLinksNoHeavyPackages(t *testing.T) {
-	cmd := exec.Command("go", "list", "-deps", "./wasm")
+	cmd := exec.Command("go", "list", "-deps", "github.com/satchel-records/satchel/cmd/satchel-wasm")
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	out, err := cmd.Output()
 	if err != nil {
