@@ -50,7 +50,9 @@ type Rules struct {
 	// names it: confidentiality R and V and sensitivity codes.
 	Labels []string
 	// SensitiveCodes are SNOMED CT codes withheld by default (e.g.
-	// termination of pregnancy, gender identity, safeguarding).
+	// termination of pregnancy, gender identity, safeguarding). They match
+	// a code in any spelling of SNOMED CT, and a dm+d code, since dm+d
+	// identifiers are SNOMED CT identifiers (record.System.IsSNOMED).
 	SensitiveCodes []string
 	// MinAge is the age below which a patient needs a competence assessment.
 	MinAge int
@@ -129,7 +131,7 @@ func (rules Rules) Apply(r *record.Record, a *Approval, now time.Time) Decision 
 	}
 	sensitive := map[string]bool{}
 	for _, c := range rules.SensitiveCodes {
-		sensitive[c] = true
+		sensitive[strings.TrimSpace(c)] = true
 	}
 
 	// Patient-level blocks: the most recent of the enhanced-review codes
@@ -138,10 +140,10 @@ func (rules Rules) Apply(r *record.Record, a *Approval, now time.Time) Decision 
 	var enhancedSeen, notEnhancedSeen bool
 	for _, e := range r.Entries() {
 		for _, c := range e.Codes() {
-			if !isSNOMED(c.System) {
+			if !c.System.IsSNOMED() {
 				continue
 			}
-			switch c.Value {
+			switch strings.TrimSpace(c.Value) {
 			case CodeEnhancedReview:
 				if !enhancedSeen || enhanced.Before(e.When()) {
 					enhanced = e.When()
@@ -206,7 +208,11 @@ func (rules Rules) Apply(r *record.Record, a *Approval, now time.Time) Decision 
 
 func isPatientLevel(codes []record.Code) bool {
 	for _, c := range codes {
-		if isSNOMED(c.System) && (c.Value == CodeEnhancedReview || c.Value == CodeNoEnhancedReview || c.Value == CodeOnlineDeclined) {
+		if !c.System.IsSNOMED() {
+			continue
+		}
+		switch strings.TrimSpace(c.Value) {
+		case CodeEnhancedReview, CodeNoEnhancedReview, CodeOnlineDeclined:
 			return true
 		}
 	}
@@ -222,19 +228,14 @@ func hasLabel(have []string, withheld map[string]bool) bool {
 	return false
 }
 
+// hasSensitiveCode reports whether any of codes is one of the sensitive
+// SNOMED CT codes, in whatever spelling of the system (record.System
+// IsSNOMED; a dm+d identifier is a SNOMED CT identifier too).
 func hasSensitiveCode(codes []record.Code, sensitive map[string]bool) bool {
 	for _, c := range codes {
-		if isSNOMED(c.System) && sensitive[c.Value] {
+		if c.System.IsSNOMED() && sensitive[strings.TrimSpace(c.Value)] {
 			return true
 		}
-	}
-	return false
-}
-
-func isSNOMED(system string) bool {
-	switch strings.ToUpper(system) {
-	case "SNOMED", "SCT", "HTTP://SNOMED.INFO/SCT":
-		return true
 	}
 	return false
 }

@@ -74,3 +74,59 @@ func TestSystemURINameAndIsSNOMED(t *testing.T) {
 		}
 	}
 }
+
+func TestCodeKeyComparesCodesAsTheSameConcept(t *testing.T) {
+	same := [][2]Code{
+		{{System: SNOMED, Value: "38341003"}, {System: "https://snomed.info/sct/", Value: " 38341003 "}},
+		{{System: ICD10, Value: "I10"}, {System: "ICD-10", Value: "I10X"}},
+		{{System: ICD10, Value: "I48.9"}, {System: "http://hl7.org/fhir/sid/icd-10-uk", Value: "i489"}},
+		{{System: "emis", Value: "ABC1"}, {System: "EMIS", Value: "ABC1"}},
+	}
+	for _, p := range same {
+		if !p[0].Same(p[1]) {
+			t.Errorf("%v and %v are not the same (keys %q, %q)", p[0], p[1], p[0].Key(), p[1].Key())
+		}
+	}
+	differ := [][2]Code{
+		{{System: SNOMED, Value: "38341003"}, {System: ICD10, Value: "38341003"}},
+		{{System: SNOMED, Value: "38341003"}, {System: DMD, Value: "38341003"}},
+		{{System: Read2, Value: "G20.."}, {System: Read2, Value: "g20.."}}, // Read codes are case-sensitive
+		{{System: LOINC, Value: "8480-6"}, {System: LOINC, Value: "8462-4"}},
+	}
+	for _, p := range differ {
+		if p[0].Same(p[1]) {
+			t.Errorf("%v and %v are the same", p[0], p[1])
+		}
+	}
+}
+
+func TestUnmarshalTextMakesTheSystemCanonical(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"SNOMED:38341003", "SNOMED:38341003"},
+		{"SNOMED CT:38341003", "SNOMED:38341003"},
+		{"sct:38341003", "SNOMED:38341003"},
+		{"http://snomed.info/sct:38341003", "SNOMED:38341003"},
+		{"https://snomed.info/sct/:38341003", "SNOMED:38341003"},
+		{"icd-10:I10", "ICD10:I10"},
+		{"http://loinc.org:8480-6", "LOINC:8480-6"},
+		{"DM+D:39720311000001101", "DMD:39720311000001101"},
+		{"urn:oid:1.2.3:X1", "urn:oid:1.2.3:X1"},
+		{"emis:X1", "emis:X1"},
+	}
+	for _, tt := range tests {
+		var c Code
+		if err := c.UnmarshalText([]byte(tt.in)); err != nil {
+			t.Errorf("%q: %v", tt.in, err)
+			continue
+		}
+		if c.String() != tt.want {
+			t.Errorf("%q read as %q, want %q", tt.in, c, tt.want)
+		}
+	}
+	for _, bad := range []string{"38341003", "SNOMED:", ":38341003", "SNOMED:383 41003", " :1"} {
+		var c Code
+		if err := c.UnmarshalText([]byte(bad)); err == nil {
+			t.Errorf("%q read as %q, want an error", bad, c)
+		}
+	}
+}
