@@ -17,7 +17,7 @@ func res(code, title string, v float64, unit, date, panel string) record.Result 
 	r := record.Result{Title: title, Value: f(v), Unit: unit, Panel: panel}
 	if code != "" {
 		sys, val, _ := strings.Cut(code, ":")
-		r.Code = record.Code{System: sys, Value: val}
+		r.Code = record.Code{System: record.System(sys), Value: val}
 	}
 	d, err := record.ParseDate(date)
 	if err != nil {

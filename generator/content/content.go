@@ -191,8 +191,8 @@ func readable(dest []byte) bool {
 // Library is the set of education pages of a site.
 type Library struct {
 	pages []*Page
-	// byCode maps a normalised code to the indexes of the pages carrying
-	// it, ascending: a build matches thousands of patients.
+	// byCode maps a code's record.Code.Key to the indexes of the pages
+	// carrying it, ascending: a build matches thousands of patients.
 	byCode map[string][]int
 }
 
@@ -258,7 +258,7 @@ func Load(dir string, md *Markdown) (*Library, error) {
 	}
 	for i, p := range l.pages {
 		for _, c := range p.Codes {
-			k := codeKey(c)
+			k := c.Key()
 			if ix := l.byCode[k]; len(ix) == 0 || ix[len(ix)-1] != i {
 				l.byCode[k] = append(ix, i)
 			}
@@ -384,13 +384,14 @@ func shiftLines(err error, n int) error {
 func (l *Library) Pages() []*Page { return l.pages }
 
 // Match returns the pages carrying any of codes, in file name order, each
-// once. Codes match by system and value, whichever way the system is spelt
-// (SNOMED, SCT or http://snomed.info/sct; ICD10 or its FHIR URI; LOINC or
-// its FHIR URI).
+// once. Codes match by record.Code.Key: by system and value, whichever way
+// the system is spelt (SNOMED, SCT or http://snomed.info/sct; ICD10 or its
+// FHIR URI; LOINC or its FHIR URI), ICD-10 values with or without their dot
+// and the UK's "X" filler.
 func (l *Library) Match(codes []record.Code) []*Page {
 	var ix []int
 	for _, c := range codes {
-		ix = append(ix, l.byCode[codeKey(c)]...)
+		ix = append(ix, l.byCode[c.Key()]...)
 	}
 	if len(ix) == 0 {
 		return nil
@@ -430,42 +431,6 @@ func (l *Library) Stale(now time.Time) []*Page {
 		}
 	}
 	return out
-}
-
-// system gives one name to the spellings of a code system (upper case, no
-// trailing slash) that records and FHIR exports use.
-func system(s string) string {
-	switch s {
-	case "SNOMED", "SCT", "SNOMEDCT", "SNOMED-CT", "HTTP://SNOMED.INFO/SCT":
-		return "SNOMED"
-	case "ICD10", "ICD-10", "HTTP://HL7.ORG/FHIR/SID/ICD-10", "HTTP://HL7.ORG/FHIR/SID/ICD-10-UK":
-		return "ICD10"
-	case "LOINC", "HTTP://LOINC.ORG":
-		return "LOINC"
-	}
-	return s
-}
-
-// codeKey normalises a code for the index. ICD-10 values lose their dot and
-// the UK's "X" filler, so "I10", "I10X" and "I48.9"/"I489" meet.
-func codeKey(c record.Code) string {
-	sys, val := strings.ToUpper(strings.TrimSpace(c.System)), strings.TrimSpace(c.Value)
-	// "http://snomed.info/sct:195967001" in TOML is cut at its first
-	// colon, into system "HTTP" and value "//snomed.info/sct:195967001":
-	// put the URI back together and cut at the last colon instead.
-	if (sys == "HTTP" || sys == "HTTPS") && strings.HasPrefix(val, "//") {
-		if i := strings.LastIndex(val, ":"); i > 0 {
-			sys, val = sys+":"+strings.ToUpper(val[:i]), val[i+1:]
-		}
-	}
-	sys = system(strings.TrimRight(sys, "/"))
-	if sys == "ICD10" {
-		val = strings.ToUpper(strings.ReplaceAll(val, ".", ""))
-		if len(val) == 4 && val[3] == 'X' {
-			val = val[:3]
-		}
-	}
-	return sys + "|" + val
 }
 
 // ioReason describes an I/O error without its path (the caller names it).

@@ -39,7 +39,9 @@ func slugs(ps []*Page) string {
 	return strings.Join(s, ",")
 }
 
-func code(system, value string) record.Code { return record.Code{System: system, Value: value} }
+func code(system, value string) record.Code {
+	return record.Code{System: record.System(system), Value: value}
+}
 
 func TestMatchTreatsSystemSpellingsAsOne(t *testing.T) {
 	dir := writePages(t, map[string]string{

@@ -8,14 +8,10 @@ import (
 	"github.com/satchel-records/satchel/generator/record"
 )
 
-// Code systems and the HL7 terminology Satchel writes.
+// Code systems and the HL7 terminology Satchel writes. The URIs of the
+// systems a record's codes are in come from record.System.URI.
 const (
-	systemSNOMED = "http://snomed.info/sct"
-	systemICD10  = "http://hl7.org/fhir/sid/icd-10"
-	systemLOINC  = "http://loinc.org"
-	systemDMD    = "https://dmd.nhs.uk"
-	systemRead2  = "http://read.info/readv2"
-	systemCTV3   = "http://read.info/ctv3"
+	systemLOINC = "http://loinc.org"
 
 	systemNHSNumber = "https://fhir.nhs.uk/Id/nhs-number"
 	systemODS       = "https://fhir.nhs.uk/Id/ods-organization-code"
@@ -31,31 +27,6 @@ const (
 	systemNullFlavor        = "http://terminology.hl7.org/CodeSystem/v3-NullFlavor"
 )
 
-// systemURI maps a record.Code system (Satchel's short names, or a URI kept
-// from an import) to the FHIR system URI, or "" for a short name FHIR has
-// no URI for: such a coding would mean nothing to a receiver, and the
-// entry's words still carry its meaning.
-func systemURI(s string) string {
-	if strings.Contains(s, ":") || strings.Contains(s, "/") {
-		return s // already a URI (http..., urn:oid:...)
-	}
-	switch strings.ToUpper(s) {
-	case "SNOMED", "SCT", "SNOMEDCT", "SNOMED-CT":
-		return systemSNOMED
-	case "ICD10", "ICD-10":
-		return systemICD10
-	case "LOINC":
-		return systemLOINC
-	case "DMD", "DM+D":
-		return systemDMD
-	case "READ", "READ2", "READV2":
-		return systemRead2
-	case "CTV3", "READ3":
-		return systemCTV3
-	}
-	return ""
-}
-
 // codings returns the FHIR codings of an entry: its primary code, then the
 // other codings of the same concept, without repeats.
 func codings(primary record.Code, also []record.Code) []coding {
@@ -64,7 +35,9 @@ func codings(primary record.Code, also []record.Code) []coding {
 		if c.IsZero() {
 			return
 		}
-		sys := systemURI(c.System)
+		// A short name FHIR has no URI for would mean nothing to a
+		// receiver; the entry's words still carry its meaning.
+		sys := c.System.URI()
 		if sys == "" {
 			return
 		}
@@ -162,7 +135,7 @@ func observationCategory(r *record.Result) *concept {
 	cat := func(code, display string) *concept {
 		return &concept{Coding: []coding{{System: systemObsCategory, Code: code, Display: display}}}
 	}
-	if systemURI(r.Code.System) == systemLOINC && vitalLOINC(r.Code.Value) {
+	if r.Code.System.URI() == systemLOINC && vitalLOINC(strings.TrimSpace(r.Code.Value)) {
 		return cat("vital-signs", "Vital Signs")
 	}
 	words := strings.ToLower(r.Title + " " + r.Panel)

@@ -880,7 +880,7 @@ func view(r *record.Record, written bool) []row {
 	codes := func(e record.Entry) []codeKey {
 		var out []codeKey
 		for _, c := range e.Codes() {
-			k := codeKey{systemURI(c.System), c.Value}
+			k := codeKey{c.System.URI(), c.Value}
 			if k.system != "" && !slices.Contains(out, k) {
 				out = append(out, k)
 			}

@@ -39,7 +39,9 @@ type Rules struct {
 	// names it: confidentiality R and V and sensitivity codes.
 	Labels []string
 	// SensitiveCodes are SNOMED CT codes withheld by default (e.g.
-	// termination of pregnancy, gender identity, safeguarding).
+	// termination of pregnancy, gender identity, safeguarding). They match
+	// a code in any spelling of SNOMED CT, and a dm+d code, since dm+d
+	// identifiers are SNOMED CT identifiers (record.System.IsSNOMED).
 	SensitiveCodes []string
 	// MinAge is the age below which a patient needs a competence assessment.
 	MinAge int
@@ -128,7 +130,7 @@ func (rules Rules) Apply(r *record.Record, a *Approval, now time.Time) Decision 
 	}
 	sensitive := map[string]bool{}
 	for _, c := range rules.SensitiveCodes {
-		sensitive[c] = true
+		sensitive[strings.TrimSpace(c)] = true
 	}
 
 	// Patient-level blocks: the most recent of the enhanced-review codes
@@ -137,10 +139,10 @@ func (rules Rules) Apply(r *record.Record, a *Approval, now time.Time) Decision 
 	var enhancedSeen, notEnhancedSeen bool
 	for _, e := range r.Entries() {
 		for _, c := range e.Codes() {
-			if !isSNOMED(c.System) {
+			if !c.System.IsSNOMED() {
 				continue
 			}
-			switch c.Value {
+			switch strings.TrimSpace(c.Value) {
 			case CodeEnhancedReview:
 				if !enhancedSeen || enhanced.Before(e.When()) {
 					enhanced = e.When()
@@ -203,7 +205,11 @@ func (rules Rules) Apply(r *record.Record, a *Approval, now time.Time) Decision 
 
 func isPatientLevel(codes []record.Code) bool {
 	for _, c := range codes {
-		if isSNOMED(c.System) && (c.Value == CodeEnhancedReview || c.Value == CodeNoEnhancedReview || c.Value == CodeOnlineDeclined) {
+		if !c.System.IsSNOMED() {
+			continue
+		}
+		switch strings.TrimSpace(c.Value) {
+		case CodeEnhancedReview, CodeNoEnhancedReview, CodeOnlineDeclined:
 			return true
 		}
 	}
@@ -219,19 +225,14 @@ func hasLabel(have []string, withheld map[string]bool) bool {
 	return false
 }
 
+// hasSensitiveCode reports whether any of codes is one of the sensitive
+// SNOMED CT codes, in whatever spelling of the system (record.System
+// IsSNOMED; a dm+d identifier is a SNOMED CT identifier too).
 func hasSensitiveCode(codes []record.Code, sensitive map[string]bool) bool {
 	for _, c := range codes {
-		if isSNOMED(c.System) && sensitive[c.Value] {
+		if c.System.IsSNOMED() && sensitive[strings.TrimSpace(c.Value)] {
 			return true
 		}
-	}
-	return false
-}
-
-func isSNOMED(system string) bool {
-	switch strings.ToUpper(system) {
-	case "SNOMED", "SCT", "HTTP://SNOMED.INFO/SCT":
-		return true
 	}
 	return false
 }

@@ -57,7 +57,10 @@ type Patient struct {
 // Code is a coded concept, written "SYSTEM:VALUE" in Satchel's TOML format,
 // e.g. "SNOMED:38341003".
 type Code struct {
-	System  string // SNOMED, ICD10, LOINC, DMD, or a FHIR system URI
+	// System is canonical (see ParseSystem) in every Code a reader makes:
+	// SNOMED, ICD10, LOINC, DMD, READ2, CTV3, or an unknown system as the
+	// export wrote it.
+	System  System
 	Value   string
 	Display string
 }
@@ -67,13 +70,15 @@ func (c Code) String() string {
 	if c.System == "" && c.Value == "" {
 		return ""
 	}
-	return c.System + ":" + c.Value
+	return string(c.System) + ":" + c.Value
 }
 
 // IsZero reports whether c is empty.
 func (c Code) IsZero() bool { return c.Value == "" }
 
-// UnmarshalText reads the "SYSTEM:VALUE" form.
+// UnmarshalText reads the "SYSTEM:VALUE" form, making the system canonical
+// (see ParseSystem): "SNOMED CT:38341003" and
+// "https://snomed.info/sct:38341003" both read as SNOMED:38341003.
 func (c *Code) UnmarshalText(b []byte) error {
 	// Split at the last colon: a system may be a URL
 	// ("http://snomed.info/sct:38341003"); code values never hold one.
@@ -81,14 +86,11 @@ func (c *Code) UnmarshalText(b []byte) error {
 	if i < 0 {
 		return safe("invalid code: want SYSTEM:VALUE, such as SNOMED:38341003")
 	}
-	sys, val := string(b[:i]), string(b[i+1:])
-	if sys == "" || val == "" || strings.ContainsAny(val, " \t") || strings.ContainsAny(sys, " \t") {
+	sys, val := strings.TrimSpace(string(b[:i])), strings.TrimSpace(string(b[i+1:]))
+	if sys == "" || val == "" || strings.ContainsAny(val, " \t") || strings.ContainsAny(sys, "\t\r\n") {
 		return safe("invalid code: want SYSTEM:VALUE, such as SNOMED:38341003")
 	}
-	if !strings.Contains(sys, "/") {
-		sys = strings.ToUpper(sys)
-	}
-	c.System, c.Value = sys, val
+	c.System, c.Value = ParseSystem(sys), val
 	return nil
 }
 
@@ -273,7 +275,7 @@ func (m *Mark) codes(c Code) []Code {
 		out = append(out, c)
 	}
 	for _, a := range m.Also {
-		if !a.IsZero() && !slices.ContainsFunc(out, func(o Code) bool { return o.System == a.System && o.Value == a.Value }) {
+		if !a.IsZero() && !slices.ContainsFunc(out, a.Same) {
 			out = append(out, a)
 		}
 	}

@@ -324,40 +324,11 @@ func pageMatches(p record.Problem, pg *content.Page) bool {
 		return false
 	}
 	for _, c := range pg.Codes {
-		if sameCode(p.Code, c) {
+		if p.Code.Same(c) {
 			return true
 		}
 	}
 	return false
-}
-
-// sameCode compares codes by system and value, taking the names a system
-// goes by in Satchel TOML and in FHIR as one.
-func sameCode(a, b record.Code) bool {
-	return strings.TrimSpace(a.Value) == strings.TrimSpace(b.Value) &&
-		codeSystem(a.System) == codeSystem(b.System)
-}
-
-// codeSystem returns a canonical name for a code system.
-func codeSystem(s string) string {
-	s = strings.TrimSpace(s)
-	systems := [...]struct {
-		name    string
-		aliases [7]string
-	}{
-		{"SNOMED", [7]string{"SNOMED", "SCT", "SNOMEDCT", "SNOMED-CT", "SNOMED CT", "http://snomed.info/sct", "https://snomed.info/sct"}},
-		{"ICD10", [7]string{"ICD10", "ICD-10", "http://hl7.org/fhir/sid/icd-10", "http://hl7.org/fhir/sid/icd-10-uk"}},
-		{"LOINC", [7]string{"LOINC", "http://loinc.org"}},
-		{"DMD", [7]string{"DMD", "https://dmd.nhs.uk", "http://dmd.nhs.uk"}},
-	}
-	for _, sys := range systems {
-		for _, alias := range sys.aliases {
-			if alias != "" && strings.EqualFold(s, alias) {
-				return sys.name
-			}
-		}
-	}
-	return strings.ToUpper(s)
 }
 
 // result words a result's value, range and flag.

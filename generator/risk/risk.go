@@ -43,7 +43,7 @@ type Group struct {
 // [[high_risk]]): a code, a name or both, and the group it belongs to,
 // either a built-in group's id or label or a label of the practice's own.
 type Medicine struct {
-	Code  string // "DMD:VALUE" or "SNOMED:VALUE"; optional
+	Code  string // "DMD:VALUE" or "SNOMED:VALUE", any spelling of either system; optional
 	Name  string // matched as whole words in a medicine's name; optional
 	Group string
 }
@@ -56,7 +56,7 @@ type List struct {
 	unless []map[string]bool
 	// byWord indexes every name by its first word.
 	byWord map[string][]phrase
-	// byCode maps a canonical "SYSTEM:VALUE" to group indexes.
+	// byCode maps a code's canonical key to group indexes.
 	byCode map[string][]int
 }
 
@@ -298,15 +298,12 @@ func words(s string) []string {
 	return out
 }
 
-// canonical returns "SYSTEM:VALUE" with the system's aliases made one. A dm+d
-// identifier is a SNOMED CT identifier, so the two systems are one here.
+// canonical returns the key a medicine's code is indexed by: its
+// record.Code.Key, with dm+d made SNOMED CT, since a dm+d identifier is a
+// SNOMED CT identifier and an export may write it under either system.
 func canonical(c record.Code) string {
-	sys := strings.ToLower(strings.TrimSpace(c.System))
-	switch sys {
-	case "dmd", "snomed", "sct", "snomedct", "snomed-ct", "snomed ct",
-		"http://snomed.info/sct", "https://snomed.info/sct",
-		"https://dmd.nhs.uk", "http://dmd.nhs.uk", "https://fhir.nhs.uk/id/dmd", "https://fhir.nhs.uk/id/dmd-code":
-		sys = "snomed"
+	if c.System.IsSNOMED() {
+		c.System = record.SNOMED
 	}
-	return sys + ":" + strings.TrimSpace(c.Value)
+	return c.Key()
 }

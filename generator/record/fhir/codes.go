@@ -7,41 +7,26 @@ import (
 	"github.com/satchel-records/satchel/generator/record"
 )
 
-// Code systems Satchel keeps. Others (RxNorm, CVX, Read, Multilex, local
-// codes) are not kept: nothing downstream matches on them, and the entry's
-// title still carries their meaning in words.
-const (
-	systemSNOMED = "http://snomed.info/sct"
-	systemLOINC  = "http://loinc.org"
-)
-
-// kept maps a FHIR coding to Satchel's short system name and a rank (lower is
-// preferred), or ok=false for a system Satchel does not keep.
-func kept(c coding) (system string, rank int, ok bool) {
-	if c.Code == "" {
+// kept maps a FHIR coding to its canonical system (record.ParseSystem, so
+// every spelling of a system reads the same) and a rank (lower is
+// preferred), or ok=false for a system Satchel does not keep. Others
+// (RxNorm, CVX, Read, Multilex, local codes) are not kept: nothing
+// downstream matches on them, and the entry's title still carries their
+// meaning in words.
+func kept(c coding) (system record.System, rank int, ok bool) {
+	if strings.TrimSpace(c.Code) == "" {
 		return "", 0, false
 	}
-	switch {
-	case c.System == systemSNOMED:
+	switch sys := record.ParseSystem(c.System); sys {
+	case record.SNOMED:
 		if isDMD(c) {
-			return "DMD", 0, true
+			return record.DMD, 0, true
 		}
-		return "SNOMED", 0, true
-	case strings.HasPrefix(c.System, "http://hl7.org/fhir/sid/icd-10"):
-		return "ICD10", 1, true
-	case c.System == systemLOINC:
-		return "LOINC", 1, true
-	case isDMDSystem(c.System):
-		return "DMD", 1, true
+		return record.SNOMED, 0, true
+	case record.ICD10, record.LOINC, record.DMD:
+		return sys, 1, true
 	}
 	return "", 0, false
-}
-
-// isDMDSystem reports whether s names the NHS Dictionary of Medicines and
-// Devices as a code system of its own.
-func isDMDSystem(s string) bool {
-	s = strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(s, "https://"), "http://"), "/")
-	return s == "dmd.nhs.uk" || s == "fhir.nhs.uk/Id/dmd" || s == "fhir.nhs.uk/Id/dmd-code"
 }
 
 // isDMD reports whether a SNOMED CT coding is identifiably a dm+d concept:
@@ -55,7 +40,7 @@ func isDMD(c coding) bool {
 	}
 	// SCTID: item, namespace (7 digits), partition (2), check digit.
 	// Partition "10" marks a concept in an extension namespace.
-	s := c.Code
+	s := strings.TrimSpace(c.Code)
 	if len(s) < 11 || !allDigits(s) {
 		return false
 	}
@@ -78,7 +63,7 @@ func pick(cc *concept) record.Code {
 		return record.Code{}
 	}
 	best, bestRank := -1, 0
-	var bestSys string
+	var bestSys record.System
 	for i, c := range cc.Coding {
 		sys, rank, ok := kept(c)
 		if !ok {
