@@ -22,6 +22,7 @@ import (
 // decrypted bundle may hold the problem, and both must hold the record's
 // uncontroversial problem, so the test cannot pass by building nothing.
 func TestSensitiveCodeIsWithheldInEverySpelling(t *testing.T) {
+	t.Parallel()
 	const (
 		sensitive = "86406008"
 		control   = "38341003" // hypertension: exported
@@ -91,7 +92,7 @@ onset = "2015"
 	approve(t, file)
 
 	rep := buildAt(t, cfg, clock())
-	master, err := cardkey.LoadMaster(cfg.PrivateDir)
+	master, err := cardkey.LoadMaster(cfg.MasterFile())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +103,7 @@ onset = "2015"
 	for _, id := range ids {
 		t.Run(spelt[id], func(t *testing.T) {
 			p := patientOf(t, rep, id)
-			if p.Status != policy.Built {
+			if p.Status != Built {
 				t.Fatalf("status %s: %s", p.Status, p.Reason)
 			}
 			if p.Withheld[policy.RuleSensitiveCode] != 1 {
