@@ -190,6 +190,14 @@ func Parse(path string, data []byte) (*Config, error) {
 	if c.Policy.MinAge < 0 || c.Policy.MinAge > 18 {
 		errs = append(errs, strict.Errorf(path, line("policy", "min_age"), "policy.min_age", "must be between 0 and 18"))
 	}
+	// A code written "SNOMED:86406008" would silently match nothing, and
+	// the entry it was meant to withhold would leave: refuse it.
+	for _, code := range c.Policy.SensitiveCodes {
+		if !regexp.MustCompile(`^[1-9][0-9]{5,17}$`).MatchString(code) {
+			errs = append(errs, strict.Errorf(path, line("policy", "sensitive_codes"), "policy.sensitive_codes", "must be SNOMED CT concept ids written as digits alone, such as 386639001"))
+			break
+		}
+	}
 	for i, h := range c.HighRisk {
 		if h.Code == "" && h.Name == "" {
 			errs = append(errs, strict.Errorf(path, 0, fmt.Sprintf("high_risk[%d]", i), "needs a code or a name"))

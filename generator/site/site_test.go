@@ -88,7 +88,7 @@ func TestLoadNamesAMissingFile(t *testing.T) {
 
 func TestLoadReadsOptionalSettings(t *testing.T) {
 	body := "base_url = \"https://records.example.org/riverside\"\nlanguages = [\"fr\", \"de\"]\ncurrent_days = 30\n" + good +
-		"\n[policy]\nsensitive_codes = [\"123\"]\nmin_age = 13\n\n[[high_risk]]\nname = \"tacrolimus\"\ngroup = \"immunosuppressant\"\n"
+		"\n[policy]\nsensitive_codes = [\"123456\"]\nmin_age = 13\n\n[[high_risk]]\nname = \"tacrolimus\"\ngroup = \"immunosuppressant\"\n"
 	c, err := Load(setup(t, body))
 	if err != nil {
 		t.Fatal(err)
@@ -106,5 +106,22 @@ func TestLoadRejectsBadOptionalSettings(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not contain %q:\n%v", want, err)
 		}
+	}
+}
+
+// A sensitive code written with its system ("SNOMED:86406008") would match
+// nothing and withhold nothing: it is refused, naming the line, not the code.
+func TestLoadRejectsSensitiveCodesThatWouldMatchNothing(t *testing.T) {
+	for _, code := range []string{"SNOMED:86406008", "86406008 ", "HIV", "123"} {
+		_, err := Load(setup(t, good+"\n[policy]\nsensitive_codes = [\"86406008\", \""+code+"\"]\n"))
+		if err == nil || !strings.Contains(err.Error(), `field "policy.sensitive_codes": must be SNOMED CT concept ids`) {
+			t.Errorf("%q: %v", code, err)
+		}
+		if err != nil && code != "123" && strings.Contains(err.Error(), strings.TrimSpace(code)) {
+			t.Errorf("%q: the error quotes the setting: %v", code, err)
+		}
+	}
+	if _, err := Load(setup(t, good+"\n[policy]\nsensitive_codes = [\"86406008\", \"1364731000000104\"]\n")); err != nil {
+		t.Errorf("valid codes refused: %v", err)
 	}
 }
