@@ -174,7 +174,8 @@ func TestOurFHIRReaderReadsBackWhatWeWrite(t *testing.T) {
 				t.Fatal("CountFHIR cannot decode the document")
 			}
 			want := testtool.FHIRCounts{Problems: len(in.rec.Problems), Medications: len(in.rec.Medications),
-				Allergies: len(in.rec.Allergies), Immunisations: len(in.rec.Immunisations), Results: resultsWithValue(in.rec)}
+				Allergies: len(in.rec.Allergies), Immunisations: len(in.rec.Immunisations), Results: resultsWithValue(in.rec),
+				Findings: len(in.rec.Findings)}
 			if c != want {
 				t.Errorf("independent counts %+v, want %+v", c, want)
 			}

@@ -131,6 +131,7 @@ func documentCounts(doc string) testtool.FHIRCounts {
 		Allergies:     countIn(doc, "section-allergies", `<li class="entry`),
 		Immunisations: countIn(doc, "section-immunisations", `<li class="entry`),
 		Results:       countIn(doc, "section-results", `data-label="Normal range"`),
+		Findings:      countIn(doc, "section-findings", `<li class="entry`),
 	}
 }
 

@@ -21,9 +21,9 @@ func TestEveryFixtureImportsWithCountsMatchingTheSource(t *testing.T) {
 				t.Fatalf("import failed: %v", err)
 			}
 			want := countFromSource(t, f.data)
-			got := counts{Problems: len(rec.Problems), Medications: len(rec.Medications), Allergies: len(rec.Allergies), Immunisations: len(rec.Immunisations), Results: len(rec.Results)}
+			got := counts{Problems: len(rec.Problems), Medications: len(rec.Medications), Allergies: len(rec.Allergies), Immunisations: len(rec.Immunisations), Results: len(rec.Results), Findings: len(rec.Findings)}
 			if got != want {
-				t.Errorf("counts (problems, medications, allergies, immunisations, results) = %+v, source has %+v", got, want)
+				t.Errorf("counts (problems, medications, allergies, immunisations, results, findings) = %+v, source has %+v", got, want)
 			}
 			if rec.ID != record.Stem(f.path) || rec.Source != f.path {
 				t.Errorf("record ID/Source not taken from the path")
