@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 
 	"github.com/satchel-records/satchel/internal/bench"
+	"github.com/satchel-records/satchel/internal/fixtures"
 )
 
 func main() {
@@ -19,10 +20,13 @@ func main() {
 	large := flag.Int("patients", 2000, "patients in the large synthetic practice")
 	small := flag.Int("small", 200, "patients in the small practice (memory baseline)")
 	docs := flag.Int("gpg-docs", 100, "documents in the gpg --symmetric baseline loop")
-	fixtures := flag.String("fhir", "../shared/fixtures/fhir", "folder of FHIR files for the import benchmark")
+	fixtures := flag.String("fhir", "", "folder of FHIR files for the import benchmark (default: the public examples, see internal/fixtures, else Satchel's own test data)")
 	keep := flag.Bool("keep", false, "keep the scratch folder")
 	flag.Parse()
 
+	if *fixtures == "" {
+		*fixtures = fhirFolder()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := run(ctx, *satchel, *fixtures, *small, *large, *docs, *keep); err != nil {
@@ -72,4 +76,15 @@ func run(ctx context.Context, satchel, fixtures string, small, large, docs int, 
 	}
 	print(figs)
 	return nil
+}
+
+// fhirFolder returns the public FHIR examples' folder when this machine has
+// it, and otherwise Satchel's own synthetic bundles that must read.
+func fhirFolder() string {
+	if dir, _, err := fixtures.FHIR(); err == nil {
+		if st, err := os.Stat(dir); err == nil && st.IsDir() {
+			return dir
+		}
+	}
+	return filepath.Join("internal", "testtool", "testdata", "fhir", "r4")
 }

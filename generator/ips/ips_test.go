@@ -26,11 +26,7 @@ import (
 	"github.com/satchel-records/satchel/internal/testtool"
 )
 
-const (
-	samplesDir = "../../sample-data/records"
-	// fixtureDir holds public FHIR examples nobody on this project wrote.
-	fixtureDir = "../../../shared/fixtures/fhir"
-)
+const samplesDir = "../../sample-data/records"
 
 // testNow is the build time the tests pretend: after every sample approval.
 func testNow() time.Time { return time.Date(2026, time.November, 20, 10, 30, 0, 0, time.UTC) }
@@ -93,31 +89,23 @@ func samples(t testing.TB) []input {
 	return out
 }
 
-// fixtures returns the public FHIR examples, read with our own reader.
-func fixtures(t testing.TB) []input {
+// fhirInputs returns Satchel's own synthetic FHIR bundles and, when they
+// are there, the public FHIR examples nobody on this project wrote, read
+// with our own reader.
+func fhirInputs(t testing.TB) []input {
 	t.Helper()
-	paths, err := filepath.Glob(filepath.Join(fixtureDir, "*", "*.json"))
-	if err != nil || len(paths) == 0 {
-		t.Fatalf("no FHIR fixtures under %s: the shared fixtures folder /work/shared/fixtures/fhir is missing", fixtureDir)
-	}
-	sort.Strings(paths)
 	var out []input
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
+	for _, f := range append(testtool.OwnFHIR(t), testtool.PublicFHIRIfPresent(t)...) {
+		rec, err := fhir.Read(f.Path, f.Data)
 		if err != nil {
-			t.Fatalf("%s: cannot read", p)
+			t.Fatalf("%s: FHIR file does not read", f.Name)
 		}
-		rec, err := fhir.Read(p, data)
-		if err != nil {
-			t.Fatalf("%s: fixture does not read", p)
-		}
-		rel, _ := filepath.Rel(fixtureDir, p)
-		out = append(out, input{name: filepath.ToSlash(rel), rec: rec})
+		out = append(out, input{name: f.Name, rec: rec})
 	}
 	return out
 }
 
-func allInputs(t testing.TB) []input { return append(samples(t), fixtures(t)...) }
+func allInputs(t testing.TB) []input { return append(samples(t), fhirInputs(t)...) }
 
 func write(t testing.TB, name string, rec *record.Record, m Meta) []byte {
 	t.Helper()
@@ -174,7 +162,8 @@ func TestOurFHIRReaderReadsBackWhatWeWrite(t *testing.T) {
 				t.Fatal("CountFHIR cannot decode the document")
 			}
 			want := testtool.FHIRCounts{Problems: len(in.rec.Problems), Medications: len(in.rec.Medications),
-				Allergies: len(in.rec.Allergies), Immunisations: len(in.rec.Immunisations), Results: resultsWithValue(in.rec)}
+				Allergies: len(in.rec.Allergies), Immunisations: len(in.rec.Immunisations), Results: resultsWithValue(in.rec),
+				Findings: len(in.rec.Findings)}
 			if c != want {
 				t.Errorf("independent counts %+v, want %+v", c, want)
 			}

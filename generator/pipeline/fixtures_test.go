@@ -11,26 +11,58 @@ import (
 	"github.com/satchel-records/satchel/generator/cardkey"
 
 	"github.com/satchel-records/satchel/generator/bundle"
+	"github.com/satchel-records/satchel/generator/record/load"
 	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/record"
-	"github.com/satchel-records/satchel/generator/record/load"
 	"github.com/satchel-records/satchel/generator/registry"
 	"github.com/satchel-records/satchel/generator/seal"
 	"github.com/satchel-records/satchel/generator/site"
 	"github.com/satchel-records/satchel/internal/testtool"
 )
 
-const fixtureDir = "../../../shared/fixtures/fhir"
+// Every one of Satchel's own synthetic FHIR bundles (R4 and STU3) builds,
+// and its decrypted record document holds as many problems, medicines,
+// allergies, immunisations, results and findings as a count made from the
+// source JSON, less what the rules withhold. This test always runs.
+func TestOwnFHIRBundlesBuildWithAllTheirEntries(t *testing.T) {
+	t.Parallel()
+	files := testtool.OwnFHIR(t)
+	// Names say the version: r4/labels.json is written as r4-labels.json.
+	got := buildFHIR(t, files, func(f testtool.FHIRFile) string { return strings.ReplaceAll(f.Name, "/", "-") })
+	if got.findings == 0 || got.named == 0 || got.withheld == 0 {
+		t.Errorf("findings %d, released by name %d, withheld %d: our own data should exercise all three",
+			got.findings, got.named, got.withheld)
+	}
+}
 
-// Every public FHIR example imports unedited, builds, and its decrypted
-// record document holds as many problems, medicines, allergies,
-// immunisations and results as a count made from the source JSON.
+// Every public FHIR example imports unedited and builds likewise. They are
+// a conformance suite outside the repository: see testtool.PublicFHIR.
 func TestEveryFHIRFixtureBuildsWithAllItsEntries(t *testing.T) {
 	t.Parallel()
-	fixtures, _ := filepath.Glob(filepath.Join(fixtureDir, "*", "*.json"))
-	if len(fixtures) < 6 {
-		t.Fatalf("found %d FHIR fixtures in %s, want the 6 shared ones", len(fixtures), fixtureDir)
+	files := testtool.PublicFHIR(t)
+	if len(files) < 6 {
+		t.Fatalf("found %d public FHIR examples, want at least the 6 this suite was written for", len(files))
 	}
+	if got := buildFHIR(t, files, func(f testtool.FHIRFile) string { return filepath.Base(f.Name) }); got.findings == 0 {
+		t.Error("no public example has a finding: the findings check proved nothing")
+	}
+}
+
+// fhirBuild says what a build of FHIR files exercised.
+type fhirBuild struct {
+	findings int // findings in the records built
+	named    int // labelled entries the approvals release by name
+	withheld int // entries withheld all the same (third-party)
+}
+
+// buildFHIR writes files into a practice's records folder (each under
+// fileName(f)), approves them, builds the practice and compares, patient
+// by patient, the record document with an independent count of the
+// source. An approval releases by name every entry that carries a
+// security label, as a GP may after review; what is withheld all the same
+// (third-party entries) is subtracted from the count.
+func buildFHIR(t *testing.T, files []testtool.FHIRFile, fileName func(testtool.FHIRFile) string) fhirBuild {
+	t.Helper()
 	edu, err := filepath.Abs(filepath.Join("..", "..", "sample-data", "education"))
 	if err != nil {
 		t.Fatal(err)
@@ -38,24 +70,21 @@ func TestEveryFHIRFixtureBuildsWithAllItsEntries(t *testing.T) {
 	dir := t.TempDir()
 	recs := filepath.Join(dir, "records")
 	os.Mkdir(recs, 0o755)
-	for _, f := range fixtures {
-		data, err := os.ReadFile(f)
-		if err != nil {
+	for _, f := range files {
+		path := filepath.Join(recs, fileName(f))
+		if err := os.WriteFile(path, f.Data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		path := filepath.Join(recs, filepath.Base(f))
-		if err := os.WriteFile(path, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		r, err := load.Record(path, data)
+		r, err := load.Record(path, f.Data)
 		if err != nil {
-			t.Fatalf("%s does not import: %v", filepath.Base(f), err)
+			t.Fatalf("%s does not import: %v", f.Name, err)
 		}
-		// Some example patients are children: the approval records a
-		// competence assessment so the counts can be checked.
+		// Some patients are children: the approval records a competence
+		// assessment so the counts can be checked.
 		a := &policy.Approval{Approver: "Dr Test", Role: "GP", Date: record.NewDate(2026, 11, 20),
-			Competence: &policy.Competence{AssessedBy: "Dr Test", Date: record.NewDate(2026, 11, 20)}}
-		if err := a.Write(policy.ApprovalPath(path), data, r); err != nil {
+			Competence: &policy.Competence{AssessedBy: "Dr Test", Date: record.NewDate(2026, 11, 20)},
+			Named:      labelled(r)}
+		if err := a.Write(policy.ApprovalPath(path), f.Data, r); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -69,21 +98,48 @@ func TestEveryFHIRFixtureBuildsWithAllItsEntries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(rep.Patients) != len(files) {
+		t.Fatalf("%d patients in the report, %d files written", len(rep.Patients), len(files))
+	}
 	master, err := cardkey.LoadMaster(cfg.MasterFile())
 	if err != nil {
 		t.Fatal(err)
 	}
 	reg, _ := registry.Load(cfg.PrivateDir)
-	findings := 0
+	var out fhirBuild
 	for _, p := range rep.Patients {
 		t.Run(p.ID, func(t *testing.T) {
 			if p.Status != Built {
 				t.Fatalf("status %s: %s %v", p.Status, p.Reason, p.Err)
 			}
-			src, _ := os.ReadFile(filepath.Join(cfg.Root, p.File))
+			file := filepath.Join(cfg.Root, p.File)
+			src, _ := os.ReadFile(file)
 			want, err := testtool.CountFHIR(src)
 			if err != nil {
 				t.Fatal(err)
+			}
+			r, err := load.Record(file, src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			appr, err := policy.ReadApproval(policy.ApprovalPath(file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// What the rules withhold, by section, is not in the document.
+			withheld := 0
+			for _, e := range policy.ForSite(cfg.Policy).Apply(r, appr, clock()).Entries {
+				if !e.Exported {
+					subtract(&want, r, e.Key)
+					withheld++
+				}
+			}
+			built := 0
+			for _, n := range p.Withheld {
+				built += n
+			}
+			if built != withheld {
+				t.Errorf("the build withheld %d entries, the rules withhold %d", built, withheld)
 			}
 			msg, err := os.ReadFile(filepath.Join(cfg.Root, p.Bundle))
 			if err != nil {
@@ -98,29 +154,52 @@ func TestEveryFHIRFixtureBuildsWithAllItsEntries(t *testing.T) {
 				t.Fatal(err)
 			}
 			doc := string(bundle.Find(files, bundle.Document).Data)
-			withheld := 0
-			for _, n := range p.Withheld {
-				withheld += n
-			}
-			if withheld > 0 {
-				t.Fatalf("%d entries withheld: the counts below would not compare like with like", withheld)
-			}
 			if got := documentCounts(doc); got != want {
-				t.Errorf("document holds %+v, source has %+v", got, want)
+				t.Errorf("document holds %+v, source has %+v (less what is withheld)", got, want)
 			}
-			// Coded findings without a value ("never smoked") are shown too.
-			r, err := load.Record(filepath.Join(cfg.Root, p.File), src)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := countIn(doc, "section-findings", `<li class="entry`); got != len(r.Findings) {
-				t.Errorf("document shows %d findings, the record has %d", got, len(r.Findings))
-			}
-			findings += len(r.Findings)
+			out.findings += len(r.Findings)
+			out.named += len(appr.Named)
+			out.withheld += withheld
 		})
 	}
-	if findings == 0 {
-		t.Error("no fixture has a finding: the findings check proved nothing")
+	return out
+}
+
+// labelled returns the keys of the entries of r that carry a security
+// label.
+func labelled(r *record.Record) []string {
+	var keys []string
+	for _, e := range r.Entries() {
+		if m := record.Marked(e); len(m.Labels) > 0 {
+			keys = append(keys, m.Key)
+		}
+	}
+	return keys
+}
+
+// subtract takes the entry with key out of the count of its section.
+func subtract(c *testtool.FHIRCounts, r *record.Record, key string) {
+	has := func(n int, keyOf func(int) string) bool {
+		for i := 0; i < n; i++ {
+			if keyOf(i) == key {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has(len(r.Problems), func(i int) string { return r.Problems[i].Key }):
+		c.Problems--
+	case has(len(r.Medications), func(i int) string { return r.Medications[i].Key }):
+		c.Medications--
+	case has(len(r.Allergies), func(i int) string { return r.Allergies[i].Key }):
+		c.Allergies--
+	case has(len(r.Immunisations), func(i int) string { return r.Immunisations[i].Key }):
+		c.Immunisations--
+	case has(len(r.Results), func(i int) string { return r.Results[i].Key }):
+		c.Results--
+	case has(len(r.Findings), func(i int) string { return r.Findings[i].Key }):
+		c.Findings--
 	}
 }
 
@@ -132,6 +211,7 @@ func documentCounts(doc string) testtool.FHIRCounts {
 		Allergies:     countIn(doc, "section-allergies", `<li class="entry`),
 		Immunisations: countIn(doc, "section-immunisations", `<li class="entry`),
 		Results:       countIn(doc, "section-results", `data-label="Normal range"`),
+		Findings:      countIn(doc, "section-findings", `<li class="entry`),
 	}
 }
 

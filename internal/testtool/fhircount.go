@@ -7,7 +7,7 @@ import (
 
 // FHIRCounts are the entries a FHIR export should yield, per section.
 type FHIRCounts struct {
-	Problems, Medications, Allergies, Immunisations, Results int
+	Problems, Medications, Allergies, Immunisations, Results, Findings int
 }
 
 // CountFHIR counts, from the Bundle decoded generically, what the
@@ -18,7 +18,9 @@ type FHIRCounts struct {
 //     List's contained), but not those contained in anything else.
 //   - Nothing entered-in-error is counted (status, or verificationStatus or
 //     clinicalStatus, as a code or in a CodeableConcept), and nothing whose
-//     subject/patient reference points at a patient other than the record's.
+//     subject/patient points at a patient other than the record's: by a
+//     reference, or by an identifier in a system the Patient has an
+//     identifier in, with another value.
 //   - problems: Conditions not refuted. allergies: AllergyIntolerances not
 //     refuted. immunisations: Immunizations given (status not "not-done",
 //     notGiven not true).
@@ -28,6 +30,9 @@ type FHIRCounts struct {
 //   - results: for each Observation, one if it has a value[x] plus one per
 //     component that has a value[x]; plus one per DiagnosticReport with a
 //     conclusion.
+//   - findings: Observations with no value[x], none in a component, no
+//     hasMember and no related of type has-member, whose code has words: a
+//     text, a coding's display, or a SNOMED CT or LOINC code.
 func CountFHIR(data []byte) (FHIRCounts, error) {
 	var b map[string]any
 	if err := json.Unmarshal(data, &b); err != nil {
@@ -118,8 +123,25 @@ func CountFHIR(data []byte) (FHIRCounts, error) {
 			subj = asMap(it.res["patient"])
 		}
 		ref := str(subj["reference"])
-		if ref == "" || patient == nil {
+		if patient == nil {
 			return false
+		}
+		if ref == "" {
+			id := asMap(subj["identifier"])
+			sys, val := str(id["system"]), str(id["value"])
+			if val == "" {
+				return false
+			}
+			other := false
+			for _, pid := range asList(patient["identifier"]) {
+				if str(asMap(pid)["system"]) == sys {
+					if str(asMap(pid)["value"]) == val {
+						return false
+					}
+					other = true
+				}
+			}
+			return other
 		}
 		if tg := target(it, ref); tg != nil {
 			return str(tg["resourceType"]) != "Patient" || str(tg["id"]) != str(patient["id"])
@@ -180,13 +202,18 @@ func CountFHIR(data []byte) (FHIRCounts, error) {
 				c.Medications++
 			}
 		case "Observation":
+			valued := 0
 			if hasValue(r) {
-				c.Results++
+				valued++
 			}
 			for _, comp := range asList(r["component"]) {
 				if hasValue(asMap(comp)) {
-					c.Results++
+					valued++
 				}
+			}
+			c.Results += valued
+			if valued == 0 && len(asList(r["hasMember"])) == 0 && !hasMemberRelated(r) && worded(asMap(r["code"])) {
+				c.Findings++
 			}
 		case "DiagnosticReport":
 			if strings.TrimSpace(str(r["conclusion"])) != "" {
@@ -195,6 +222,31 @@ func CountFHIR(data []byte) (FHIRCounts, error) {
 		}
 	}
 	return c, nil
+}
+
+// hasMemberRelated reports an STU3 Observation that groups others.
+func hasMemberRelated(obs map[string]any) bool {
+	for _, rel := range asList(obs["related"]) {
+		if str(asMap(rel)["type"]) == "has-member" {
+			return true
+		}
+	}
+	return false
+}
+
+// worded reports whether a CodeableConcept says something a reader can show.
+func worded(cc map[string]any) bool {
+	if strings.TrimSpace(str(cc["text"])) != "" {
+		return true
+	}
+	for _, c := range asList(cc["coding"]) {
+		cm := asMap(c)
+		sys := str(cm["system"])
+		if str(cm["display"]) != "" || str(cm["code"]) != "" && (sys == "http://snomed.info/sct" || sys == "http://loinc.org") {
+			return true
+		}
+	}
+	return false
 }
 
 func asList(v any) []any         { l, _ := v.([]any); return l }

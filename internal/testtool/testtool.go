@@ -1,6 +1,12 @@
 // Package testtool runs the real OpenPGP and QR tools (GnuPG, Sequoia,
 // zbar) from tests, each GnuPG run in its own throwaway home. A missing tool
 // fails the test with a hint: checks are never skipped.
+//
+// It also holds the FHIR files tests read: Satchel's own synthetic Bundles
+// (OwnFHIR, RefusedFHIR), always there, and the public examples kept
+// outside the repository (PublicFHIR), a conformance suite whose tests skip
+// when the folder is missing, unless CI is "true"; and CountFHIR, an
+// independent count of what a FHIR reader should carry.
 package testtool
 
 import (

@@ -11,32 +11,14 @@ import (
 
 	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/internal/strict"
+	"github.com/satchel-records/satchel/internal/testtool"
 )
 
+// Every public example reads unedited, with as many entries per section as
+// an independent count of its source.
 func TestEveryFixtureImportsWithCountsMatchingTheSource(t *testing.T) {
-	for _, f := range loadFixtures(t) {
-		t.Run(f.name, func(t *testing.T) {
-			rec, err := Read(f.path, f.data)
-			if err != nil {
-				t.Fatalf("import failed: %v", err)
-			}
-			want := countFromSource(t, f.data)
-			got := counts{Problems: len(rec.Problems), Medications: len(rec.Medications), Allergies: len(rec.Allergies), Immunisations: len(rec.Immunisations), Results: len(rec.Results)}
-			if got != want {
-				t.Errorf("counts (problems, medications, allergies, immunisations, results) = %+v, source has %+v", got, want)
-			}
-			if rec.ID != record.Stem(f.path) || rec.Source != f.path {
-				t.Errorf("record ID/Source not taken from the path")
-			}
-			keys := map[string]bool{}
-			for _, e := range rec.Entries() {
-				k := record.Marked(e).Key
-				if k == "" || keys[k] {
-					t.Errorf("entry key empty or repeated")
-				}
-				keys[k] = true
-			}
-		})
+	for _, f := range testtool.PublicFHIR(t) {
+		t.Run(f.Name, func(t *testing.T) { checkReadsWithSourceCounts(t, f) })
 	}
 }
 
@@ -47,8 +29,8 @@ func TestFixtureVersionsAreDetected(t *testing.T) {
 		"ips/Bundle-IPS-examples-Bundle-01.json":             FormatR4,
 		"uk-scr/UploadScrBundle.json":                        FormatR4,
 	} {
-		f := fixtureNamed(t, name)
-		rec, err := Read(f.path, f.data)
+		f := publicNamed(t, name)
+		rec, err := Read(f.Path, f.Data)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -56,36 +38,36 @@ func TestFixtureVersionsAreDetected(t *testing.T) {
 			t.Errorf("%s: format %q, want %q", name, rec.Format, want)
 		}
 	}
-	for _, f := range loadFixtures(t) {
-		if strings.HasPrefix(f.name, "synthea/") {
-			if rec, err := Read(f.path, f.data); err != nil || rec.Format != FormatR4 {
-				t.Errorf("%s: not read as R4 (err %v)", f.name, err)
+	for _, f := range testtool.PublicFHIR(t) {
+		if strings.HasPrefix(f.Name, "synthea/") {
+			if rec, err := Read(f.Path, f.Data); err != nil || rec.Format != FormatR4 {
+				t.Errorf("%s: not read as R4 (err %v)", f.Name, err)
 			}
 		}
 	}
 }
 
 func TestBillingResourcesAreSkippedAndCounted(t *testing.T) {
-	for _, f := range loadFixtures(t) {
-		if !strings.HasPrefix(f.name, "synthea/") {
+	for _, f := range testtool.PublicFHIR(t) {
+		if !strings.HasPrefix(f.Name, "synthea/") {
 			continue
 		}
-		rec, err := Read(f.path, f.data)
+		rec, err := Read(f.Path, f.Data)
 		if err != nil {
-			t.Fatalf("%s: %v", f.name, err)
+			t.Fatalf("%s: %v", f.Name, err)
 		}
-		src := countTypes(t, f.data)
+		src := countTypes(t, f.Data)
 		for _, typ := range []string{"Claim", "ExplanationOfBenefit"} {
 			if src[typ] == 0 || rec.Skipped[typ] != src[typ] {
-				t.Errorf("%s: Skipped[%s] = %d, source has %d", f.name, typ, rec.Skipped[typ], src[typ])
+				t.Errorf("%s: Skipped[%s] = %d, source has %d", f.Name, typ, rec.Skipped[typ], src[typ])
 			}
 		}
 	}
 }
 
 func TestGPConnectRecordReadsItsSTU3Shapes(t *testing.T) {
-	f := fixtureNamed(t, "uk-gpconnect-stu3/9690937287.structuredRecord.json")
-	rec, err := Read(f.path, f.data)
+	f := publicNamed(t, "uk-gpconnect-stu3/9690937287.structuredRecord.json")
+	rec, err := Read(f.Path, f.Data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,8 +118,8 @@ func TestGPConnectRecordReadsItsSTU3Shapes(t *testing.T) {
 }
 
 func TestPatientWithOnlyAnNHSNumberGetsNothingInvented(t *testing.T) {
-	f := fixtureNamed(t, "uk-scr/UploadScrBundle.json")
-	rec, err := Read(f.path, f.data)
+	f := publicNamed(t, "uk-scr/UploadScrBundle.json")
+	rec, err := Read(f.Path, f.Data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -697,14 +679,21 @@ func TestSyntheticNHSNumberPassesModulus11(t *testing.T) {
 }
 
 func TestSlowPathReadsEveryFixtureLikeTheFastPath(t *testing.T) {
-	for _, f := range loadFixtures(t) {
-		fast, err1 := read(f.path, f.data, true)
-		slow, err2 := read(f.path, f.data, false)
+	checkBothPathsAlike(t, testtool.PublicFHIR(t))
+}
+
+// checkBothPathsAlike checks that the one-pass and the entry-by-entry
+// paths read each file alike.
+func checkBothPathsAlike(t *testing.T, files []testtool.FHIRFile) {
+	t.Helper()
+	for _, f := range files {
+		fast, err1 := read(f.Path, f.Data, true)
+		slow, err2 := read(f.Path, f.Data, false)
 		if err1 != nil || err2 != nil {
-			t.Fatalf("%s: fast %v, slow %v", f.name, err1, err2)
+			t.Fatalf("%s: fast %v, slow %v", f.Name, err1, err2)
 		}
 		if !reflect.DeepEqual(fast, slow) {
-			t.Errorf("%s: the entry-by-entry path reads the file differently", f.name)
+			t.Errorf("%s: the entry-by-entry path reads the file differently", f.Name)
 		}
 	}
 }

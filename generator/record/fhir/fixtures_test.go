@@ -2,52 +2,52 @@ package fhir
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
-	"sort"
 	"testing"
 
+	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/internal/testtool"
 )
 
-// fixtureDir holds public FHIR example files that nobody on this project
-// wrote (see SOURCES.md there). They are read as they are, never edited.
-const fixtureDir = "../../../../shared/fixtures/fhir"
+// Two sets of FHIR files drive these tests. Satchel's own synthetic
+// Bundles (testtool.OwnFHIR) are always there. The public examples
+// (testtool.PublicFHIR) are third-party files nobody on this project wrote,
+// read unedited as a conformance suite; where they are is testtool's
+// business, and the tests that need them skip when they are missing.
 
-type fixture struct {
-	name string // path below fixtureDir, e.g. "ips/bundle-minimal.json"
-	path string
-	data []byte
-}
-
-func loadFixtures(tb testing.TB) []fixture {
-	tb.Helper()
-	paths, err := filepath.Glob(filepath.Join(fixtureDir, "*", "*.json"))
-	if err != nil || len(paths) == 0 {
-		tb.Fatalf("no FHIR fixtures under %s: the shared fixtures folder /work/shared/fixtures/fhir is missing", fixtureDir)
-	}
-	sort.Strings(paths)
-	var out []fixture
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			tb.Fatalf("cannot read fixture %s: %v", p, err)
-		}
-		rel, _ := filepath.Rel(fixtureDir, p)
-		out = append(out, fixture{name: filepath.ToSlash(rel), path: p, data: data})
-	}
-	return out
-}
-
-func fixtureNamed(t *testing.T, name string) fixture {
+// publicNamed returns the public example at name, e.g.
+// "ips/bundle-minimal.json".
+func publicNamed(t *testing.T, name string) testtool.FHIRFile {
 	t.Helper()
-	for _, f := range loadFixtures(t) {
-		if f.name == name {
+	for _, f := range testtool.PublicFHIR(t) {
+		if f.Name == name {
 			return f
 		}
 	}
-	t.Fatalf("fixture %s is missing from %s", name, fixtureDir)
-	return fixture{}
+	t.Fatalf("public FHIR example %s is missing", name)
+	return testtool.FHIRFile{}
+}
+
+// ownNamed returns Satchel's own synthetic Bundle at name, e.g.
+// "r4/summary.json".
+func ownNamed(t *testing.T, name string) testtool.FHIRFile {
+	t.Helper()
+	for _, f := range testtool.OwnFHIR(t) {
+		if f.Name == name {
+			return f
+		}
+	}
+	t.Fatalf("own FHIR test data %s is missing", name)
+	return testtool.FHIRFile{}
+}
+
+// readFile reads f, failing the test if the reader refuses it.
+func readFile(t *testing.T, f testtool.FHIRFile) *record.Record {
+	t.Helper()
+	rec, err := Read(f.Path, f.Data)
+	if err != nil {
+		t.Fatalf("%s does not read: %v", f.Name, err)
+	}
+	return rec
 }
 
 // counts are the entries a reader must produce, counted from the source.
@@ -65,6 +65,35 @@ func countFromSource(t *testing.T, data []byte) counts {
 	return c
 }
 
+// recordCounts counts what the reader produced, in the same sections.
+func recordCounts(rec *record.Record) counts {
+	return counts{Problems: len(rec.Problems), Medications: len(rec.Medications), Allergies: len(rec.Allergies),
+		Immunisations: len(rec.Immunisations), Results: len(rec.Results), Findings: len(rec.Findings)}
+}
+
+// checkReadsWithSourceCounts reads f and checks its counts against the
+// source, its ID and Source, and that every entry has its own key.
+func checkReadsWithSourceCounts(t *testing.T, f testtool.FHIRFile) *record.Record {
+	t.Helper()
+	rec := readFile(t, f)
+	if got, want := recordCounts(rec), countFromSource(t, f.Data); got != want {
+		t.Errorf("counts (problems, medications, allergies, immunisations, results, findings) = %+v, source has %+v", got, want)
+	}
+	if rec.ID != record.Stem(f.Path) || rec.Source != f.Path {
+		t.Errorf("record ID/Source not taken from the path")
+	}
+	keys := map[string]bool{}
+	for _, e := range rec.Entries() {
+		k := record.Marked(e).Key
+		if k == "" || keys[k] {
+			t.Errorf("entry key empty or repeated")
+		}
+		keys[k] = true
+	}
+	return rec
+}
+
+// countTypes counts the Bundle's entries by resource type.
 func countTypes(t *testing.T, data []byte) map[string]int {
 	t.Helper()
 	var b map[string]any
@@ -73,7 +102,9 @@ func countTypes(t *testing.T, data []byte) map[string]int {
 	}
 	n := map[string]int{}
 	for _, e := range asList(b["entry"]) {
-		n[str(asMap(asMap(e)["resource"])["resourceType"])]++
+		if rt := str(asMap(asMap(e)["resource"])["resourceType"]); rt != "" {
+			n[rt]++
+		}
 	}
 	return n
 }
