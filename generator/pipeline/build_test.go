@@ -13,8 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/satchel-records/satchel/generator/bundle"
+	"github.com/satchel-records/satchel/generator/cardkey"
 	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/record/load"
+	"github.com/satchel-records/satchel/generator/registry"
+	"github.com/satchel-records/satchel/generator/seal"
 	"github.com/satchel-records/satchel/generator/site"
 	"github.com/satchel-records/satchel/internal/testtool"
 )
@@ -377,4 +381,31 @@ func noTempFiles(t *testing.T, cfg *site.Config) {
 			return nil
 		})
 	}
+}
+
+// openBundle decrypts the bundle at path, built for patient id, with the
+// patient's first live card, and returns the files inside it.
+func openBundle(t *testing.T, cfg *site.Config, id, path string) []bundle.File {
+	t.Helper()
+	master, err := cardkey.LoadMaster(cfg.MasterFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := registry.Load(cfg.PrivateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := seal.Open(msg, cardkey.Derive(master, id, reg.Live(id)[0].Serial).Passphrase(), nil)
+	if err != nil {
+		t.Fatalf("%s: %v", id, err)
+	}
+	files, err := bundle.Unpack(o.Plaintext)
+	if err != nil {
+		t.Fatalf("%s: %v", id, err)
+	}
+	return files
 }

@@ -6,14 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/satchel-records/satchel/generator/cardkey"
-
 	"github.com/satchel-records/satchel/generator/bundle"
 	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/record/fhir"
 	"github.com/satchel-records/satchel/generator/record/load"
-	"github.com/satchel-records/satchel/generator/registry"
-	"github.com/satchel-records/satchel/generator/seal"
 	"github.com/satchel-records/satchel/internal/testtool"
 )
 
@@ -24,22 +20,12 @@ func TestBundleFHIRMatchesTheDocumentAndHoldsNothingWithheld(t *testing.T) {
 	t.Parallel()
 	cfg := samplePractice(t)
 	rep := runBuild(t, cfg)
-	master, _ := cardkey.LoadMaster(cfg.MasterFile())
-	reg, _ := registry.Load(cfg.PrivateDir)
 	checked := 0
 	for _, p := range rep.Patients {
 		if p.Status != Built {
 			continue
 		}
-		msg, _ := os.ReadFile(filepath.Join(cfg.Root, p.Bundle))
-		o, err := seal.Open(msg, cardkey.Derive(master, p.ID, reg.Live(p.ID)[0].Serial).Passphrase(), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files, err := bundle.Unpack(o.Plaintext)
-		if err != nil {
-			t.Fatal(err)
-		}
+		files := openBundle(t, cfg, p.ID, filepath.Join(cfg.Root, p.Bundle))
 		js := bundle.Find(files, bundle.FHIR)
 		if js == nil {
 			t.Fatalf("%s: no %s in the bundle", p.ID, bundle.FHIR)

@@ -8,14 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/satchel-records/satchel/generator/cardkey"
-
 	"github.com/satchel-records/satchel/generator/bundle"
-	"github.com/satchel-records/satchel/generator/record/load"
 	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/record"
-	"github.com/satchel-records/satchel/generator/registry"
-	"github.com/satchel-records/satchel/generator/seal"
+	"github.com/satchel-records/satchel/generator/record/load"
 	"github.com/satchel-records/satchel/generator/site"
 	"github.com/satchel-records/satchel/internal/testtool"
 )
@@ -101,11 +97,6 @@ func buildFHIR(t *testing.T, files []testtool.FHIRFile, fileName func(testtool.F
 	if len(rep.Patients) != len(files) {
 		t.Fatalf("%d patients in the report, %d files written", len(rep.Patients), len(files))
 	}
-	master, err := cardkey.LoadMaster(cfg.MasterFile())
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, _ := registry.Load(cfg.PrivateDir)
 	var out fhirBuild
 	for _, p := range rep.Patients {
 		t.Run(p.ID, func(t *testing.T) {
@@ -141,18 +132,7 @@ func buildFHIR(t *testing.T, files []testtool.FHIRFile, fileName func(testtool.F
 			if built != withheld {
 				t.Errorf("the build withheld %d entries, the rules withhold %d", built, withheld)
 			}
-			msg, err := os.ReadFile(filepath.Join(cfg.Root, p.Bundle))
-			if err != nil {
-				t.Fatal(err)
-			}
-			o, err := seal.Open(msg, cardkey.Derive(master, p.ID, reg.Live(p.ID)[0].Serial).Passphrase(), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			files, err := bundle.Unpack(o.Plaintext)
-			if err != nil {
-				t.Fatal(err)
-			}
+			files := openBundle(t, cfg, p.ID, filepath.Join(cfg.Root, p.Bundle))
 			doc := string(bundle.Find(files, bundle.Document).Data)
 			if got := documentCounts(doc); got != want {
 				t.Errorf("document holds %+v, source has %+v (less what is withheld)", got, want)

@@ -11,11 +11,8 @@ import (
 
 	"github.com/satchel-records/satchel/generator/cardkey"
 
-	"github.com/satchel-records/satchel/generator/bundle"
 	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/record"
-	"github.com/satchel-records/satchel/generator/registry"
-	"github.com/satchel-records/satchel/generator/seal"
 	"github.com/satchel-records/satchel/generator/site"
 )
 
@@ -155,14 +152,13 @@ func TestOnlyApprovedUnwithheldEntriesEverLeave(t *testing.T) {
 				t.Fatal(err)
 			}
 			master, _ := cardkey.LoadMaster(cfg.MasterFile())
-			reg, _ := registry.Load(cfg.PrivateDir)
 			built := 0
 			for i, p := range pats {
 				got := rep.Patients[i]
 				if got.ID != p.id {
 					t.Fatalf("report order: %s != %s", got.ID, p.id)
 				}
-				bundleDir := filepath.Join(cfg.PublicDir, "bundles", cardkey.BundleID(master, p.id))
+				bundleDir := cfg.BundleDir(cardkey.BundleID(master, p.id))
 				shouldBuild := p.approval == "match" && !p.blocked
 				if !shouldBuild {
 					if got.Status == Built {
@@ -178,15 +174,7 @@ func TestOnlyApprovedUnwithheldEntriesEverLeave(t *testing.T) {
 					continue
 				}
 				built++
-				msg, err := os.ReadFile(filepath.Join(bundleDir, "record.pgp"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				o, err := seal.Open(msg, cardkey.Derive(master, p.id, reg.Live(p.id)[0].Serial).Passphrase(), nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				files, _ := bundle.Unpack(o.Plaintext)
+				files := openBundle(t, cfg, p.id, filepath.Join(bundleDir, "record.pgp"))
 				var all strings.Builder
 				for _, f := range files {
 					all.Write(f.Data)

@@ -8,10 +8,7 @@ import (
 	"testing"
 
 	"github.com/satchel-records/satchel/generator/bundle"
-	"github.com/satchel-records/satchel/generator/cardkey"
 	"github.com/satchel-records/satchel/generator/policy"
-	"github.com/satchel-records/satchel/generator/registry"
-	"github.com/satchel-records/satchel/generator/seal"
 	"github.com/satchel-records/satchel/internal/synth"
 )
 
@@ -92,14 +89,6 @@ onset = "2015"
 	approve(t, file)
 
 	rep := buildAt(t, cfg, clock())
-	master, err := cardkey.LoadMaster(cfg.MasterFile())
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := registry.Load(cfg.PrivateDir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, id := range ids {
 		t.Run(spelt[id], func(t *testing.T) {
 			p := patientOf(t, rep, id)
@@ -109,18 +98,7 @@ onset = "2015"
 			if p.Withheld[policy.RuleSensitiveCode] != 1 {
 				t.Errorf("the report counts %d entries withheld for a sensitive code, want 1", p.Withheld[policy.RuleSensitiveCode])
 			}
-			msg, err := os.ReadFile(filepath.Join(cfg.Root, p.Bundle))
-			if err != nil {
-				t.Fatal(err)
-			}
-			o, err := seal.Open(msg, cardkey.Derive(master, p.ID, reg.Live(p.ID)[0].Serial).Passphrase(), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			files, err := bundle.Unpack(o.Plaintext)
-			if err != nil {
-				t.Fatal(err)
-			}
+			files := openBundle(t, cfg, p.ID, filepath.Join(cfg.Root, p.Bundle))
 			for _, name := range []string{bundle.Document, bundle.FHIR} {
 				f := bundle.Find(files, name)
 				if f == nil {
