@@ -1,6 +1,7 @@
 package chart
 
 import (
+	"math"
 	"strings"
 	"testing"
 )
@@ -125,7 +126,8 @@ func TestAltNamesEachSeriesWhenReadingsAreNotPaired(t *testing.T) {
 }
 
 func TestAltFormatsValuesAsRecorded(t *testing.T) {
-	for v, want := range map[float64]string{0.32: "0.32", 166: "166", 2.0: "2", -0.0: "0", 1e20: "1e+20", 12345.678: "12345.678"} {
+	// math.Copysign makes a negative zero: the literal -0.0 is plain 0 in Go.
+	for v, want := range map[float64]string{0.32: "0.32", 166: "166", 2.0: "2", math.Copysign(0, -1): "0", 1e20: "1e+20", 12345.678: "12345.678"} {
 		if got := num(v); got != want {
 			t.Errorf("num(%v) = %q, want %q", v, got, want)
 		}
