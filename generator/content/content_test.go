@@ -496,3 +496,17 @@ func TestMarkdownKeepsTheDocumentOffline(t *testing.T) {
 		t.Errorf("text from a URL was not escaped: %s", h)
 	}
 }
+
+// An image's description keeps all its words, whatever markup they carry:
+// emphasis, code, a link (made text with its address) and a line break.
+func TestImageBecomesItsWholeDescription(t *testing.T) {
+	src := "![Using a *spacer* with `MDI` and [a mask](https://example.org/m)\nat night](https://example.org/s.png)\n"
+	out, err := NewMarkdown().Render([]byte(src), "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "[Using a spacer with MDI and a mask (https://example.org/m)\nat night]"
+	if h := string(out); !strings.Contains(h, want) {
+		t.Errorf("output lacks %q: %s", want, h)
+	}
+}
