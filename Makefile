@@ -44,10 +44,16 @@ test-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-## check: formatting and vet
+## check: formatting, vet, staticcheck (the version go.mod's tool line pins),
+## a tidy go.mod, and builds for Windows and macOS (Intel and Apple silicon)
 check: wasm
-	@out=$$(gofmt -l cmd generator templates themes); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l cmd generator internal templates themes); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+	$(GO) mod tidy -diff
+	GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null ./cmd/satchel
+	GOOS=darwin GOARCH=amd64 $(GO) build -o /dev/null ./cmd/satchel
+	GOOS=darwin GOARCH=arm64 $(GO) build -o /dev/null ./cmd/satchel
 
 ## node_modules/axe-core: the accessibility checker the record tests run in Chromium (npm, pinned by package-lock.json)
 node_modules/axe-core: package.json package-lock.json
