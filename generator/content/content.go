@@ -213,7 +213,7 @@ func readable(dest []byte) bool {
 
 // Library is the set of education pages of a site.
 type Library struct {
-	pages []*Page
+	pages []*Page // every page, in file name order
 	// byCode maps a normalised code to the indexes of the pages carrying
 	// it, ascending: a build matches thousands of patients.
 	byCode map[string][]int
@@ -402,9 +402,6 @@ func shiftLines(err error, n int) error {
 	}
 	return errors.Join(out...)
 }
-
-// Pages returns every page, in file name order.
-func (l *Library) Pages() []*Page { return l.pages }
 
 // Match returns the pages carrying any of codes, in file name order, each
 // once. Codes match by system and value, whichever way the system is spelt

@@ -212,10 +212,10 @@ func TestLoadReadsFrontMatterAndBody(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(lib.Pages()) != 1 {
-		t.Fatalf("got %d pages, want 1", len(lib.Pages()))
+	if len(lib.pages) != 1 {
+		t.Fatalf("got %d pages, want 1", len(lib.pages))
 	}
-	p := lib.Pages()[0]
+	p := lib.pages[0]
 	checks := []struct {
 		what string
 		ok   bool
