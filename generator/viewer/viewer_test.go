@@ -305,13 +305,20 @@ func TestPracticeKeyInPageNeverCarriesSecretKey(t *testing.T) {
 // templates, images, regular expressions and QR codes add ~330 KB to each
 // page while the decryptor needs none of them.
 func TestDecryptorLinksNoHeavyPackages(t *testing.T) {
-	cmd := exec.Command("go", "list", "-deps", "./wasm")
+	cmd := exec.Command("go", "list", "-deps", "../../cmd/satchel-wasm")
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("go list: %v", err)
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("go list: %v\n%s", err, stderr)
 	}
 	deps := strings.Fields(string(out))
+	if !slices.Contains(deps, "github.com/ProtonMail/go-crypto/openpgp") {
+		t.Fatalf("go list found no OpenPGP among the decryptor's packages: is it still in cmd/satchel-wasm?")
+	}
 	for _, heavy := range []string{"html/template", "text/template", "image/png", "regexp", "github.com/skip2/go-qrcode", "net/http", "os/exec", "encoding/json"} {
 		if slices.Contains(deps, heavy) {
 			t.Errorf("the decryptor links %s (a build constraint or package split keeps it out)", heavy)
