@@ -140,6 +140,7 @@ func render(t testing.TB, r *Renderer, d *Document) string {
 }
 
 func TestFullRecordShowsSummaryBeforeEverySection(t *testing.T) {
+	t.Parallel()
 	out := unmark(render(t, newRenderer(t, "default", nil), testDocument(fullRecord())))
 	summary := strings.Index(out, `id="summary"`)
 	if summary < 0 {
@@ -197,6 +198,7 @@ func TestFullRecordShowsSummaryBeforeEverySection(t *testing.T) {
 }
 
 func TestActiveProblemsComeBeforePastOnes(t *testing.T) {
+	t.Parallel()
 	out := render(t, newRenderer(t, "default", nil), testDocument(fullRecord()))
 	section := out[strings.Index(out, `id="section-problems"`):]
 	active, past := strings.Index(section, "High blood pressure"), strings.Index(section, "Asthma (resolved)")
@@ -213,6 +215,7 @@ func TestActiveProblemsComeBeforePastOnes(t *testing.T) {
 }
 
 func TestEachSectionAppearsOnlyWhenItHasEntries(t *testing.T) {
+	t.Parallel()
 	full := fullRecord()
 	tests := []struct {
 		id  string
@@ -253,6 +256,7 @@ func TestEachSectionAppearsOnlyWhenItHasEntries(t *testing.T) {
 }
 
 func TestEmptyRecordSaysNoKnownAllergiesAndShowsNoSections(t *testing.T) {
+	t.Parallel()
 	d := testDocument(&record.Record{Patient: record.Patient{Name: "Alex Example"}})
 	d.Pages = nil
 	out := render(t, newRenderer(t, "default", nil), d)
@@ -276,6 +280,7 @@ func TestEmptyRecordSaysNoKnownAllergiesAndShowsNoSections(t *testing.T) {
 }
 
 func TestResultsOutsideTheirRangeAreFlaggedInWords(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		res       record.Result
@@ -316,6 +321,7 @@ func TestResultsOutsideTheirRangeAreFlaggedInWords(t *testing.T) {
 }
 
 func TestRecordTextIsEscaped(t *testing.T) {
+	t.Parallel()
 	const evil = `<script>alert(1)</script><img src=x onerror=alert(2)>`
 	rec := fullRecord()
 	rec.Patient.Name = evil
@@ -380,6 +386,7 @@ func externalRefs(doc string) []string {
 }
 
 func TestDocumentReferencesNothingOutsideItself(t *testing.T) {
+	t.Parallel()
 	for _, theme := range []string{"default", "large-print"} {
 		t.Run(theme, func(t *testing.T) {
 			// With a chart, glossary marks, flags and translations too.
@@ -415,6 +422,7 @@ func TestDocumentReferencesNothingOutsideItself(t *testing.T) {
 }
 
 func TestInDocumentLinksAllHaveATarget(t *testing.T) {
+	t.Parallel()
 	rec := fullRecord()
 	rec.Results = append(rec.Results, seriesRecord().Results...)
 	out := render(t, newRenderer(t, "default", nil), testDocument(rec))
@@ -439,6 +447,7 @@ func TestInDocumentLinksAllHaveATarget(t *testing.T) {
 }
 
 func TestProblemLinksToPagesWithItsCode(t *testing.T) {
+	t.Parallel()
 	page := testPages()[0]
 	link := `<a href="#high-blood-pressure">Read: Living with high blood pressure</a>`
 	tests := []struct {
@@ -473,6 +482,7 @@ func TestProblemLinksToPagesWithItsCode(t *testing.T) {
 }
 
 func TestPagesShowTheirSourceAndReviewDates(t *testing.T) {
+	t.Parallel()
 	out := render(t, newRenderer(t, "default", nil), testDocument(fullRecord()))
 	for _, want := range []string{"Understanding your conditions", "Source: Example Practice clinical team", "Reviewed 1 Nov 2024 · Next review 1 Nov 2027", `<h2 id="high-blood-pressure-what-to-do">`} {
 		if !strings.Contains(out, want) {
@@ -482,6 +492,7 @@ func TestPagesShowTheirSourceAndReviewDates(t *testing.T) {
 }
 
 func TestLettersGetTheirOwnHeadingIDs(t *testing.T) {
+	t.Parallel()
 	out := render(t, newRenderer(t, "default", nil), testDocument(fullRecord()))
 	for _, want := range []string{`<article class="letter" id="letter-1">`, `<h2 id="letter-1_plan">`, `<h2 id="letter-2_plan">`, "Recheck HbA1c in six months."} {
 		if !strings.Contains(out, want) {
@@ -491,6 +502,7 @@ func TestLettersGetTheirOwnHeadingIDs(t *testing.T) {
 }
 
 func TestLettersRenderWithTheSitesMarkdown(t *testing.T) {
+	t.Parallel()
 	r, err := New("default", []fs.FS{templates.FS()}, []fs.FS{themes.FS()}, content.NewMarkdown())
 	if err != nil {
 		t.Fatal(err)
@@ -510,6 +522,7 @@ func TestLettersRenderWithTheSitesMarkdown(t *testing.T) {
 }
 
 func TestMarkdownFailureNamesTheLetterNotItsText(t *testing.T) {
+	t.Parallel()
 	r, err := New("default", []fs.FS{templates.FS()}, []fs.FS{themes.FS()}, testMarkdown{fail: true})
 	if err != nil {
 		t.Fatal(err)
@@ -531,6 +544,7 @@ func TestMarkdownFailureNamesTheLetterNotItsText(t *testing.T) {
 }
 
 func TestRenderIsByteStable(t *testing.T) {
+	t.Parallel()
 	r := newRenderer(t, "default", nil)
 	first := render(t, r, testDocument(fullRecord()))
 	// Concurrent renders from one Renderer give the same bytes too.
@@ -552,6 +566,7 @@ func TestRenderIsByteStable(t *testing.T) {
 }
 
 func TestPracticeTemplatesOverrideOneFileOrBlock(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		practice fstest.MapFS
@@ -600,6 +615,7 @@ func TestPracticeTemplatesOverrideOneFileOrBlock(t *testing.T) {
 }
 
 func TestBrokenTemplatesFailInNew(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		layers []fs.FS
@@ -620,6 +636,7 @@ func TestBrokenTemplatesFailInNew(t *testing.T) {
 }
 
 func TestThemes(t *testing.T) {
+	t.Parallel()
 	builtin := themes.FS()
 	tests := []struct {
 		name    string
@@ -663,6 +680,7 @@ func TestThemes(t *testing.T) {
 }
 
 func TestNHSNumberIsGroupedThreeThreeFour(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, want string }{
 		{"9991234568", "999 123 4568"},
 		{"999 123 4568", "999 123 4568"},
@@ -680,6 +698,7 @@ func TestNHSNumberIsGroupedThreeThreeFour(t *testing.T) {
 }
 
 func TestRenderRejectsADocumentWithoutARecord(t *testing.T) {
+	t.Parallel()
 	r := newRenderer(t, "default", nil)
 	var b bytes.Buffer
 	if err := r.Render(&b, &Document{}); err == nil || b.Len() != 0 {
@@ -721,6 +740,7 @@ func BenchmarkRender(b *testing.B) {
 }
 
 func TestMissingApprovalIsShownAsMissing(t *testing.T) {
+	t.Parallel()
 	d := testDocument(fullRecord())
 	d.Approval = Approval{}
 	d.Pages = append(d.Pages, nil) // a gap in the caller's list is skipped, not a crash

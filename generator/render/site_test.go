@@ -13,6 +13,7 @@ import (
 // A practice's keycard.html replaces the built-in one while the shared card
 // faces still come from the built-in layer; a missing file is an error.
 func TestLoadTakesEachFileFromTheFirstLayerThatHasIt(t *testing.T) {
+	t.Parallel()
 	practice := fstest.MapFS{"keycard.html": {Data: []byte(`{{define "keycard.html"}}OURS {{template "card-front" .}}{{end}}`)}}
 	set, err := Load([]fs.FS{practice, templates.FS()}, "keycard-faces.html", "keycard.html")
 	if err != nil {
