@@ -50,6 +50,7 @@ func sampleRecordFiles(t *testing.T) []string {
 }
 
 func TestSampleEducationPagesLoadAndAreCurrent(t *testing.T) {
+	t.Parallel()
 	lib, err := Load(sampleEducation, NewMarkdown())
 	if err != nil {
 		t.Fatal(err)
@@ -114,6 +115,7 @@ func validNHS(n string) bool {
 }
 
 func TestValidNHSRejectsABadCheckDigit(t *testing.T) {
+	t.Parallel()
 	for n, want := range map[string]bool{
 		"9995260182": true,
 		"9995260183": false,
@@ -127,6 +129,7 @@ func TestValidNHSRejectsABadCheckDigit(t *testing.T) {
 }
 
 func TestSampleRecordsLoadWithSyntheticNHSNumbers(t *testing.T) {
+	t.Parallel()
 	seen := map[string]bool{}
 	for _, f := range sampleRecordFiles(t) {
 		r, err := readRecord(f)
@@ -148,6 +151,7 @@ func TestSampleRecordsLoadWithSyntheticNHSNumbers(t *testing.T) {
 }
 
 func TestSampleProblemsFindTheirEducationPages(t *testing.T) {
+	t.Parallel()
 	lib, err := Load(sampleEducation, NewMarkdown())
 	if err != nil {
 		t.Fatal(err)
@@ -181,6 +185,7 @@ func TestSampleProblemsFindTheirEducationPages(t *testing.T) {
 }
 
 func TestSampleApprovalsMatchTheScenario(t *testing.T) {
+	t.Parallel()
 	for _, f := range sampleRecordFiles(t) {
 		id := record.Stem(f)
 		data, err := os.ReadFile(f)
@@ -211,6 +216,7 @@ func TestSampleApprovalsMatchTheScenario(t *testing.T) {
 }
 
 func TestSampleWithheldThirdPartyEntryIsMarked(t *testing.T) {
+	t.Parallel()
 	r, err := readRecord(filepath.Join(sampleRecords, "rmc-0005.toml"))
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 )
 
 func TestNHSNumbersAreValidAndInTestRange(t *testing.T) {
+	t.Parallel()
 	seen := map[string]bool{}
 	for i := 0; i < 3000; i++ {
 		n := NHSNumber(i)
@@ -28,6 +29,7 @@ func TestNHSNumbersAreValidAndInTestRange(t *testing.T) {
 
 // The repository's sample practice must only hold synthetic NHS numbers.
 func TestSampleNHSNumbersAreSynthetic(t *testing.T) {
+	t.Parallel()
 	files, err := load.Files(filepath.Join("..", "..", "sample-data", "records"))
 	if err != nil {
 		t.Fatal(err)
@@ -53,6 +55,7 @@ func TestSampleNHSNumbersAreSynthetic(t *testing.T) {
 }
 
 func TestWrittenPracticeLoads(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if err := Write(dir, Options{Patients: 20, Seed: 1}); err != nil {
 		t.Fatal(err)
