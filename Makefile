@@ -6,7 +6,7 @@
 GO       ?= go
 BIN      := bin/satchel
 DIST     := generator/viewer/decryptor
-GOSRC    := $(shell find cmd generator templates themes -type f \( -name '*.go' -o -name '*.html' -o -name '*.css' -o -name '*.js' -o -name '*.toml' -o -name '*.json' \) -not -path '$(DIST)/*') go.mod go.sum
+GOSRC    := $(shell find cmd generator internal templates themes -type f \( -name '*.go' -o -name '*.html' -o -name '*.css' -o -name '*.js' -o -name '*.toml' -o -name '*.json' \) -not -path '$(DIST)/*') go.mod go.sum
 WASMSRC  := $(shell find generator internal cmd/satchel-wasm -name '*.go' -not -name '*_test.go') go.mod go.sum Makefile
 
 .PHONY: all build run test test-fast test-deps check bench wasm clean
