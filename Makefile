@@ -1,14 +1,15 @@
 # Satchel. `make run` builds Satchel and the sample practice; `make test`
-# runs every test (installing the real tools they use); `make bench` prints
-# the benchmark figures.
+# runs every test (installing the real tools they use); `make test-fast`
+# runs the quick tier while you work (go test -short: no browsers, no race
+# detector, nothing installed); `make bench` prints the benchmark figures.
 
 GO       ?= go
 BIN      := bin/satchel
 DIST     := generator/viewer/decryptor
-GOSRC    := $(shell find cmd generator templates themes -type f \( -name '*.go' -o -name '*.html' -o -name '*.css' -o -name '*.js' -o -name '*.toml' -o -name '*.json' \) -not -path '$(DIST)/*') go.mod go.sum
+GOSRC    := $(shell find cmd generator internal templates themes -type f \( -name '*.go' -o -name '*.html' -o -name '*.css' -o -name '*.js' -o -name '*.toml' -o -name '*.json' \) -not -path '$(DIST)/*') go.mod go.sum
 WASMSRC  := $(shell find generator internal cmd/satchel-wasm -name '*.go' -not -name '*_test.go') go.mod go.sum Makefile
 
-.PHONY: all build run test test-deps check bench wasm clean
+.PHONY: all build run test test-fast test-deps check bench wasm clean
 
 all: build
 
@@ -44,10 +45,16 @@ test-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-## check: formatting and vet
+## check: formatting, vet, staticcheck (the version go.mod's tool line pins),
+## a tidy go.mod, and builds for Windows and macOS (Intel and Apple silicon)
 check: wasm
-	@out=$$(gofmt -l cmd generator templates themes); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l cmd generator internal templates themes); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+	$(GO) mod tidy -diff
+	GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null ./cmd/satchel
+	GOOS=darwin GOARCH=amd64 $(GO) build -o /dev/null ./cmd/satchel
+	GOOS=darwin GOARCH=arm64 $(GO) build -o /dev/null ./cmd/satchel
 
 ## node_modules/axe-core: the accessibility checker the record tests run in Chromium (npm, pinned by package-lock.json)
 node_modules/axe-core: package.json package-lock.json
@@ -57,6 +64,13 @@ node_modules/axe-core: package.json package-lock.json
 ## test: everything, with the race detector
 test: test-deps check node_modules/axe-core
 	$(GO) test -race -count=1 ./...
+
+## test-fast: the quick tier: go test -short leaves out the
+## tests that drive Chromium or repeat slow gpg/sq runs (each says why it
+## skipped), without the race detector. It installs nothing: the gpg, sq and
+## zbar checks it keeps need `make test-deps` once. make test runs it all.
+test-fast: wasm
+	$(GO) test -short ./...
 
 ## bench: build a large synthetic practice and print the figures
 bench: build test-deps

@@ -34,6 +34,7 @@ func TestMain(m *testing.M) {
 // TestScripts runs the command-line scenarios in testdata/script: each
 // inlines a site, its records and the expected messages.
 func TestScripts(t *testing.T) {
+	t.Parallel()
 	testtool.Need(t, "gpg", "zbarimg")
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",

@@ -17,6 +17,7 @@ import (
 // A record past its current days still opens with satchel open, with a
 // warning saying since when it may be out of date; a fresh one warns not.
 func TestOpenWarnsWhenTheRecordIsOutOfDate(t *testing.T) {
+	t.Parallel()
 	testtool.Need(t, "zbarimg")
 	for _, tc := range []struct {
 		name  string

@@ -11,6 +11,7 @@ import (
 var when = time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
 
 func TestPackUnpackRoundTripsAndIsStable(t *testing.T) {
+	t.Parallel()
 	files := []File{{Document, []byte("<p>doc</p>")}, {FHIR, []byte(`{"resourceType":"Bundle"}`)}}
 	a, err := Pack(files, when)
 	if err != nil {
@@ -30,6 +31,7 @@ func TestPackUnpackRoundTripsAndIsStable(t *testing.T) {
 }
 
 func TestUnpackRefusesWhatIsNotABundle(t *testing.T) {
+	t.Parallel()
 	zipOf := func(names ...string) []byte {
 		var buf bytes.Buffer
 		zw := zip.NewWriter(&buf)

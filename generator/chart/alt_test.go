@@ -1,6 +1,7 @@
 package chart
 
 import (
+	"math"
 	"strings"
 	"testing"
 )
@@ -15,6 +16,7 @@ func series(name, unit string, values ...float64) Series {
 }
 
 func TestAltStatesTheLatestReadingWithUnitAndDate(t *testing.T) {
+	t.Parallel()
 	c := Chart{Title: "HbA1c", Series: []Series{series("HbA1c", "mmol/mol", 62, 58, 55, 57, 53, 54)}}
 	got := Alt(c)
 	want := "HbA1c: 6 readings from 5 Jan 2026 to 9 Feb 2026. Latest 54 mmol/mol on 9 Feb 2026. Trend: falling."
@@ -24,6 +26,7 @@ func TestAltStatesTheLatestReadingWithUnitAndDate(t *testing.T) {
 }
 
 func TestAltGivesBloodPressureAsSystolicOverDiastolic(t *testing.T) {
+	t.Parallel()
 	sys := series("Systolic blood pressure (home)", "mmHg", 152, 158, 149, 161, 155, 150, 157)
 	sys.High = f(135)
 	dia := series("Diastolic blood pressure (home)", "mmHg", 94, 97, 92, 99, 95, 93, 96)
@@ -42,6 +45,7 @@ func TestAltGivesBloodPressureAsSystolicOverDiastolic(t *testing.T) {
 }
 
 func TestAltSaysWhereTheLatestReadingLiesAgainstTheNormalRange(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		low, high *float64
 		latest    float64
@@ -64,6 +68,7 @@ func TestAltSaysWhereTheLatestReadingLiesAgainstTheNormalRange(t *testing.T) {
 }
 
 func TestAltStatesTheTrend(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		values []float64
@@ -90,6 +95,7 @@ func TestAltStatesTheTrend(t *testing.T) {
 }
 
 func TestAltCountsReadingsByDateAndHandlesOddCharts(t *testing.T) {
+	t.Parallel()
 	same := Series{Name: "Weight", Unit: "kg"}
 	for _, v := range []float64{80, 81, 82} {
 		same.Points = append(same.Points, Point{Date: date("2026-03-01"), Value: v})
@@ -110,6 +116,7 @@ func TestAltCountsReadingsByDateAndHandlesOddCharts(t *testing.T) {
 }
 
 func TestAltNamesEachSeriesWhenReadingsAreNotPaired(t *testing.T) {
+	t.Parallel()
 	a := series("Total cholesterol", "mmol/L", 5.9, 5.5, 5.0)
 	b := series("HDL cholesterol", "mmol/L", 1.1, 1.1, 1.2)
 	c := series("LDL cholesterol", "mmol/L", 3.9, 3.5, 3.1)
@@ -125,7 +132,9 @@ func TestAltNamesEachSeriesWhenReadingsAreNotPaired(t *testing.T) {
 }
 
 func TestAltFormatsValuesAsRecorded(t *testing.T) {
-	for v, want := range map[float64]string{0.32: "0.32", 166: "166", 2.0: "2", -0.0: "0", 1e20: "1e+20", 12345.678: "12345.678"} {
+	t.Parallel()
+	// math.Copysign makes a negative zero: the literal -0.0 is plain 0 in Go.
+	for v, want := range map[float64]string{0.32: "0.32", 166: "166", 2.0: "2", math.Copysign(0, -1): "0", 1e20: "1e+20", 12345.678: "12345.678"} {
 		if got := num(v); got != want {
 			t.Errorf("num(%v) = %q, want %q", v, got, want)
 		}

@@ -62,6 +62,7 @@ func bloodPressure() []record.Result {
 }
 
 func TestFromResultsChartsAPanelAsOneChartWithASeriesPerCode(t *testing.T) {
+	t.Parallel()
 	got := shape(FromResults(bloodPressure()))
 	if want := "Blood pressure[Systolic blood pressure(4), Diastolic blood pressure(4)]"; got != want {
 		t.Errorf("FromResults = %s, want %s", got, want)
@@ -69,6 +70,7 @@ func TestFromResultsChartsAPanelAsOneChartWithASeriesPerCode(t *testing.T) {
 }
 
 func TestFromResultsChartsRepeatedCodedResultsSortedByDate(t *testing.T) {
+	t.Parallel()
 	rs := []record.Result{
 		res("LOINC:59261-8", "HbA1c", 55, "mmol/mol", "2025-05-20", ""),
 		res("LOINC:59261-8", "HbA1c", 62, "mmol/mol", "2024-05-14", ""),
@@ -91,6 +93,7 @@ func TestFromResultsChartsRepeatedCodedResultsSortedByDate(t *testing.T) {
 }
 
 func TestFromResultsGroupsUncodedResultsByTitleIgnoringCaseAndSpacing(t *testing.T) {
+	t.Parallel()
 	rs := []record.Result{
 		res("", "Weight", 82, "kg", "2026-01-01", ""),
 		res("", "weight", 81, "kg", "2026-02-01", ""),
@@ -103,6 +106,7 @@ func TestFromResultsGroupsUncodedResultsByTitleIgnoringCaseAndSpacing(t *testing
 }
 
 func TestFromResultsLeavesOutSeriesWithFewerThanThreeReadings(t *testing.T) {
+	t.Parallel()
 	rs := []record.Result{
 		res("LOINC:1", "TSH", 2.1, "mU/L", "2025-05-06", ""),
 		res("LOINC:1", "TSH", 1.8, "mU/L", "2026-05-05", ""),
@@ -114,6 +118,7 @@ func TestFromResultsLeavesOutSeriesWithFewerThanThreeReadings(t *testing.T) {
 }
 
 func TestFromResultsCountsOnlyDatedNumericResults(t *testing.T) {
+	t.Parallel()
 	text := res("LOINC:1", "ECG", 0, "", "2026-01-01", "")
 	text.Value, text.Text = nil, "Sinus rhythm"
 	nan := res("LOINC:1", "ECG", math.NaN(), "", "2026-01-02", "")
@@ -129,6 +134,7 @@ func TestFromResultsCountsOnlyDatedNumericResults(t *testing.T) {
 }
 
 func TestFromResultsKeepsChartsInOrderOfFirstAppearance(t *testing.T) {
+	t.Parallel()
 	var rs []record.Result
 	for i := range 3 {
 		d := fmt.Sprintf("2026-0%d-01", i+1)
@@ -144,6 +150,7 @@ func TestFromResultsKeepsChartsInOrderOfFirstAppearance(t *testing.T) {
 }
 
 func TestFromResultsSplitsAPanelWhoseValuesCannotShareAnAxis(t *testing.T) {
+	t.Parallel()
 	var rs []record.Result
 	for i := range 3 {
 		d := fmt.Sprintf("2026-0%d-01", i+1)
@@ -164,6 +171,7 @@ func TestFromResultsSplitsAPanelWhoseValuesCannotShareAnAxis(t *testing.T) {
 }
 
 func TestFromResultsKeepsHomeAndClinicReadingsApart(t *testing.T) {
+	t.Parallel()
 	var rs []record.Result
 	for i := range 3 {
 		d := fmt.Sprintf("2026-0%d-01", i+1)
@@ -181,6 +189,7 @@ func TestFromResultsKeepsHomeAndClinicReadingsApart(t *testing.T) {
 }
 
 func TestFromResultsNeverJoinsDifferentUnitsWithALine(t *testing.T) {
+	t.Parallel()
 	var rs []record.Result
 	for i := range 3 {
 		d := fmt.Sprintf("2026-0%d-01", i+1)
@@ -198,6 +207,7 @@ func TestFromResultsNeverJoinsDifferentUnitsWithALine(t *testing.T) {
 }
 
 func TestFromResultsUsesTheLatestStatedReferenceRange(t *testing.T) {
+	t.Parallel()
 	a := res("LOINC:1", "eGFR", 61, "mL/min", "2024-01-01", "")
 	a.Low = f(90)
 	b := res("LOINC:1", "eGFR", 58, "mL/min", "2025-01-01", "")
@@ -214,6 +224,7 @@ func TestFromResultsUsesTheLatestStatedReferenceRange(t *testing.T) {
 }
 
 func TestFromResultsCopiesRangesRatherThanPointingIntoTheRecord(t *testing.T) {
+	t.Parallel()
 	rs := bloodPressure()
 	cs := FromResults(rs)
 	*rs[len(rs)-2].High = 999

@@ -91,6 +91,7 @@ func bpChart() Chart {
 }
 
 func TestSVGIsAnAccessibleSelfContainedImage(t *testing.T) {
+	t.Parallel()
 	c := bpChart()
 	out := string(SVG(c, "chart-bp"))
 	root := parseXML(t, out)
@@ -122,6 +123,7 @@ func TestSVGIsAnAccessibleSelfContainedImage(t *testing.T) {
 }
 
 func TestSVGLabelsBothAxesWithUnitAndDates(t *testing.T) {
+	t.Parallel()
 	root := parseXML(t, string(SVG(bpChart(), "c")))
 	var texts []string
 	for _, e := range root.all("text") {
@@ -136,6 +138,7 @@ func TestSVGLabelsBothAxesWithUnitAndDates(t *testing.T) {
 }
 
 func TestSVGTellsSeriesApartByMoreThanColour(t *testing.T) {
+	t.Parallel()
 	root := parseXML(t, string(SVG(bpChart(), "c")))
 	lines := root.all("polyline")
 	if len(lines) != 2 {
@@ -153,6 +156,7 @@ func TestSVGTellsSeriesApartByMoreThanColour(t *testing.T) {
 }
 
 func TestSVGShadesTheNormalRangeOnlyWhenKnown(t *testing.T) {
+	t.Parallel()
 	band := regexp.MustCompile(`<rect x="56" [^>]*fill="#2e7d32"`)
 	with := series("INR", "", 2.4, 3.6, 2.9)
 	with.Low, with.High = f(2), f(3)
@@ -166,6 +170,7 @@ func TestSVGShadesTheNormalRangeOnlyWhenKnown(t *testing.T) {
 }
 
 func TestSVGIsByteStable(t *testing.T) {
+	t.Parallel()
 	a := SVG(bpChart(), "chart-1")
 	for range 5 {
 		if b := SVG(bpChart(), "chart-1"); b != a {
@@ -175,6 +180,7 @@ func TestSVGIsByteStable(t *testing.T) {
 }
 
 func TestSVGIDsComeFromTheSanitisedPrefix(t *testing.T) {
+	t.Parallel()
 	out := string(SVG(bpChart(), `x" onload="alert(1)`))
 	root := parseXML(t, out)
 	for _, e := range root.all("title") {
@@ -194,6 +200,7 @@ func TestSVGIDsComeFromTheSanitisedPrefix(t *testing.T) {
 }
 
 func TestSVGEscapesTitlesAndNames(t *testing.T) {
+	t.Parallel()
 	c := Chart{Title: `A <b>&"title"`, Series: []Series{series(`<script>alert(1)</script>`, `mg<L`, 1, 2, 3)}}
 	out := string(SVG(c, "e"))
 	root := parseXML(t, out)
@@ -206,6 +213,7 @@ func TestSVGEscapesTitlesAndNames(t *testing.T) {
 }
 
 func TestSVGCopesWithExtremeAndDegenerateValues(t *testing.T) {
+	t.Parallel()
 	tests := map[string]Chart{
 		"all equal":          {Title: "x", Series: []Series{series("x", "u", 5, 5, 5)}},
 		"all zero":           {Title: "x", Series: []Series{series("x", "u", 0, 0, 0)}},
@@ -251,6 +259,7 @@ func TestSVGCopesWithExtremeAndDegenerateValues(t *testing.T) {
 }
 
 func TestSVGValueLabelsAreRoundAndSorted(t *testing.T) {
+	t.Parallel()
 	ticks, lo, hi, dec := yScale(47, 61)
 	if lo > 47 || hi < 61 || dec != 0 || len(ticks) < 3 {
 		t.Fatalf("yScale(47, 61) = %v %v %v %d", ticks, lo, hi, dec)

@@ -168,12 +168,35 @@ func offline(doc ast.Node, src []byte) {
 	}
 	for _, n := range images {
 		img := n.(*ast.Image)
-		alt := strings.TrimSpace(string(img.Text(src))) //nolint:staticcheck // the alt text is the image's description
+		alt := strings.TrimSpace(string(plainText(img, src)))
 		if alt == "" {
 			alt = "image"
 		}
 		img.Parent().ReplaceChild(img.Parent(), img, ast.NewString([]byte("["+alt+"]")))
 	}
+}
+
+// plainText returns the text of n's inline children with all markup
+// dropped, a soft line break kept as a newline: an image's description,
+// as goldmark writes it into alt. Links inside were made text already.
+func plainText(n ast.Node, src []byte) []byte {
+	var out []byte
+	for c := n.FirstChild(); c != nil; c = c.NextSibling() {
+		switch c := c.(type) {
+		case *ast.Text:
+			out = append(out, c.Value(src)...)
+			if c.SoftLineBreak() {
+				out = append(out, '\n')
+			}
+		case *ast.String:
+			out = append(out, c.Value...)
+		case *ast.RawHTML:
+			out = append(out, c.Segments.Value(src)...)
+		default:
+			out = append(out, plainText(c, src)...)
+		}
+	}
+	return out
 }
 
 // readable reports whether an address is worth showing as text: a web,
@@ -190,7 +213,7 @@ func readable(dest []byte) bool {
 
 // Library is the set of education pages of a site.
 type Library struct {
-	pages []*Page
+	pages []*Page // every page, in file name order
 	// byCode maps a code's record.Code.Key to the indexes of the pages
 	// carrying it, ascending: a build matches thousands of patients.
 	byCode map[string][]int
@@ -379,9 +402,6 @@ func shiftLines(err error, n int) error {
 	}
 	return errors.Join(out...)
 }
-
-// Pages returns every page, in file name order.
-func (l *Library) Pages() []*Page { return l.pages }
 
 // Match returns the pages carrying any of codes, in file name order, each
 // once. Codes match by record.Code.Key: by system and value, whichever way

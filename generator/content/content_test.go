@@ -44,6 +44,7 @@ func code(system, value string) record.Code {
 }
 
 func TestMatchTreatsSystemSpellingsAsOne(t *testing.T) {
+	t.Parallel()
 	dir := writePages(t, map[string]string{
 		"high-blood-pressure.md": page("BP", "SNOMED:38341003", "ICD10:I10"),
 		"af.md":                  page("AF", "SCT:49436004", "ICD10:I48.9"),
@@ -95,6 +96,7 @@ type problem struct {
 }
 
 func TestLoadReportsFrontMatterProblemsWithFileAndLine(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		body string
@@ -165,6 +167,7 @@ func checkProblems(t *testing.T, err error, want []problem) {
 }
 
 func TestLoadReportsEveryBadPageAtOnce(t *testing.T) {
+	t.Parallel()
 	dir := writePages(t, map[string]string{
 		"a.md":      "+++\ncodes = [\"SNOMED:1\"]\n+++\n",
 		"b.md":      page("Fine", "SNOMED:1"),
@@ -185,6 +188,7 @@ func TestLoadReportsEveryBadPageAtOnce(t *testing.T) {
 }
 
 func TestLoadErrorsNeverQuoteThePage(t *testing.T) {
+	t.Parallel()
 	const secret = "Zanzibarine"
 	for _, body := range []string{
 		"+++\ntitle = \"T\"\ncodes = [\"" + secret + "\"]\n+++\n",
@@ -206,6 +210,7 @@ func TestLoadErrorsNeverQuoteThePage(t *testing.T) {
 }
 
 func TestLoadReadsFrontMatterAndBody(t *testing.T) {
+	t.Parallel()
 	dir := writePages(t, map[string]string{
 		"high-blood-pressure.md": "\ufeff+++\r\ntitle = \"Living with high blood pressure\"\r\ncodes = [\"SNOMED:38341003\", \"ICD10:I10\"]\r\n" +
 			"reviewed = 2026-10-01\r\nnext_review = \"2027-10\"\r\nsource = \"NICE NG136\"\r\n+++\r\n## What it is\r\n\r\nText.\r\n",
@@ -214,10 +219,10 @@ func TestLoadReadsFrontMatterAndBody(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(lib.Pages()) != 1 {
-		t.Fatalf("got %d pages, want 1", len(lib.Pages()))
+	if len(lib.pages) != 1 {
+		t.Fatalf("got %d pages, want 1", len(lib.pages))
 	}
-	p := lib.Pages()[0]
+	p := lib.pages[0]
 	checks := []struct {
 		what string
 		ok   bool
@@ -240,6 +245,7 @@ func TestLoadReadsFrontMatterAndBody(t *testing.T) {
 }
 
 func TestLoadOfAMissingFolderFails(t *testing.T) {
+	t.Parallel()
 	_, err := Load(filepath.Join(t.TempDir(), "nope"), NewMarkdown())
 	var se *strict.Error
 	if !errors.As(err, &se) || !strings.Contains(se.Msg, "no such") {
@@ -248,6 +254,7 @@ func TestLoadOfAMissingFolderFails(t *testing.T) {
 }
 
 func TestRenderNeverPassesRawHTMLThrough(t *testing.T) {
+	t.Parallel()
 	md := NewMarkdown()
 	tests := []struct {
 		name, src string
@@ -283,6 +290,7 @@ func TestRenderNeverPassesRawHTMLThrough(t *testing.T) {
 var idAttr = regexp.MustCompile(`id="([^"]*)"`)
 
 func TestRenderPrefixesHeadingIDsSoPagesShareADocument(t *testing.T) {
+	t.Parallel()
 	md := NewMarkdown()
 	src := []byte("## What it is\n\nText.\n\n## What it is\n\n### Treatment\n")
 	a, err := md.Render(src, "asthma")
@@ -313,6 +321,7 @@ func TestRenderPrefixesHeadingIDsSoPagesShareADocument(t *testing.T) {
 }
 
 func TestRenderWithoutPrefixKeepsGoldmarkIDs(t *testing.T) {
+	t.Parallel()
 	out, err := NewMarkdown().Render([]byte("## What it is\n"), "")
 	if err != nil {
 		t.Fatal(err)
@@ -323,6 +332,7 @@ func TestRenderWithoutPrefixKeepsGoldmarkIDs(t *testing.T) {
 }
 
 func TestRenderRejectsAPrefixThatCouldBreakIDs(t *testing.T) {
+	t.Parallel()
 	for _, p := range []string{"Upper", "a b", `x"onload="y`, "a_b", "-lead"} {
 		if _, err := NewMarkdown().Render([]byte("## H\n"), p); err == nil {
 			t.Errorf("prefix %q accepted", p)
@@ -331,6 +341,7 @@ func TestRenderRejectsAPrefixThatCouldBreakIDs(t *testing.T) {
 }
 
 func TestRenderFootnotesWithPrefixedLinkedIDs(t *testing.T) {
+	t.Parallel()
 	md := NewMarkdown()
 	src := []byte("Blood pressure[^nice] is measured twice.\n\n[^nice]: NICE guideline NG136.\n")
 	out, err := md.Render(src, "bp")
@@ -360,6 +371,7 @@ func TestRenderFootnotesWithPrefixedLinkedIDs(t *testing.T) {
 }
 
 func TestRenderAppliesGFMAndTypography(t *testing.T) {
+	t.Parallel()
 	out, err := NewMarkdown().Render([]byte("| a | b |\n|---|---|\n| 1 | 2 |\n\n~~old~~ \"quoted\" -- and...\n\n- [x] done\n"), "")
 	if err != nil {
 		t.Fatal(err)
@@ -372,6 +384,7 @@ func TestRenderAppliesGFMAndTypography(t *testing.T) {
 }
 
 func TestRenderIsSafeToCallConcurrently(t *testing.T) {
+	t.Parallel()
 	md := NewMarkdown()
 	src := []byte("## Heading\n\nText[^1].\n\n[^1]: Note.\n")
 	var wg sync.WaitGroup
@@ -398,6 +411,7 @@ func TestRenderIsSafeToCallConcurrently(t *testing.T) {
 }
 
 func TestStaleListsPagesPastTheirNextReview(t *testing.T) {
+	t.Parallel()
 	dir := writePages(t, map[string]string{
 		"day.md":   "+++\ntitle = \"D\"\ncodes = [\"SNOMED:1\"]\nnext_review = 2026-11-20\n+++\n",
 		"month.md": "+++\ntitle = \"M\"\ncodes = [\"SNOMED:1\"]\nnext_review = \"2026-11\"\n+++\n",
@@ -475,6 +489,7 @@ func BenchmarkLoadSampleEducation(b *testing.B) {
 // become text with their address, images their description; links within
 // the document stay links.
 func TestMarkdownKeepsTheDocumentOffline(t *testing.T) {
+	t.Parallel()
 	md := NewMarkdown()
 	src := "See [NHS advice](https://www.nhs.uk/conditions/asthma/) or <https://example.org/x?a=1&b=<2>>.\n\n" +
 		"![Inhaler technique](https://example.org/inhaler.png) and ![](data:image/png;base64,AAAA)\n\n" +
@@ -496,5 +511,20 @@ func TestMarkdownKeepsTheDocumentOffline(t *testing.T) {
 	}
 	if strings.Contains(h, "<2>") {
 		t.Errorf("text from a URL was not escaped: %s", h)
+	}
+}
+
+// An image's description keeps all its words, whatever markup they carry:
+// emphasis, code, a link (made text with its address) and a line break.
+func TestImageBecomesItsWholeDescription(t *testing.T) {
+	t.Parallel()
+	src := "![Using a *spacer* with `MDI` and [a mask](https://example.org/m)\nat night](https://example.org/s.png)\n"
+	out, err := NewMarkdown().Render([]byte(src), "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "[Using a spacer with MDI and a mask (https://example.org/m)\nat night]"
+	if h := string(out); !strings.Contains(h, want) {
+		t.Errorf("output lacks %q: %s", want, h)
 	}
 }

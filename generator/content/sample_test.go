@@ -22,6 +22,15 @@ const (
 	sampleEducation = "../../sample-data/education"
 )
 
+// readRecord reads the Satchel TOML record at path, as a build does.
+func readRecord(path string) (*record.Record, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return record.DecodeTOML(path, data)
+}
+
 func sampleRecordFiles(t *testing.T) []string {
 	t.Helper()
 	all, err := filepath.Glob(filepath.Join(sampleRecords, "*.toml"))
@@ -41,12 +50,13 @@ func sampleRecordFiles(t *testing.T) []string {
 }
 
 func TestSampleEducationPagesLoadAndAreCurrent(t *testing.T) {
+	t.Parallel()
 	lib, err := Load(sampleEducation, NewMarkdown())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(lib.Pages()) < 6 {
-		t.Fatalf("got %d pages, want at least 6", len(lib.Pages()))
+	if len(lib.pages) < 6 {
+		t.Fatalf("got %d pages, want at least 6", len(lib.pages))
 	}
 	// The sample build date: every page must be in date then, so a build
 	// of the sample practice warns about nothing.
@@ -54,7 +64,7 @@ func TestSampleEducationPagesLoadAndAreCurrent(t *testing.T) {
 		t.Errorf("pages past their next review: %s", slugs(stale))
 	}
 	footnotes := 0
-	for _, p := range lib.Pages() {
+	for _, p := range lib.pages {
 		if p.Source == "" || p.Reviewed.IsZero() || p.NextReview.IsZero() {
 			t.Errorf("%s: source, reviewed and next_review must all be set", p.Slug)
 		}
@@ -105,6 +115,7 @@ func validNHS(n string) bool {
 }
 
 func TestValidNHSRejectsABadCheckDigit(t *testing.T) {
+	t.Parallel()
 	for n, want := range map[string]bool{
 		"9995260182": true,
 		"9995260183": false,
@@ -118,9 +129,10 @@ func TestValidNHSRejectsABadCheckDigit(t *testing.T) {
 }
 
 func TestSampleRecordsLoadWithSyntheticNHSNumbers(t *testing.T) {
+	t.Parallel()
 	seen := map[string]bool{}
 	for _, f := range sampleRecordFiles(t) {
-		r, err := record.ReadTOML(f)
+		r, err := readRecord(f)
 		if err != nil {
 			t.Errorf("%v", err)
 			continue
@@ -139,6 +151,7 @@ func TestSampleRecordsLoadWithSyntheticNHSNumbers(t *testing.T) {
 }
 
 func TestSampleProblemsFindTheirEducationPages(t *testing.T) {
+	t.Parallel()
 	lib, err := Load(sampleEducation, NewMarkdown())
 	if err != nil {
 		t.Fatal(err)
@@ -155,7 +168,7 @@ func TestSampleProblemsFindTheirEducationPages(t *testing.T) {
 		{"rmc-0009", ""},
 	}
 	for _, tt := range tests {
-		r, err := record.ReadTOML(filepath.Join(sampleRecords, tt.id+".toml"))
+		r, err := readRecord(filepath.Join(sampleRecords, tt.id+".toml"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -172,6 +185,7 @@ func TestSampleProblemsFindTheirEducationPages(t *testing.T) {
 }
 
 func TestSampleApprovalsMatchTheScenario(t *testing.T) {
+	t.Parallel()
 	for _, f := range sampleRecordFiles(t) {
 		id := record.Stem(f)
 		data, err := os.ReadFile(f)
@@ -202,7 +216,8 @@ func TestSampleApprovalsMatchTheScenario(t *testing.T) {
 }
 
 func TestSampleWithheldThirdPartyEntryIsMarked(t *testing.T) {
-	r, err := record.ReadTOML(filepath.Join(sampleRecords, "rmc-0005.toml"))
+	t.Parallel()
+	r, err := readRecord(filepath.Join(sampleRecords, "rmc-0005.toml"))
 	if err != nil {
 		t.Fatal(err)
 	}

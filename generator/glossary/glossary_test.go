@@ -20,12 +20,14 @@ func defaultGlossary(t testing.TB) *Glossary {
 }
 
 func TestBuiltInGlossaryHasAtLeast150Terms(t *testing.T) {
+	t.Parallel()
 	if n := len(defaultGlossary(t).Terms()); n < 150 {
 		t.Fatalf("built-in glossary has %d terms, want at least 150", n)
 	}
 }
 
 func TestEveryExplanationIsOneOrTwoPlainSentences(t *testing.T) {
+	t.Parallel()
 	sentenceEnd := regexp.MustCompile(`[.!?](\s|$)`)
 	for _, term := range defaultGlossary(t).Terms() {
 		e := term.Explanation
@@ -46,6 +48,7 @@ func TestEveryExplanationIsOneOrTwoPlainSentences(t *testing.T) {
 }
 
 func TestBuiltInGlossaryExplainsTheTermsGPRecordsUse(t *testing.T) {
+	t.Parallel()
 	want := []string{
 		"BP", "eGFR", "HbA1c", "INR", "ECG", "AF", "PRN", "bd", "tds", "od", "qds",
 		"mane", "nocte", "mg", "mcg", "mmol/L", "mmHg", "U&E", "LFT", "FBC", "TSH",
@@ -70,6 +73,7 @@ func TestBuiltInGlossaryExplainsTheTermsGPRecordsUse(t *testing.T) {
 }
 
 func TestAbbreviationsThatAreAlsoWordsAreCaseSensitive(t *testing.T) {
+	t.Parallel()
 	// Each of these, matched ignoring case, would hit ordinary English
 	// ("Od", "Mi", "ace", "pe", "im") or another meaning.
 	risky := []string{"od", "bd", "tds", "qds", "mane", "nocte", "AF", "MI", "ACE", "PE", "IM", "IV", "CT", "GP", "TB", "FIT", "NICE", "mg", "mL"}
@@ -85,6 +89,7 @@ func TestAbbreviationsThatAreAlsoWordsAreCaseSensitive(t *testing.T) {
 }
 
 func TestSlugsAreUniqueAndSafeInAnID(t *testing.T) {
+	t.Parallel()
 	ok := regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 	seen := map[string]string{}
 	for _, term := range defaultGlossary(t).Terms() {
@@ -105,6 +110,7 @@ func TestSlugsAreUniqueAndSafeInAnID(t *testing.T) {
 }
 
 func TestTermsReturnsACopy(t *testing.T) {
+	t.Parallel()
 	g := defaultGlossary(t)
 	ts := g.Terms()
 	for i := range ts {
@@ -147,6 +153,7 @@ func loadErr(t *testing.T, src string) []*strict.Error {
 }
 
 func TestLoadRejectsBadDictionariesNamingFileAndLine(t *testing.T) {
+	t.Parallel()
 	const ok1 = "[[term]]\nterm = \"BP\"\ncase_sensitive = true\nexplanation = \"Blood pressure.\"\n\n"
 	tests := []struct {
 		name, src string
@@ -181,6 +188,7 @@ func TestLoadRejectsBadDictionariesNamingFileAndLine(t *testing.T) {
 }
 
 func TestLoadErrorsDoNotQuoteTheEntry(t *testing.T) {
+	t.Parallel()
 	src := "[[term]]\nterm = \"Zebrafish\"\nexplanation = \"Quokka stripes\"\n\n[[term]]\nterm = \"zebrafish\"\nexplanation = \"Quokka.\"\n"
 	_, err := Load([]byte(src), "test.toml")
 	if err == nil {
@@ -192,6 +200,7 @@ func TestLoadErrorsDoNotQuoteTheEntry(t *testing.T) {
 }
 
 func TestLoadAcceptsCaseVariantsWithinACaseSensitiveEntry(t *testing.T) {
+	t.Parallel()
 	g, err := Load([]byte("[[term]]\nterm = \"HbA1c\"\naliases = [\"HBA1C\", \"Hba1c\"]\ncase_sensitive = true\nexplanation = \"A test.\"\n"), "t.toml")
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -203,6 +212,7 @@ func TestLoadAcceptsCaseVariantsWithinACaseSensitiveEntry(t *testing.T) {
 }
 
 func TestLoadRejectsAnEmptyDictionary(t *testing.T) {
+	t.Parallel()
 	if _, err := Load([]byte("# nothing\n"), "t.toml"); err == nil {
 		t.Error("Load accepted a dictionary with no terms")
 	}

@@ -99,6 +99,7 @@ func unmark(out string) string {
 }
 
 func TestMarkLinksTheFirstUseToItsGlossaryEntry(t *testing.T) {
+	t.Parallel()
 	m := testGlossary(t).NewMarker()
 	out := string(m.Mark("<p>Your BP is high. Check BP again.</p>"))
 	want := `<p>Your <a class="glossary-term" href="#glossary-bp" title="Blood pressure.">BP</a> is high. Check BP again.</p>`
@@ -108,6 +109,7 @@ func TestMarkLinksTheFirstUseToItsGlossaryEntry(t *testing.T) {
 }
 
 func TestMarkRemembersTermsAcrossCalls(t *testing.T) {
+	t.Parallel()
 	m := testGlossary(t).NewMarker()
 	first := string(m.Mark("<p>BP</p>"))
 	second := string(m.Mark("<p>BP and statins</p>"))
@@ -120,6 +122,7 @@ func TestMarkRemembersTermsAcrossCalls(t *testing.T) {
 }
 
 func TestMarkMatchesAbbreviationsOnlyAsWrittenAndAsWholeWords(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in   string
 		want []string
@@ -153,6 +156,7 @@ func TestMarkMatchesAbbreviationsOnlyAsWrittenAndAsWholeWords(t *testing.T) {
 }
 
 func TestMarkPrefersTheLongestMatch(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, slug, text string }{
 		{"<p>on an ACE inhibitor</p>", "ace-inhibitor", "ACE inhibitor"},
 		{"<p>on ACE inhibitors now</p>", "ace-inhibitor", "ACE inhibitors"},
@@ -174,6 +178,7 @@ func TestMarkPrefersTheLongestMatch(t *testing.T) {
 }
 
 func TestAUsedLongerTermIsNotMarkedAgainAsAShorterOne(t *testing.T) {
+	t.Parallel()
 	m := testGlossary(t).NewMarker()
 	m.Mark("<p>ACE inhibitor</p>")
 	if out := string(m.Mark("<p>ACE inhibitor</p>")); len(marked(out)) != 0 {
@@ -182,6 +187,7 @@ func TestAUsedLongerTermIsNotMarkedAgainAsAShorterOne(t *testing.T) {
 }
 
 func TestMarkLeavesTagsAttributesAndSkippedElementsAlone(t *testing.T) {
+	t.Parallel()
 	tests := []string{
 		`<p title="BP statin">x</p>`,
 		`<a href="#bp">BP</a>`,
@@ -213,6 +219,7 @@ func TestMarkLeavesTagsAttributesAndSkippedElementsAlone(t *testing.T) {
 }
 
 func TestMarkResumesAfterASkippedElement(t *testing.T) {
+	t.Parallel()
 	tests := []string{
 		`<h2>BP</h2><p>BP</p>`,
 		`<svg><g><text>BP</text></g><svg><text>BP</text></svg></svg><p>BP</p>`,
@@ -232,6 +239,7 @@ func TestMarkResumesAfterASkippedElement(t *testing.T) {
 }
 
 func TestMarkKeepsEscapingAndMatchesDecodedText(t *testing.T) {
+	t.Parallel()
 	// What html/template writes for text holding &, <, ", ' and +.
 	var buf bytes.Buffer
 	tmpl := template.Must(template.New("").Parse(`<p>{{.}}</p>`))
@@ -258,6 +266,7 @@ func TestMarkKeepsEscapingAndMatchesDecodedText(t *testing.T) {
 }
 
 func TestMarkNeverSplitsACharacterReference(t *testing.T) {
+	t.Parallel()
 	// "&#43;" decodes to "+", so the text reads "U+E": the mark must hold
 	// the whole reference, not end inside it.
 	m := testGlossary(t).NewMarker()
@@ -269,6 +278,7 @@ func TestMarkNeverSplitsACharacterReference(t *testing.T) {
 }
 
 func TestMarkReturnsTheFragmentItselfWhenNothingMatches(t *testing.T) {
+	t.Parallel()
 	m := testGlossary(t).NewMarker()
 	in := template.HTML(`<p class="x">Nothing here &amp; nothing there.</p>`)
 	if out := m.Mark(in); out != in {
@@ -277,6 +287,7 @@ func TestMarkReturnsTheFragmentItselfWhenNothingMatches(t *testing.T) {
 }
 
 func TestUsedListsExactlyTheMarkedTermsAlphabetically(t *testing.T) {
+	t.Parallel()
 	m := testGlossary(t).NewMarker()
 	var all strings.Builder
 	for _, part := range []string{"<p>statin, HbA1c</p>", "<h2>BP</h2><p>U&amp;E, bd, BP</p>", "<p>ACE inhibitor, statin</p>"} {
@@ -301,6 +312,7 @@ func TestUsedListsExactlyTheMarkedTermsAlphabetically(t *testing.T) {
 }
 
 func TestMarkersOfOneGlossaryRunConcurrently(t *testing.T) {
+	t.Parallel()
 	g := defaultGlossary(t)
 	in := template.HTML(strings.Repeat("<p>BP 130/80 mmHg, eGFR 47, HbA1c 54 mmol/mol, on a statin and an ACE inhibitor bd.</p>", 20))
 	want := string(g.NewMarker().Mark(in))
@@ -321,6 +333,7 @@ func TestMarkersOfOneGlossaryRunConcurrently(t *testing.T) {
 }
 
 func TestBuiltInGlossaryMarksARealisticRecord(t *testing.T) {
+	t.Parallel()
 	m := defaultGlossary(t).NewMarker()
 	in := sampleDocument()
 	out := string(m.Mark(template.HTML(in)))

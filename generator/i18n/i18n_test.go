@@ -7,6 +7,7 @@ import (
 )
 
 func TestEveryLanguageHasEveryEnglishLabel(t *testing.T) {
+	t.Parallel()
 	en, err := Load(English)
 	if err != nil {
 		t.Fatal(err)
@@ -33,6 +34,7 @@ func TestEveryLanguageHasEveryEnglishLabel(t *testing.T) {
 }
 
 func TestTranslatedLabelsAreTranslated(t *testing.T) {
+	t.Parallel()
 	// A copied English label is the usual slip; these few differ in every
 	// language Satchel has.
 	en, err := Load(English)
@@ -55,6 +57,7 @@ func TestTranslatedLabelsAreTranslated(t *testing.T) {
 }
 
 func TestLanguageFilesAreDecodedStrictly(t *testing.T) {
+	t.Parallel()
 	ref, err := parse("lang/en.toml", []byte("language = \"en\"\nname = \"English\"\n[labels]\nsummary = \"Emergency summary\"\nallergies = \"Allergies\"\n"), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -80,6 +83,7 @@ func TestLanguageFilesAreDecodedStrictly(t *testing.T) {
 }
 
 func TestUnknownLanguageNamesWhatThereIs(t *testing.T) {
+	t.Parallel()
 	_, err := Load("zz")
 	if err == nil || !strings.Contains(err.Error(), "de, en, es, fr") {
 		t.Errorf("err = %v", err)

@@ -3,6 +3,7 @@ package keycard
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"html/template"
 	"image/png"
 	"os"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/satchel-records/satchel/generator/cardkey"
 
+	"github.com/satchel-records/satchel/internal/testtool"
 	"github.com/satchel-records/satchel/templates"
 )
 
@@ -74,6 +76,7 @@ func render(t testing.TB, c Card) string {
 }
 
 func TestQRReadsBackAsItsContent(t *testing.T) {
+	t.Parallel()
 	c := sampleCard(true)
 	for name, content := range map[string]string{"secret": c.Secret.String(), "hosted URL": c.QRContent} {
 		img, err := QR(content, 300)
@@ -99,6 +102,7 @@ func TestQRReadsBackAsItsContent(t *testing.T) {
 }
 
 func TestQRRefusesBadSizeAndOverlongContent(t *testing.T) {
+	t.Parallel()
 	if _, err := QR("x", 0); err == nil {
 		t.Error("size 0 accepted")
 	}
@@ -113,6 +117,7 @@ var (
 )
 
 func TestCardIsSelfContainedAndShowsWhatItShould(t *testing.T) {
+	t.Parallel()
 	c := sampleCard(true)
 	html := render(t, c)
 	if n := len(dataURI.FindAllString(html, -1)); n != 1 {
@@ -144,6 +149,7 @@ func TestCardIsSelfContainedAndShowsWhatItShould(t *testing.T) {
 }
 
 func TestCardLeavesOutWhatIsNotSet(t *testing.T) {
+	t.Parallel()
 	c := sampleCard(false)
 	c.Label, c.Fingerprint, c.PracticePhone = "", "", ""
 	html := render(t, c)
@@ -155,6 +161,7 @@ func TestCardLeavesOutWhatIsNotSet(t *testing.T) {
 }
 
 func TestCardEscapesPracticeText(t *testing.T) {
+	t.Parallel()
 	c := sampleCard(false)
 	c.PracticeName = `Dr <b>Smith</b> & "Partners"`
 	html := render(t, c)
@@ -164,12 +171,18 @@ func TestCardEscapesPracticeText(t *testing.T) {
 }
 
 func TestCardRendersTheSameBytesEveryTime(t *testing.T) {
-	if render(t, sampleCard(true)) != render(t, sampleCard(true)) {
+	t.Parallel()
+	// Two renders of two separately made cards: a rebuild must write the
+	// same file, so nothing in the page may depend on time or map order.
+	first := render(t, sampleCard(true))
+	second := render(t, sampleCard(true))
+	if first != second {
 		t.Fatal("same card rendered differently")
 	}
 }
 
 func TestRenderWritesNothingWhenItFails(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	other := template.Must(template.New("other.html").Parse("x"))
 	if err := Render(&buf, other, sampleCard(false)); err == nil || buf.Len() != 0 {
@@ -185,28 +198,33 @@ func TestRenderWritesNothingWhenItFails(t *testing.T) {
 // The card as a browser draws it: the QR code on screen must scan to the
 // same content, so nothing in the CSS blurs or clips it.
 func TestCardQRScansFromChromiumScreenshot(t *testing.T) {
+	testtool.Slow(t, "Chromium screenshots two cards for zbarimg to scan")
+	t.Parallel()
 	needTool(t, "chromium")
 	for _, hosted := range []bool{false, true} {
-		c := sampleCard(hosted)
-		dir := t.TempDir()
-		page := filepath.Join(dir, "card.html")
-		if err := os.WriteFile(page, []byte(render(t, c)), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		shot := filepath.Join(dir, "card.png")
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		cmd := exec.CommandContext(ctx, "chromium", "--headless", "--no-sandbox", "--disable-gpu",
-			"--hide-scrollbars", "--user-data-dir="+filepath.Join(dir, "profile"),
-			"--screenshot="+shot, "--window-size=800,600", "file://"+page)
-		out, err := cmd.CombinedOutput()
-		cancel()
-		if _, serr := os.Stat(shot); serr != nil {
-			t.Fatalf("chromium made no screenshot (%v):\n%s", err, out)
-		}
-		got, err := zbar(t, shot)
-		if err != nil || got != c.QRContent {
-			t.Fatalf("hosted=%v: the QR code in the rendered card does not scan to its content (%v)", hosted, err)
-		}
+		t.Run(fmt.Sprintf("hosted=%v", hosted), func(t *testing.T) {
+			t.Parallel()
+			c := sampleCard(hosted)
+			dir := t.TempDir()
+			page := filepath.Join(dir, "card.html")
+			if err := os.WriteFile(page, []byte(render(t, c)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			shot := filepath.Join(dir, "card.png")
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			cmd := exec.CommandContext(ctx, "chromium", "--headless", "--no-sandbox", "--disable-gpu",
+				"--hide-scrollbars", "--user-data-dir="+filepath.Join(dir, "profile"),
+				"--screenshot="+shot, "--window-size=800,600", "file://"+page)
+			out, err := cmd.CombinedOutput()
+			cancel()
+			if _, serr := os.Stat(shot); serr != nil {
+				t.Fatalf("chromium made no screenshot (%v):\n%s", err, out)
+			}
+			got, err := zbar(t, shot)
+			if err != nil || got != c.QRContent {
+				t.Fatalf("the QR code in the rendered card does not scan to its content (%v)", err)
+			}
+		})
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/satchel-records/satchel/generator/cardkey"
 
+	"github.com/satchel-records/satchel/internal/testtool"
 	"github.com/satchel-records/satchel/templates"
 )
 
@@ -43,6 +44,7 @@ var cardRE = regexp.MustCompile(`<section class="card (front|back)" style="left:
 // lands at pageW - x on the back: each back must be the mirror image of
 // its front's place, on the page right after it.
 func TestSheetBacksLandBehindTheirFronts(t *testing.T) {
+	t.Parallel()
 	cards := sheetCards(13)
 	var buf bytes.Buffer
 	if err := RenderSheet(&buf, sheetTemplate(t), cards, time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC)); err != nil {
@@ -116,6 +118,8 @@ func abs(v float64) float64 {
 // Chromium prints the sheet as whole A4 pages: one page of fronts and one
 // of backs per ten cards, never a card split over two pages.
 func TestSheetPrintsAsA4PagesInChromium(t *testing.T) {
+	testtool.Slow(t, "Chromium prints a sheet of cards to PDF")
+	t.Parallel()
 	needTool(t, "chromium")
 	dir := t.TempDir()
 	page := filepath.Join(dir, "sheet.html")

@@ -12,6 +12,7 @@ import (
 // A practice's keycard.html replaces the built-in one while the shared card
 // faces still come from the built-in layer; a missing file is an error.
 func TestParseTakesEachFileFromTheFirstLayerThatHasIt(t *testing.T) {
+	t.Parallel()
 	practice := fstest.MapFS{"keycard.html": {Data: []byte(`{{define "keycard.html"}}OURS {{template "card-front" .}}{{end}}`)}}
 	set, err := Of(practice, templates.FS()).Parse(nil, "keycard-faces.html", "keycard.html")
 	if err != nil {
@@ -32,6 +33,7 @@ func TestParseTakesEachFileFromTheFirstLayerThatHasIt(t *testing.T) {
 // A broken practice template is named by its folder and line, whether it
 // fails to parse or fails when it runs, and a built-in file by its layer.
 func TestErrorsNameTheLayerFileAndLine(t *testing.T) {
+	t.Parallel()
 	practice := fstest.MapFS{
 		"keycard.html": {Data: []byte("{{define \"keycard.html\"}}\n<p>\n{{.NoSuchField}}\n{{end}}")},
 		"broken.html":  {Data: []byte("<p>\n{{if}}\n")},

@@ -2,7 +2,6 @@ package policy
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -258,23 +257,6 @@ func appendOnce(s []string, v string) []string {
 		return s
 	}
 	return append(s, v)
-}
-
-// Describe returns a one-line summary of withheld counts, e.g.
-// "2 withheld (third-party 1, marked-withheld 1)".
-func (d Decision) Describe() string {
-	n := 0
-	var parts []string
-	for _, rule := range []string{RuleMarkedWithheld, RuleThirdParty, RuleSecurityLabel, RuleSensitiveCode, "access-code"} {
-		if c := d.Withheld[rule]; c > 0 {
-			n += c
-			parts = append(parts, fmt.Sprintf("%s %d", rule, c))
-		}
-	}
-	if n == 0 {
-		return ""
-	}
-	return fmt.Sprintf("%d withheld (%s)", n, strings.Join(parts, ", "))
 }
 
 // ForSite returns the default rules with each of a site's [policy]

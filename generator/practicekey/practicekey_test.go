@@ -28,6 +28,7 @@ func give(p string) func() ([]byte, error) {
 }
 
 func TestCreateWritesSecretKeyPrivatelyAndLoadSignsWithIt(t *testing.T) {
+	t.Parallel()
 	dir, pub := t.TempDir(), t.TempDir()
 	k, err := practicekey.Create(filepath.Join(dir, "practice.key"), "Riverside (Test) <Surgery>", "records@example.invalid", nil, now, rng(1))
 	if err != nil {
@@ -87,6 +88,7 @@ func assertSigns(t *testing.T, k *practicekey.Key, ring openpgp.EntityList) {
 }
 
 func TestProtectedKeyNeedsItsPassphrase(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	k, err := practicekey.Create(filepath.Join(dir, "practice.key"), "Riverside Test Surgery", "", []byte("correct horse"), now, rng(1))
 	if err != nil {
@@ -124,6 +126,8 @@ func TestProtectedKeyNeedsItsPassphrase(t *testing.T) {
 }
 
 func TestProtectedKeyOpensInGnuPG(t *testing.T) {
+	testtool.Slow(t, "GnuPG stretches the passphrase to import and to sign")
+	t.Parallel()
 	dir := t.TempDir()
 	if _, err := practicekey.Create(filepath.Join(dir, "practice.key"), "Riverside Test Surgery", "", []byte("correct horse"), now, rng(1)); err != nil {
 		t.Fatal(err)
@@ -140,6 +144,7 @@ func TestProtectedKeyOpensInGnuPG(t *testing.T) {
 }
 
 func TestCreateNeverReplacesAKey(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	first, err := practicekey.Create(filepath.Join(dir, "practice.key"), "Riverside Test Surgery", "", nil, now, rng(1))
 	if err != nil {
@@ -155,6 +160,7 @@ func TestCreateNeverReplacesAKey(t *testing.T) {
 }
 
 func TestLoadSaysWhenThereIsNoKeyAndRefusesAnOpenFile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	_, err := practicekey.Load(filepath.Join(dir, "practice.key"), nil)
 	if !errors.Is(err, practicekey.ErrNoKey) || !errors.Is(err, fs.ErrNotExist) {
@@ -175,6 +181,7 @@ func TestLoadSaysWhenThereIsNoKeyAndRefusesAnOpenFile(t *testing.T) {
 }
 
 func TestKeyPrefersAES256AndHasNoEncryptionKey(t *testing.T) {
+	t.Parallel()
 	k, err := practicekey.Create(filepath.Join(t.TempDir(), "practice.key"), "Riverside Test Surgery", "", nil, now, rng(1))
 	if err != nil {
 		t.Fatal(err)

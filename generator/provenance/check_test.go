@@ -69,6 +69,7 @@ func sealBundle(t *testing.T, signer *openpgp.Entity, innerKey []byte) []byte {
 }
 
 func TestCheckAcceptsOnlyAGoodSignatureAndReturnsItsKey(t *testing.T) {
+	t.Parallel()
 	practice, practicePub := newKey(t, 1)
 	forger, forgerPub := newKey(t, 2)
 	practiceRing, _ := provenance.ReadKeys(practicePub)
@@ -123,6 +124,7 @@ func TestCheckAcceptsOnlyAGoodSignatureAndReturnsItsKey(t *testing.T) {
 }
 
 func TestCheckPassesOnWrongKeyAndDamage(t *testing.T) {
+	t.Parallel()
 	practice, pub := newKey(t, 1)
 	msg := sealBundle(t, practice, pub)
 	if _, err := provenance.Check(msg, []byte("0000-0000-0000-0000-0000-0000-0000"), nil); !errors.Is(err, seal.ErrWrongKey) {
@@ -136,6 +138,7 @@ func TestCheckPassesOnWrongKeyAndDamage(t *testing.T) {
 }
 
 func TestMessageFindsTheArmoredMessageInAPage(t *testing.T) {
+	t.Parallel()
 	practice, pub := newKey(t, 1)
 	msg := sealBundle(t, practice, pub)
 	armored, err := seal.Armor(msg)
@@ -152,6 +155,7 @@ func TestMessageFindsTheArmoredMessageInAPage(t *testing.T) {
 }
 
 func TestShortFingerprintIsTheLongKeyIDInGroups(t *testing.T) {
+	t.Parallel()
 	fp := "367C0E366BDA9542801F0238163F89D695D26420"
 	if got, want := provenance.ShortFingerprint(fp), "163F 89D6 95D2 6420"; got != want {
 		t.Errorf("short %q, want %q", got, want)
@@ -165,6 +169,7 @@ func TestShortFingerprintIsTheLongKeyIDInGroups(t *testing.T) {
 }
 
 func TestOutOfDateOnlyAfterCurrentUntil(t *testing.T) {
+	t.Parallel()
 	info := provenance.Info{CurrentUntil: signedAt}
 	if info.OutOfDate(signedAt) || !info.OutOfDate(signedAt.Add(time.Second)) {
 		t.Error("OutOfDate is wrong at the boundary")

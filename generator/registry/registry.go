@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"syscall"
 	"time"
 
 	"github.com/satchel-records/satchel/internal/atomicfile"
@@ -55,16 +54,16 @@ func Open(dir string) (*Registry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: cannot open the registry lock: %w", filepath.Join(dir, LockName), err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := lock(f); err != nil {
 		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
+		if errors.Is(err, ErrBusy) {
 			return nil, ErrBusy
 		}
 		return nil, fmt.Errorf("cannot lock the card registry: %w", err)
 	}
 	r, err := Load(dir)
 	if err != nil {
-		f.Close() // closing releases the lock
+		release(f)
 		return nil, err
 	}
 	r.lock = f
@@ -77,8 +76,17 @@ func (r *Registry) Close() error {
 	if r.lock == nil {
 		return nil
 	}
-	err := r.lock.Close()
+	err := release(r.lock)
 	r.lock = nil
+	return err
+}
+
+// release unlocks and closes the lock file f.
+func release(f *os.File) error {
+	err := unlock(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
 	return err
 }
 

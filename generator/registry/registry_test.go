@@ -12,6 +12,7 @@ import (
 var now = time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
 
 func TestAddRevokeSaveLoad(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	r, err := Load(dir)
 	if err != nil {
@@ -53,6 +54,7 @@ func TestAddRevokeSaveLoad(t *testing.T) {
 }
 
 func TestAuditAppendsJSONLines(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	r, _ := Load(dir)
 	r.Audit(Event{Time: now, Who: "admin", What: "issue", Patient: "p1", Serial: 1})
@@ -81,6 +83,7 @@ func TestAuditAppendsJSONLines(t *testing.T) {
 }
 
 func TestDamagedRegistryIsAnError(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, FileName), []byte("{not json"), 0o600)
 	if _, err := Load(dir); err == nil {
@@ -91,6 +94,7 @@ func TestDamagedRegistryIsAnError(t *testing.T) {
 // A build and a card change must not run at once: the second Open fails
 // at once, and works again after Close.
 func TestOpenLocksTheRegistry(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	a, err := Open(dir)
 	if err != nil {

@@ -27,6 +27,7 @@ import (
 	"github.com/satchel-records/satchel/generator/bundle"
 	"github.com/satchel-records/satchel/generator/seal"
 	"github.com/satchel-records/satchel/generator/viewer"
+	"github.com/satchel-records/satchel/internal/testtool"
 	"github.com/satchel-records/satchel/internal/viewerbench"
 )
 
@@ -149,6 +150,8 @@ func readAxe(t *testing.T) string {
 }
 
 func TestRecordDocumentsHaveNoSeriousAccessibilityProblems(t *testing.T) {
+	testtool.Slow(t, "Chromium runs axe-core on every sample record in both themes")
+	t.Parallel()
 	axe := readAxe(t)
 	patients := samplePatients(t)
 	srv := newPages(t)
@@ -163,6 +166,7 @@ func TestRecordDocumentsHaveNoSeriousAccessibilityProblems(t *testing.T) {
 		r := sampleRenderer(t, theme)
 		for _, p := range patients {
 			t.Run(theme+"/"+p.ID, func(t *testing.T) {
+				t.Parallel()
 				u := srv.add(theme+"-"+p.ID+".html", []byte(renderSample(t, r, p)))
 				for _, v := range axeViolations(t, tab(t, ctx, u, 1280, 900), axe) {
 					t.Errorf("axe %s (%s): %s at %v", v.ID, v.Impact, v.Help, v.Targets)
@@ -173,6 +177,8 @@ func TestRecordDocumentsHaveNoSeriousAccessibilityProblems(t *testing.T) {
 }
 
 func TestViewerShellHasNoSeriousAccessibilityProblems(t *testing.T) {
+	testtool.Slow(t, "Chromium opens the viewer and runs axe-core in three states")
+	t.Parallel()
 	axe := readAxe(t)
 	v, err := viewer.New()
 	if err != nil {
@@ -224,6 +230,7 @@ func TestViewerShellHasNoSeriousAccessibilityProblems(t *testing.T) {
 		{"open", u + "#k=" + url.QueryEscape(key.String()), "open"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			for _, width := range []int64{390, 1280} {
 				tc := tab(t, ctx, tt.url, width, 900)
 				if tt.state != "locked" {
@@ -299,6 +306,8 @@ const layoutProblems = `(() => {
 var layoutPatients = []string{"rmc-0001", "rmc-0002"}
 
 func TestRecordLaysOutOnPhoneAndDesktopAndPrintsSummaryFirst(t *testing.T) {
+	testtool.Slow(t, "Chromium lays out, screenshots and prints sample records")
+	t.Parallel()
 	pdftotext, err := exec.LookPath("pdftotext")
 	if err != nil {
 		t.Fatal("pdftotext is not installed: run `make test-deps` (poppler-utils)")
@@ -322,6 +331,7 @@ func TestRecordLaysOutOnPhoneAndDesktopAndPrintsSummaryFirst(t *testing.T) {
 			u := srv.add(name+".html", []byte(renderSample(t, r, patient)))
 			for _, width := range []int64{390, 1280} {
 				t.Run(name+"/"+itoa(width), func(t *testing.T) {
+					t.Parallel()
 					tc := tab(t, ctx, u, width, 844)
 					for _, p := range eval[[]string](t, tc, layoutProblems) {
 						t.Errorf("%s", p)
@@ -336,6 +346,7 @@ func TestRecordLaysOutOnPhoneAndDesktopAndPrintsSummaryFirst(t *testing.T) {
 				})
 			}
 			t.Run(name+"/print", func(t *testing.T) {
+				t.Parallel()
 				tc := tab(t, ctx, u, 1280, 900)
 				pdf, err := chromedp.Run(tc, chromedp.PrintToPDF(chromedp.PDFPaper(chromedp.PaperA4)))
 				if err != nil {

@@ -60,6 +60,7 @@ func highRiskRecord() *record.Record {
 }
 
 func TestHighRiskMedicinesAreFlaggedInWordsAndListedFirst(t *testing.T) {
+	t.Parallel()
 	out := unmark(render(t, newRendererWith(t), testDocument(highRiskRecord())))
 	box := summaryOf(t, out)
 	flag := `<span class="risk-flag" data-noglossary><span class="risk-mark" aria-hidden="true">⚠</span> High risk – anticoagulant</span>`
@@ -82,6 +83,7 @@ func TestHighRiskMedicinesAreFlaggedInWordsAndListedFirst(t *testing.T) {
 }
 
 func TestPracticeAddsItsOwnHighRiskMedicines(t *testing.T) {
+	t.Parallel()
 	r := newRendererWith(t, HighRisk([]site.HighRiskMedicine{
 		{Name: "Ramipril", Group: "ACE inhibitor: stop before some operations"},
 		{Code: "SNOMED:44054006", Name: "", Group: "anticoagulant"},
@@ -100,6 +102,7 @@ func TestPracticeAddsItsOwnHighRiskMedicines(t *testing.T) {
 }
 
 func TestEveryRiskGroupHasLabelsInEveryLanguage(t *testing.T) {
+	t.Parallel()
 	list, err := risk.Default()
 	if err != nil {
 		t.Fatal(err)
@@ -119,6 +122,7 @@ func TestEveryRiskGroupHasLabelsInEveryLanguage(t *testing.T) {
 }
 
 func TestChosenLanguagesShowBesideTheEnglishLabels(t *testing.T) {
+	t.Parallel()
 	out := render(t, newRendererWith(t, Languages("fr", "es", "de")), testDocument(highRiskRecord()))
 	box := summaryOf(t, out)
 	for _, want := range []string{
@@ -156,6 +160,7 @@ func TestChosenLanguagesShowBesideTheEnglishLabels(t *testing.T) {
 }
 
 func TestUnknownLabelInAPracticeTemplateFailsInNew(t *testing.T) {
+	t.Parallel()
 	for _, tmpl := range []string{
 		`<footer>{{label "no_such_label"}}</footer>`,
 		// In a branch the example document never takes.
@@ -169,6 +174,7 @@ func TestUnknownLabelInAPracticeTemplateFailsInNew(t *testing.T) {
 }
 
 func TestCurrentUntilIsShownBesideTheExportDate(t *testing.T) {
+	t.Parallel()
 	d := testDocument(fullRecord())
 	d.CurrentUntil = time.Date(2025, time.September, 1, 0, 0, 0, 0, time.UTC)
 	box := summaryOf(t, render(t, newRendererWith(t), d))
@@ -182,6 +188,7 @@ func TestCurrentUntilIsShownBesideTheExportDate(t *testing.T) {
 }
 
 func TestEveryDocumentSaysHowToUseTheRecordSafely(t *testing.T) {
+	t.Parallel()
 	d := testDocument(&record.Record{Patient: record.Patient{Name: "A"}})
 	d.CurrentUntil = time.Date(2025, time.September, 1, 0, 0, 0, 0, time.UTC)
 	d.Fingerprint = "1234 5678 9ABC DEF0 1234  5678 9ABC DEF0 1234 5678"
@@ -215,6 +222,7 @@ func seriesRecord() *record.Record {
 }
 
 func TestResultsMeasuredThreeTimesGetAChartWithItsTextAlternative(t *testing.T) {
+	t.Parallel()
 	rec := seriesRecord()
 	charts := chart.FromResults(rec.Results)
 	if len(charts) != 1 {
@@ -247,6 +255,7 @@ func TestResultsMeasuredThreeTimesGetAChartWithItsTextAlternative(t *testing.T) 
 }
 
 func TestGlossaryListsExactlyTheTermsTheDocumentMarks(t *testing.T) {
+	t.Parallel()
 	out := render(t, newRendererWith(t, Languages("fr")), testDocument(fullRecord()))
 	marks := regexp.MustCompile(`<a class="glossary-term" href="#(glossary-[a-z0-9-]+)"`).FindAllStringSubmatch(out, -1)
 	if len(marks) == 0 {

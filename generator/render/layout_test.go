@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/satchel-records/satchel/internal/testtool"
 )
 
 // TestDocumentFitsAPhoneScreen lays the document out in a real browser, in a
@@ -20,6 +22,8 @@ import (
 // than 500 pixels, so the frame sets the width; the script that measures it
 // runs in the outer page, since the document itself allows none.
 func TestDocumentFitsAPhoneScreen(t *testing.T) {
+	testtool.Slow(t, "Chromium lays out a record at phone width")
+	t.Parallel()
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
 		t.Fatal("chromium is not installed: run `make test-deps`")

@@ -141,6 +141,7 @@ func render(t testing.TB, r *Renderer, d *Document) string {
 }
 
 func TestFullRecordShowsSummaryBeforeEverySection(t *testing.T) {
+	t.Parallel()
 	out := unmark(render(t, newRenderer(t, "default", nil), testDocument(fullRecord())))
 	summary := strings.Index(out, `id="summary"`)
 	if summary < 0 {
@@ -198,6 +199,7 @@ func TestFullRecordShowsSummaryBeforeEverySection(t *testing.T) {
 }
 
 func TestActiveProblemsComeBeforePastOnes(t *testing.T) {
+	t.Parallel()
 	out := render(t, newRenderer(t, "default", nil), testDocument(fullRecord()))
 	section := out[strings.Index(out, `id="section-problems"`):]
 	active, past := strings.Index(section, "High blood pressure"), strings.Index(section, "Asthma (resolved)")
@@ -214,6 +216,7 @@ func TestActiveProblemsComeBeforePastOnes(t *testing.T) {
 }
 
 func TestEachSectionAppearsOnlyWhenItHasEntries(t *testing.T) {
+	t.Parallel()
 	full := fullRecord()
 	tests := []struct {
 		id  string
@@ -254,6 +257,7 @@ func TestEachSectionAppearsOnlyWhenItHasEntries(t *testing.T) {
 }
 
 func TestEmptyRecordSaysNoKnownAllergiesAndShowsNoSections(t *testing.T) {
+	t.Parallel()
 	d := testDocument(&record.Record{Patient: record.Patient{Name: "Alex Example"}})
 	d.Pages = nil
 	out := render(t, newRenderer(t, "default", nil), d)
@@ -277,6 +281,7 @@ func TestEmptyRecordSaysNoKnownAllergiesAndShowsNoSections(t *testing.T) {
 }
 
 func TestResultsOutsideTheirRangeAreFlaggedInWords(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		res       record.Result
@@ -317,6 +322,7 @@ func TestResultsOutsideTheirRangeAreFlaggedInWords(t *testing.T) {
 }
 
 func TestRecordTextIsEscaped(t *testing.T) {
+	t.Parallel()
 	const evil = `<script>alert(1)</script><img src=x onerror=alert(2)>`
 	rec := fullRecord()
 	rec.Patient.Name = evil
@@ -381,6 +387,7 @@ func externalRefs(doc string) []string {
 }
 
 func TestDocumentReferencesNothingOutsideItself(t *testing.T) {
+	t.Parallel()
 	for _, theme := range []string{"default", "large-print"} {
 		t.Run(theme, func(t *testing.T) {
 			// With a chart, glossary marks, flags and translations too.
@@ -416,6 +423,7 @@ func TestDocumentReferencesNothingOutsideItself(t *testing.T) {
 }
 
 func TestInDocumentLinksAllHaveATarget(t *testing.T) {
+	t.Parallel()
 	rec := fullRecord()
 	rec.Results = append(rec.Results, seriesRecord().Results...)
 	out := render(t, newRenderer(t, "default", nil), testDocument(rec))
@@ -440,6 +448,7 @@ func TestInDocumentLinksAllHaveATarget(t *testing.T) {
 }
 
 func TestProblemLinksToPagesWithItsCode(t *testing.T) {
+	t.Parallel()
 	page := testPages()[0]
 	link := `<a href="#high-blood-pressure">Read: Living with high blood pressure</a>`
 	tests := []struct {
@@ -474,6 +483,7 @@ func TestProblemLinksToPagesWithItsCode(t *testing.T) {
 }
 
 func TestPagesShowTheirSourceAndReviewDates(t *testing.T) {
+	t.Parallel()
 	out := render(t, newRenderer(t, "default", nil), testDocument(fullRecord()))
 	for _, want := range []string{"Understanding your conditions", "Source: Example Practice clinical team", "Reviewed 1 Nov 2024 · Next review 1 Nov 2027", `<h2 id="high-blood-pressure-what-to-do">`} {
 		if !strings.Contains(out, want) {
@@ -483,6 +493,7 @@ func TestPagesShowTheirSourceAndReviewDates(t *testing.T) {
 }
 
 func TestLettersGetTheirOwnHeadingIDs(t *testing.T) {
+	t.Parallel()
 	out := render(t, newRenderer(t, "default", nil), testDocument(fullRecord()))
 	for _, want := range []string{`<article class="letter" id="letter-1">`, `<h2 id="letter-1_plan">`, `<h2 id="letter-2_plan">`, "Recheck HbA1c in six months."} {
 		if !strings.Contains(out, want) {
@@ -492,6 +503,7 @@ func TestLettersGetTheirOwnHeadingIDs(t *testing.T) {
 }
 
 func TestLettersRenderWithTheSitesMarkdown(t *testing.T) {
+	t.Parallel()
 	r, err := New("default", layers.Of(templates.FS()), layers.Of(themes.FS()), content.NewMarkdown())
 	if err != nil {
 		t.Fatal(err)
@@ -511,6 +523,7 @@ func TestLettersRenderWithTheSitesMarkdown(t *testing.T) {
 }
 
 func TestMarkdownFailureNamesTheLetterNotItsText(t *testing.T) {
+	t.Parallel()
 	r, err := New("default", layers.Of(templates.FS()), layers.Of(themes.FS()), testMarkdown{fail: true})
 	if err != nil {
 		t.Fatal(err)
@@ -532,6 +545,7 @@ func TestMarkdownFailureNamesTheLetterNotItsText(t *testing.T) {
 }
 
 func TestRenderIsByteStable(t *testing.T) {
+	t.Parallel()
 	r := newRenderer(t, "default", nil)
 	first := render(t, r, testDocument(fullRecord()))
 	// Concurrent renders from one Renderer give the same bytes too.
@@ -553,6 +567,7 @@ func TestRenderIsByteStable(t *testing.T) {
 }
 
 func TestPracticeTemplatesOverrideOneFileOrBlock(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		practice fstest.MapFS
@@ -601,6 +616,7 @@ func TestPracticeTemplatesOverrideOneFileOrBlock(t *testing.T) {
 }
 
 func TestBrokenTemplatesFailInNew(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		layers []fs.FS
@@ -621,6 +637,7 @@ func TestBrokenTemplatesFailInNew(t *testing.T) {
 }
 
 func TestThemes(t *testing.T) {
+	t.Parallel()
 	builtin := themes.FS()
 	tests := []struct {
 		name    string
@@ -664,6 +681,7 @@ func TestThemes(t *testing.T) {
 }
 
 func TestNHSNumberIsGroupedThreeThreeFour(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, want string }{
 		{"9991234568", "999 123 4568"},
 		{"999 123 4568", "999 123 4568"},
@@ -681,6 +699,7 @@ func TestNHSNumberIsGroupedThreeThreeFour(t *testing.T) {
 }
 
 func TestRenderRejectsADocumentWithoutARecord(t *testing.T) {
+	t.Parallel()
 	r := newRenderer(t, "default", nil)
 	var b bytes.Buffer
 	if err := r.Render(&b, &Document{}); err == nil || b.Len() != 0 {
@@ -722,6 +741,7 @@ func BenchmarkRender(b *testing.B) {
 }
 
 func TestMissingApprovalIsShownAsMissing(t *testing.T) {
+	t.Parallel()
 	d := testDocument(fullRecord())
 	d.Approval = Approval{}
 	d.Pages = append(d.Pages, nil) // a gap in the caller's list is skipped, not a crash

@@ -132,6 +132,7 @@ func renderSample(t testing.TB, r *render.Renderer, p samplePatient) string {
 }
 
 func TestHomeBloodPressureChartStatesTheLatestReading(t *testing.T) {
+	t.Parallel()
 	var p *samplePatient
 	for _, s := range samplePatients(t) {
 		if s.ID == "rmc-0001" {
@@ -187,6 +188,7 @@ func TestHomeBloodPressureChartStatesTheLatestReading(t *testing.T) {
 }
 
 func TestEveryGlossaryTermInASampleIsExplainedAndUsed(t *testing.T) {
+	t.Parallel()
 	g, err := glossary.Default()
 	if err != nil {
 		t.Fatal(err)
@@ -241,6 +243,7 @@ func TestEveryGlossaryTermInASampleIsExplainedAndUsed(t *testing.T) {
 }
 
 func TestSampleSummariesFlagTheirHighRiskMedicines(t *testing.T) {
+	t.Parallel()
 	r := sampleRenderer(t, "default")
 	flagged := 0
 	for _, p := range samplePatients(t) {

@@ -16,6 +16,8 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/ProtonMail/go-crypto/openpgp/s2k"
+
+	"github.com/satchel-records/satchel/internal/testtool"
 )
 
 // testTime is a fixed clock for messages and keys.
@@ -85,6 +87,7 @@ func seal(t testing.TB, plaintext []byte, opt Options) []byte {
 }
 
 func TestOpenRoundTripsWithEachPassphrase(t *testing.T) {
+	t.Parallel()
 	plain := samplePlaintext(10_000)
 	pws := cardSecrets(1)
 	msg := seal(t, plain, Options{Passphrases: pws})
@@ -109,6 +112,7 @@ func TestOpenRoundTripsWithEachPassphrase(t *testing.T) {
 }
 
 func TestEncryptIsByteStableWithFixedClockAndRandomness(t *testing.T) {
+	t.Parallel()
 	plain := samplePlaintext(2000)
 	key := practiceKey(t, 1)
 	a := seal(t, plain, Options{Passphrases: cardSecrets(1), Signer: key, Rand: fixedRand(9)})
@@ -123,6 +127,7 @@ func TestEncryptIsByteStableWithFixedClockAndRandomness(t *testing.T) {
 }
 
 func TestMessageUsesTheAgreedProfile(t *testing.T) {
+	t.Parallel()
 	msg := seal(t, []byte("synthetic"), Options{Passphrases: cardSecrets(1), Signer: practiceKey(t, 1)})
 	pkts, err := splitPackets(msg)
 	if err != nil {
@@ -156,6 +161,7 @@ func TestMessageUsesTheAgreedProfile(t *testing.T) {
 // decrypts to something that looks like a session key, so without care one
 // card in ~100 would fail to open a three-card message.
 func TestEveryCardOpensEveryMessage(t *testing.T) {
+	t.Parallel()
 	plain := []byte("synthetic record")
 	for seed := range uint64(300) {
 		pws := cardSecrets(seed)
@@ -204,6 +210,7 @@ func readMessageOpens(msg, passphrase, plain []byte) bool {
 }
 
 func TestOpenFindsTheRightPacketBehindALookalike(t *testing.T) {
+	t.Parallel()
 	// Messages from other writers lack Encrypt's salt check; find one
 	// where go-crypto's reader fails for some card, and open it.
 	plain := []byte("synthetic record")
@@ -246,6 +253,7 @@ func TestOpenFindsTheRightPacketBehindALookalike(t *testing.T) {
 }
 
 func TestOpenRefusesWrongPassphrase(t *testing.T) {
+	t.Parallel()
 	msg := seal(t, samplePlaintext(1000), Options{Passphrases: cardSecrets(1)})
 	for seed := range uint64(20) {
 		wrong := cardSecrets(100 + seed)[0]
@@ -261,6 +269,7 @@ func TestOpenRefusesWrongPassphrase(t *testing.T) {
 }
 
 func TestOpenRefusesAnyFlippedByteInTheEncryptedData(t *testing.T) {
+	t.Parallel()
 	plain := samplePlaintext(5000)
 	pws := cardSecrets(1)
 	msg := seal(t, plain, Options{Passphrases: pws, Signer: practiceKey(t, 1)})
@@ -280,6 +289,7 @@ func TestOpenRefusesAnyFlippedByteInTheEncryptedData(t *testing.T) {
 }
 
 func TestOpenRefusesFlippedByteInArmoredText(t *testing.T) {
+	t.Parallel()
 	pws := cardSecrets(1)
 	armored, err := Armor(seal(t, samplePlaintext(5000), Options{Passphrases: pws}))
 	if err != nil {
@@ -300,6 +310,7 @@ func TestOpenRefusesFlippedByteInArmoredText(t *testing.T) {
 }
 
 func TestOpenRefusesTruncatedMessage(t *testing.T) {
+	t.Parallel()
 	pws := cardSecrets(1)
 	msg := seal(t, samplePlaintext(5000), Options{Passphrases: pws})
 	for _, n := range []int{1, 30, 60, 200, len(msg) / 2, len(msg) - 22, len(msg) - 1} {
@@ -318,6 +329,7 @@ func TestOpenRefusesTruncatedMessage(t *testing.T) {
 }
 
 func TestOpenRefusesWhatIsNotAMessage(t *testing.T) {
+	t.Parallel()
 	for name, in := range map[string][]byte{
 		"empty":  {},
 		"text":   []byte("hello, this is not OpenPGP"),
@@ -331,6 +343,7 @@ func TestOpenRefusesWhatIsNotAMessage(t *testing.T) {
 }
 
 func TestSignedMessageVerifiesAgainstPracticeKey(t *testing.T) {
+	t.Parallel()
 	key := practiceKey(t, 1)
 	plain := samplePlaintext(3000)
 	pws := cardSecrets(1)
@@ -365,6 +378,7 @@ func TestSignedMessageVerifiesAgainstPracticeKey(t *testing.T) {
 }
 
 func TestOpenRefusesMessageSignedByAnotherKey(t *testing.T) {
+	t.Parallel()
 	practice := practiceKey(t, 1)
 	forger := practiceKey(t, 2) // same name and e-mail, different key
 	pws := cardSecrets(1)
@@ -378,6 +392,7 @@ func TestOpenRefusesMessageSignedByAnotherKey(t *testing.T) {
 }
 
 func TestVerifyRefusesUnsignedMessage(t *testing.T) {
+	t.Parallel()
 	pws := cardSecrets(1)
 	msg := seal(t, samplePlaintext(300), Options{Passphrases: pws})
 	if got, err := Verify(msg, pws[0], openpgp.EntityList{practiceKey(t, 1)}); !errors.Is(err, ErrUnsigned) || got != nil {
@@ -386,6 +401,7 @@ func TestVerifyRefusesUnsignedMessage(t *testing.T) {
 }
 
 func TestOpenRefusesSignatureThatDoesNotMatchTheContent(t *testing.T) {
+	t.Parallel()
 	// Build by hand what only a forger holding a card could: a message
 	// with a good MDC whose signature, by the practice key id, is wrong.
 	key := practiceKey(t, 1)
@@ -456,6 +472,7 @@ func recipientKey(t *testing.T) *openpgp.Entity {
 }
 
 func TestMixedPassphraseAndPublicKeyMessageOpensBothWays(t *testing.T) {
+	t.Parallel()
 	patient := recipientKey(t)
 	plain := samplePlaintext(4000)
 	pws := cardSecrets(1)
@@ -514,6 +531,7 @@ func TestMixedPassphraseAndPublicKeyMessageOpensBothWays(t *testing.T) {
 // first card opens; this test pins that down and fails when the installed
 // gpg behaves otherwise, so the card wording can follow.
 func TestGpgDecryptsWithEachPassphraseItSupports(t *testing.T) {
+	t.Parallel()
 	g := newGnuPG(t)
 	plain := samplePlaintext(20_000)
 	pws := cardSecrets(3)
@@ -545,6 +563,8 @@ func TestGpgDecryptsWithEachPassphraseItSupports(t *testing.T) {
 }
 
 func TestSqDecryptsWithEachPassphrase(t *testing.T) {
+	testtool.Slow(t, "six sq decryptions, each through a pseudo-terminal")
+	t.Parallel()
 	plain := samplePlaintext(20_000)
 	pws := cardSecrets(4)
 	key := practiceKey(t, 1)
@@ -593,6 +613,7 @@ func TestSqDecryptsWithEachPassphrase(t *testing.T) {
 }
 
 func TestGpgReportsGoodSignatureByPracticeKey(t *testing.T) {
+	t.Parallel()
 	g := newGnuPG(t)
 	key := practiceKey(t, 1)
 	g.importKey(key, false)
@@ -610,6 +631,7 @@ func TestGpgReportsGoodSignatureByPracticeKey(t *testing.T) {
 }
 
 func TestGpgRejectsSignatureByAnotherKey(t *testing.T) {
+	t.Parallel()
 	g := newGnuPG(t)
 	practice := practiceKey(t, 1)
 	g.importKey(practice, false)
@@ -622,6 +644,7 @@ func TestGpgRejectsSignatureByAnotherKey(t *testing.T) {
 }
 
 func TestPracticeKeyImportsIntoGpgAndSq(t *testing.T) {
+	t.Parallel()
 	key := practiceKey(t, 1)
 	if len(key.Subkeys) != 0 {
 		t.Fatal("practice key has subkeys; it should only sign")
@@ -659,6 +682,7 @@ func TestPracticeKeyImportsIntoGpgAndSq(t *testing.T) {
 }
 
 func TestOpenReadsMessageMadeByGpg(t *testing.T) {
+	t.Parallel()
 	g := newGnuPG(t)
 	plain := samplePlaintext(3000)
 	pw := cardSecrets(5)[0]
@@ -684,6 +708,7 @@ func TestOpenReadsMessageMadeByGpg(t *testing.T) {
 }
 
 func TestEncryptRefusesMessageNobodyCanOpen(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	if err := Encrypt(&buf, []byte("x"), Options{}); err == nil {
 		t.Fatal("no error for a message without passphrase or recipient")
@@ -694,6 +719,7 @@ func TestEncryptRefusesMessageNobodyCanOpen(t *testing.T) {
 }
 
 func TestNewKeyRefusesNamesThatBreakTheUserID(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{"", "Riverside (Annexe)", "A <b>"} {
 		if _, err := NewKey(name, "records@riverside.example", testTime, fixedRand(1)); err == nil {
 			t.Errorf("name %q: no error", name)
@@ -705,6 +731,7 @@ func TestNewKeyRefusesNamesThatBreakTheUserID(t *testing.T) {
 }
 
 func TestEncryptSharesSignerAcrossGoroutines(t *testing.T) {
+	t.Parallel()
 	key := practiceKey(t, 1)
 	plain := samplePlaintext(2000)
 	var wg sync.WaitGroup
@@ -762,6 +789,7 @@ func BenchmarkOpen(b *testing.B) {
 // clock is behind the practice's) is still genuine: it verifies as of the
 // moment it was signed.
 func TestSignatureFromAheadOfTheReadersClockVerifies(t *testing.T) {
+	t.Parallel()
 	ahead := time.Now().Add(72 * time.Hour).Truncate(time.Second)
 	key, err := NewKey("Riverside Surgery", "records@riverside.example", ahead, fixedRand(7))
 	if err != nil {

@@ -33,6 +33,7 @@ ods_code = "Y99999"
 `
 
 func TestLoadAppliesDefaults(t *testing.T) {
+	t.Parallel()
 	c, err := Load(setup(t, good))
 	if err != nil {
 		t.Fatal(err)
@@ -46,6 +47,7 @@ func TestLoadAppliesDefaults(t *testing.T) {
 }
 
 func TestLoadReportsEveryProblemWithLine(t *testing.T) {
+	t.Parallel()
 	body := strings.Replace(good, `ods_code = "Y99999"`, `ods_code = "bad code"`+"\ncolour = \"blue\"", 1)
 	body = strings.Replace(body, `education = "education"`, `education = "missing"`, 1)
 	body = strings.Replace(body, `phone = "01632 960000"`, "", 1)
@@ -66,6 +68,7 @@ func TestLoadReportsEveryProblemWithLine(t *testing.T) {
 }
 
 func TestLoadRejectsWrongTypeWithLine(t *testing.T) {
+	t.Parallel()
 	_, err := Load(setup(t, strings.Replace(good, `records = "records"`, "records = 3", 1)))
 	if err == nil || !strings.Contains(err.Error(), `site.toml:1: field "records": wrong type (want a string)`) {
 		t.Fatalf("got %v", err)
@@ -73,6 +76,7 @@ func TestLoadRejectsWrongTypeWithLine(t *testing.T) {
 }
 
 func TestLoadRejectsPrivateInsidePublic(t *testing.T) {
+	t.Parallel()
 	_, err := Load(setup(t, "public_dir = \"out\"\nprivate_dir = \"out/secret\"\n"+good))
 	if err == nil || !strings.Contains(err.Error(), "private_dir") {
 		t.Fatalf("got %v", err)
@@ -80,6 +84,7 @@ func TestLoadRejectsPrivateInsidePublic(t *testing.T) {
 }
 
 func TestLoadNamesAMissingFile(t *testing.T) {
+	t.Parallel()
 	_, err := Load(filepath.Join(t.TempDir(), "nope.toml"))
 	if err == nil || !strings.Contains(err.Error(), "nope.toml") {
 		t.Fatalf("got %v", err)
@@ -87,6 +92,7 @@ func TestLoadNamesAMissingFile(t *testing.T) {
 }
 
 func TestLoadReadsOptionalSettings(t *testing.T) {
+	t.Parallel()
 	body := "base_url = \"https://records.example.org/riverside\"\nlanguages = [\"fr\", \"de\"]\ncurrent_days = 30\n" + good +
 		"\n[policy]\nsensitive_codes = [\"123456\"]\nmin_age = 13\n\n[[high_risk]]\nname = \"tacrolimus\"\ngroup = \"immunosuppressant\"\n"
 	c, err := Load(setup(t, body))
@@ -100,6 +106,7 @@ func TestLoadReadsOptionalSettings(t *testing.T) {
 }
 
 func TestLoadRejectsBadOptionalSettings(t *testing.T) {
+	t.Parallel()
 	body := "base_url = \"ftp://x\"\nlanguages = [\"French\"]\ncurrent_days = 0\n" + good + "\n[[high_risk]]\ngroup = \"x\"\n"
 	_, err := Load(setup(t, body))
 	for _, want := range []string{`site.toml:1: field "base_url"`, `site.toml:2: field "languages"`, `site.toml:3: field "current_days"`, `field "high_risk[0]": needs a code or a name`} {

@@ -25,6 +25,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/satchel-records/satchel/generator/viewer"
+	"github.com/satchel-records/satchel/internal/testtool"
 	"github.com/satchel-records/satchel/internal/viewerbench"
 )
 
@@ -179,6 +180,8 @@ func typo(key string) string {
 }
 
 func TestRecordHTMLInChromium(t *testing.T) {
+	testtool.Slow(t, "Chromium opens record.html with its WebAssembly decryptor in twelve scenarios")
+	t.Parallel()
 	v := newViewer(t)
 	f := newFixture(t, v, 1)
 	browserCtx, stop, err := viewerbench.Browser(context.Background())

@@ -17,6 +17,7 @@ import (
 	"github.com/satchel-records/satchel/generator/provenance"
 	"github.com/satchel-records/satchel/generator/seal"
 	"github.com/satchel-records/satchel/generator/viewer"
+	"github.com/satchel-records/satchel/internal/testtool"
 	"github.com/satchel-records/satchel/internal/viewerbench"
 )
 
@@ -71,6 +72,8 @@ func fingerprintOf(e *openpgp.Entity) string {
 // the practice, the approver and the dates; refuses unsigned and forged
 // records; and warns, without locking, once a record is past its date.
 func TestSignatureApprovalAndAgeInChromium(t *testing.T) {
+	testtool.Slow(t, "Chromium opens signed, forged and out-of-date records")
+	t.Parallel()
 	v := newViewer(t)
 	f := newFixture(t, v, 1)
 	practice, err := seal.NewKey("Riverside Test Surgery", "", exportedAt(), rand.NewChaCha8([32]byte{1}))

@@ -174,6 +174,7 @@ func newViewer(t testing.TB) *viewer.Viewer {
 }
 
 func TestPageAllowsOnlyItsOwnScriptsAndStyleByHash(t *testing.T) {
+	t.Parallel()
 	v := newViewer(t)
 	f := newFixture(t, v, 1)
 	page, err := os.ReadFile(f.page)
@@ -216,6 +217,7 @@ func TestPageAllowsOnlyItsOwnScriptsAndStyleByHash(t *testing.T) {
 }
 
 func TestPageShowsPracticeAndDateButNothingOfThePatient(t *testing.T) {
+	t.Parallel()
 	v := newViewer(t)
 	f := newFixture(t, v, 1)
 	page, err := os.ReadFile(f.page)
@@ -238,6 +240,7 @@ func TestPageShowsPracticeAndDateButNothingOfThePatient(t *testing.T) {
 }
 
 func TestRenderIsByteStable(t *testing.T) {
+	t.Parallel()
 	v := newViewer(t)
 	f := newFixture(t, v, 1)
 	p := viewer.Page{PracticeName: "A & B <Practice>", Exported: exportedAt(), Message: f.message}
@@ -257,6 +260,7 @@ func TestRenderIsByteStable(t *testing.T) {
 }
 
 func TestRenderRefusesIncompletePages(t *testing.T) {
+	t.Parallel()
 	v := newViewer(t)
 	msg := []byte{0xc3, 0x04}
 	for name, p := range map[string]viewer.Page{
@@ -273,6 +277,7 @@ func TestRenderRefusesIncompletePages(t *testing.T) {
 }
 
 func TestPracticeKeyInPageNeverCarriesSecretKey(t *testing.T) {
+	t.Parallel()
 	v := newViewer(t)
 	f := newFixture(t, v, 1)
 	e, err := seal.NewKey("Test Practice", "", exportedAt(), rand.NewChaCha8([32]byte{1}))
@@ -305,13 +310,21 @@ func TestPracticeKeyInPageNeverCarriesSecretKey(t *testing.T) {
 // templates, images, regular expressions and QR codes add ~330 KB to each
 // page while the decryptor needs none of them.
 func TestDecryptorLinksNoHeavyPackages(t *testing.T) {
+	t.Parallel()
 	cmd := exec.Command("go", "list", "-deps", "github.com/satchel-records/satchel/cmd/satchel-wasm")
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("go list: %v", err)
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("go list: %v\n%s", err, stderr)
 	}
 	deps := strings.Fields(string(out))
+	if !slices.Contains(deps, "github.com/ProtonMail/go-crypto/openpgp") {
+		t.Fatalf("go list found no OpenPGP among the decryptor's packages: is it still in cmd/satchel-wasm?")
+	}
 	for _, heavy := range []string{"html/template", "text/template", "image/png", "regexp", "github.com/skip2/go-qrcode", "net/http", "os/exec", "encoding/json"} {
 		if slices.Contains(deps, heavy) {
 			t.Errorf("the decryptor links %s (a build constraint or package split keeps it out)", heavy)

@@ -24,6 +24,7 @@ func testSite(root string) *site.Config {
 }
 
 func TestPlanSaysWhatToRebuild(t *testing.T) {
+	t.Parallel()
 	c := testSite("/practice")
 	tests := []struct {
 		name  string

@@ -1,14 +1,20 @@
 // Package atomicfile writes files so that readers see either the old content
 // or the new, never half of it: data goes to a temporary file in the same
 // folder, which is synced and then renamed over the target.
+//
+// Many files can be written without a flush each and made durable together
+// by a Syncer. On Linux one sync(2) then flushes them all; elsewhere the
+// Syncer remembers each file and flushes it on its own.
 package atomicfile
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
-	"syscall"
+	"runtime"
+	"sync"
 )
 
 // Write writes data to path with permissions perm, atomically and durably.
@@ -18,26 +24,115 @@ func Write(path string, data []byte, perm os.FileMode) error {
 	return write(path, perm, true, bytesWriter(data))
 }
 
-// WriteFunc is Write for content produced by a writer function, so large
-// files need not be held in memory.
-func WriteFunc(path string, perm os.FileMode, fn func(w io.Writer) error) error {
-	return write(path, perm, true, fn)
+// A Syncer writes files without flushing each to disk and then makes them
+// all durable at once with Sync: a build writes thousands of files and
+// flushes once, which makes it several times faster. The zero value is
+// ready to use, and its methods may be called from several goroutines.
+type Syncer struct {
+	mu sync.Mutex
+	// paths are the files written since the last Sync, where the system
+	// cannot flush everything at once and each must be flushed on its own.
+	paths []string
 }
 
 // WriteLater is Write without the flush to disk: still atomic (a reader
-// never sees half a file), but durable only after SyncAll. A build writes
-// thousands of files and flushes once, which makes it several times faster.
+// never sees half a file), but durable only after s.Sync.
+func (s *Syncer) WriteLater(path string, data []byte, perm os.FileMode) error {
+	return s.WriteFuncLater(path, perm, bytesWriter(data))
+}
+
+// WriteFuncLater is WriteLater for content produced by a writer function,
+// so large files need not be held in memory.
+func (s *Syncer) WriteFuncLater(path string, perm os.FileMode, fn func(w io.Writer) error) error {
+	// Windows opens a file without write permission read-only, and a
+	// read-only file cannot be flushed later: flush it now.
+	now := !flushesAll && perm&0o200 == 0
+	if err := write(path, perm, now, fn); err != nil {
+		return err
+	}
+	if !flushesAll && !now {
+		s.mu.Lock()
+		s.paths = append(s.paths, path)
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// Sync makes every file written by s so far durable, the renames that put
+// them in place included. A file removed since needs nothing and is not an
+// error.
+func (s *Syncer) Sync() error {
+	if flushesAll {
+		flushAll()
+		return nil
+	}
+	s.mu.Lock()
+	paths := s.paths
+	s.paths = nil
+	s.mu.Unlock()
+	return syncEach(paths)
+}
+
+// WriteLater is Syncer.WriteLater for callers that hold no Syncer, paired
+// with SyncAll. Where the system cannot flush everything at once it is
+// Write, so that SyncAll needs no list of files.
 func WriteLater(path string, data []byte, perm os.FileMode) error {
-	return write(path, perm, false, bytesWriter(data))
+	return write(path, perm, !flushesAll, bytesWriter(data))
 }
 
-// WriteFuncLater is WriteFunc without the flush to disk; see WriteLater.
+// WriteFuncLater is WriteLater for content produced by a writer function.
 func WriteFuncLater(path string, perm os.FileMode, fn func(w io.Writer) error) error {
-	return write(path, perm, false, fn)
+	return write(path, perm, !flushesAll, fn)
 }
 
-// SyncAll flushes every file written so far to disk.
-func SyncAll() { syscall.Sync() }
+// SyncAll makes every file written by the package-level WriteLater and
+// WriteFuncLater durable.
+func SyncAll() {
+	if flushesAll {
+		flushAll()
+	}
+}
+
+// syncEach flushes each file in paths and then each folder holding one, so
+// the renames are durable too. Files and folders that no longer exist are
+// skipped; every other failure is returned.
+func syncEach(paths []string) error {
+	var errs []error
+	dirs := map[string]bool{}
+	for _, p := range paths {
+		if err := syncPath(p, os.O_WRONLY); err != nil {
+			errs = append(errs, err)
+		}
+		dirs[filepath.Dir(p)] = true
+	}
+	// Windows has no way for a program to flush a folder; NTFS logs the
+	// rename in its journal instead.
+	if runtime.GOOS != "windows" {
+		for d := range dirs {
+			if err := syncPath(d, os.O_RDONLY); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// syncPath opens path with flag and flushes it to disk; a path that no
+// longer exists is not an error.
+func syncPath(path string, flag int) error {
+	f, err := os.OpenFile(path, flag, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
 
 func bytesWriter(data []byte) func(io.Writer) error {
 	return func(w io.Writer) error {

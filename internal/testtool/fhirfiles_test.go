@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/satchel-records/satchel/internal/fixtures"
-	"github.com/satchel-records/satchel/internal/synth"
 )
 
 // ---- Satchel's own FHIR test data ----
@@ -126,7 +125,7 @@ func TestOwnFHIRIsSyntheticAndPlausible(t *testing.T) {
 			}
 			if strings.HasSuffix(str(obj["system"]), "/nhs-number") {
 				n := str(obj["value"])
-				if !strings.HasPrefix(strings.ReplaceAll(n, " ", ""), "999") || !synth.ValidNHSNumber(n) {
+				if !strings.HasPrefix(strings.ReplaceAll(n, " ", ""), "999") || !ValidNHSNumber(n) {
 					t.Errorf("%s: an NHS number outside the 999 test range or with a bad check digit", f.Name)
 				}
 				numbers++

@@ -1,6 +1,7 @@
 // Package testtool runs the real OpenPGP and QR tools (GnuPG, Sequoia,
 // zbar) from tests, each GnuPG run in its own throwaway home. A missing tool
-// fails the test with a hint: checks are never skipped.
+// fails the test with a hint: checks are never skipped, except that Slow
+// leaves the slowest out of `go test -short` (make test-fast).
 //
 // It also holds the FHIR files tests read: Satchel's own synthetic Bundles
 // (OwnFHIR, RefusedFHIR), always there, and the public examples kept
@@ -26,6 +27,16 @@ func Need(t testing.TB, tools ...string) {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s is not installed: run `make test-deps` (or make test, which installs it)", tool)
 		}
+	}
+}
+
+// Slow skips t when the tests run with -short (make test-fast), saying why
+// it is slow. It never skips otherwise: make test and CI, which run without
+// -short, run every check, whatever tools or time it takes.
+func Slow(t testing.TB, why string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("slow (%s): runs without -short, as make test does", why)
 	}
 }
 
