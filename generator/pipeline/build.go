@@ -143,6 +143,8 @@ type builder struct {
 	key          *practicekey.Key
 	keyFile      bundle.File // the public key, as every bundle carries it
 	currentUntil time.Time
+	// sync flushes every bundle and card at once, before the manifest.
+	sync atomicfile.Syncer
 }
 
 // Run opens the site cfg and builds every patient: Open, then Build.
@@ -270,7 +272,9 @@ func (p *Pipeline) Build(ctx context.Context, opt Options) (*Report, error) {
 	}
 	// Bundles and cards were written without a flush each; make them all
 	// durable at once before the manifest says they exist.
-	atomicfile.SyncAll()
+	if err := b.sync.Sync(); err != nil {
+		return nil, fmt.Errorf("cannot make the bundles and cards durable: %w", err)
+	}
 	if rep.Manifest, err = b.writeManifest(rep, len(opt.Only) > 0); err != nil {
 		return nil, fmt.Errorf("cannot write the manifest: %w", err)
 	}
@@ -351,7 +355,7 @@ func (b *builder) patient(file string) (p Patient) {
 		return fail(fmt.Errorf("cannot create the bundle folder: %w", err))
 	}
 	pgp := filepath.Join(dir, "record.pgp")
-	if err := atomicfile.WriteLater(pgp, msg.All, 0o644); err != nil {
+	if err := b.sync.WriteLater(pgp, msg.All, 0o644); err != nil {
 		return fail(fmt.Errorf("cannot write the bundle: %w", err))
 	}
 	gpgFiles := make([]string, len(cards))
@@ -363,13 +367,13 @@ func (b *builder) patient(file string) (p Patient) {
 		}
 		gpgFiles[i] = cardkey.CardFile(b.master, id, c.Serial)
 		keep[gpgFiles[i]] = true
-		if err := atomicfile.WriteLater(filepath.Join(dir, gpgFiles[i]), msg.PerCard[i], 0o644); err != nil {
+		if err := b.sync.WriteLater(filepath.Join(dir, gpgFiles[i]), msg.PerCard[i], 0o644); err != nil {
 			return fail(fmt.Errorf("cannot write the bundle: %w", err))
 		}
 	}
 	removeStaleCardFiles(dir, keep)
 	html := filepath.Join(dir, "record.html")
-	err = atomicfile.WriteFuncLater(html, 0o644, func(w io.Writer) error {
+	err = b.sync.WriteFuncLater(html, 0o644, func(w io.Writer) error {
 		return b.viewer.Render(w, viewer.Page{
 			PracticeName:  b.cfg.Practice.Name,
 			PracticePhone: b.cfg.Practice.Phone,

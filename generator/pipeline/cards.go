@@ -61,10 +61,10 @@ func (b *builder) writeCard(dir, id string, c registry.Card, bundleID, gpgFile s
 	if err == nil && pngErr == nil && bytes.Equal(old, html.Bytes()) {
 		return files, nil, nil
 	}
-	if err := atomicfile.WriteLater(pngPath, png, 0o600); err != nil {
+	if err := b.sync.WriteLater(pngPath, png, 0o600); err != nil {
 		return CardFiles{}, nil, err
 	}
-	if err := atomicfile.WriteLater(htmlPath, html.Bytes(), 0o600); err != nil {
+	if err := b.sync.WriteLater(htmlPath, html.Bytes(), 0o600); err != nil {
 		return CardFiles{}, nil, err
 	}
 	return files, &keycard.SheetCard{Card: card, PatientID: id}, nil

@@ -73,26 +73,6 @@ func (s *Syncer) Sync() error {
 	return syncEach(paths)
 }
 
-// WriteLater is Syncer.WriteLater for callers that hold no Syncer, paired
-// with SyncAll. Where the system cannot flush everything at once it is
-// Write, so that SyncAll needs no list of files.
-func WriteLater(path string, data []byte, perm os.FileMode) error {
-	return write(path, perm, !flushesAll, bytesWriter(data))
-}
-
-// WriteFuncLater is WriteLater for content produced by a writer function.
-func WriteFuncLater(path string, perm os.FileMode, fn func(w io.Writer) error) error {
-	return write(path, perm, !flushesAll, fn)
-}
-
-// SyncAll makes every file written by the package-level WriteLater and
-// WriteFuncLater durable.
-func SyncAll() {
-	if flushesAll {
-		flushAll()
-	}
-}
-
 // syncEach flushes each file in paths and then each folder holding one, so
 // the renames are durable too. Files and folders that no longer exist are
 // skipped; every other failure is returned.

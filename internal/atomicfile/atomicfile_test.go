@@ -36,7 +36,6 @@ func TestFailedWriteLeavesOldFileAndNoTemp(t *testing.T) {
 	var s Syncer
 	for name, writeFunc := range map[string]func(string, os.FileMode, func(io.Writer) error) error{
 		"Syncer.WriteFuncLater": s.WriteFuncLater,
-		"WriteFuncLater":        WriteFuncLater,
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
