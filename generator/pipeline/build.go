@@ -298,7 +298,8 @@ func (b *builder) patient(file string) (p Patient) {
 	}()
 	pr := b.Prepare(file, b.now)
 	p = Patient{ID: pr.ID, File: pr.File, Status: pr.Status, Reason: pr.Reason, Err: pr.Err}
-	if pr.Record != nil && pr.Approval != nil && pr.Status != AwaitingApproval && pr.Status != ChangedSinceApproval {
+	if pr.Status == Built || pr.Status == Blocked {
+		// The rules ran on an approved record: say what they withheld.
 		p.Withheld = pr.Decision.Withheld
 	}
 	if pr.Status != Built {
