@@ -39,16 +39,17 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"qr":         cmdQR,
-			"gpgdecrypt": cmdGPGDecrypt,
-			"manifest":   cmdManifest,
-			"flipbyte":   cmdFlipByte,
-			"notemp":     cmdNoTemp,
-			"sleep":      cmdSleep,
-			"gpgimport":  cmdGPGImport,
-			"keyfpr":     cmdKeyFingerprint,
-			"forge":      cmdForge,
-			"mode":       cmdMode,
+			"qr":           cmdQR,
+			"gpgdecrypt":   cmdGPGDecrypt,
+			"manifest":     cmdManifest,
+			"flipbyte":     cmdFlipByte,
+			"notemp":       cmdNoTemp,
+			"sleep":        cmdSleep,
+			"waitmanifest": cmdWaitManifest,
+			"gpgimport":    cmdGPGImport,
+			"keyfpr":       cmdKeyFingerprint,
+			"forge":        cmdForge,
+			"mode":         cmdMode,
 		},
 		Setup: func(env *testscript.Env) error {
 			home := filepath.Join(env.WorkDir, ".gnupg")
@@ -241,4 +242,30 @@ func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
 	d, err := time.ParseDuration(args[0])
 	ts.Check(err)
 	time.Sleep(d)
+}
+
+// cmdWaitManifest waits until private/manifest.json gives patient ID the
+// status STATUS: a watch test waits for the rebuild itself, not for a fixed
+// time that a loaded machine can overrun.
+func cmdWaitManifest(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 || neg {
+		ts.Fatalf("usage: waitmanifest ID STATUS")
+	}
+	var last string
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		var m struct{ Patients []struct{ ID, Status string } }
+		data, err := os.ReadFile(ts.MkAbs("private/manifest.json"))
+		if err != nil || json.Unmarshal(data, &m) != nil {
+			continue
+		}
+		for _, p := range m.Patients {
+			if p.ID == args[0] {
+				last = p.Status
+			}
+		}
+		if last == args[1] {
+			return
+		}
+	}
+	ts.Fatalf("patient %s still has status %q after 60 s, want %s", args[0], last, args[1])
 }

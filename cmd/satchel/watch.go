@@ -27,12 +27,13 @@ func cmdWatch(ctx context.Context, args []string, stderr io.Writer) error {
 	// Asked once: a watch rebuilds many times.
 	pass := sync.OnceValues(keyPassphrase(stderr))
 	opt := pipeline.Options{KeyPassphrase: pass, By: who("") + " (satchel watch)"}
-	buildAndReport(ctx, cfg, opt, stderr)
-
+	// Watching starts before the first build, so that a file changed while
+	// it runs is rebuilt after it, not missed.
 	batches := make(chan []string)
 	errs := make(chan error, 1)
 	done := make(chan error, 1)
 	go func() { done <- watch.Batches(ctx, watch.Folders(cfg), 300*time.Millisecond, batches, errs) }()
+	buildAndReport(ctx, cfg, opt, stderr)
 	msg(stderr, "", "watching %s: press Ctrl-C to stop", rel(cfg.Root))
 	for {
 		select {
