@@ -254,16 +254,19 @@ func TestViewerShellHasNoSeriousAccessibilityProblems(t *testing.T) {
 	}
 }
 
-// shotDir is where the layout test leaves its screenshots and PDF: the
-// folder named by SATCHEL_SHOTS (to look at them), or a temporary one.
-func shotDir(t *testing.T) string {
+// shotDir is where the layout test leaves its PDFs, and its screenshots
+// when keep is true: the folder named by SATCHEL_SHOTS (to look at them),
+// or a temporary one. Screenshots are for a person to look at and assert
+// nothing; a full-page PNG costs as much CPU as the layout checks, so they
+// are taken only when SATCHEL_SHOTS asks to keep them.
+func shotDir(t *testing.T) (dir string, keep bool) {
 	if d := os.Getenv("SATCHEL_SHOTS"); d != "" {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			t.Fatal(err)
 		}
-		return d
+		return d, true
 	}
-	return t.TempDir()
+	return t.TempDir(), false
 }
 
 // layoutProblems measures the page of ctx and returns what is clipped,
@@ -321,7 +324,7 @@ func TestRecordLaysOutOnPhoneAndDesktopAndPrintsSummaryFirst(t *testing.T) {
 	if len(patients) != len(layoutPatients) {
 		t.Fatalf("samples %v did not all build", layoutPatients)
 	}
-	dir := shotDir(t)
+	dir, keepShots := shotDir(t)
 	srv := newPages(t)
 	ctx := browser(t)
 	for _, theme := range sampleThemes {
@@ -335,6 +338,9 @@ func TestRecordLaysOutOnPhoneAndDesktopAndPrintsSummaryFirst(t *testing.T) {
 					tc := tab(t, ctx, u, width, 844)
 					for _, p := range eval[[]string](t, tc, layoutProblems) {
 						t.Errorf("%s", p)
+					}
+					if !keepShots {
+						return
 					}
 					shot, err := chromedp.Run(tc, chromedp.FullScreenshot(100))
 					if err != nil {
