@@ -48,11 +48,21 @@ type Patient struct {
 	Born      Date   `toml:"born"`
 	NHSNumber string `toml:"nhs_number"`
 	Sex       string `toml:"sex"`
+	// Died is the date of death, when the record gives one
+	// ("died = 2020-01-02" in Satchel's TOML, Patient.deceasedDateTime in
+	// FHIR). Deceased says the patient has died, with or without a date
+	// ("deceased = true", Patient.deceasedBoolean); readers set it
+	// whenever Died is set.
+	Died     Date `toml:"died"`
+	Deceased bool `toml:"deceased"`
 	// PublicKey names the patient's own OpenPGP public key file, beside
 	// the record: the bundle is then also encrypted to it, so the patient
 	// can open it with their own gpg. The build reads it.
 	PublicKey string `toml:"public_key"`
 }
+
+// HasDied reports whether the record says the patient has died.
+func (p Patient) HasDied() bool { return p.Deceased || !p.Died.IsZero() }
 
 // Code is a coded concept, written "SYSTEM:VALUE" in Satchel's TOML format,
 // e.g. "SNOMED:38341003".

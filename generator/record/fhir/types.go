@@ -189,6 +189,9 @@ type resource struct {
 	Name      json.RawMessage `json:"name"`
 	Gender    string          `json:"gender"`
 	BirthDate string          `json:"birthDate"`
+	// deceased[x], R4 and STU3 alike
+	DeceasedBoolean  *bool  `json:"deceasedBoolean"`
+	DeceasedDateTime string `json:"deceasedDateTime"`
 
 	// Condition, AllergyIntolerance
 	OnsetDateTime     string     `json:"onsetDateTime"`
