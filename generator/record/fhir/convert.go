@@ -690,7 +690,11 @@ type deviceWords struct {
 // its maker gave it.
 func (r *reader) deviceTitle(n *node) deviceWords {
 	res := n.res
-	cc := firstTitled(concepts(res.Type))
+	types := concepts(res.Type)
+	cc := firstTitled(types)
+	if cc == nil && len(types) > 0 {
+		cc = &types[0] // coded only: its code still names it
+	}
 	w := deviceWords{title: title(cc), code: pick(cc)}
 	if w.title == "" {
 		for _, dn := range res.DeviceName {

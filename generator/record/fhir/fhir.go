@@ -103,6 +103,8 @@ func read(path string, data []byte, fast bool) (*record.Record, error) {
 	if len(r.errs) > 0 {
 		return nil, r.err()
 	}
+	// An entry coded but not named shows its code in words, never blank.
+	r.rec.NameUntitled()
 	r.rec.Format = FormatR4
 	if r.stu3 > r.r4 {
 		r.rec.Format = FormatSTU3
