@@ -59,7 +59,7 @@ func (p *Pipeline) Check(now time.Time) *CheckReport {
 			add(e)
 		}
 		if pr.Status == Built {
-			meta := docMeta{now: now, bundleID: "checkcheckcheckcheckcheck0", currentUntil: now.AddDate(0, 0, p.cfg.CurrentDays), fingerprint: "0000 0000 0000 0000"}
+			meta := docMeta{now: now, bundleID: "checkcheckcheckcheckcheck0", currentUntil: p.currentUntil(pr, now), fingerprint: "0000 0000 0000 0000"}
 			if _, _, _, err := p.document(pr, meta); err != nil {
 				add(err)
 				pr.Status, pr.Reason = Failed, "failed"

@@ -9,6 +9,7 @@ package record
 import (
 	"slices"
 	"strings"
+	"time"
 )
 
 // Record is one patient's exported record.
@@ -16,6 +17,10 @@ type Record struct {
 	ID     string // the file's stem; never shown outside the practice
 	Source string // path of the file the record was read from
 	Format string // "satchel-toml", "fhir-r4", "fhir-stu3"
+	// Dated is when the export was made, as the export says (FHIR
+	// Bundle.timestamp, else Bundle.meta.lastUpdated); zero when it does
+	// not say. A record's freshness counts from it, never from the build.
+	Dated time.Time
 
 	Patient       Patient
 	Problems      []Problem
@@ -452,7 +457,7 @@ func (r *Record) Entries() []Entry {
 
 // Filter returns a copy of r holding only the entries for which keep is true.
 func (r *Record) Filter(keep func(Entry) bool) *Record {
-	out := &Record{ID: r.ID, Source: r.Source, Format: r.Format, Patient: r.Patient}
+	out := &Record{ID: r.ID, Source: r.Source, Format: r.Format, Dated: r.Dated, Patient: r.Patient}
 	out.Problems = filter(r.Problems, keep)
 	out.Medications = filter(r.Medications, keep)
 	out.Allergies = filter(r.Allergies, keep)
