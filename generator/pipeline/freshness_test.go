@@ -75,8 +75,8 @@ func TestCurrentUntilCountsFromTheRecordsOwnDate(t *testing.T) {
 			t.Errorf("%s: bundle.json does not say the record is out of date at the build", tc.id)
 		}
 		doc := string(bundle.Find(files, bundle.Document).Data)
-		if !strings.Contains(doc, "is current until "+tc.day) {
-			t.Errorf("%s: the document does not say it is current until %s", tc.id, tc.day)
+		if !strings.Contains(doc, "was current only until "+tc.day+": it was already out of date when exported") {
+			t.Errorf("%s: the document does not say it was out of date since %s", tc.id, tc.day)
 		}
 		page, err := os.ReadFile(filepath.Join(cfg.Root, p.Viewer))
 		if err != nil {
