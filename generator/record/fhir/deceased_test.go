@@ -28,3 +28,14 @@ func TestDeceasedPatientsReadDateOrFact(t *testing.T) {
 		t.Errorf("bad deceasedDateTime: got %v, want an error naming the field and not the value", err)
 	}
 }
+
+func TestDeceasedPatientInAGPConnectSTU3Export(t *testing.T) {
+	t.Parallel()
+	rec := mustRead(t, bundleOf("collection", ent{"urn:uuid:p1", `{"resourceType":"Patient","id":"p1",
+		"meta":{"profile":["https://fhir.nhs.uk/STU3/StructureDefinition/CareConnect-GPC-Patient-1"]},
+		"name":[{"use":"official","family":"Quixote","given":["Dulcie"]}],"birthDate":"1901-02-03",
+		"deceasedDateTime":"1977-05-06T00:00:00+00:00"}`}))
+	if rec.Format != FormatSTU3 || !rec.Patient.Deceased || rec.Patient.Died.ISO() != "1977-05-06" {
+		t.Errorf("STU3: format %s, deceased %v, died %q; want STU3, true, 1977-05-06", rec.Format, rec.Patient.Deceased, rec.Patient.Died.ISO())
+	}
+}
