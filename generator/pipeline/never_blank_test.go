@@ -22,9 +22,9 @@ const namelessFHIR = `{"resourceType":"Bundle","type":"collection","entry":[
  "clinicalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/condition-clinical","code":"active"}]},
  "code":{"coding":[{"system":"https://example.org/local-codes","code":"LOC42"}]}}},
 {"fullUrl":"urn:uuid:m1","resource":{"resourceType":"MedicationStatement","id":"m1","status":"active","subject":{"reference":"urn:uuid:p1"},
- "medicationCodeableConcept":{"coding":[{"system":"http://snomed.info/sct","code":"109228008"}]}}},
+ "medicationCodeableConcept":{"coding":[{"system":"http://snomed.info/sct","code":"109228008"},{"system":"https://example.org/drug-codes","code":"DRUG7"}]}}},
 {"fullUrl":"urn:uuid:d1","resource":{"resourceType":"Device","id":"d1","patient":{"reference":"urn:uuid:p1"},
- "type":{"coding":[{"system":"http://snomed.info/sct","code":"14106009"}]}}},
+ "type":{"coding":[{"system":"http://snomed.info/sct","code":"14106009"},{"system":"https://example.org/device-codes","code":"DEV9"}]}}},
 {"fullUrl":"urn:uuid:a1","resource":{"resourceType":"AllergyIntolerance","id":"a1","patient":{"reference":"urn:uuid:p1"},
  "code":{"coding":[{"system":"http://snomed.info/sct","code":"91936005"}]}}}
 ]}
@@ -61,7 +61,7 @@ func TestNamelessCodeOnlyRecordIsNeverBlank(t *testing.T) {
 	if strings.Contains(strings.ReplaceAll(js, " ", ""), `"code":{}`) {
 		t.Error(`record.json has an empty "code": {}`)
 	}
-	for _, want := range []string{`"J03"`, `"LOC42"`, `"https://example.org/local-codes"`, `"109228008"`, `"14106009"`, `"91936005"`} {
+	for _, want := range []string{`"J03"`, `"LOC42"`, `"https://example.org/local-codes"`, `"109228008"`, `"DRUG7"`, `"14106009"`, `"DEV9"`, `"91936005"`} {
 		if !strings.Contains(js, want) {
 			t.Errorf("record.json lost the coding %s", want)
 		}

@@ -137,6 +137,16 @@ func firstTitled(cs []concept) *concept {
 	return nil
 }
 
+// firstCoded returns the first concept of cs that has a coding.
+func firstCoded(cs []concept) *concept {
+	for i := range cs {
+		if len(cs[i].Coding) > 0 {
+			return &cs[i]
+		}
+	}
+	return nil
+}
+
 // nullFlavor reports whether a concept says only "unknown": a v3 NullFlavor
 // or data-absent-reason coding and nothing else.
 func nullFlavor(cc *concept) bool {
