@@ -156,6 +156,12 @@ func (d *doc) bundle() bundle {
 func (d *doc) patient() reference {
 	p := d.rec.Patient
 	res := patient{ResourceType: "Patient", ID: d.id("patient"), Gender: gender(p.Sex), BirthDate: p.Born.ISO()}
+	if !p.Died.IsZero() {
+		res.DeceasedDateTime = p.Died.ISO()
+	} else if p.HasDied() {
+		died := true
+		res.DeceasedBoolean = &died
+	}
 	if n := nhsNumber(p.NHSNumber); n != "" {
 		res.Identifier = []identifier{{System: systemNHSNumber, Value: n}}
 	}

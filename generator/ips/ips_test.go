@@ -706,7 +706,7 @@ func walk(t testing.TB, path string, v any, b *decoded) {
 						t.Errorf("%s needs an absolute system and a code", p)
 					}
 				}
-			case "birthDate", "onsetDateTime", "recordedDate", "effectiveDateTime", "occurrenceDateTime",
+			case "birthDate", "deceasedDateTime", "onsetDateTime", "recordedDate", "effectiveDateTime", "occurrenceDateTime",
 				"performedDateTime", "timingDateTime", "authoredOn", "start", "end", "creation", "time":
 				if !dateTime.MatchString(str(v[k])) {
 					t.Errorf("%s is not a FHIR date or dateTime", p)

@@ -115,6 +115,9 @@ type patient struct {
 	Name         []humanName  `json:"name,omitempty"`
 	Gender       string       `json:"gender,omitempty"`
 	BirthDate    string       `json:"birthDate,omitempty"`
+	// deceased[x]: the date of death when known, else true.
+	DeceasedDateTime string `json:"deceasedDateTime,omitempty"`
+	DeceasedBoolean  *bool  `json:"deceasedBoolean,omitempty"`
 }
 
 type organization struct {

@@ -136,13 +136,12 @@ func (r *Report) Count(s Status) int {
 // it without locks.
 type builder struct {
 	*Pipeline
-	now          time.Time
-	rand         io.Reader
-	master       []byte
-	reg          *registry.Registry
-	key          *practicekey.Key
-	keyFile      bundle.File // the public key, as every bundle carries it
-	currentUntil time.Time
+	now     time.Time
+	rand    io.Reader
+	master  []byte
+	reg     *registry.Registry
+	key     *practicekey.Key
+	keyFile bundle.File // the public key, as every bundle carries it
 	// sync flushes every bundle and card at once, before the manifest.
 	sync atomicfile.Syncer
 }
@@ -172,7 +171,6 @@ func (p *Pipeline) Build(ctx context.Context, opt Options) (*Report, error) {
 		rnd = &lockedReader{r: rnd}
 	}
 	b := &builder{Pipeline: p, now: now().UTC().Truncate(time.Second), rand: rnd}
-	b.currentUntil = b.now.AddDate(0, 0, cfg.CurrentDays)
 	rep := &Report{}
 
 	files, err := load.Files(cfg.RecordsDir)
@@ -315,13 +313,15 @@ func (b *builder) patient(file string) (p Patient) {
 	p.Pages = len(pr.Pages)
 	p.BundleID = cardkey.BundleID(b.master, id)
 
-	doc, fhirJSON, took, err := b.document(pr, docMeta{now: b.now, bundleID: p.BundleID, currentUntil: b.currentUntil,
+	// Freshness counts from the record's own date, not the build's.
+	until := b.currentUntil(pr, b.now)
+	doc, fhirJSON, took, err := b.document(pr, docMeta{now: b.now, bundleID: p.BundleID, currentUntil: until,
 		fingerprint: provenance.ShortFingerprint(b.key.Fingerprint)})
 	p.Render = took
 	if err != nil {
 		return fail(err)
 	}
-	info, err := b.infoFile(p.BundleID, pr.Approval)
+	info, err := b.infoFile(p.BundleID, pr.Approval, until)
 	if err != nil {
 		return fail(fmt.Errorf("%s: cannot pack the bundle: %w", p.File, err))
 	}
@@ -379,7 +379,7 @@ func (b *builder) patient(file string) (p Patient) {
 			PracticeName:  b.cfg.Practice.Name,
 			PracticePhone: b.cfg.Practice.Phone,
 			Exported:      b.now,
-			CurrentUntil:  b.currentUntil,
+			CurrentUntil:  until,
 			Message:       msg.All,
 			PracticeKey:   b.key.Public,
 		})

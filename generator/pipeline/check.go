@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 	"time"
 
 	"github.com/satchel-records/satchel/generator/cardkey"
+	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/generator/record/load"
 	"github.com/satchel-records/satchel/generator/registry"
 )
@@ -48,14 +50,16 @@ func (p *Pipeline) Check(now time.Time) *CheckReport {
 		add(err)
 		return rep
 	}
+	seen := map[string]string{} // NHS number -> the first file holding it
 	for _, f := range files {
 		pr := p.Prepare(f, now)
 		add(pr.Err)
+		rep.Warnings = append(rep.Warnings, nhsWarnings(pr, seen)...)
 		for _, e := range pr.Problems {
 			add(e)
 		}
 		if pr.Status == Built {
-			meta := docMeta{now: now, bundleID: "checkcheckcheckcheckcheck0", currentUntil: now.AddDate(0, 0, p.cfg.CurrentDays), fingerprint: "0000 0000 0000 0000"}
+			meta := docMeta{now: now, bundleID: "checkcheckcheckcheckcheck0", currentUntil: p.currentUntil(pr, now), fingerprint: "0000 0000 0000 0000"}
 			if _, _, _, err := p.document(pr, meta); err != nil {
 				add(err)
 				pr.Status, pr.Reason = Failed, "failed"
@@ -70,4 +74,25 @@ func (p *Pipeline) Check(now time.Time) *CheckReport {
 		rep.Patients = append(rep.Patients, CheckedPatient{ID: pr.ID, File: pr.File, Status: pr.Status, Reason: pr.Reason})
 	}
 	return rep
+}
+
+// nhsWarnings warns when pr's NHS number fails the modulus 11 check, or
+// another record in seen has the same number. The warnings name the files
+// and the field, never the number.
+func nhsWarnings(pr *Prepared, seen map[string]string) []string {
+	if pr.Record == nil || pr.Record.Patient.NHSNumber == "" {
+		return nil
+	}
+	n := strings.ReplaceAll(pr.Record.Patient.NHSNumber, " ", "")
+	field := pr.Record.NHSNumberField()
+	var out []string
+	if !record.ValidNHSNumber(n) {
+		out = append(out, fmt.Sprintf("%s: %s: NHS number fails the modulus 11 check", pr.File, field))
+	}
+	if first, ok := seen[n]; ok {
+		out = append(out, fmt.Sprintf("%s: %s: same NHS number as %s", pr.File, field, first))
+	} else {
+		seen[n] = pr.File
+	}
+	return out
 }

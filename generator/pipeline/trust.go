@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 
@@ -103,13 +104,13 @@ func (b *builder) writePublic(rep *Report) error {
 
 // infoFile returns bundle.json for a patient's bundle: the approval and the
 // dates a clinician judges the record by, signed with the rest.
-func (b *builder) infoFile(bundleID string, appr *policy.Approval) (bundle.File, error) {
+func (b *builder) infoFile(bundleID string, appr *policy.Approval, currentUntil time.Time) (bundle.File, error) {
 	info := provenance.Info{
 		Practice:     b.cfg.Practice.Name,
 		ODSCode:      b.cfg.Practice.ODS,
 		BundleID:     bundleID,
 		Exported:     b.now,
-		CurrentUntil: b.currentUntil,
+		CurrentUntil: currentUntil,
 		ApprovedBy:   appr.Approver,
 		ApproverRole: appr.Role,
 		Approved:     appr.Date.ISO(),

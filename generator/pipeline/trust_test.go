@@ -588,17 +588,23 @@ func TestOutOfDateRecordShowsTheBannerAndStillOpens(t *testing.T) {
 	t.Parallel()
 	testtool.Need(t, "zbarimg", "chromium")
 	bc := browser(t)
+	// Freshness counts from the record's own date (here the approval's),
+	// not the build's: a fresh build of a record approved 120 days ago is
+	// already out of date.
+	day := func(t time.Time) time.Time { return t.UTC().Truncate(24 * time.Hour) }
 	for _, tc := range []struct {
-		name  string
-		built time.Time
-		stale bool
+		name     string
+		approved time.Time
+		stale    bool
 	}{
-		{"built 120 days ago, current for 90", time.Now().UTC().AddDate(0, 0, -120).Truncate(time.Second), true},
-		{"built an hour ago", time.Now().UTC().Add(-time.Hour).Truncate(time.Second), false},
+		{"approved 120 days ago, current for 90", day(time.Now().AddDate(0, 0, -120)), true},
+		{"approved today", day(time.Now()), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := tinyPractice(t, "current_days = 90\n", map[string]string{"p1": threeCardRecord})
-			p := patientOf(t, buildAt(t, cfg, tc.built), "p1")
+			y, m, d := tc.approved.Date()
+			approveOn(t, filepath.Join(cfg.RecordsDir, "p1.toml"), record.NewDate(y, m, d))
+			p := patientOf(t, buildAt(t, cfg, time.Now().UTC().Truncate(time.Second)), "p1")
 			key, err := testtool.Zbar(t, filepath.Join(cfg.Root, p.Cards[0].PNG))
 			if err != nil {
 				t.Fatal(err)
@@ -610,7 +616,7 @@ func TestOutOfDateRecordShowsTheBannerAndStillOpens(t *testing.T) {
 			if v.stale != tc.stale {
 				t.Errorf("out-of-date banner shown: %v, want %v", v.stale, tc.stale)
 			}
-			until := tc.built.AddDate(0, 0, 90).Format("2 January 2006")
+			until := tc.approved.AddDate(0, 0, 90).Format("2 January 2006")
 			if !strings.Contains(v.signature, "current until "+until) {
 				t.Errorf("the page does not say the record is current until %s", until)
 			}

@@ -19,6 +19,7 @@ const (
 	BlockEnhanced      = "enhanced-review-indicated"
 	BlockDeclined      = "online-access-declined"
 	BlockUnder16       = "under-16-without-competence-assessment"
+	BlockDeceased      = "deceased"
 )
 
 // SNOMED CT codes that act on the whole patient.
@@ -44,6 +45,9 @@ type Rules struct {
 	SensitiveCodes []string
 	// MinAge is the age below which a patient needs a competence assessment.
 	MinAge int
+	// AllowDeceased lets a patient who has died be built; otherwise the
+	// record is blocked by BlockDeceased.
+	AllowDeceased bool
 }
 
 // DefaultRules returns the rules Satchel applies unless site.toml says
@@ -160,7 +164,16 @@ func (rules Rules) Apply(r *record.Record, a *Approval, now time.Time) Decision 
 	if enhancedSeen && !(notEnhancedSeen && enhanced.Before(notEnhanced)) {
 		d.Blocks = appendOnce(d.Blocks, BlockEnhanced)
 	}
-	if age, ok := ageOn(r.Patient.Born, now); ok && age < rules.MinAge {
+	if r.Patient.HasDied() && !rules.AllowDeceased {
+		d.Blocks = appendOnce(d.Blocks, BlockDeceased)
+	}
+	// Ages are counted to the date of death where there is one: a child
+	// who died aged 11 stays 11.
+	at := now
+	if died := r.Patient.Died; !died.IsZero() && died.Time.Before(now) {
+		at = died.Time
+	}
+	if age, ok := ageOn(r.Patient.Born, at); ok && age < rules.MinAge {
 		if a == nil || a.Competence == nil {
 			d.Blocks = appendOnce(d.Blocks, BlockUnder16)
 		}
@@ -261,9 +274,11 @@ func appendOnce(s []string, v string) []string {
 
 // ForSite returns the default rules with each of a site's [policy]
 // settings that is set replacing its default: the practice's own sensitive
-// codes, labels and minimum age.
+// codes, labels and minimum age, and whether patients who have died may be
+// built.
 func ForSite(p site.Policy) Rules {
 	rules := DefaultRules()
+	rules.AllowDeceased = p.AllowDeceased
 	if p.SensitiveCodes != nil {
 		rules.SensitiveCodes = p.SensitiveCodes
 	}

@@ -9,6 +9,7 @@ package record
 import (
 	"slices"
 	"strings"
+	"time"
 )
 
 // Record is one patient's exported record.
@@ -16,6 +17,10 @@ type Record struct {
 	ID     string // the file's stem; never shown outside the practice
 	Source string // path of the file the record was read from
 	Format string // "satchel-toml", "fhir-r4", "fhir-stu3"
+	// Dated is when the export was made, as the export says (FHIR
+	// Bundle.timestamp, else Bundle.meta.lastUpdated); zero when it does
+	// not say. A record's freshness counts from it, never from the build.
+	Dated time.Time
 
 	Patient       Patient
 	Problems      []Problem
@@ -48,11 +53,21 @@ type Patient struct {
 	Born      Date   `toml:"born"`
 	NHSNumber string `toml:"nhs_number"`
 	Sex       string `toml:"sex"`
+	// Died is the date of death, when the record gives one
+	// ("died = 2020-01-02" in Satchel's TOML, Patient.deceasedDateTime in
+	// FHIR). Deceased says the patient has died, with or without a date
+	// ("deceased = true", Patient.deceasedBoolean); readers set it
+	// whenever Died is set.
+	Died     Date `toml:"died"`
+	Deceased bool `toml:"deceased"`
 	// PublicKey names the patient's own OpenPGP public key file, beside
 	// the record: the bundle is then also encrypted to it, so the patient
 	// can open it with their own gpg. The build reads it.
 	PublicKey string `toml:"public_key"`
 }
+
+// HasDied reports whether the record says the patient has died.
+func (p Patient) HasDied() bool { return p.Deceased || !p.Died.IsZero() }
 
 // Code is a coded concept, written "SYSTEM:VALUE" in Satchel's TOML format,
 // e.g. "SNOMED:38341003".
@@ -442,7 +457,7 @@ func (r *Record) Entries() []Entry {
 
 // Filter returns a copy of r holding only the entries for which keep is true.
 func (r *Record) Filter(keep func(Entry) bool) *Record {
-	out := &Record{ID: r.ID, Source: r.Source, Format: r.Format, Patient: r.Patient}
+	out := &Record{ID: r.ID, Source: r.Source, Format: r.Format, Dated: r.Dated, Patient: r.Patient}
 	out.Problems = filter(r.Problems, keep)
 	out.Medications = filter(r.Medications, keep)
 	out.Allergies = filter(r.Allergies, keep)

@@ -121,9 +121,9 @@ func TestEverySpellingOfASystemMeansTheSameEverywhere(t *testing.T) {
 		other("CTV3", false, "ctv3", ctv3),
 		other("READ3", false, "ctv3", ctv3),
 		other("http://read.info/ctv3", false, "ctv3", ctv3),
-		// The FHIR reader keeps only the systems something matches on;
-		// the entry's words carry the rest.
-		other("http://read.info/ctv3", true, "", ""),
+		// The FHIR reader keeps every coding it reads (issue 10: record.json
+		// keeps them), the other systems beside the preferred code.
+		other("http://read.info/ctv3", true, "ctv3", ctv3),
 
 		// Unknown systems are kept as written: a URI goes out as it is, a
 		// local short name FHIR has no URI for does not.

@@ -74,6 +74,12 @@ func DecodeTOML(path string, data []byte) (*Record, error) {
 		errs = append(errs, strict.Errorf(path, 0, "patient", "missing [patient] table"))
 	} else {
 		need(r.Patient.Name != "", strict.KeyLine(data, []string{"patient"}), "patient.name", "the patient's name")
+		if !r.Patient.Died.IsZero() {
+			r.Patient.Deceased = true
+			if r.Patient.Died.Before(r.Patient.Born) {
+				errs = append(errs, strict.Errorf(path, strict.KeyLine(data, []string{"patient", "died"}), "patient.died", "is before the date of birth"))
+			}
+		}
 	}
 	keyed(r.Problems, "problems", func(p *Problem, field string) {
 		need(p.Title != "", 0, field+".title", "a title")

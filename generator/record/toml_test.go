@@ -174,3 +174,22 @@ func TestAllergyStatusDefaultsToActiveAndIsChecked(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestDiedIsReadAndMustFollowBirth(t *testing.T) {
+	t.Parallel()
+	r, err := DecodeTOML("p.toml", []byte("[patient]\nname = \"Ada Late\"\nborn = 1960-03-14\ndied = 1971-06-02\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Patient.Deceased || r.Patient.Died.ISO() != "1971-06-02" {
+		t.Errorf("died: deceased %v, died %q", r.Patient.Deceased, r.Patient.Died.ISO())
+	}
+	r, err = DecodeTOML("p.toml", []byte("[patient]\nname = \"Ada Late\"\ndeceased = true\n"))
+	if err != nil || !r.Patient.HasDied() {
+		t.Errorf("deceased = true: err %v, has died %v", err, r != nil && r.Patient.HasDied())
+	}
+	_, err = DecodeTOML("p.toml", []byte("[patient]\nname = \"Ada Late\"\nborn = 1960-03-14\ndied = 1959-06-02\n"))
+	if err == nil || !strings.Contains(err.Error(), "p.toml:4") || !strings.Contains(err.Error(), "patient.died") || strings.Contains(err.Error(), "1959") {
+		t.Errorf("died before born: got %v, want p.toml:4 naming patient.died and no date", err)
+	}
+}

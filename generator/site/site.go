@@ -54,6 +54,9 @@ type Policy struct {
 	SensitiveCodes []string `toml:"sensitive_codes"` // SNOMED CT codes withheld unless named in the approval
 	Labels         []string `toml:"withhold_labels"` // security labels withheld unless named in the approval
 	MinAge         int      `toml:"min_age"`         // below this age a competence assessment is needed
+	// AllowDeceased lets records of patients who have died be built; by
+	// default they are blocked (rule "deceased").
+	AllowDeceased bool `toml:"allow_deceased"`
 }
 
 // HighRiskMedicine is one entry of site.toml's [[high_risk]] list: a

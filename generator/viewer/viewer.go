@@ -62,7 +62,9 @@ type Page struct {
 	// CurrentUntil, when set, is when the record stops being current: from
 	// then on the page shows, by the reader's own clock, that it may be
 	// out of date. It never locks. Once the record is open, the signed
-	// date inside the bundle (bundle.json) is used instead.
+	// date inside the bundle (bundle.json) is used instead. It counts from
+	// the record's own date, so it may fall before Exported: a rebuild of
+	// an old record is out of date at once.
 	CurrentUntil time.Time
 	// Message is the binary OpenPGP message (record.pgp).
 	Message []byte
@@ -215,9 +217,6 @@ func (v *Viewer) Render(w io.Writer, p Page) error {
 		DateISO:      p.Exported.Format("2006-01-02"),
 	}
 	if !p.CurrentUntil.IsZero() {
-		if p.CurrentUntil.Before(p.Exported) {
-			return errors.New("page is current until before it was exported")
-		}
 		data.Until = p.CurrentUntil.UTC().Format("2 January 2006")
 		data.UntilISO = p.CurrentUntil.UTC().Format(time.RFC3339)
 	}

@@ -264,11 +264,10 @@ func TestRenderRefusesIncompletePages(t *testing.T) {
 	v := newViewer(t)
 	msg := []byte{0xc3, 0x04}
 	for name, p := range map[string]viewer.Page{
-		"no practice":                 {Exported: exportedAt(), Message: msg},
-		"no message":                  {PracticeName: "P", Exported: exportedAt()},
-		"no date":                     {PracticeName: "P", Message: msg},
-		"bad key":                     {PracticeName: "P", Exported: exportedAt(), Message: msg, PracticeKey: []byte("not a key")},
-		"current until before export": {PracticeName: "P", Exported: exportedAt(), CurrentUntil: exportedAt().Add(-time.Hour), Message: msg},
+		"no practice": {Exported: exportedAt(), Message: msg},
+		"no message":  {PracticeName: "P", Exported: exportedAt()},
+		"no date":     {PracticeName: "P", Message: msg},
+		"bad key":     {PracticeName: "P", Exported: exportedAt(), Message: msg, PracticeKey: []byte("not a key")},
 	} {
 		if err := v.Render(&bytes.Buffer{}, p); err == nil {
 			t.Errorf("%s: Render succeeded", name)

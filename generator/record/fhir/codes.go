@@ -84,8 +84,8 @@ func pick(cc *concept) record.Code {
 	return record.Code{System: bestSys, Value: strings.TrimSpace(c.Code), Display: display}
 }
 
-// all returns every kept code of a concept, preferred first, so policy and
-// education pages can match on any coding of it.
+// all returns every code of a concept, kept systems first, so policy and
+// education pages can match on any coding of it and record.json keeps them.
 func all(cc *concept) []record.Code {
 	if cc == nil {
 		return nil
@@ -94,6 +94,14 @@ func all(cc *concept) []record.Code {
 	for _, c := range cc.Coding {
 		if sys, _, ok := kept(c); ok {
 			out = append(out, record.Code{System: sys, Value: strings.TrimSpace(c.Code), Display: c.Display})
+		}
+	}
+	// Codings of other systems follow, so that record.json keeps every
+	// coding the export gave (never an empty code).
+	for _, c := range cc.Coding {
+		v, sys := strings.TrimSpace(c.Code), strings.TrimSpace(c.System)
+		if _, _, ok := kept(c); !ok && v != "" && sys != "" {
+			out = append(out, record.Code{System: record.ParseSystem(sys), Value: v, Display: c.Display})
 		}
 	}
 	return out
@@ -123,6 +131,16 @@ func title(cc *concept) string {
 func firstTitled(cs []concept) *concept {
 	for i := range cs {
 		if title(&cs[i]) != "" {
+			return &cs[i]
+		}
+	}
+	return nil
+}
+
+// firstCoded returns the first concept of cs that has a coding.
+func firstCoded(cs []concept) *concept {
+	for i := range cs {
+		if len(cs[i].Coding) > 0 {
 			return &cs[i]
 		}
 	}

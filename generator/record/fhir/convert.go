@@ -270,7 +270,11 @@ func (r *reader) entry(n *node) {
 			return
 		}
 		t := r.deviceTitle(n)
-		r.rec.Devices = append(r.rec.Devices, record.Device{Mark: r.mark(n), Code: t.code, Title: t.title})
+		mk := r.mark(n)
+		if len(mk.Also) == 0 {
+			mk.Also = all(firstCoded(concepts(res.Type))) // every coding of the device, for record.json
+		}
+		r.rec.Devices = append(r.rec.Devices, record.Device{Mark: mk, Code: t.code, Title: t.title})
 	case "DeviceUseStatement":
 		var t deviceWords
 		if res.Device != nil {
@@ -458,6 +462,9 @@ func (r *reader) medication(n *node) {
 		}
 	}
 	m.Code = pick(cc)
+	if len(m.Also) == 0 {
+		m.Also = all(cc) // every coding of the medicine, for record.json
+	}
 	if t := title(cc); t != "" {
 		m.Name = t
 	}
@@ -690,7 +697,11 @@ type deviceWords struct {
 // its maker gave it.
 func (r *reader) deviceTitle(n *node) deviceWords {
 	res := n.res
-	cc := firstTitled(concepts(res.Type))
+	types := concepts(res.Type)
+	cc := firstTitled(types)
+	if cc == nil && len(types) > 0 {
+		cc = &types[0] // coded only: its code still names it
+	}
 	w := deviceWords{title: title(cc), code: pick(cc)}
 	if w.title == "" {
 		for _, dn := range res.DeviceName {

@@ -31,6 +31,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/internal/strict"
@@ -83,6 +84,7 @@ func read(path string, data []byte, fast bool) (*record.Record, error) {
 			return nil, err
 		}
 		r.load(b.Entry)
+		r.rec.Dated = exportTime(b.Timestamp, b.Meta.LastUpdated)
 	} else {
 		var rb rawBundle
 		if err := json.Unmarshal(data, &rb); err != nil {
@@ -92,6 +94,7 @@ func read(path string, data []byte, fast bool) (*record.Record, error) {
 			return nil, err
 		}
 		r.loadRaw(rb.Entry)
+		r.rec.Dated = exportTime(rb.Timestamp, rb.Meta.LastUpdated)
 	}
 	if len(r.errs) == 0 {
 		r.findPatient()
@@ -103,6 +106,8 @@ func read(path string, data []byte, fast bool) (*record.Record, error) {
 	if len(r.errs) > 0 {
 		return nil, r.err()
 	}
+	// An entry coded but not named shows its code in words, never blank.
+	r.rec.NameUntitled()
 	r.rec.Format = FormatR4
 	if r.stu3 > r.r4 {
 		r.rec.Format = FormatSTU3
@@ -263,4 +268,16 @@ func (r *reader) err() error {
 		errs = append(errs, strict.Errorf(r.file, line, e.field, "%s", e.msg))
 	}
 	return errors.Join(errs...)
+}
+
+// exportTime returns when the export was made: the first of the Bundle's
+// timestamp and meta.lastUpdated that reads as a FHIR instant, in UTC, or
+// zero. A record's freshness counts from it.
+func exportTime(instants ...string) time.Time {
+	for _, s := range instants {
+		if t, err := time.Parse(time.RFC3339, strings.TrimSpace(s)); err == nil {
+			return t.UTC()
+		}
+	}
+	return time.Time{}
 }

@@ -306,6 +306,8 @@ func (r *reader) findPatient() {
 	p := r.patient.res
 	r.rec.Patient.Sex = p.Gender
 	r.rec.Patient.Born = r.date(r.patient, "birthDate", p.BirthDate)
+	r.rec.Patient.Died = r.date(r.patient, "deceasedDateTime", p.DeceasedDateTime)
+	r.rec.Patient.Deceased = !r.rec.Patient.Died.IsZero() || (p.DeceasedBoolean != nil && *p.DeceasedBoolean)
 	for _, id := range r.identifiers(r.patient) {
 		if isNHSNumberSystem(id.System) {
 			r.rec.Patient.NHSNumber = strings.ReplaceAll(id.Value, " ", "")

@@ -14,6 +14,7 @@ import "encoding/json"
 type bundle struct {
 	ResourceType string  `json:"resourceType"`
 	Type         string  `json:"type"`
+	Timestamp    string  `json:"timestamp"`
 	Meta         meta    `json:"meta"`
 	Entry        []entry `json:"entry"`
 }
@@ -29,6 +30,7 @@ type entry struct {
 type rawBundle struct {
 	ResourceType string     `json:"resourceType"`
 	Type         string     `json:"type"`
+	Timestamp    string     `json:"timestamp"`
 	Meta         meta       `json:"meta"`
 	Entry        []rawEntry `json:"entry"`
 }
@@ -39,8 +41,9 @@ type rawEntry struct {
 }
 
 type meta struct {
-	Profile  []string `json:"profile"`
-	Security []coding `json:"security"`
+	Profile     []string `json:"profile"`
+	Security    []coding `json:"security"`
+	LastUpdated string   `json:"lastUpdated"`
 }
 
 type coding struct {
@@ -189,6 +192,9 @@ type resource struct {
 	Name      json.RawMessage `json:"name"`
 	Gender    string          `json:"gender"`
 	BirthDate string          `json:"birthDate"`
+	// deceased[x], R4 and STU3 alike
+	DeceasedBoolean  *bool  `json:"deceasedBoolean"`
+	DeceasedDateTime string `json:"deceasedDateTime"`
 
 	// Condition, AllergyIntolerance
 	OnsetDateTime     string     `json:"onsetDateTime"`
