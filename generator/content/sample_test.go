@@ -98,21 +98,9 @@ func TestSampleEducationPagesLoadAndAreCurrent(t *testing.T) {
 
 var nhsNumber = regexp.MustCompile(`^999[0-9]{7}$`)
 
-// validNHS applies the modulus 11 check.
-func validNHS(n string) bool {
-	if !nhsNumber.MatchString(n) {
-		return false
-	}
-	sum := 0
-	for i := 0; i < 9; i++ {
-		sum += int(n[i]-'0') * (10 - i)
-	}
-	check := 11 - sum%11
-	if check == 11 {
-		check = 0
-	}
-	return check != 10 && check == int(n[9]-'0')
-}
+// validNHS reports whether n is a 999-range test number with a valid
+// modulus 11 check digit.
+func validNHS(n string) bool { return nhsNumber.MatchString(n) && record.ValidNHSNumber(n) }
 
 func TestValidNHSRejectsABadCheckDigit(t *testing.T) {
 	t.Parallel()
