@@ -220,6 +220,7 @@ type observation struct {
 type refRange struct {
 	Low  *quantity `json:"low,omitempty"`
 	High *quantity `json:"high,omitempty"`
+	Type *concept  `json:"type,omitempty"`
 }
 
 type procedure struct {
