@@ -46,7 +46,7 @@ func lookFor(i int) look {
 	return look{"#1b4f9c", "", "circle"}
 }
 
-// bandFill shades the normal range.
+// bandFill shades a normal or target range.
 const bandFill = `fill="#2e7d32" fill-opacity="0.13"`
 
 // SVG renders c as a self-contained, accessible inline SVG: role="img" named
