@@ -134,6 +134,19 @@ func SVG(c Chart, idPrefix string) template.HTML {
 			}
 		}
 	}
+	// A range open on one side ("up to 85") is shaded from its bound to the
+	// edge of the plot: leave room beyond the bound so the band shows even
+	// when every reading lies on the other side of it.
+	if pad := (hi/2 - lo/2) / 4; pad > 0 && !math.IsInf(pad, 0) {
+		for _, bd := range bands {
+			switch {
+			case bd.hi != nil && bd.lo == nil:
+				lo = min(lo, *bd.hi-pad)
+			case bd.lo != nil && bd.hi == nil:
+				hi = max(hi, *bd.lo+pad)
+			}
+		}
+	}
 	ticks, dlo, dhi, decimals := yScale(lo, hi)
 	y := func(v float64) float64 {
 		den := dhi/2 - dlo/2 // halves, so a span wider than MaxFloat64 cannot overflow
@@ -350,7 +363,7 @@ func marker(b *strings.Builder, l look, cx, cy float64) {
 
 // ring circles a reading outside its range, centred on (cx, cy).
 func ring(b *strings.Builder, cx, cy float64) {
-	b.WriteString(`<circle cx="` + n(cx) + `" cy="` + n(cy) + `" r="7.5" fill="none" stroke="currentColor" stroke-width="1.5"/>`)
+	b.WriteString(`<circle cx="` + n(cx) + `" cy="` + n(cy) + `" r="6.5" fill="none" stroke="currentColor" stroke-width="1.2"/>`)
 }
 
 // yScale picks the value axis: a range from dlo to dhi covering lo..hi,

@@ -130,7 +130,7 @@ func TestSVGLabelsBothAxesWithUnitAndDates(t *testing.T) {
 		texts = append(texts, e.text)
 	}
 	joined := strings.Join(texts, "|")
-	for _, want := range []string{"mmHg", "5 Jan 2026", "16 Feb 2026", "160", "Systolic blood pressure (home)", "Diastolic blood pressure (home)", "normal range: up t", "Ringed: outside its range"} {
+	for _, want := range []string{"mmHg", "5 Jan 2026", "16 Feb 2026", "150", "Systolic blood pressure (home)", "Diastolic blood pressure (home)", "normal range: up t", "Ringed: outside its range"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("no axis or legend text %q among %q", want, joined)
 		}
