@@ -24,10 +24,9 @@ import (
 //	latest 157 mmHg on 4 Oct 2026, above the normal range (up to 135
 //	mmHg); trend steady.
 //
-// A chart of two series in one unit whose newest readings were taken on
-// the same day, such as systolic and diastolic blood pressure, also gives
-// that reading as "157/96 mmHg". A trend is stated only for a series of at
-// least MinPoints readings. Alt never interprets beyond the numbers: no
+// Series are never run together as "157/96": a chart's series are one
+// quantity in different settings, not the parts of one reading. A trend is
+// stated only for a series of at least MinPoints readings. Alt never interprets beyond the numbers: no
 // advice, no diagnosis.
 func Alt(c Chart) string {
 	series := usable(c)
@@ -60,9 +59,6 @@ func Alt(c Chart) string {
 	}
 
 	series = newestFirst(series)
-	if pair := paired(series); pair != "" {
-		b.WriteString(" " + pair)
-	}
 	for _, s := range series {
 		p := s.Points[latest(s)]
 		b.WriteString(" " + label(c, s) + ": " + count(Chart{Series: []Series{s}}) + ", latest " + withUnit(p.Value, s.Unit) + " on " + day(p.Date))
@@ -75,20 +71,6 @@ func Alt(c Chart) string {
 		b.WriteString(".")
 	}
 	return b.String()
-}
-
-// paired gives the latest reading of two series in one unit taken on the
-// same day the way it is usually written, "Latest 157/96 mmHg on 4 Oct
-// 2026.", or returns "".
-func paired(series []Series) string {
-	if len(series) != 2 || series[0].Unit != series[1].Unit {
-		return ""
-	}
-	a, b := series[0].Points[latest(series[0])], series[1].Points[latest(series[1])]
-	if !a.Date.Equal(b.Date) {
-		return ""
-	}
-	return "Latest " + num(a.Value) + "/" + withUnit(b.Value, series[0].Unit) + " on " + day(a.Date) + "."
 }
 
 // count says how many readings c holds: the distinct dates measured, so a

@@ -188,3 +188,22 @@ func TestATargetRangeIsCalledATarget(t *testing.T) {
 		t.Error("a target range is called a normal range")
 	}
 }
+
+func TestHomeAndClinicReadingsOnOneDayAreNotWrittenAsAPair(t *testing.T) {
+	t.Parallel()
+	var rs []record.Result
+	for i, v := range [][2]float64{{150, 160}, {148, 158}, {142, 150}} {
+		d := date("2026-09-01").AddDate(0, 0, 7*i).Format("2006-01-02")
+		rs = append(rs, res("LOINC:8480-6", "Systolic blood pressure (home)", v[0], "mmHg", d, ""),
+			res("LOINC:8480-6", "Systolic blood pressure (clinic)", v[1], "mmHg", d, ""))
+	}
+	alt := Alt(FromResults(rs)[0])
+	if strings.Contains(alt, "142/150") || strings.Contains(alt, "150/142") {
+		t.Errorf("Alt runs two settings' systolic readings together as a pair: %s", alt)
+	}
+	for _, want := range []string{"Home: 3 readings, latest 142 mmHg on 15 Sep 2026", "Clinic: 3 readings, latest 150 mmHg on 15 Sep 2026"} {
+		if !strings.Contains(alt, want) {
+			t.Errorf("Alt does not say %q: %s", want, alt)
+		}
+	}
+}

@@ -48,7 +48,8 @@ type View struct {
 	// and newest first within a group.
 	Immunisations []record.Immunisation
 	Results       []Result
-	// Charts are trend charts of the results measured three times or more.
+	// Charts are trend charts, one per quantity measured on three dates or
+	// more, with a series per setting (home, clinic).
 	Charts     []Chart
 	Procedures []record.Procedure
 	Letters    []Letter
