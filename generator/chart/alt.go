@@ -8,17 +8,26 @@ import (
 )
 
 // Alt states in plain English what c shows: how many readings and over what
-// period, the latest value of each series with its unit and date, whether
-// that value is above, below or within the normal range when one is known,
-// and the trend: rising, falling, steady, or up and down with no clear
-// direction. For example:
+// period, the latest value of every series with its unit and date, whether
+// that value is above, below or within the series' normal (or target)
+// range when one is known, and the trend: rising, falling, steady, or up
+// and down with no clear direction. For example:
 //
 //	HbA1c: 6 readings from 14 May 2024 to 10 Nov 2026. Latest 54 mmol/mol
 //	on 10 Nov 2026. Trend: falling.
 //
-// A chart of two series in one unit read on the same day, such as blood
-// pressure, also gives its latest reading as "157/96 mmHg". Alt never
-// interprets beyond the numbers: no advice, no diagnosis.
+// A chart of several series names each, newest reading first, with its
+// own count, so the newest reading is always the first one stated:
+//
+//	Systolic blood pressure: 9 readings from 22 Sep 2026 to 5 Nov 2026.
+//	Clinic: 2 readings, latest 142 mmHg on 5 Nov 2026. Home: 7 readings,
+//	latest 157 mmHg on 4 Oct 2026, above the normal range (up to 135
+//	mmHg); trend steady.
+//
+// Series are never run together as "157/96": a chart's series are one
+// quantity in different settings, not the parts of one reading. A trend is
+// stated only for a series of at least MinPoints readings. Alt never interprets beyond the numbers: no
+// advice, no diagnosis.
 func Alt(c Chart) string {
 	series := usable(c)
 	c = Chart{Title: c.Title, Series: series}
@@ -40,44 +49,28 @@ func Alt(c Chart) string {
 		p := s.Points[latest(s)]
 		b.WriteString(" Latest " + withUnit(p.Value, s.Unit) + " on " + day(p.Date))
 		if st := rangeState(s, p.Value); st != "" {
-			b.WriteString(", " + st + " the normal range (" + rangeText(s) + ")")
+			b.WriteString(", " + st + " the " + rangeName(s) + " (" + rangeText(s) + ")")
 		}
 		b.WriteString(".")
-		if t := direction(s); t != none {
+		if t := direction(s); t != none && len(s.Points) >= MinPoints {
 			b.WriteString(" Trend: " + t.String() + ".")
 		}
 		return b.String()
 	}
 
-	if pair := paired(series); pair != "" {
-		b.WriteString(" " + pair)
-	}
+	series = newestFirst(series)
 	for _, s := range series {
 		p := s.Points[latest(s)]
-		b.WriteString(" " + sentence(s.Name) + ": latest " + withUnit(p.Value, s.Unit) + " on " + day(p.Date))
+		b.WriteString(" " + label(c, s) + ": " + count(Chart{Series: []Series{s}}) + ", latest " + withUnit(p.Value, s.Unit) + " on " + day(p.Date))
 		if st := rangeState(s, p.Value); st != "" {
-			b.WriteString(", " + st + " the normal range (" + rangeText(s) + ")")
+			b.WriteString(", " + st + " the " + rangeName(s) + " (" + rangeText(s) + ")")
 		}
-		if t := direction(s); t != none {
+		if t := direction(s); t != none && len(s.Points) >= MinPoints {
 			b.WriteString("; trend " + t.String())
 		}
 		b.WriteString(".")
 	}
 	return b.String()
-}
-
-// paired gives the latest reading of two series in one unit taken on the
-// same day the way it is usually written, "Latest 157/96 mmHg on 4 Oct
-// 2026.", or returns "".
-func paired(series []Series) string {
-	if len(series) != 2 || series[0].Unit != series[1].Unit {
-		return ""
-	}
-	a, b := series[0].Points[latest(series[0])], series[1].Points[latest(series[1])]
-	if !a.Date.Equal(b.Date) {
-		return ""
-	}
-	return "Latest " + num(a.Value) + "/" + withUnit(b.Value, series[0].Unit) + " on " + day(a.Date) + "."
 }
 
 // count says how many readings c holds: the distinct dates measured, so a

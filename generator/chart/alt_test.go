@@ -25,7 +25,7 @@ func TestAltStatesTheLatestReadingWithUnitAndDate(t *testing.T) {
 	}
 }
 
-func TestAltGivesBloodPressureAsSystolicOverDiastolic(t *testing.T) {
+func TestAltStatesEachSeriesOfAChart(t *testing.T) {
 	t.Parallel()
 	sys := series("Systolic blood pressure (home)", "mmHg", 152, 158, 149, 161, 155, 150, 157)
 	sys.High = f(135)
@@ -34,9 +34,8 @@ func TestAltGivesBloodPressureAsSystolicOverDiastolic(t *testing.T) {
 	got := Alt(Chart{Title: "Blood pressure", Series: []Series{sys, dia}})
 	for _, want := range []string{
 		"Blood pressure: 7 readings from 5 Jan 2026 to 16 Feb 2026.",
-		"Latest 157/96 mmHg on 16 Feb 2026.",
-		"Systolic blood pressure (home): latest 157 mmHg on 16 Feb 2026, above the normal range (up to 135 mmHg); trend steady.",
-		"Diastolic blood pressure (home): latest 96 mmHg on 16 Feb 2026, above the normal range (up to 85 mmHg); trend steady.",
+		"Systolic blood pressure (home): 7 readings, latest 157 mmHg on 16 Feb 2026, above the normal range (up to 135 mmHg); trend steady.",
+		"Diastolic blood pressure (home): 7 readings, latest 96 mmHg on 16 Feb 2026, above the normal range (up to 85 mmHg); trend steady.",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("Alt does not say %q; it says:\n %s", want, got)
@@ -124,7 +123,7 @@ func TestAltNamesEachSeriesWhenReadingsAreNotPaired(t *testing.T) {
 	if strings.Contains(got, "Latest ") {
 		t.Errorf("Alt pairs three series: %s", got)
 	}
-	for _, want := range []string{"Total cholesterol: latest 5 mmol/L on 19 Jan 2026", "HDL cholesterol: latest 1.2 mmol/L", "LDL cholesterol: latest 3.1 mmol/L"} {
+	for _, want := range []string{"Total cholesterol: 3 readings, latest 5 mmol/L on 19 Jan 2026", "HDL cholesterol: 3 readings, latest 1.2 mmol/L", "LDL cholesterol: 3 readings, latest 3.1 mmol/L"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("Alt does not say %q: %s", want, got)
 		}

@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/satchel-records/satchel/generator/record"
 )
@@ -23,151 +25,146 @@ type Point struct {
 	Value float64
 }
 
-// Series is one measured quantity over time, such as systolic blood pressure.
-// Low and High give the reference range when the record states one; either
-// may be nil.
+// Series is the readings of one quantity taken in one setting, such as
+// systolic blood pressure measured at home. Low and High give the
+// reference range when the record states one; either may be nil.
+// RangeType is record.RangeTarget when that range is a treatment target
+// (an INR of 2 to 3), empty for a normal range.
 type Series struct {
 	Name      string
 	Unit      string
 	Points    []Point // sorted by date, oldest first
 	Low, High *float64
+	RangeType string
 }
 
-// Chart is one trend chart. It may hold several series that belong together,
-// such as the systolic and diastolic parts of "Blood pressure".
+// Chart is one trend chart: one measured quantity, such as systolic blood
+// pressure, with a series for each setting it was measured in (home,
+// clinic). FromResults orders the series newest reading first.
 type Chart struct {
 	Title  string
 	Series []Series
 }
 
-// MinPoints is the fewest readings a series needs to be charted: with two,
-// a line says nothing a table does not.
+// MinPoints is the fewest readings a chart needs: with two, a line says
+// nothing a table does not. A chart's series may each hold fewer.
 const MinPoints = 3
 
-// FromResults groups a record's results into charts.
+// FromResults groups a record's results into charts, one per measured
+// quantity.
 //
-// A series is the results with the same code (or, when uncoded, the same
-// title), the same title and the same unit: a home and a clinic blood
-// pressure reading share a code but not a reference range, so they are kept
-// apart, and values in different units are never joined by a line. Only
-// results with a numeric value and a full date count, and only series with
-// at least MinPoints of them are kept. A series' reference range is that of
-// its latest reading that states one.
+// A quantity is the results with the same code (or, when uncoded, the same
+// title less a trailing "(setting)") and the same unit: values in different
+// units are never joined by a line, and two quantities, such as systolic
+// and diastolic blood pressure, never share a chart, so each reading is
+// drawn against its own reference range. Within a quantity, a series is
+// the results with the same title: "Systolic blood pressure (home)" and
+// "... (clinic)" are two series of one chart, each with its own reference
+// range (that of its latest reading that states one).
 //
-// Series whose results share a Panel form one chart; other series of the
-// same code form one chart. Within that group, series are split into
-// separate charts when they have different units or values of very
-// different size (sodium near 140 and potassium near 4 on one axis would
-// flatten potassium into a line), so a panel such as "Urea and
-// electrolytes" becomes several readable charts while "Blood pressure"
-// stays one.
-//
-// Points are sorted by date; charts, and series within a chart, keep the
-// order in which they first appear in rs.
+// Only results with a numeric value and a full date count. A quantity is
+// charted when it has readings on at least MinPoints dates, and then every
+// one of its series is drawn, however short, so the newest reading is
+// never left out. Series are ordered by their newest reading, newest
+// first; charts keep the order in which their quantity first appears in rs.
 func FromResults(rs []record.Result) []Chart {
+	type rng struct {
+		lo, hi *float64
+		typ    string
+	}
 	type build struct {
 		series Series
-		group  string        // the panel or code the series is charted under
-		title  string        // the group's title: the panel's name
-		ranges [][2]*float64 // each point's Low and High, as recorded
+		ranges []rng // each point's range, as recorded
 	}
-	var order []*build
+	type group struct {
+		series []*build
+	}
+	var groups []*group
+	byQuantity := map[string]*group{}
 	byKey := map[string]*build{}
 	for i := range rs {
 		r := &rs[i]
 		if r.Value == nil || math.IsNaN(*r.Value) || math.IsInf(*r.Value, 0) || r.Date.Precision != record.Day {
 			continue
 		}
-		id := "title:" + norm(r.Title)
+		id := "title:" + norm(base(r.Title))
 		if !r.Code.IsZero() {
 			id = "code:" + r.Code.String()
 		}
 		unit := strings.TrimSpace(r.Unit)
-		key := id + "\x00" + norm(r.Title) + "\x00" + unit
+		quantity := id + "\x00" + unit
+		key := quantity + "\x00" + norm(r.Title)
 		b := byKey[key]
 		if b == nil {
-			b = &build{series: Series{Name: strings.TrimSpace(r.Title), Unit: unit}, group: id}
+			b = &build{series: Series{Name: strings.TrimSpace(r.Title), Unit: unit}}
 			byKey[key] = b
-			order = append(order, b)
-		}
-		if r.Panel != "" && !strings.HasPrefix(b.group, "panel:") {
-			b.group, b.title = "panel:"+norm(r.Panel), strings.TrimSpace(r.Panel)
+			g := byQuantity[quantity]
+			if g == nil {
+				g = &group{}
+				byQuantity[quantity] = g
+				groups = append(groups, g)
+			}
+			g.series = append(g.series, b)
 		}
 		b.series.Points = append(b.series.Points, Point{Date: r.Date.Time, Value: *r.Value})
-		b.ranges = append(b.ranges, [2]*float64{r.Low, r.High})
-	}
-
-	type group struct {
-		title  string
-		series []*build
-	}
-	var groups []*group
-	byGroup := map[string]*group{}
-	for _, b := range order {
-		if len(b.series.Points) < MinPoints {
-			continue
-		}
-		// Sort the points with their ranges, oldest first; readings on the
-		// same day keep record order.
-		idx := make([]int, len(b.series.Points))
-		for i := range idx {
-			idx[i] = i
-		}
-		slices.SortStableFunc(idx, func(x, y int) int {
-			return b.series.Points[x].Date.Compare(b.series.Points[y].Date)
-		})
-		pts := make([]Point, len(idx))
-		for i, j := range idx {
-			pts[i] = b.series.Points[j]
-			if lo, hi := b.ranges[j][0], b.ranges[j][1]; lo != nil || hi != nil {
-				b.series.Low, b.series.High = finite(lo), finite(hi)
-			}
-		}
-		b.series.Points = pts
-		g := byGroup[b.group]
-		if g == nil {
-			g = &group{title: b.title}
-			byGroup[b.group] = g
-			groups = append(groups, g)
-		}
-		g.series = append(g.series, b)
+		b.ranges = append(b.ranges, rng{r.Low, r.High, r.RangeType})
 	}
 
 	var charts []Chart
 	for _, g := range groups {
-		// Cluster the group's series by unit and size.
-		var clusters [][]Series
+		var c Chart
 		for _, b := range g.series {
-			placed := false
-			for ci, c := range clusters {
-				if compatible(c, b.series) {
-					clusters[ci] = append(c, b.series)
-					placed = true
-					break
+			// Sort the points with their ranges, oldest first; readings on
+			// the same day keep record order.
+			idx := make([]int, len(b.series.Points))
+			for i := range idx {
+				idx[i] = i
+			}
+			slices.SortStableFunc(idx, func(x, y int) int {
+				return b.series.Points[x].Date.Compare(b.series.Points[y].Date)
+			})
+			pts := make([]Point, len(idx))
+			for i, j := range idx {
+				pts[i] = b.series.Points[j]
+				if r := b.ranges[j]; finite(r.lo) != nil || finite(r.hi) != nil {
+					b.series.Low, b.series.High, b.series.RangeType = finite(r.lo), finite(r.hi), r.typ
 				}
 			}
-			if !placed {
-				clusters = append(clusters, []Series{b.series})
-			}
+			b.series.Points = pts
+			c.Series = append(c.Series, b.series)
 		}
-		for _, c := range clusters {
-			names := make([]string, len(c))
-			for i, s := range c {
-				names[i] = s.Name
-			}
-			title := g.title
-			switch {
-			case title == "":
-				title = commonTitle(names)
-			case len(clusters) > 1 && len(c) == 1:
-				title = c[0].Name
-			case len(clusters) > 1:
-				title += ": " + strings.Join(names, ", ")
-			}
-			charts = append(charts, Chart{Title: title, Series: c})
+		if len(dates(c)) < MinPoints {
+			continue
 		}
+		c.Series = newestFirst(c.Series)
+		names := make([]string, len(c.Series))
+		for i, s := range c.Series {
+			names[i] = s.Name
+		}
+		c.Title = commonTitle(names)
+		charts = append(charts, c)
 	}
 	return charts
+}
+
+// newestFirst returns series ordered by their newest reading, newest
+// first; series whose newest readings share a date keep their order.
+func newestFirst(series []Series) []Series {
+	out := slices.Clone(series)
+	slices.SortStableFunc(out, func(a, b Series) int {
+		return b.Points[latest(b)].Date.Compare(a.Points[latest(a)].Date)
+	})
+	return out
+}
+
+// base is a title without a trailing setting in brackets: "Systolic blood
+// pressure (home)" is "Systolic blood pressure".
+func base(n string) string {
+	n = strings.TrimSpace(n)
+	if i := strings.LastIndex(n, " ("); i > 0 && strings.HasSuffix(n, ")") {
+		return strings.TrimSpace(n[:i])
+	}
+	return n
 }
 
 // commonTitle names a chart of series that share a code but not a title:
@@ -176,12 +173,6 @@ func FromResults(rs []record.Result) []Chart {
 func commonTitle(names []string) string {
 	if len(names) == 1 {
 		return names[0]
-	}
-	base := func(n string) string {
-		if i := strings.Index(n, " ("); i > 0 {
-			return n[:i]
-		}
-		return n
 	}
 	b := base(names[0])
 	for _, n := range names[1:] {
@@ -192,38 +183,25 @@ func commonTitle(names []string) string {
 	return b
 }
 
-// compatible reports whether s can share an axis with the series in c: the
-// same unit, and typical values within a factor of maxRatio of each other.
-func compatible(c []Series, s Series) bool {
-	const maxRatio = 20
-	lo, hi := math.Abs(median(s)), math.Abs(median(s))
-	sign := math.Signbit(median(s))
-	for _, o := range c {
-		if o.Unit != s.Unit {
-			return false
-		}
-		m := median(o)
-		if math.Signbit(m) != sign {
-			return false
-		}
-		lo, hi = min(lo, math.Abs(m)), max(hi, math.Abs(m))
+// label names a series within chart c: its setting, "Home", when its name
+// is the chart's title with the setting in brackets; its name otherwise.
+func label(c Chart, s Series) string {
+	name, prefix := sentence(s.Name), sentence(c.Title)+" ("
+	if len(name) > len(prefix)+1 && strings.EqualFold(name[:len(prefix)], prefix) && strings.HasSuffix(name, ")") {
+		setting := name[len(prefix) : len(name)-1]
+		r, size := utf8.DecodeRuneInString(setting)
+		return string(unicode.ToUpper(r)) + setting[size:]
 	}
-	return lo > 0 && hi/lo <= maxRatio
+	return name
 }
 
-func median(s Series) float64 {
-	v := make([]float64, len(s.Points))
-	for i, p := range s.Points {
-		v[i] = p.Value
+// rangeName is what s's reference range is: "target range" where the
+// source says target, "normal range" otherwise.
+func rangeName(s Series) string {
+	if s.RangeType == record.RangeTarget {
+		return "target range"
 	}
-	slices.Sort(v)
-	if len(v) == 0 {
-		return 0
-	}
-	if len(v)%2 == 1 {
-		return v[len(v)/2]
-	}
-	return v[len(v)/2-1]/2 + v[len(v)/2]/2
+	return "normal range"
 }
 
 // norm folds a title for grouping: case and spacing differ between exports.

@@ -61,10 +61,12 @@ func bloodPressure() []record.Result {
 	return rs
 }
 
-func TestFromResultsChartsAPanelAsOneChartWithASeriesPerCode(t *testing.T) {
+func TestFromResultsChartsEachQuantityOfAPanelApart(t *testing.T) {
 	t.Parallel()
+	// Systolic and diastolic on one chart put the diastolic readings in the
+	// systolic normal range's band.
 	got := shape(FromResults(bloodPressure()))
-	if want := "Blood pressure[Systolic blood pressure(4), Diastolic blood pressure(4)]"; got != want {
+	if want := "Systolic blood pressure[Systolic blood pressure(4)]; Diastolic blood pressure[Diastolic blood pressure(4)]"; got != want {
 		t.Errorf("FromResults = %s, want %s", got, want)
 	}
 }
@@ -144,12 +146,12 @@ func TestFromResultsKeepsChartsInOrderOfFirstAppearance(t *testing.T) {
 		)
 	}
 	rs = append(bloodPressure(), rs...)
-	if got, want := shape(FromResults(rs)), "Blood pressure[Systolic blood pressure(4), Diastolic blood pressure(4)]; INR[INR(3)]; HbA1c[HbA1c(3)]"; got != want {
+	if got, want := shape(FromResults(rs)), "Systolic blood pressure[Systolic blood pressure(4)]; Diastolic blood pressure[Diastolic blood pressure(4)]; INR[INR(3)]; HbA1c[HbA1c(3)]"; got != want {
 		t.Errorf("FromResults = %s, want %s", got, want)
 	}
 }
 
-func TestFromResultsSplitsAPanelWhoseValuesCannotShareAnAxis(t *testing.T) {
+func TestFromResultsNeverPutsTwoQuantitiesOnOneChart(t *testing.T) {
 	t.Parallel()
 	var rs []record.Result
 	for i := range 3 {
@@ -164,7 +166,7 @@ func TestFromResultsSplitsAPanelWhoseValuesCannotShareAnAxis(t *testing.T) {
 		)
 	}
 	got := shape(FromResults(rs))
-	want := "Sodium[Sodium(3)]; Urea and electrolytes: Potassium, Urea[Potassium(3), Urea(3)]; Creatinine[Creatinine(3)]; Lipids[Total cholesterol(3), HDL cholesterol(3)]"
+	want := "Sodium[Sodium(3)]; Potassium[Potassium(3)]; Urea[Urea(3)]; Creatinine[Creatinine(3)]; Total cholesterol[Total cholesterol(3)]; HDL cholesterol[HDL cholesterol(3)]"
 	if got != want {
 		t.Errorf("FromResults =\n %s\nwant\n %s", got, want)
 	}

@@ -46,15 +46,17 @@ func lookFor(i int) look {
 	return look{"#1b4f9c", "", "circle"}
 }
 
-// bandFill shades the normal range.
+// bandFill shades a normal or target range.
 const bandFill = `fill="#2e7d32" fill-opacity="0.13"`
 
 // SVG renders c as a self-contained, accessible inline SVG: role="img" named
 // by its <title> (the chart's title) and described by its <desc> (Alt(c)),
 // a viewBox so it scales to its container's width, value labels with the
-// unit and date labels, a shaded band for each series' normal range, and
-// points joined by lines with a distinct dash pattern and marker shape per
-// series, with a legend when there is more than one series or a band.
+// unit and date labels, a shaded band for each series' normal or target
+// range, named in the legend ("Home normal range: up to 135 mmHg"), points
+// joined by lines with a distinct dash pattern and marker shape per series,
+// and a ring around each reading outside its own series' range, with a
+// legend when there is more than one series, a band or a ring.
 //
 // The SVG uses presentation attributes only: no classes, no <style>, no
 // script and no external reference; text and axes take the surrounding
@@ -69,15 +71,44 @@ func SVG(c Chart, idPrefix string) template.HTML {
 	for i := range looks {
 		looks[i] = lookFor(i)
 	}
-	banded := false
+	// The reference ranges: one band for each distinct range, named after
+	// its series when the chart has several.
+	type band struct {
+		series int // the first series with this range
+		names  []string
+		lo, hi *float64
+		typ    string
+	}
+	var bands []*band
+	for i, s := range series {
+		if s.Low == nil && s.High == nil {
+			continue
+		}
+		var dup *band
+		for _, o := range bands {
+			if same(o.lo, s.Low) && same(o.hi, s.High) && o.typ == s.RangeType {
+				dup = o
+			}
+		}
+		if dup != nil {
+			dup.names = append(dup.names, label(c, s))
+		} else {
+			bands = append(bands, &band{i, []string{label(c, s)}, s.Low, s.High, s.RangeType})
+		}
+	}
+	// Readings outside their own series' range are ringed, so they stand
+	// out by shape whichever band they are drawn over.
+	flagged := false
 	for _, s := range series {
-		banded = banded || s.Low != nil || s.High != nil
+		for _, p := range s.Points {
+			flagged = flagged || rangeState(s, p.Value) == "above" || rangeState(s, p.Value) == "below"
+		}
 	}
-	legendLines := 0
+	legendLines := len(bands)
 	if len(series) > 1 {
-		legendLines = len(series)
+		legendLines += len(series)
 	}
-	if banded {
+	if flagged {
 		legendLines++
 	}
 	plotTop := 8 + legendLines*legendLine + 22
@@ -100,6 +131,19 @@ func SVG(c Chart, idPrefix string) template.HTML {
 		for _, b := range []*float64{s.Low, s.High} {
 			if b != nil {
 				lo, hi = min(lo, *b), max(hi, *b)
+			}
+		}
+	}
+	// A range open on one side ("up to 85") is shaded from its bound to the
+	// edge of the plot: leave room beyond the bound so the band shows even
+	// when every reading lies on the other side of it.
+	if pad := (hi/2 - lo/2) / 4; pad > 0 && !math.IsInf(pad, 0) {
+		for _, bd := range bands {
+			switch {
+			case bd.hi != nil && bd.lo == nil:
+				lo = min(lo, *bd.hi-pad)
+			case bd.lo != nil && bd.hi == nil:
+				hi = max(hi, *bd.lo+pad)
 			}
 		}
 	}
@@ -133,44 +177,48 @@ func SVG(c Chart, idPrefix string) template.HTML {
 			l := looks[i]
 			b.WriteString("\n<g>" + `<line x1="8" y1="` + n(float64(ly)) + `" x2="40" y2="` + n(float64(ly)) + `" stroke="` + l.colour + `" stroke-width="2"` + dash(l.dash) + "/>")
 			marker(&b, l, 24, float64(ly))
-			b.WriteString(`<text x="48" y="` + n(float64(ly+4)) + `" fill="currentColor">` + esc(shorten(sentence(s.Name))) + "</text></g>")
+			b.WriteString(`<text x="48" y="` + n(float64(ly+4)) + `" fill="currentColor">` + esc(shorten(label(c, s))) + "</text></g>")
 			ly += legendLine
 		}
 	}
-	if banded {
-		b.WriteString("\n<g>" + `<rect x="8" y="` + n(float64(ly-6)) + `" width="32" height="12" ` + bandFill + "/>" +
-			`<text x="48" y="` + n(float64(ly+4)) + `" fill="currentColor">Shaded: normal range</text></g>`)
+	for _, bd := range bands {
+		bs := series[bd.series]
+		text := "Shaded: " + rangeName(bs) + ", " + rangeText(bs)
+		if len(series) > 1 {
+			text = strings.Join(bd.names, " and ") + " " + rangeName(bs) + ": " + rangeText(bs)
+		}
+		b.WriteString("\n<g>" + `<rect x="8" y="` + n(float64(ly-6)) + `" width="32" height="12" ` + bandFill + "/>")
+		if len(series) > 1 {
+			l := looks[bd.series]
+			b.WriteString(`<line x1="8" y1="` + n(float64(ly-6)) + `" x2="40" y2="` + n(float64(ly-6)) + `" stroke="` + l.colour + `" stroke-width="1"` + dash(l.dash) + "/>")
+		}
+		b.WriteString(`<text x="48" y="` + n(float64(ly+4)) + `" fill="currentColor">` + esc(shorten(text)) + "</text></g>")
+		ly += legendLine
+	}
+	if flagged {
+		b.WriteString("\n<g>")
+		ring(&b, 24, float64(ly))
+		b.WriteString(`<text x="48" y="` + n(float64(ly+4)) + `" fill="currentColor">Ringed: outside its range</text></g>`)
 	}
 
-	// Normal ranges, behind everything else. Series sharing a range share
-	// one band; with several series each bound is also drawn as a thin line
-	// in its series' style, so a band can be told apart by more than shade.
-	type band struct{ lo, hi *float64 }
-	var bands []band
-	for i, s := range series {
-		if s.Low == nil && s.High == nil {
-			continue
+	// The ranges, behind everything else. With several series each bound
+	// is also drawn as a thin line in its series' style, so a band can be
+	// told apart by more than shade.
+	for _, bd := range bands {
+		top, bottom := float64(plotTop), float64(plotBottom)
+		if bd.hi != nil {
+			top = y(*bd.hi)
 		}
-		dup := false
-		for _, o := range bands {
-			dup = dup || same(o.lo, s.Low) && same(o.hi, s.High)
+		if bd.lo != nil {
+			bottom = y(*bd.lo)
 		}
-		if !dup {
-			bands = append(bands, band{s.Low, s.High})
-			top, bottom := float64(plotTop), float64(plotBottom)
-			if s.High != nil {
-				top = y(*s.High)
-			}
-			if s.Low != nil {
-				bottom = y(*s.Low)
-			}
-			b.WriteString("\n" + `<rect x="` + n(plotLeft) + `" y="` + n(top) + `" width="` + n(plotRight-plotLeft) + `" height="` + n(max(bottom-top, 0)) + `" ` + bandFill + "/>")
-		}
+		b.WriteString("\n" + `<rect x="` + n(plotLeft) + `" y="` + n(top) + `" width="` + n(plotRight-plotLeft) + `" height="` + n(max(bottom-top, 0)) + `" ` + bandFill + "/>")
 		if len(series) > 1 {
-			for _, v := range []*float64{s.Low, s.High} {
+			l := looks[bd.series]
+			for _, v := range []*float64{bd.lo, bd.hi} {
 				if v != nil {
 					b.WriteString("\n" + `<line x1="` + n(plotLeft) + `" y1="` + n(y(*v)) + `" x2="` + n(plotRight) + `" y2="` + n(y(*v)) +
-						`" stroke="` + looks[i].colour + `" stroke-width="1"` + dash(looks[i].dash) + "/>")
+						`" stroke="` + l.colour + `" stroke-width="1"` + dash(l.dash) + "/>")
 				}
 			}
 		}
@@ -282,6 +330,17 @@ func SVG(c Chart, idPrefix string) template.HTML {
 		}
 		b.WriteString("</g>")
 	}
+	if flagged {
+		b.WriteString("\n<g>")
+		for _, s := range series {
+			for _, p := range s.Points {
+				if st := rangeState(s, p.Value); st == "above" || st == "below" {
+					ring(&b, x(p.Date), y(p.Value))
+				}
+			}
+		}
+		b.WriteString("</g>")
+	}
 	b.WriteString("\n</svg>")
 	return template.HTML(b.String())
 }
@@ -300,6 +359,11 @@ func marker(b *strings.Builder, l look, cx, cy float64) {
 	default:
 		b.WriteString(`<circle cx="` + n(cx) + `" cy="` + n(cy) + `" r="4"` + fill + "/>")
 	}
+}
+
+// ring circles a reading outside its range, centred on (cx, cy).
+func ring(b *strings.Builder, cx, cy float64) {
+	b.WriteString(`<circle cx="` + n(cx) + `" cy="` + n(cy) + `" r="6.5" fill="none" stroke="currentColor" stroke-width="1.2"/>`)
 }
 
 // yScale picks the value axis: a range from dlo to dhi covering lo..hi,

@@ -130,7 +130,7 @@ func TestSVGLabelsBothAxesWithUnitAndDates(t *testing.T) {
 		texts = append(texts, e.text)
 	}
 	joined := strings.Join(texts, "|")
-	for _, want := range []string{"mmHg", "5 Jan 2026", "16 Feb 2026", "160", "Systolic blood pressure (home)", "Diastolic blood pressure (home)", "Shaded: normal range"} {
+	for _, want := range []string{"mmHg", "5 Jan 2026", "16 Feb 2026", "150", "Systolic blood pressure (home)", "Diastolic blood pressure (home)", "normal range: up t", "Ringed: outside its range"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("no axis or legend text %q among %q", want, joined)
 		}
@@ -147,8 +147,14 @@ func TestSVGTellsSeriesApartByMoreThanColour(t *testing.T) {
 	if lines[0].attrs["stroke-dasharray"] == lines[1].attrs["stroke-dasharray"] {
 		t.Error("both series are drawn with the same dash pattern")
 	}
-	if n := len(root.all("circle")); n != 7+1 { // 7 readings and the legend
-		t.Errorf("%d circles, want 8: the first series' markers", n)
+	markers := 0
+	for _, c := range root.all("circle") {
+		if c.attrs["r"] == "4" {
+			markers++
+		}
+	}
+	if markers != 7+1 { // 7 readings and the legend
+		t.Errorf("%d circle markers, want 8: the first series' markers", markers)
 	}
 	if n := len(root.all("rect")); n < 7 {
 		t.Errorf("%d rects, want the second series' 7 square markers and bands", n)

@@ -22,6 +22,7 @@ const (
 	systemObsCategory       = "http://terminology.hl7.org/CodeSystem/observation-category"
 	systemInterpretation    = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 	systemDataAbsent        = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+	systemRangeMeaning      = "http://terminology.hl7.org/CodeSystem/referencerange-meaning"
 	systemListEmpty         = "http://terminology.hl7.org/CodeSystem/list-empty-reason"
 	systemCourseOfTherapy   = "http://terminology.hl7.org/CodeSystem/medicationrequest-course-of-therapy"
 	systemNullFlavor        = "http://terminology.hl7.org/CodeSystem/v3-NullFlavor"

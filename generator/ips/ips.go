@@ -675,6 +675,9 @@ func (d *doc) observation(i int) observation {
 			v := *r.High
 			rr.High = &quantity{Value: &v, Unit: unit}
 		}
+		if r.RangeType == record.RangeTarget {
+			rr.Type = coded(systemRangeMeaning, "treatment", "Treatment Range")
+		}
 		res.ReferenceRange = []refRange{rr}
 	}
 	return res
@@ -742,6 +745,9 @@ func rangeWords(r *record.Result) string {
 	unit := ""
 	if r.Unit != "" {
 		unit = " " + r.Unit
+	}
+	if r.RangeType == record.RangeTarget && (finite(r.Low) || finite(r.High)) {
+		unit += " (target)"
 	}
 	switch {
 	case finite(r.Low) && finite(r.High):

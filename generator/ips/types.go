@@ -223,6 +223,7 @@ type observation struct {
 type refRange struct {
 	Low  *quantity `json:"low,omitempty"`
 	High *quantity `json:"high,omitempty"`
+	Type *concept  `json:"type,omitempty"`
 }
 
 type procedure struct {

@@ -190,7 +190,7 @@ func documentCounts(doc string) testtool.FHIRCounts {
 		Medications:   countIn(doc, "section-medications", `<li class="entry`),
 		Allergies:     countIn(doc, "section-allergies", `<li class="entry`),
 		Immunisations: countIn(doc, "section-immunisations", `<li class="entry`),
-		Results:       countIn(doc, "section-results", `data-label="Normal range"`),
+		Results:       countIn(doc, "section-results", `data-label="Range"`),
 		Findings:      countIn(doc, "section-findings", `<li class="entry`),
 	}
 }

@@ -191,11 +191,23 @@ type Result struct {
 	Unit  string   `toml:"unit"`
 	Low   *float64 `toml:"low"`  // reference range, when known
 	High  *float64 `toml:"high"` // reference range, when known
-	Date  Date     `toml:"date"`
+	// RangeType says what Low and High are: RangeTarget when the source
+	// calls them a target (an INR of 2 to 3 on warfarin, FHIR
+	// referenceRange.type "treatment" or "therapeutic"); empty for a
+	// normal (reference) range.
+	RangeType string `toml:"range_type"`
+	Date      Date   `toml:"date"`
 	// Panel groups results measured together (e.g. "Blood pressure" for
 	// the systolic and diastolic components of one reading).
 	Panel string `toml:"panel"`
 }
+
+// Range types of a Result. The TOML format also accepts "normal", which
+// reads as the empty default.
+const (
+	RangeNormal = ""
+	RangeTarget = "target"
+)
 
 // Procedure is an operation or procedure done.
 type Procedure struct {

@@ -114,6 +114,12 @@ func DecodeTOML(path string, data []byte) (*Record, error) {
 	keyed(r.Results, "results", func(res *Result, field string) {
 		need(res.Title != "", 0, field+".title", "a title")
 		need(res.Value != nil || res.Text != "", 0, field+".value", "a value or text")
+		if res.RangeType != "" {
+			errs = appendEnum(errs, path, field+".range_type", res.RangeType, "normal", RangeTarget)
+			if res.RangeType == "normal" {
+				res.RangeType = RangeNormal
+			}
+		}
 	})
 	keyed(r.Procedures, "procedures", func(p *Procedure, field string) {
 		need(p.Title != "", 0, field+".title", "a title")

@@ -230,7 +230,7 @@ func TestResultsMeasuredThreeTimesGetAChartWithItsTextAlternative(t *testing.T) 
 	}
 	out := render(t, newRendererWith(t), testDocument(rec))
 	sec := sectionOf(t, out, "section-results")
-	fig := regexp.MustCompile(`(?s)<figure class="chart" id="chart-1">\s*<div class="chart-image">(.*?)</div>\s*<figcaption>(.*?)</figcaption>\s*</figure>`).FindStringSubmatch(sec)
+	fig := regexp.MustCompile(`(?s)<figure class="chart" id="chart-1">\s*<h3 class="chart-title">Systolic blood pressure</h3>\s*<div class="chart-image">(.*?)</div>\s*<figcaption>(.*?)</figcaption>\s*</figure>`).FindStringSubmatch(sec)
 	if fig == nil {
 		t.Fatal("no chart figure in the results section")
 	}

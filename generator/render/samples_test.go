@@ -131,7 +131,7 @@ func renderSample(t testing.TB, r *render.Renderer, p samplePatient) string {
 	return b.String()
 }
 
-func TestHomeBloodPressureChartStatesTheLatestReading(t *testing.T) {
+func TestBloodPressureChartsStateTheNewestReadingOfEverySetting(t *testing.T) {
 	t.Parallel()
 	var p *samplePatient
 	for _, s := range samplePatients(t) {
@@ -140,42 +140,44 @@ func TestHomeBloodPressureChartStatesTheLatestReading(t *testing.T) {
 		}
 	}
 	if p == nil {
-		t.Fatal("sample rmc-0001 (home blood pressure readings) did not build")
+		t.Fatal("sample rmc-0001 (home and clinic blood pressure readings) did not build")
 	}
-	// The latest home blood pressure reading, from the record itself.
-	var latest record.Date
-	values := map[string]float64{}
+	// The newest reading of each series (systolic or diastolic, home or
+	// clinic), from the record itself. The newest of all is a clinic
+	// reading after treatment started, in a series of two.
+	type reading struct {
+		date  record.Date
+		value float64
+	}
+	newest := map[string]reading{} // by title
 	for _, r := range p.Doc.Record.Results {
-		if r.Panel != "Blood pressure" || r.Value == nil || !strings.Contains(strings.ToLower(r.Title), "home") {
+		if r.Panel != "Blood pressure" || r.Value == nil {
 			continue
 		}
-		if r.Date.Time.After(latest.Time) {
-			latest, values = r.Date, map[string]float64{}
-		}
-		if r.Date.Time.Equal(latest.Time) {
-			values[r.Code.Value] = *r.Value
+		if n, ok := newest[r.Title]; !ok || r.Date.Time.After(n.date.Time) {
+			newest[r.Title] = reading{r.Date, *r.Value}
 		}
 	}
-	if len(values) != 2 {
-		t.Fatalf("the sample's latest home blood pressure has %d parts, want systolic and diastolic", len(values))
+	if len(newest) != 4 {
+		t.Fatalf("the sample has %d blood pressure series, want systolic and diastolic, home and clinic", len(newest))
 	}
 	out := unmark(renderSample(t, sampleRenderer(t, "default"), *p))
 	captions := regexp.MustCompile(`(?s)<figure class="chart" id="chart-\d+">.*?<figcaption>(.*?)</figcaption>`).FindAllStringSubmatch(out, -1)
-	found := false
-	for _, c := range captions {
-		text := html.UnescapeString(unmark(c[1]))
-		if !strings.Contains(strings.ToLower(text), "blood pressure") || !strings.Contains(text, latest.String()) {
-			continue
-		}
-		found = true
-		for code, v := range values {
-			if !strings.Contains(text, strconv.FormatFloat(v, 'f', -1, 64)) {
-				t.Errorf("the blood pressure chart's text alternative does not state the latest reading (%s)", code)
+	for title, n := range newest {
+		quantity, setting, _ := strings.Cut(title, " (")
+		setting = strings.ToUpper(setting[:1]) + strings.TrimSuffix(setting[1:], ")")
+		want := setting + ": "
+		latest := "latest " + strconv.FormatFloat(n.value, 'f', -1, 64) + " mmHg on " + n.date.String()
+		found := false
+		for _, c := range captions {
+			text := html.UnescapeString(c[1])
+			if i := strings.Index(text, want); strings.HasPrefix(text, quantity+":") && i >= 0 && strings.Contains(text[i:], latest) {
+				found = true
 			}
 		}
-	}
-	if !found {
-		t.Fatal("no blood pressure chart whose text alternative states the date of the latest home reading")
+		if !found {
+			t.Errorf("no %s chart whose caption says %q ... %q", quantity, want, latest)
+		}
 	}
 	// The caption is the chart package's own text alternative, and the SVG
 	// carries it as its description too.

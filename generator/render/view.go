@@ -43,9 +43,13 @@ type View struct {
 	PastProblems       []Problem
 	CurrentMedications []Medication // high-risk ones first
 	PastMedications    []Medication
-	Immunisations      []record.Immunisation
-	Results            []Result
-	// Charts are trend charts of the results measured three times or more.
+	// Immunisations and Results are grouped by vaccine or test (results by
+	// panel, else code, else title), the group with the newest entry first
+	// and newest first within a group.
+	Immunisations []record.Immunisation
+	Results       []Result
+	// Charts are trend charts, one per quantity measured on three dates or
+	// more, with a series per setting (home, clinic).
 	Charts     []Chart
 	Procedures []record.Procedure
 	Letters    []Letter
@@ -132,12 +136,16 @@ type Result struct {
 	Text     string // a result in words
 	Unit     string
 	Range    string // the reference range in words with its unit, empty when unknown
-	Flag     string // "High", "Low" or empty
-	Date     record.Date
-	When     string // Date in words, or "not recorded"
-	Panel    string
-	// PanelStart is the panel's name on the first of a run of results that
-	// share a panel (so the table can head the group), empty otherwise.
+	// RangeKind is "Target" where the source calls the range a target
+	// (an INR on warfarin), "Normal" otherwise; empty when there is no
+	// range.
+	RangeKind string
+	Flag      string // "High", "Low" or empty
+	Date      record.Date
+	When      string // Date in words, or "not recorded"
+	Panel     string
+	// PanelStart is the panel's name on the first result of a panel (so
+	// the table can head the group), empty otherwise.
 	PanelStart string
 }
 
@@ -222,11 +230,15 @@ func (r *Renderer) view(d *Document) *View {
 	slices.SortStableFunc(v.CurrentMedications, func(a, b Medication) int {
 		return min(len(b.Risks), 1) - min(len(a.Risks), 1)
 	})
+	if len(rec.Immunisations) > 0 {
+		v.Immunisations = newestFirst(rec.Immunisations, immunisationGroup, func(im *record.Immunisation) record.Date { return im.Date })
+	}
 	if len(rec.Results) > 0 {
-		v.Results = make([]Result, len(rec.Results))
-		for i, res := range rec.Results {
+		ordered := newestFirst(rec.Results, resultGroup, func(r *record.Result) record.Date { return r.Date })
+		v.Results = make([]Result, len(ordered))
+		for i, res := range ordered {
 			v.Results[i] = result(res)
-			if res.Panel != "" && (i == 0 || rec.Results[i-1].Panel != res.Panel) {
+			if res.Panel != "" && (i == 0 || resultGroup(&ordered[i-1]) != resultGroup(&res)) {
 				v.Results[i].PanelStart = res.Panel
 			}
 		}
@@ -355,6 +367,12 @@ func result(res record.Result) Result {
 	}
 	if out.Range != "" && res.Unit != "" {
 		out.Range += " " + res.Unit
+	}
+	if out.Range != "" {
+		out.RangeKind = "Normal"
+		if res.RangeType == record.RangeTarget {
+			out.RangeKind = "Target"
+		}
 	}
 	return out
 }

@@ -685,7 +685,42 @@ func setValue(out *record.Result, v *values, ranges []refRange) {
 			f := *h.Value
 			out.High = &f
 		}
+		if (out.Low != nil || out.High != nil) && targetRange(&ranges[0]) {
+			out.RangeType = record.RangeTarget
+		}
 	}
+}
+
+// targetRange reports whether a reference range is a target rather than a
+// normal range: its type is "treatment" or "therapeutic" (HL7
+// referencerange-meaning), or its words say target or therapeutic.
+func targetRange(r *refRange) bool {
+	if r.Type != nil {
+		for _, c := range r.Type.Coding {
+			switch strings.ToLower(strings.TrimSpace(c.Code)) {
+			case "treatment", "therapeutic":
+				return true
+			}
+		}
+	}
+	for _, words := range []string{r.Text, typeText(r.Type)} {
+		w := strings.ToLower(words)
+		if strings.Contains(w, "target") || strings.Contains(w, "therapeutic") {
+			return true
+		}
+	}
+	return false
+}
+
+func typeText(c *concept) string {
+	if c == nil {
+		return ""
+	}
+	s := c.Text
+	for _, cd := range c.Coding {
+		s += " " + cd.Display
+	}
+	return s
 }
 
 type deviceWords struct {

@@ -120,6 +120,8 @@ type reaction struct {
 type refRange struct {
 	Low  *quantity `json:"low"`
 	High *quantity `json:"high"`
+	Type *concept  `json:"type"`
+	Text string    `json:"text"`
 }
 
 // values is an Observation's (or a component's) value[x].
