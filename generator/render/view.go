@@ -35,6 +35,8 @@ type View struct {
 	// Contents lists the sections present, in document order.
 	Contents []Link
 
+	// AdvanceDecisions (DNACPR and the like) open the emergency summary.
+	AdvanceDecisions []record.AdvanceDecision
 	// The emergency summary shows Alerts, Allergies, CurrentMedications,
 	// ActiveProblems and Devices; the sections show the rest as well.
 	Alerts             []record.Alert
@@ -177,25 +179,27 @@ const (
 func (r *Renderer) view(d *Document) *View {
 	rec := d.Record
 	v := &View{
-		Practice:      d.Practice,
-		Patient:       rec.Patient,
-		NHSNumber:     formatNHS(rec.Patient.NHSNumber),
-		Approval:      d.Approval,
-		Exported:      d.Exported,
-		CurrentUntil:  d.CurrentUntil,
-		Fingerprint:   d.Fingerprint,
-		BundleID:      d.BundleID,
-		CSS:           r.css,
-		Alerts:        rec.Alerts,
-		Allergies:     rec.Allergies,
-		Immunisations: rec.Immunisations,
-		Procedures:    rec.Procedures,
-		Devices:       rec.Devices,
-		CarePlans:     rec.CarePlans,
-		Encounters:    rec.Encounters,
-		Referrals:     rec.Referrals,
-		Findings:      rec.Findings,
-		Pages:         d.Pages,
+		Practice:     d.Practice,
+		Patient:      rec.Patient,
+		NHSNumber:    formatNHS(rec.Patient.NHSNumber),
+		Approval:     d.Approval,
+		Exported:     d.Exported,
+		CurrentUntil: d.CurrentUntil,
+		Fingerprint:  d.Fingerprint,
+		BundleID:     d.BundleID,
+		CSS:          r.css,
+		Alerts:       rec.Alerts,
+
+		AdvanceDecisions: rec.AdvanceDecisions,
+		Allergies:        rec.Allergies,
+		Immunisations:    rec.Immunisations,
+		Procedures:       rec.Procedures,
+		Devices:          rec.Devices,
+		CarePlans:        rec.CarePlans,
+		Encounters:       rec.Encounters,
+		Referrals:        rec.Referrals,
+		Findings:         rec.Findings,
+		Pages:            d.Pages,
 	}
 	if slices.Contains(d.Pages, nil) {
 		v.Pages = slices.DeleteFunc(slices.Clone(d.Pages), func(p *content.Page) bool { return p == nil })
@@ -445,7 +449,7 @@ func exampleDocument() *Document {
 			Problems:      []record.Problem{{Title: "Example", Status: "active", Code: record.Code{System: "SNOMED", Value: "1"}}, {Title: "Example", Status: "resolved"}},
 			Medications:   []record.Medication{{Name: "Example", Status: "current", Kind: "repeat", Review: d}, {Name: "Warfarin", Status: "current"}, {Name: "Example", Status: "stopped", End: d}},
 			Allergies:     []record.Allergy{{Substance: "Example", Severity: "mild", Reaction: "Example"}, {Substance: "Example", Severity: "other"}},
-			Immunisations: []record.Immunisation{{Vaccine: "Example", Date: d}},
+			Immunisations: []record.Immunisation{{Vaccine: "Example", Date: d}, {Vaccine: "Example", NotGiven: true, Reason: "Example"}},
 			Results: []record.Result{
 				{Title: "Example", Value: &one, Low: &one, High: &one, Panel: "Example", Date: d},
 				{Title: "Example", Value: &one, Date: record.NewDate(2020, time.February, 2)},
@@ -460,6 +464,10 @@ func exampleDocument() *Document {
 			Encounters: []record.Encounter{{Title: "Example", Date: d}},
 			Referrals:  []record.Referral{{Title: "Example", Status: "active", Date: d}},
 			Findings:   []record.Finding{{Title: "Example", Date: d}},
+			AdvanceDecisions: []record.AdvanceDecision{
+				{Kind: record.DecisionDNACPR, Title: "Example", Date: d, Status: "active"},
+				{Kind: record.DecisionADRT, Status: "inactive"},
+			},
 		},
 		Pages:        []*content.Page{{Slug: "example", Title: "Example", Codes: []record.Code{{System: "SNOMED", Value: "1"}}, Reviewed: d, NextReview: d, Source: "Example"}},
 		Approval:     Approval{By: "Example", Role: "GP", Date: d},

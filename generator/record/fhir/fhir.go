@@ -11,7 +11,7 @@
 // What is read: Patient, Condition, AllergyIntolerance, MedicationStatement,
 // MedicationRequest, Immunization, Observation, Procedure, DiagnosticReport,
 // DocumentReference, Device, DeviceUseStatement, Flag, CarePlan, Encounter,
-// and ReferralRequest, ProcedureRequest and ServiceRequest as referrals.
+// Consent (advance decisions such as DNACPR), and ReferralRequest, ProcedureRequest and ServiceRequest as referrals.
 // Resources that only lend names or bodies (Practitioner, Organization,
 // Medication, Binary, ...) are followed through references, and those that
 // only frame a record (Composition, List, Location, Specimen, Provenance) are
@@ -51,6 +51,7 @@ const (
 	SkipSuperseded     = "superseded"    // documents replaced by a newer version
 	SkipOtherPatient   = "other-patient" // about a patient other than the record's
 	SkipNoValue        = "no-value"      // observations with no value and no components
+	SkipConsent        = "consent"       // consents to share or to research, not advance decisions
 )
 
 // Read decodes one FHIR Bundle (R4 or STU3) into a record. path names the

@@ -26,7 +26,7 @@ func classOf(rt string) class {
 	case "Condition", "AllergyIntolerance", "MedicationStatement", "MedicationRequest",
 		"Immunization", "Observation", "Procedure", "DiagnosticReport", "DocumentReference",
 		"Device", "DeviceUseStatement", "Flag", "CarePlan", "Encounter",
-		"ReferralRequest", "ProcedureRequest", "ServiceRequest":
+		"ReferralRequest", "ProcedureRequest", "ServiceRequest", "Consent":
 		return classClinical
 	case "Patient", "Medication", "List":
 		return classSupport
