@@ -39,11 +39,25 @@ type Record struct {
 	// Skipped counts resources a reader met but does not carry (e.g. FHIR
 	// billing resources), by kind. No content, only counts.
 	Skipped map[string]int
+	// NotCarried counts, by reason in words ("billing: not clinical"), the
+	// source's resources that end in no entry. With the entries a reader
+	// made, it accounts for every resource of the source: each is an entry
+	// (shown or withheld) or not carried, for a reason. Reasons hold no
+	// patient data.
+	NotCarried map[string]int
 	// Unresolved lists where the export points at something it does not
 	// hold, losing content (e.g. "Bundle.entry[4].resource.result[1]"):
 	// paths only, never values. A build goes on; `satchel check` reports
 	// them so the practice can fix the export before approving.
 	Unresolved []string
+}
+
+// NotCarry counts one resource of the source not carried, for reason.
+func (r *Record) NotCarry(reason string) {
+	if r.NotCarried == nil {
+		r.NotCarried = make(map[string]int)
+	}
+	r.NotCarried[reason]++
 }
 
 // Patient is the patient's identity.

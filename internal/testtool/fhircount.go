@@ -55,6 +55,7 @@ func CountFHIR(data []byte) (FHIRCounts, error) {
 		"Immunization": true, "Observation": true, "Procedure": true, "DiagnosticReport": true,
 		"DocumentReference": true, "Device": true, "DeviceUseStatement": true, "Flag": true, "CarePlan": true,
 		"Encounter": true, "ReferralRequest": true, "ProcedureRequest": true, "ServiceRequest": true, "List": true,
+		"Consent": true,
 	}
 	for _, e := range asList(b["entry"]) {
 		em := asMap(e)
@@ -303,3 +304,33 @@ func worded(cc map[string]any) bool {
 func asList(v any) []any         { l, _ := v.([]any); return l }
 func asMap(v any) map[string]any { m, _ := v.(map[string]any); return m }
 func str(v any) string           { s, _ := v.(string); return s }
+
+// CountResources counts the resources of a FHIR Bundle a reader must
+// account for, each as an entry or as not carried: every entry's resource,
+// and the resources contained in a clinical resource or a List. It shares
+// no code with the reader.
+func CountResources(data []byte) (int, error) {
+	var b map[string]any
+	if err := json.Unmarshal(data, &b); err != nil {
+		return 0, err
+	}
+	containers := map[string]bool{
+		"Condition": true, "AllergyIntolerance": true, "MedicationStatement": true, "MedicationRequest": true,
+		"Immunization": true, "Observation": true, "Procedure": true, "DiagnosticReport": true,
+		"DocumentReference": true, "Device": true, "DeviceUseStatement": true, "Flag": true, "CarePlan": true,
+		"Encounter": true, "ReferralRequest": true, "ProcedureRequest": true, "ServiceRequest": true, "List": true,
+		"Consent": true,
+	}
+	n := 0
+	for _, e := range asList(b["entry"]) {
+		res := asMap(asMap(e)["resource"])
+		if res == nil {
+			continue
+		}
+		n++
+		if containers[str(res["resourceType"])] {
+			n += len(asList(res["contained"]))
+		}
+	}
+	return n, nil
+}

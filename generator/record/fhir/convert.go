@@ -198,6 +198,7 @@ func (r *reader) convert() {
 func (r *reader) mark(n *node) record.Mark {
 	// Each entry gets its own copy of the labels: entries made from one
 	// resource (components) must not share a slice.
+	n.produced = true
 	return record.Mark{Key: n.key, Labels: slices.Clone(n.labels), ThirdParty: n.third, Also: all(r.code(n))}
 }
 
@@ -605,6 +606,7 @@ func (r *reader) observation(n *node) {
 		// leave the practice. Only one with no words at all is dropped.
 		if obsTitle == "" && pick(r.code(n)).IsZero() {
 			r.skipped(SkipNoValue)
+			n.skip = SkipNoValue
 			return
 		}
 		if k := record.DecisionKind(all(r.code(n)), obsTitle); k != "" {

@@ -18,7 +18,9 @@
 // passed over. Anything else a reader meets and does not carry (billing
 // resources, unknown types, entered-in-error entries, ...) is counted in
 // Record.Skipped, by resource type or by one of the Skip reasons, never
-// silently dropped.
+// silently dropped. Record.NotCarried accounts for every resource of the
+// Bundle (and those contained in a clinical resource or a List) that made
+// no entry, by a reason in words: each resource is an entry or not carried.
 //
 // Errors name the file and the line, and the FHIR path of the element
 // (e.g. Bundle.entry[3].resource.onsetDateTime), never its value.
@@ -100,6 +102,7 @@ func read(path string, data []byte, fast bool) (*record.Record, error) {
 	if len(r.errs) == 0 {
 		r.prepare()
 		r.convert()
+		r.account()
 	}
 	if len(r.errs) > 0 {
 		return nil, r.err()
