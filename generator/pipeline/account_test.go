@@ -69,7 +69,8 @@ func TestAccountingNamesWhyResourcesAreNotCarried(t *testing.T) {
 	}
 	for _, want := range []string{"billing: not clinical", "entered in error", "about another patient",
 		"consent to share or to research: not an advance decision", "prescription issue or plan: folded into its medicine",
-		"patient details: shown as the record's heading, not an entry"} {
+		"patient details: shown as the record's heading, not an entry",
+		"consultation comment note: free text, not carried"} {
 		if got[want] == 0 {
 			t.Errorf("no resource of our own data is not carried for %q", want)
 		}

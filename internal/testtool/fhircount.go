@@ -35,7 +35,8 @@ type FHIRCounts struct {
 //   - findings: Observations with no value[x], none in a component, no
 //     hasMember and no related of type has-member, whose code has words: a
 //     text, a coding's display, or a SNOMED CT or LOINC code; those that
-//     name an advance decision (see decision) are advance decisions instead.
+//     name an advance decision (see decision) are advance decisions instead,
+//     and GP Connect "Comment note"s (SNOMED CT 37331000000100) are neither.
 //   - advance decisions: such Observations, and Consents that name one.
 func CountFHIR(data []byte) (FHIRCounts, error) {
 	var b map[string]any
@@ -234,7 +235,7 @@ func CountFHIR(data []byte) (FHIRCounts, error) {
 			if valued == 0 && len(asList(r["hasMember"])) == 0 && !hasMemberRelated(r) && worded(asMap(r["code"])) {
 				if decision(asMap(r["code"]), false) {
 					c.AdvanceDecisions++
-				} else {
+				} else if !commentNote(asMap(r["code"])) {
 					c.Findings++
 				}
 			}
@@ -271,6 +272,17 @@ func decision(cc map[string]any, consent bool) bool {
 			if strings.Contains(strings.ToLower(t), w) {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// commentNote reports a GP Connect consultation "Comment note" (SNOMED CT
+// 37331000000100): free text, which a reader does not carry as a finding.
+func commentNote(cc map[string]any) bool {
+	for _, c := range asList(cc["coding"]) {
+		if str(asMap(c)["code"]) == "37331000000100" {
+			return true
 		}
 	}
 	return false

@@ -1,6 +1,10 @@
 package fhir
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/satchel-records/satchel/generator/record"
+)
 
 // Why resources end in no entry, as counted in Record.NotCarried. Words
 // only, never a resource's content: the review sheet and the manifest
@@ -14,6 +18,7 @@ var skipWords = map[string]string{
 	SkipOtherPatient:   "about another patient",
 	SkipNoValue:        "observation with no value and no words",
 	SkipConsent:        "consent to share or to research: not an advance decision",
+	SkipCommentNote:    "consultation comment note: free text, not carried",
 }
 
 // typeReason says why a resource of type rt, which Satchel does not read
@@ -89,4 +94,15 @@ func (r *reader) accountNode(n *node) {
 		reason = "panel: its results are listed"
 	}
 	r.rec.NotCarry(reason)
+}
+
+// commentNote reports a GP Connect consultation "Comment note" (SNOMED CT
+// 37331000000100).
+func commentNote(cc *concept) bool {
+	for _, c := range all(cc) {
+		if c.System == record.SNOMED && c.Value == "37331000000100" {
+			return true
+		}
+	}
+	return false
 }

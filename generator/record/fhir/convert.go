@@ -609,6 +609,14 @@ func (r *reader) observation(n *node) {
 			n.skip = SkipNoValue
 			return
 		}
+		// A GP Connect "Comment note" is a consultation's free text, not a
+		// finding: shown, it would be an empty entry titled "Comment
+		// note". It is not carried, and counted as such.
+		if commentNote(r.code(n)) {
+			r.skipped(SkipCommentNote)
+			n.skip = SkipCommentNote
+			return
+		}
 		if k := record.DecisionKind(all(r.code(n)), obsTitle); k != "" {
 			r.rec.AdvanceDecisions = append(r.rec.AdvanceDecisions, record.AdvanceDecision{
 				Mark: r.mark(n), Kind: k, Code: pick(r.code(n)), Title: obsTitle, Date: d, Status: decisionStatus(res.Status)})

@@ -54,6 +54,7 @@ const (
 	SkipOtherPatient   = "other-patient" // about a patient other than the record's
 	SkipNoValue        = "no-value"      // observations with no value and no components
 	SkipConsent        = "consent"       // consents to share or to research, not advance decisions
+	SkipCommentNote    = "comment-note"  // GP Connect consultation "Comment note" observations
 )
 
 // Read decodes one FHIR Bundle (R4 or STU3) into a record. path names the

@@ -52,7 +52,7 @@ func TestOwnBundlesCountWhatTheyLeaveOut(t *testing.T) {
 		"r4/decisions.json":   {SkipConsent: 1},
 		"r4/transaction.json": {"Basic": 1, "Claim": 2, "Coverage": 1, "ExplanationOfBenefit": 2, SkipNotDone: 1},
 		"stu3/document.json":  {SkipInactive: 1, SkipSuperseded: 1},
-		"stu3/gpconnect.json": {SkipEnteredInError: 1, SkipNotDone: 1, SkipOtherPatient: 1, SkipRefuted: 1},
+		"stu3/gpconnect.json": {SkipCommentNote: 2, SkipEnteredInError: 1, SkipNotDone: 1, SkipOtherPatient: 1, SkipRefuted: 1},
 		"stu3/labels.json":    {},
 		"stu3/transaction.json": {"Basic": 1, "Claim": 1, "EligibilityRequest": 1, "ExplanationOfBenefit": 1,
 			SkipEnteredInError: 1, SkipNotDone: 1, SkipOtherPatient: 2},
@@ -433,4 +433,25 @@ func TestOwnDecisionsAreRead(t *testing.T) {
 		return
 	}
 	t.Fatal("r4/decisions.json is missing")
+}
+
+// GP Connect "Comment note" observations are not shown as empty findings:
+// with text or without, they are not carried, and counted as such.
+func TestOwnCommentNotesAreNotCarriedButCounted(t *testing.T) {
+	for _, f := range testtool.OwnFHIR(t) {
+		if f.Name != "stu3/gpconnect.json" {
+			continue
+		}
+		r := readFile(t, f)
+		for _, e := range r.Findings {
+			if strings.EqualFold(e.Title, "Comment note") {
+				t.Error("a comment note is shown as a finding")
+			}
+		}
+		if r.NotCarried["consultation comment note: free text, not carried"] != 2 {
+			t.Errorf("not carried %v: want the two comment notes", r.NotCarried)
+		}
+		return
+	}
+	t.Fatal("stu3/gpconnect.json is missing")
 }
