@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -154,7 +155,7 @@ func subtract(c *testtool.FHIRCounts, r *record.Record, key string) {
 // documentCounts counts the entries the record document shows, per section.
 func documentCounts(doc string) testtool.FHIRCounts {
 	return testtool.FHIRCounts{
-		Problems:      countIn(doc, "section-problems", `<li class="entry`),
+		Problems:      entriesIn(doc, "section-problems"),
 		Medications:   countIn(doc, "section-medications", `<li class="entry`),
 		Allergies:     countIn(doc, "section-allergies", `<li class="entry`),
 		Immunisations: countIn(doc, "section-immunisations", `<li class="entry`),
@@ -163,6 +164,19 @@ func documentCounts(doc string) testtool.FHIRCounts {
 		// Advance decisions are in the emergency summary.
 		AdvanceDecisions: strings.Count(regexp.MustCompile(`(?s)<div class="summary-block summary-decisions">.*?</div>`).FindString(doc), "<li>"),
 	}
+}
+
+// entriesIn counts the entries shown in the document's <section id="id">,
+// where one item may stand for several (a problem recorded many times is
+// shown once, data-entries saying how many entries it merges).
+func entriesIn(doc, id string) int {
+	m := regexp.MustCompile(`(?s)<section[^>]*\bid="` + id + `".*?</section>`).FindString(doc)
+	n := 0
+	for _, c := range regexp.MustCompile(`<li class="entry" data-entries="(\d+)"`).FindAllStringSubmatch(m, -1) {
+		k, _ := strconv.Atoi(c[1])
+		n += k
+	}
+	return n
 }
 
 // countIn counts marker inside the document's <section id="id">.

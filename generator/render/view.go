@@ -124,6 +124,11 @@ type Problem struct {
 	Status  string
 	Active  bool            // listed with the active problems
 	Reading []*content.Page // pages that explain it, to link to
+	// Linked are the dates of the other entries for the same coded
+	// problem (GP Connect problem linkage lists one problem many times),
+	// merged into this one; Entries counts the entries it stands for.
+	Linked  []record.Date
+	Entries int
 }
 
 // Result is one row of the results table.
@@ -205,11 +210,11 @@ func (r *Renderer) view(d *Document) *View {
 		v.Pages = slices.DeleteFunc(slices.Clone(d.Pages), func(p *content.Page) bool { return p == nil })
 	}
 	for _, p := range rec.Problems {
-		item := Problem{Code: p.Code, Title: p.Title, Onset: p.Onset, Status: p.Status, Active: activeProblem(p.Status), Reading: reading(p, v.Pages)}
+		item := Problem{Code: p.Code, Title: p.Title, Onset: p.Onset, Status: p.Status, Active: activeProblem(p.Status), Reading: reading(p, v.Pages), Entries: 1}
 		if item.Active {
-			v.ActiveProblems = append(v.ActiveProblems, item)
+			v.ActiveProblems = mergeProblem(v.ActiveProblems, item, p.Onset)
 		} else {
-			v.PastProblems = append(v.PastProblems, item)
+			v.PastProblems = mergeProblem(v.PastProblems, item, p.Onset)
 		}
 	}
 	for _, m := range rec.Medications {
@@ -476,4 +481,40 @@ func exampleDocument() *Document {
 		Fingerprint:  "0000 0000 0000 0000 0000  0000 0000 0000 0000 0000",
 		BundleID:     "example",
 	}
+}
+
+// mergeProblem adds p (dated when) to list, or, when list already holds
+// the same coded problem with the same status, links p's date to that one
+// instead: a problem recorded at several consultations is shown once,
+// with every date it was recorded. Uncoded problems are never merged.
+func mergeProblem(list []Problem, p Problem, when record.Date) []Problem {
+	if !p.Code.IsZero() {
+		for i := range list {
+			q := &list[i]
+			if !q.Code.Same(p.Code) || q.Status != p.Status {
+				continue
+			}
+			q.Entries++
+			if q.Onset.IsZero() || !when.IsZero() && when.Before(q.Onset) {
+				// The earliest date is the problem's onset; the others are linked.
+				if !q.Onset.IsZero() {
+					q.Linked = append(q.Linked, q.Onset)
+				}
+				q.Onset = when
+			} else if !when.IsZero() && !slices.ContainsFunc(q.Linked, func(d record.Date) bool { return d == when }) && when != q.Onset {
+				q.Linked = append(q.Linked, when)
+			}
+			slices.SortFunc(q.Linked, func(a, b record.Date) int {
+				switch {
+				case a.Before(b):
+					return -1
+				case b.Before(a):
+					return 1
+				}
+				return 0
+			})
+			return list
+		}
+	}
+	return append(list, p)
 }
