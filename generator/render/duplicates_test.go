@@ -44,3 +44,16 @@ func TestDuplicatedProblemsAreShownOnceWithTheirLinkedDates(t *testing.T) {
 		t.Errorf("the summary lists active asthma %d times, want once", n)
 	}
 }
+
+// A document whose text is not in the export (a PDF, a scan, a link to
+// the practice's system) is listed with a note saying where it is, not as
+// an empty letter.
+func TestDocumentWithoutTextSaysItIsHeldAtThePractice(t *testing.T) {
+	t.Parallel()
+	rec := &record.Record{Patient: record.Patient{Name: "Test Patient", Born: date(1970, time.January, 2)},
+		Letters: []record.Letter{{Title: "Scanned letter", Date: date(2023, time.March, 8)}, {Title: "Clinic letter", Body: "Seen in clinic."}}}
+	out := unmark(render(t, newRenderer(t, "default", nil), testDocument(rec)))
+	if n := strings.Count(out, "Document held at the practice: its text is not in this record."); n != 1 {
+		t.Errorf("the note on a document without text appears %d times, want once (the letter with text has none)", n)
+	}
+}
