@@ -41,6 +41,7 @@ const (
 	loincProcedures     = "47519-4"
 	loincDevices        = "46264-8"
 	loincAlerts         = "104605-1"
+	loincDecisions      = "42348-3" // advance directives
 	loincFindings       = "29545-1" // physical findings
 	loincPlanOfCare     = "18776-5"
 	loincEncounters     = "46240-8"
@@ -232,7 +233,7 @@ func newSection(title, code, display string, refs []reference, tables ...table) 
 func (d *doc) sections() []section {
 	out := []section{d.allergies(), d.medications(), d.problems()}
 	for _, f := range []func() (section, bool){
-		d.alerts, d.devices, d.immunisations, d.results, d.findings, d.procedures, d.planOfCare, d.encounters, d.letters,
+		d.decisions, d.alerts, d.devices, d.immunisations, d.results, d.findings, d.procedures, d.planOfCare, d.encounters, d.letters,
 	} {
 		if s, ok := f(); ok {
 			out = append(out, s)
@@ -356,6 +357,36 @@ func (d *doc) problems() section {
 	return newSection("Problems", loincProblems, "Problem list - Reported", refs, t)
 }
 
+// decisions writes each advance decision (DNACPR and the like) as a
+// Consent whose provision names the decision.
+func (d *doc) decisions() (section, bool) {
+	var refs []reference
+	t := table{head: []string{"Decision", "Recorded", "Status"}}
+	for i := range d.rec.AdvanceDecisions {
+		a := &d.rec.AdvanceDecisions[i]
+		k := key("advance-decision", i)
+		words := a.Title
+		if words == "" {
+			words = a.Words()
+		}
+		res := consent{ResourceType: "Consent", ID: d.id(k), Status: a.Status,
+			Scope:    *coded("http://terminology.hl7.org/CodeSystem/consentscope", "adr", "Advanced Care Directive"),
+			Category: []concept{*coded("http://loinc.org", "59284-0", "Patient Consent")},
+			Patient:  d.subject, DateTime: a.Date.ISO(),
+			Provision: &provision{Code: []concept{codeable(a.Code, a.Also, words)}}}
+		if a.Kind == record.DecisionDNACPR || a.Kind == record.DecisionADRT {
+			res.Provision.Type = "deny"
+		}
+		refs = append(refs, d.add(k, res))
+		status := "in force"
+		if a.Status != "active" {
+			status = "not in force"
+		}
+		t.rows = append(t.rows, []string{a.Words(), a.Date.String(), status})
+	}
+	return newSection("Advance directives", loincDecisions, "Advance directives", refs, t), len(refs) > 0
+}
+
 func (d *doc) alerts() (section, bool) {
 	var refs []reference
 	t := table{head: []string{"Alert", "Since"}}
@@ -432,8 +463,16 @@ func (d *doc) immunisations() (section, bool) {
 		if im.Date.IsZero() {
 			res.OccurrenceString = "Date not recorded" // occurrence[x] is required
 		}
+		given := im.Date.String()
+		if im.NotGiven {
+			res.Status = "not-done"
+			if im.Reason != "" {
+				res.StatusReason = &concept{Text: clean(im.Reason)}
+			}
+			given = "not given"
+		}
 		refs = append(refs, d.add(k, res))
-		t.rows = append(t.rows, []string{im.Vaccine, im.Date.String()})
+		t.rows = append(t.rows, []string{im.Vaccine, given})
 	}
 	return newSection("Immunisations", loincImmunizations, "History of Immunization Narrative", refs, t), len(refs) > 0
 }

@@ -165,7 +165,7 @@ func TestOurFHIRReaderReadsBackWhatWeWrite(t *testing.T) {
 			}
 			want := testtool.FHIRCounts{Problems: len(in.rec.Problems), Medications: len(in.rec.Medications),
 				Allergies: len(in.rec.Allergies), Immunisations: len(in.rec.Immunisations), Results: resultsWithValue(in.rec),
-				Findings: len(in.rec.Findings)}
+				Findings: len(in.rec.Findings), AdvanceDecisions: len(in.rec.AdvanceDecisions)}
 			if c != want {
 				t.Errorf("independent counts %+v, want %+v", c, want)
 			}
@@ -500,6 +500,7 @@ func requiredElements() map[string][]string {
 		"ServiceRequest":      {"status", "intent", "code", "subject"},
 		"Encounter":           {"status", "class", "type", "subject"},
 		"DocumentReference":   {"status", "type", "subject", "description", "content"},
+		"Consent":             {"status", "scope", "category", "patient"},
 	}
 }
 
@@ -511,7 +512,8 @@ func allowedCodes() map[string]map[string][]string {
 		"MedicationStatement": {"status": {"active", "stopped"}},
 		"MedicationRequest":   {"status": {"active", "stopped"}, "intent": {"order"}},
 		"AllergyIntolerance":  {"criticality": {"low", "high", "unable-to-assess"}},
-		"Immunization":        {"status": {"completed"}},
+		"Immunization":        {"status": {"completed", "not-done"}},
+		"Consent":             {"status": {"active", "inactive"}},
 		"Observation":         {"status": {"final"}},
 		"Procedure":           {"status": {"completed"}},
 		"DeviceUseStatement":  {"status": {"active"}},
@@ -794,10 +796,12 @@ func sectionCounts(t testing.TB, b *decoded) map[string]int {
 	t.Helper()
 	names := map[string]string{loincAllergies: "allergies", loincMedications: "medications", loincProblems: "problems",
 		loincImmunizations: "immunisations", loincResults: "results", loincProcedures: "procedures", loincDevices: "devices",
-		loincAlerts: "alerts", loincPlanOfCare: "plan", loincEncounters: "encounters", loincNotes: "letters", loincFindings: "findings"}
+		loincAlerts: "alerts", loincPlanOfCare: "plan", loincEncounters: "encounters", loincNotes: "letters", loincFindings: "findings",
+		loincDecisions: "advance decisions"}
 	kinds := map[string]string{"AllergyIntolerance": "allergies", "MedicationStatement": "medications", "Condition": "problems",
 		"Immunization": "immunisations", "Observation": "results", "Procedure": "procedures", "DeviceUseStatement": "devices",
-		"Flag": "alerts", "CarePlan": "care plans", "ServiceRequest": "referrals", "Encounter": "encounters", "DocumentReference": "letters"}
+		"Flag": "alerts", "CarePlan": "care plans", "ServiceRequest": "referrals", "Encounter": "encounters", "DocumentReference": "letters",
+		"Consent": "advance decisions"}
 	got := map[string]int{}
 	for _, s := range list(b.composition["section"]) {
 		sec := names[str(obj(list(obj(obj(s)["code"])["coding"])[0])["code"])]
@@ -838,7 +842,8 @@ func recordCounts(r *record.Record) map[string]int {
 	c := map[string]int{"allergies": len(r.Allergies), "medications": len(r.Medications), "problems": len(r.Problems),
 		"immunisations": len(r.Immunisations), "results": len(r.Results), "procedures": len(r.Procedures),
 		"devices": len(r.Devices), "alerts": len(r.Alerts), "care plans": len(r.CarePlans), "referrals": len(r.Referrals),
-		"encounters": len(r.Encounters), "letters": len(r.Letters), "findings": len(r.Findings)}
+		"encounters": len(r.Encounters), "letters": len(r.Letters), "findings": len(r.Findings),
+		"advance decisions": len(r.AdvanceDecisions)}
 	for k, v := range c {
 		if v == 0 {
 			delete(c, k)

@@ -201,6 +201,25 @@ type immunization struct {
 	Patient            reference `json:"patient"`
 	OccurrenceDateTime string    `json:"occurrenceDateTime,omitempty"`
 	OccurrenceString   string    `json:"occurrenceString,omitempty"`
+	StatusReason       *concept  `json:"statusReason,omitempty"`
+}
+
+// consent is an advance decision (DNACPR, advance decision to refuse
+// treatment, ...), as the IPS Advance Directives section carries it.
+type consent struct {
+	ResourceType string     `json:"resourceType"`
+	ID           string     `json:"id"`
+	Status       string     `json:"status"`
+	Scope        concept    `json:"scope"`
+	Category     []concept  `json:"category"`
+	Patient      reference  `json:"patient"`
+	DateTime     string     `json:"dateTime,omitempty"`
+	Provision    *provision `json:"provision,omitempty"`
+}
+
+type provision struct {
+	Type string    `json:"type,omitempty"`
+	Code []concept `json:"code,omitempty"`
 }
 
 type observation struct {

@@ -61,7 +61,10 @@ type Patient struct {
 	SHA256   string // of record.pgp
 	Cards    []CardFiles
 	Withheld map[string]int // withheld entries per rule
-	Pages    int            // education pages included
+	// NotCarried counts the source's resources that are no entry, per
+	// reason (words, no patient data).
+	NotCarried map[string]int
+	Pages      int // education pages included
 	// Took is how long this patient's build took, and Render the part of
 	// it spent rendering the record document: for `make bench`.
 	Took, Render time.Duration
@@ -299,6 +302,9 @@ func (b *builder) patient(file string) (p Patient) {
 	if pr.Status == Built || pr.Status == Blocked {
 		// The rules ran on an approved record: say what they withheld.
 		p.Withheld = pr.Decision.Withheld
+	}
+	if pr.Record != nil {
+		p.NotCarried = pr.Record.NotCarried
 	}
 	if pr.Status != Built {
 		b.unpublish(pr.ID)

@@ -39,7 +39,8 @@ func TestBundleFHIRMatchesTheDocumentAndHoldsNothingWithheld(t *testing.T) {
 		}
 		doc := string(bundle.Find(files, bundle.Document).Data)
 		got := testtool.FHIRCounts{Problems: len(r.Problems), Medications: len(r.Medications), Allergies: len(r.Allergies),
-			Immunisations: len(r.Immunisations), Results: len(r.Results), Findings: len(r.Findings)}
+			Immunisations: len(r.Immunisations), Results: len(r.Results), Findings: len(r.Findings),
+			AdvanceDecisions: len(r.AdvanceDecisions)}
 		want := documentCounts(doc)
 		if got != want {
 			t.Errorf("%s: record.json holds %+v, the document shows %+v", p.ID, got, want)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -59,41 +60,7 @@ type fhirBuild struct {
 // (third-party entries) is subtracted from the count.
 func buildFHIR(t *testing.T, files []testtool.FHIRFile, fileName func(testtool.FHIRFile) string) fhirBuild {
 	t.Helper()
-	edu, err := filepath.Abs(filepath.Join("..", "..", "sample-data", "education"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	recs := filepath.Join(dir, "records")
-	os.Mkdir(recs, 0o755)
-	for _, f := range files {
-		path := filepath.Join(recs, fileName(f))
-		if err := os.WriteFile(path, f.Data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		r, err := load.Record(path, f.Data)
-		if err != nil {
-			t.Fatalf("%s does not import: %v", f.Name, err)
-		}
-		// Some patients are children: the approval records a competence
-		// assessment so the counts can be checked.
-		a := &policy.Approval{Approver: "Dr Test", Role: "GP", Date: record.NewDate(2026, 11, 20),
-			Competence: &policy.Competence{AssessedBy: "Dr Test", Date: record.NewDate(2026, 11, 20)},
-			Named:      labelled(r)}
-		if err := a.Write(policy.ApprovalPath(path), f.Data, r); err != nil {
-			t.Fatal(err)
-		}
-	}
-	siteToml := "records = \"records\"\neducation = " + quoteTOML(edu) + "\n\n[practice]\nname = \"Fixture Practice\"\naddress = \"1 Test Street\"\nphone = \"01632 960000\"\nods_code = \"Y99999\"\n"
-	os.WriteFile(filepath.Join(dir, "site.toml"), []byte(siteToml), 0o644)
-	cfg, err := site.Load(filepath.Join(dir, "site.toml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := Run(context.Background(), cfg, Options{Now: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, rep := buildPractice(t, files, fileName)
 	if len(rep.Patients) != len(files) {
 		t.Fatalf("%d patients in the report, %d files written", len(rep.Patients), len(files))
 	}
@@ -180,19 +147,36 @@ func subtract(c *testtool.FHIRCounts, r *record.Record, key string) {
 		c.Results--
 	case has(len(r.Findings), func(i int) string { return r.Findings[i].Key }):
 		c.Findings--
+	case has(len(r.AdvanceDecisions), func(i int) string { return r.AdvanceDecisions[i].Key }):
+		c.AdvanceDecisions--
 	}
 }
 
 // documentCounts counts the entries the record document shows, per section.
 func documentCounts(doc string) testtool.FHIRCounts {
 	return testtool.FHIRCounts{
-		Problems:      countIn(doc, "section-problems", `<li class="entry`),
+		Problems:      entriesIn(doc, "section-problems"),
 		Medications:   countIn(doc, "section-medications", `<li class="entry`),
 		Allergies:     countIn(doc, "section-allergies", `<li class="entry`),
 		Immunisations: countIn(doc, "section-immunisations", `<li class="entry`),
 		Results:       countIn(doc, "section-results", `data-label="Range"`),
 		Findings:      countIn(doc, "section-findings", `<li class="entry`),
+		// Advance decisions are in the emergency summary.
+		AdvanceDecisions: strings.Count(regexp.MustCompile(`(?s)<div class="summary-block summary-decisions">.*?</div>`).FindString(doc), "<li>"),
 	}
+}
+
+// entriesIn counts the entries shown in the document's <section id="id">,
+// where one item may stand for several (a problem recorded many times is
+// shown once, data-entries saying how many entries it merges).
+func entriesIn(doc, id string) int {
+	m := regexp.MustCompile(`(?s)<section[^>]*\bid="` + id + `".*?</section>`).FindString(doc)
+	n := 0
+	for _, c := range regexp.MustCompile(`<li class="entry" data-entries="(\d+)"`).FindAllStringSubmatch(m, -1) {
+		k, _ := strconv.Atoi(c[1])
+		n += k
+	}
+	return n
 }
 
 // countIn counts marker inside the document's <section id="id">.
@@ -202,3 +186,46 @@ func countIn(doc, id, marker string) int {
 }
 
 func quoteTOML(s string) string { return `"` + strings.ReplaceAll(s, `\`, `\\`) + `"` }
+
+// buildPractice writes files into a practice's records folder (each under
+// fileName(f)), approves them (releasing labelled entries by name) and
+// builds the practice.
+func buildPractice(t *testing.T, files []testtool.FHIRFile, fileName func(testtool.FHIRFile) string) (*site.Config, *Report) {
+	t.Helper()
+	edu, err := filepath.Abs(filepath.Join("..", "..", "sample-data", "education"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	recs := filepath.Join(dir, "records")
+	os.Mkdir(recs, 0o755)
+	for _, f := range files {
+		path := filepath.Join(recs, fileName(f))
+		if err := os.WriteFile(path, f.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r, err := load.Record(path, f.Data)
+		if err != nil {
+			t.Fatalf("%s does not import: %v", f.Name, err)
+		}
+		// Some patients are children: the approval records a competence
+		// assessment so the counts can be checked.
+		a := &policy.Approval{Approver: "Dr Test", Role: "GP", Date: record.NewDate(2026, 11, 20),
+			Competence: &policy.Competence{AssessedBy: "Dr Test", Date: record.NewDate(2026, 11, 20)},
+			Named:      labelled(r)}
+		if err := a.Write(policy.ApprovalPath(path), f.Data, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	siteToml := "records = \"records\"\neducation = " + quoteTOML(edu) + "\n\n[practice]\nname = \"Fixture Practice\"\naddress = \"1 Test Street\"\nphone = \"01632 960000\"\nods_code = \"Y99999\"\n"
+	os.WriteFile(filepath.Join(dir, "site.toml"), []byte(siteToml), 0o644)
+	cfg, err := site.Load(filepath.Join(dir, "site.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Run(context.Background(), cfg, Options{Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, rep
+}

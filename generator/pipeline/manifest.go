@@ -28,6 +28,8 @@ type ManifestEntry struct {
 	SHA256   string         `json:"sha256,omitempty"`
 	Cards    []CardFiles    `json:"cards,omitempty"`
 	Withheld map[string]int `json:"withheld,omitempty"`
+	// NotCarried counts what the source held that is no entry, per reason.
+	NotCarried map[string]int `json:"not_carried,omitempty"`
 }
 
 // writeManifest writes the manifest last, atomically, 0600.
@@ -58,6 +60,9 @@ func (b *builder) writeManifest(rep *Report, partial bool) (string, error) {
 		}
 		if len(p.Withheld) > 0 {
 			e.Withheld = p.Withheld
+		}
+		if len(p.NotCarried) > 0 {
+			e.NotCarried = p.NotCarried
 		}
 		m.Patients = append(m.Patients, e)
 	}

@@ -131,7 +131,8 @@ func exampleSheet() Sheet {
 		Status:   Built, Blocks: []string{policy.BlockDeclined},
 		Entries:  []policy.EntryDecision{{Key: "problems[0]", Label: "Example", Exported: true}, {Key: "problems[1]", Label: "Example", Rule: policy.RuleThirdParty}},
 		Withheld: map[string]int{policy.RuleThirdParty: 1}, Exported: 1, Pages: []string{"Example page"},
-		Skipped: map[string]int{"Claim": 1}, Document: "example.document.html", Generated: exampleTime,
+		Skipped:    map[string]int{"Claim": 1},
+		Accounting: Accounting{Shown: 1, Withheld: map[string]int{policy.RuleThirdParty: 1}, NotCarried: map[string]int{"billing: not clinical": 1}}, Document: "example.document.html", Generated: exampleTime,
 	}
 }
 

@@ -17,21 +17,24 @@ import (
 // clinician reads before signing a record off. Sheets hold the whole
 // record, so they are written 0600 in the private folder only.
 type Sheet struct {
-	ID        string
-	File      string
-	Format    string
-	Patient   record.Patient
-	Approval  *policy.Approval
-	Status    Status
-	Reason    string
-	Blocks    []string
-	Entries   []policy.EntryDecision
-	Withheld  map[string]int
-	Exported  int
-	Pages     []string // titles of the education pages the patient gets
-	Skipped   map[string]int
-	Document  string // file name of "what the patient will see", beside the sheet
-	Generated time.Time
+	ID       string
+	File     string
+	Format   string
+	Patient  record.Patient
+	Approval *policy.Approval
+	Status   Status
+	Reason   string
+	Blocks   []string
+	Entries  []policy.EntryDecision
+	Withheld map[string]int
+	Exported int
+	Pages    []string // titles of the education pages the patient gets
+	Skipped  map[string]int
+	// Accounting says where every resource or entry of the source ended:
+	// shown, withheld (by rule) or not carried (by reason).
+	Accounting Accounting
+	Document   string // file name of "what the patient will see", beside the sheet
+	Generated  time.Time
 }
 
 // Review writes the review sheet of patient id into private_dir/review/:
@@ -50,7 +53,7 @@ func (p *Pipeline) Review(id string, now time.Time) (string, error) {
 	d := pr.Decision
 	s := Sheet{ID: id, File: pr.File, Format: pr.Record.Format, Patient: pr.Record.Patient, Approval: pr.Approval,
 		Skipped: pr.Record.Skipped, Generated: now, Status: pr.Status, Reason: pr.Reason,
-		Blocks: d.Blocks, Entries: d.Entries, Withheld: d.Withheld}
+		Blocks: d.Blocks, Entries: d.Entries, Withheld: d.Withheld, Accounting: Account(pr.Record, d)}
 	for _, e := range d.Entries {
 		if e.Exported {
 			s.Exported++

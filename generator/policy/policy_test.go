@@ -202,3 +202,20 @@ func TestForSiteReplacesOnlyWhatTheSiteSets(t *testing.T) {
 		t.Errorf("min_age 13 still blocks a 14-year-old: %v", d.Blocks)
 	}
 }
+
+// Advance decisions go through the rules like any entry: a plain DNACPR
+// decision goes out, one marked withheld stays in the practice.
+func TestApplyTreatsAdvanceDecisionsLikeAnyEntry(t *testing.T) {
+	r := adult()
+	r.AdvanceDecisions = []record.AdvanceDecision{
+		{Kind: record.DecisionDNACPR, Code: snomed("304253006"), Mark: record.Mark{Key: "advance_decisions[0]"}},
+		{Kind: record.DecisionADRT, Mark: record.Mark{Key: "advance_decisions[1]", Withheld: true, Reason: "x"}},
+	}
+	d := DefaultRules().Apply(r, &Approval{}, buildDay)
+	if d.Out == nil || len(d.Out.AdvanceDecisions) != 1 || d.Out.AdvanceDecisions[0].Kind != record.DecisionDNACPR {
+		t.Fatalf("decisions out: want the DNACPR decision only")
+	}
+	if d.Withheld[RuleMarkedWithheld] != 1 || len(d.Entries) != 2 || d.Entries[1].Exported {
+		t.Errorf("the withheld decision is not accounted as withheld: %+v", d.Entries)
+	}
+}

@@ -226,3 +226,49 @@ func (c Code) Key() string {
 // Same reports whether c and o are the same concept in the same system,
 // whichever way their systems are spelt; see Key.
 func (c Code) Same(o Code) bool { return c.Key() == o.Key() }
+
+// decisionCodes are the codes that say an entry is an advance decision.
+var decisionCodes = map[Code]string{
+	{System: SNOMED, Value: "304253006"}:       DecisionDNACPR,     // Not for resuscitation
+	{System: SNOMED, Value: "450476008"}:       DecisionDNACPR,     // Not for attempted cardiopulmonary resuscitation
+	{System: SNOMED, Value: "816301000000100"}: DecisionADRT,       // Has advance decision to refuse treatment (Mental Capacity Act 2005)
+	{System: SNOMED, Value: "425392003"}:       DecisionDirective,  // Active advance directive
+	{System: LOINC, Value: "75320-2"}:          DecisionDirective,  // Advance directive
+	{System: LOINC, Value: "75781-5"}:          DecisionEscalation, // Physician orders for life-sustaining treatment (POLST)
+}
+
+// decisionWords are phrases that name an advance decision, for entries
+// whose code Satchel does not know; checked in order, lower case.
+var decisionWords = []struct{ words, kind string }{
+	{"dnacpr", DecisionDNACPR},
+	{"dnar", DecisionDNACPR},
+	{"not for resuscitation", DecisionDNACPR},
+	{"not for attempted cardiopulmonary resuscitation", DecisionDNACPR},
+	{"not for attempted cpr", DecisionDNACPR},
+	{"do not attempt cardiopulmonary resuscitation", DecisionDNACPR},
+	{"do not attempt cpr", DecisionDNACPR},
+	{"do not resuscitate", DecisionDNACPR},
+	{"advance decision to refuse", DecisionADRT},
+	{"treatment escalation", DecisionEscalation},
+	{"recommended summary plan for emergency care", DecisionEscalation},
+	{"advance directive", DecisionDirective},
+	{"living will", DecisionDirective},
+}
+
+// DecisionKind says whether an entry with these codes and words is an
+// advance decision, and of which kind (one of the Decision constants), or
+// "" if it is not one.
+func DecisionKind(codes []Code, words string) string {
+	for _, c := range codes {
+		if k := decisionCodes[Code{System: c.System, Value: c.Value}]; k != "" {
+			return k
+		}
+	}
+	w := strings.ToLower(words)
+	for _, d := range decisionWords {
+		if strings.Contains(w, d.words) {
+			return d.kind
+		}
+	}
+	return ""
+}

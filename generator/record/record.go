@@ -36,15 +36,33 @@ type Record struct {
 	Encounters    []Encounter
 	Referrals     []Referral
 	Findings      []Finding
+	// AdvanceDecisions are DNACPR decisions, advance decisions to refuse
+	// treatment, treatment escalation plans and other advance directives:
+	// what a clinician must see first in an emergency.
+	AdvanceDecisions []AdvanceDecision
 
 	// Skipped counts resources a reader met but does not carry (e.g. FHIR
 	// billing resources), by kind. No content, only counts.
 	Skipped map[string]int
+	// NotCarried counts, by reason in words ("billing: not clinical"), the
+	// source's resources that end in no entry. With the entries a reader
+	// made, it accounts for every resource of the source: each is an entry
+	// (shown or withheld) or not carried, for a reason. Reasons hold no
+	// patient data.
+	NotCarried map[string]int
 	// Unresolved lists where the export points at something it does not
 	// hold, losing content (e.g. "Bundle.entry[4].resource.result[1]"):
 	// paths only, never values. A build goes on; `satchel check` reports
 	// them so the practice can fix the export before approving.
 	Unresolved []string
+}
+
+// NotCarry counts one resource of the source not carried, for reason.
+func (r *Record) NotCarry(reason string) {
+	if r.NotCarried == nil {
+		r.NotCarried = make(map[string]int)
+	}
+	r.NotCarried[reason]++
 }
 
 // Patient is the patient's identity.
@@ -173,12 +191,16 @@ type Allergy struct {
 	Status    string `toml:"status"` // active (default), inactive, resolved
 }
 
-// Immunisation is a vaccine given.
+// Immunisation is a vaccine given, or one recorded as not given.
 type Immunisation struct {
 	Mark
 	Code    Code   `toml:"code"`
 	Vaccine string `toml:"vaccine"`
 	Date    Date   `toml:"date"`
+	// NotGiven marks a vaccine recorded as not given (declined, contra-
+	// indicated, ...); Reason says why, when the record does.
+	NotGiven bool   `toml:"not_given"`
+	Reason   string `toml:"reason"`
 }
 
 // Result is a test result or measurement.
@@ -278,6 +300,54 @@ func (f *Finding) When() Date { return f.Date }
 
 // Label describes the entry for the review sheet.
 func (f *Finding) Label() string { return "finding: " + f.Title }
+
+// Kinds of AdvanceDecision.
+const (
+	DecisionDNACPR     = "dnacpr"     // do not attempt cardiopulmonary resuscitation
+	DecisionADRT       = "adrt"       // advance decision to refuse treatment
+	DecisionEscalation = "escalation" // treatment escalation plan (e.g. ReSPECT)
+	DecisionDirective  = "directive"  // another advance directive or living will
+)
+
+// AdvanceDecision is a decision about care in an emergency made ahead of
+// time: a DNACPR decision, an advance decision to refuse treatment, a
+// treatment escalation plan or another advance directive.
+type AdvanceDecision struct {
+	Mark
+	Kind   string `toml:"kind"` // one of the Decision kinds
+	Code   Code   `toml:"code"`
+	Title  string `toml:"title"` // the record's own words, if any
+	Date   Date   `toml:"date"`
+	Status string `toml:"status"` // active (default) or inactive
+}
+
+// Words says what the decision is in plain words, e.g. "Do not attempt
+// CPR (DNACPR) decision".
+func (a *AdvanceDecision) Words() string {
+	switch a.Kind {
+	case DecisionDNACPR:
+		return "Do not attempt CPR (DNACPR) decision"
+	case DecisionADRT:
+		return "Advance decision to refuse treatment"
+	case DecisionEscalation:
+		return "Treatment escalation plan"
+	}
+	return "Advance directive"
+}
+
+// Codes returns the decision's codes.
+func (a *AdvanceDecision) Codes() []Code { return a.Mark.codes(a.Code) }
+
+// When returns the date the decision was recorded.
+func (a *AdvanceDecision) When() Date { return a.Date }
+
+// Label describes the entry for the review sheet.
+func (a *AdvanceDecision) Label() string {
+	if a.Title != "" {
+		return "advance decision: " + a.Title
+	}
+	return "advance decision: " + a.Words()
+}
 
 // Referral is a referral or request for a service (FHIR ReferralRequest,
 // ProcedureRequest, ServiceRequest).
@@ -464,6 +534,9 @@ func (r *Record) Entries() []Entry {
 	for i := range r.Findings {
 		es = append(es, &r.Findings[i])
 	}
+	for i := range r.AdvanceDecisions {
+		es = append(es, &r.AdvanceDecisions[i])
+	}
 	return es
 }
 
@@ -483,6 +556,7 @@ func (r *Record) Filter(keep func(Entry) bool) *Record {
 	out.Encounters = filter(r.Encounters, keep)
 	out.Referrals = filter(r.Referrals, keep)
 	out.Findings = filter(r.Findings, keep)
+	out.AdvanceDecisions = filter(r.AdvanceDecisions, keep)
 	return out
 }
 

@@ -26,6 +26,9 @@ type tomlRecord struct {
 	Encounters    []Encounter    `toml:"encounters"`
 	Referrals     []Referral     `toml:"referrals"`
 	Findings      []Finding      `toml:"findings"`
+	// AdvanceDecisions are written [[advance_decisions]], with kind one of
+	// dnacpr, adrt, escalation or directive.
+	AdvanceDecisions []AdvanceDecision `toml:"advance_decisions"`
 }
 
 // ReadTOML reads a record in Satchel's TOML format from path. The record's
@@ -63,6 +66,8 @@ func DecodeTOML(path string, data []byte) (*Record, error) {
 		Encounters:    t.Encounters,
 		Referrals:     t.Referrals,
 		Findings:      t.Findings,
+
+		AdvanceDecisions: t.AdvanceDecisions,
 	}
 	var errs []error
 	need := func(ok bool, line int, field, what string) {
@@ -142,6 +147,13 @@ func DecodeTOML(path string, data []byte) (*Record, error) {
 	titled("referrals", len(r.Referrals), func(i int) string { return r.Referrals[i].Title })
 	keyed(r.Findings, "findings", func(*Finding, string) {})
 	titled("findings", len(r.Findings), func(i int) string { return r.Findings[i].Title })
+	keyed(r.AdvanceDecisions, "advance_decisions", func(a *AdvanceDecision, field string) {
+		errs = appendEnum(errs, path, field+".kind", a.Kind, DecisionDNACPR, DecisionADRT, DecisionEscalation, DecisionDirective)
+		if a.Status == "" {
+			a.Status = "active"
+		}
+		errs = appendEnum(errs, path, field+".status", a.Status, "active", "inactive")
+	})
 	dir := filepath.Dir(path)
 	keyed(r.Letters, "letters", func(l *Letter, field string) {
 		need(l.Title != "", 0, field+".title", "a title")

@@ -30,6 +30,7 @@ import (
 	"io/fs"
 	"path"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -175,6 +176,9 @@ func (r *Renderer) Render(w io.Writer, d *Document) error {
 	}
 	v := r.view(d)
 	for i, l := range d.Record.Letters {
+		if strings.TrimSpace(l.Body) == "" {
+			continue // its text is not in the export: the document says so
+		}
 		if r.md == nil {
 			return fmt.Errorf("letter %d: no Markdown renderer configured", i+1)
 		}

@@ -35,6 +35,8 @@ type View struct {
 	// Contents lists the sections present, in document order.
 	Contents []Link
 
+	// AdvanceDecisions (DNACPR and the like) open the emergency summary.
+	AdvanceDecisions []record.AdvanceDecision
 	// The emergency summary shows Alerts, Allergies, CurrentMedications,
 	// ActiveProblems and Devices; the sections show the rest as well.
 	Alerts             []record.Alert
@@ -126,6 +128,11 @@ type Problem struct {
 	Status  string
 	Active  bool            // listed with the active problems
 	Reading []*content.Page // pages that explain it, to link to
+	// Linked are the dates of the other entries for the same coded
+	// problem (GP Connect problem linkage lists one problem many times),
+	// merged into this one; Entries counts the entries it stands for.
+	Linked  []record.Date
+	Entries int
 }
 
 // Result is one row of the results table.
@@ -185,35 +192,37 @@ const (
 func (r *Renderer) view(d *Document) *View {
 	rec := d.Record
 	v := &View{
-		Practice:      d.Practice,
-		Patient:       rec.Patient,
-		NHSNumber:     formatNHS(rec.Patient.NHSNumber),
-		Approval:      d.Approval,
-		Exported:      d.Exported,
-		CurrentUntil:  d.CurrentUntil,
-		Fingerprint:   d.Fingerprint,
-		BundleID:      d.BundleID,
-		CSS:           r.css,
-		Alerts:        rec.Alerts,
-		Allergies:     rec.Allergies,
-		Immunisations: rec.Immunisations,
-		Procedures:    rec.Procedures,
-		Devices:       rec.Devices,
-		CarePlans:     rec.CarePlans,
-		Encounters:    rec.Encounters,
-		Referrals:     rec.Referrals,
-		Findings:      rec.Findings,
-		Pages:         d.Pages,
+		Practice:     d.Practice,
+		Patient:      rec.Patient,
+		NHSNumber:    formatNHS(rec.Patient.NHSNumber),
+		Approval:     d.Approval,
+		Exported:     d.Exported,
+		CurrentUntil: d.CurrentUntil,
+		Fingerprint:  d.Fingerprint,
+		BundleID:     d.BundleID,
+		CSS:          r.css,
+		Alerts:       rec.Alerts,
+
+		AdvanceDecisions: rec.AdvanceDecisions,
+		Allergies:        rec.Allergies,
+		Immunisations:    rec.Immunisations,
+		Procedures:       rec.Procedures,
+		Devices:          rec.Devices,
+		CarePlans:        rec.CarePlans,
+		Encounters:       rec.Encounters,
+		Referrals:        rec.Referrals,
+		Findings:         rec.Findings,
+		Pages:            d.Pages,
 	}
 	if slices.Contains(d.Pages, nil) {
 		v.Pages = slices.DeleteFunc(slices.Clone(d.Pages), func(p *content.Page) bool { return p == nil })
 	}
 	for _, p := range rec.Problems {
-		item := Problem{Code: p.Code, Title: p.Title, Onset: p.Onset, Status: p.Status, Active: activeProblem(p.Status), Reading: reading(p, v.Pages)}
+		item := Problem{Code: p.Code, Title: p.Title, Onset: p.Onset, Status: p.Status, Active: activeProblem(p.Status), Reading: reading(p, v.Pages), Entries: 1}
 		if item.Active {
-			v.ActiveProblems = append(v.ActiveProblems, item)
+			v.ActiveProblems = mergeProblem(v.ActiveProblems, item, p.Onset)
 		} else {
-			v.PastProblems = append(v.PastProblems, item)
+			v.PastProblems = mergeProblem(v.PastProblems, item, p.Onset)
 		}
 	}
 	for _, m := range rec.Medications {
@@ -463,7 +472,7 @@ func exampleDocument() *Document {
 			Problems:      []record.Problem{{Title: "Example", Status: "active", Code: record.Code{System: "SNOMED", Value: "1"}}, {Title: "Example", Status: "resolved"}},
 			Medications:   []record.Medication{{Name: "Example", Status: "current", Kind: "repeat", Review: d}, {Name: "Warfarin", Status: "current"}, {Name: "Example", Status: "stopped", End: d}},
 			Allergies:     []record.Allergy{{Substance: "Example", Severity: "mild", Reaction: "Example"}, {Substance: "Example", Severity: "other"}},
-			Immunisations: []record.Immunisation{{Vaccine: "Example", Date: d}},
+			Immunisations: []record.Immunisation{{Vaccine: "Example", Date: d}, {Vaccine: "Example", NotGiven: true, Reason: "Example"}},
 			Results: []record.Result{
 				{Title: "Example", Value: &one, Low: &one, High: &one, Panel: "Example", Date: d},
 				{Title: "Example", Value: &one, Date: record.NewDate(2020, time.February, 2)},
@@ -478,6 +487,10 @@ func exampleDocument() *Document {
 			Encounters: []record.Encounter{{Title: "Example", Date: d}},
 			Referrals:  []record.Referral{{Title: "Example", Status: "active", Date: d}},
 			Findings:   []record.Finding{{Title: "Example", Date: d}},
+			AdvanceDecisions: []record.AdvanceDecision{
+				{Kind: record.DecisionDNACPR, Title: "Example", Date: d, Status: "active"},
+				{Kind: record.DecisionADRT, Status: "inactive"},
+			},
 		},
 		Pages:        []*content.Page{{Slug: "example", Title: "Example", Codes: []record.Code{{System: "SNOMED", Value: "1"}}, Reviewed: d, NextReview: d, Source: "Example"}},
 		Approval:     Approval{By: "Example", Role: "GP", Date: d},
@@ -486,4 +499,40 @@ func exampleDocument() *Document {
 		Fingerprint:  "0000 0000 0000 0000 0000  0000 0000 0000 0000 0000",
 		BundleID:     "example",
 	}
+}
+
+// mergeProblem adds p (dated when) to list, or, when list already holds
+// the same coded problem with the same status, links p's date to that one
+// instead: a problem recorded at several consultations is shown once,
+// with every date it was recorded. Uncoded problems are never merged.
+func mergeProblem(list []Problem, p Problem, when record.Date) []Problem {
+	if !p.Code.IsZero() {
+		for i := range list {
+			q := &list[i]
+			if !q.Code.Same(p.Code) || q.Status != p.Status {
+				continue
+			}
+			q.Entries++
+			if q.Onset.IsZero() || !when.IsZero() && when.Before(q.Onset) {
+				// The earliest date is the problem's onset; the others are linked.
+				if !q.Onset.IsZero() {
+					q.Linked = append(q.Linked, q.Onset)
+				}
+				q.Onset = when
+			} else if !when.IsZero() && !slices.ContainsFunc(q.Linked, func(d record.Date) bool { return d == when }) && when != q.Onset {
+				q.Linked = append(q.Linked, when)
+			}
+			slices.SortFunc(q.Linked, func(a, b record.Date) int {
+				switch {
+				case a.Before(b):
+					return -1
+				case b.Before(a):
+					return 1
+				}
+				return 0
+			})
+			return list
+		}
+	}
+	return append(list, p)
 }

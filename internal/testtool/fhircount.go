@@ -2,12 +2,15 @@ package testtool
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 )
 
 // FHIRCounts are the entries a FHIR export should yield, per section.
 type FHIRCounts struct {
 	Problems, Medications, Allergies, Immunisations, Results, Findings int
+	// AdvanceDecisions are DNACPR decisions and other advance directives.
+	AdvanceDecisions int
 }
 
 // CountFHIR counts, from the Bundle decoded generically, what the
@@ -22,8 +25,7 @@ type FHIRCounts struct {
 //     reference, or by an identifier in a system the Patient has an
 //     identifier in, with another value.
 //   - problems: Conditions not refuted. allergies: AllergyIntolerances not
-//     refuted. immunisations: Immunizations given (status not "not-done",
-//     notGiven not true).
+//     refuted. immunisations: every Immunization, given or not.
 //   - medications: MedicationStatements, plus MedicationRequests that no
 //     MedicationStatement names in basedOn and that are not themselves
 //     basedOn another MedicationRequest (GP Connect issues of a repeat).
@@ -32,7 +34,10 @@ type FHIRCounts struct {
 //     conclusion.
 //   - findings: Observations with no value[x], none in a component, no
 //     hasMember and no related of type has-member, whose code has words: a
-//     text, a coding's display, or a SNOMED CT or LOINC code.
+//     text, a coding's display, or a SNOMED CT or LOINC code; those that
+//     name an advance decision (see decision) are advance decisions instead,
+//     and GP Connect "Comment note"s (SNOMED CT 37331000000100) are neither.
+//   - advance decisions: such Observations, and Consents that name one.
 func CountFHIR(data []byte) (FHIRCounts, error) {
 	var b map[string]any
 	if err := json.Unmarshal(data, &b); err != nil {
@@ -51,6 +56,7 @@ func CountFHIR(data []byte) (FHIRCounts, error) {
 		"Immunization": true, "Observation": true, "Procedure": true, "DiagnosticReport": true,
 		"DocumentReference": true, "Device": true, "DeviceUseStatement": true, "Flag": true, "CarePlan": true,
 		"Encounter": true, "ReferralRequest": true, "ProcedureRequest": true, "ServiceRequest": true, "List": true,
+		"Consent": true,
 	}
 	for _, e := range asList(b["entry"]) {
 		em := asMap(e)
@@ -184,8 +190,22 @@ func CountFHIR(data []byte) (FHIRCounts, error) {
 				c.Allergies++
 			}
 		case "Immunization":
-			if str(r["status"]) != "not-done" && r["notGiven"] != true {
-				c.Immunisations++
+			c.Immunisations++
+		case "Consent":
+			var ccs []any
+			if p := asMap(r["provision"]); p != nil {
+				ccs = append(ccs, asList(p["code"])...)
+			}
+			ccs = append(ccs, r["scope"], r["policyRule"])
+			ccs = append(ccs, asList(r["category"])...)
+			if r["category"] != nil && asList(r["category"]) == nil {
+				ccs = append(ccs, r["category"])
+			}
+			for _, cc := range ccs {
+				if decision(asMap(cc), true) {
+					c.AdvanceDecisions++
+					break
+				}
 			}
 		case "MedicationStatement":
 			c.Medications++
@@ -213,7 +233,11 @@ func CountFHIR(data []byte) (FHIRCounts, error) {
 			}
 			c.Results += valued
 			if valued == 0 && len(asList(r["hasMember"])) == 0 && !hasMemberRelated(r) && worded(asMap(r["code"])) {
-				c.Findings++
+				if decision(asMap(r["code"]), false) {
+					c.AdvanceDecisions++
+				} else if !commentNote(asMap(r["code"])) {
+					c.Findings++
+				}
 			}
 		case "DiagnosticReport":
 			if strings.TrimSpace(str(r["conclusion"])) != "" {
@@ -222,6 +246,46 @@ func CountFHIR(data []byte) (FHIRCounts, error) {
 		}
 	}
 	return c, nil
+}
+
+// decision reports whether a CodeableConcept names an advance decision
+// (DNACPR, an advance decision to refuse treatment, a treatment escalation
+// plan, an advance directive): by a SNOMED CT or LOINC code, by words, or,
+// in a Consent (consent), by a consent category or scope code.
+func decision(cc map[string]any, consent bool) bool {
+	codes := map[string]bool{"304253006": true, "450476008": true, "816301000000100": true, "425392003": true,
+		"75320-2": true, "75781-5": true}
+	words := []string{"dnacpr", "dnar", "not for resuscitation", "not for attempted c", "do not attempt c",
+		"do not resuscitate", "advance decision to refuse", "treatment escalation",
+		"recommended summary plan for emergency care", "advance directive", "living will"}
+	texts := []string{str(cc["text"])}
+	for _, c := range asList(cc["coding"]) {
+		cm := asMap(c)
+		code := str(cm["code"])
+		if codes[code] || consent && slices.Contains([]string{"dnr", "acd", "adr", "polst"}, strings.ToLower(code)) {
+			return true
+		}
+		texts = append(texts, str(cm["display"]))
+	}
+	for _, t := range texts {
+		for _, w := range words {
+			if strings.Contains(strings.ToLower(t), w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// commentNote reports a GP Connect consultation "Comment note" (SNOMED CT
+// 37331000000100): free text, which a reader does not carry as a finding.
+func commentNote(cc map[string]any) bool {
+	for _, c := range asList(cc["coding"]) {
+		if str(asMap(c)["code"]) == "37331000000100" {
+			return true
+		}
+	}
+	return false
 }
 
 // hasMemberRelated reports an STU3 Observation that groups others.
@@ -252,3 +316,33 @@ func worded(cc map[string]any) bool {
 func asList(v any) []any         { l, _ := v.([]any); return l }
 func asMap(v any) map[string]any { m, _ := v.(map[string]any); return m }
 func str(v any) string           { s, _ := v.(string); return s }
+
+// CountResources counts the resources of a FHIR Bundle a reader must
+// account for, each as an entry or as not carried: every entry's resource,
+// and the resources contained in a clinical resource or a List. It shares
+// no code with the reader.
+func CountResources(data []byte) (int, error) {
+	var b map[string]any
+	if err := json.Unmarshal(data, &b); err != nil {
+		return 0, err
+	}
+	containers := map[string]bool{
+		"Condition": true, "AllergyIntolerance": true, "MedicationStatement": true, "MedicationRequest": true,
+		"Immunization": true, "Observation": true, "Procedure": true, "DiagnosticReport": true,
+		"DocumentReference": true, "Device": true, "DeviceUseStatement": true, "Flag": true, "CarePlan": true,
+		"Encounter": true, "ReferralRequest": true, "ProcedureRequest": true, "ServiceRequest": true, "List": true,
+		"Consent": true,
+	}
+	n := 0
+	for _, e := range asList(b["entry"]) {
+		res := asMap(asMap(e)["resource"])
+		if res == nil {
+			continue
+		}
+		n++
+		if containers[str(res["resourceType"])] {
+			n += len(asList(res["contained"]))
+		}
+	}
+	return n, nil
+}

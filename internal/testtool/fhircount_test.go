@@ -20,7 +20,13 @@ func TestCountFHIRRules(t *testing.T) {
 	{"resource":{"resourceType":"Observation","code":{"text":"STU3 panel"},"related":[{"type":"has-member","target":{"reference":"Observation/m"}}]}},
 	{"resource":{"resourceType":"Observation","code":{"text":"replaced"},"related":[{"type":"replaces","target":{"reference":"Observation/m"}}]}},
 	{"resource":{"resourceType":"Observation","code":{"text":"bp"},"component":[{"code":{"text":"s"},"valueQuantity":{"value":1}},{"code":{"text":"cuff"}}]}},
-	{"resource":{"resourceType":"Observation","status":"entered-in-error","code":{"text":"mistake"}}}
+	{"resource":{"resourceType":"Observation","status":"entered-in-error","code":{"text":"mistake"}}},
+	{"resource":{"resourceType":"Observation","code":{"coding":[{"system":"http://snomed.info/sct","code":"450476008"}]}}},
+	{"resource":{"resourceType":"Observation","code":{"text":"DNACPR form completed"}}},
+	{"resource":{"resourceType":"Consent","category":[{"coding":[{"code":"dnr"}]}]}},
+	{"resource":{"resourceType":"Consent","scope":{"coding":[{"code":"research"}]}}},
+	{"resource":{"resourceType":"Immunization","status":"not-done","vaccineCode":{"text":"declined"}}},
+	{"resource":{"resourceType":"Immunization","status":"completed","vaccineCode":{"text":"given"}}}
 	]}`)
 	got, err := CountFHIR(data)
 	if err != nil {
@@ -30,7 +36,9 @@ func TestCountFHIRRules(t *testing.T) {
 	// linked by an identifier in a system the patient has none in.
 	// Findings: SNOMED code, words, and an Observation related otherwise
 	// than as a panel.
-	want := FHIRCounts{Problems: 3, Results: 1, Findings: 3}
+	// Advance decisions: a coded and a worded DNACPR observation and a DNR
+	// Consent, not a research one. Immunisations: given or not.
+	want := FHIRCounts{Problems: 3, Results: 1, Findings: 3, AdvanceDecisions: 3, Immunisations: 2}
 	if got != want {
 		t.Errorf("CountFHIR = %+v, want %+v", got, want)
 	}

@@ -155,9 +155,9 @@ func (r *reader) skipReason(n *node) string {
 		if statusCode(res.VerificationStatus) == "refuted" {
 			return SkipRefuted
 		}
-	case "Immunization":
-		if res.Status == "not-done" || res.NotGiven != nil && *res.NotGiven {
-			return SkipNotDone
+	case "Consent":
+		if consentKind(n) == "" {
+			return SkipConsent
 		}
 	case "Procedure":
 		if res.Status == "not-done" || res.NotDone != nil && *res.NotDone {
@@ -198,6 +198,7 @@ func (r *reader) convert() {
 func (r *reader) mark(n *node) record.Mark {
 	// Each entry gets its own copy of the labels: entries made from one
 	// resource (components) must not share a slice.
+	n.produced = true
 	return record.Mark{Key: n.key, Labels: slices.Clone(n.labels), ThirdParty: n.third, Also: all(r.code(n))}
 }
 
@@ -234,12 +235,25 @@ func (r *reader) entry(n *node) {
 				vc = p
 			}
 		}
-		r.rec.Immunisations = append(r.rec.Immunisations, record.Immunisation{
+		im := record.Immunisation{
 			Mark:    r.mark(n),
 			Code:    pick(vc),
 			Vaccine: title(vc),
 			Date:    r.firstDate(n, "occurrenceDateTime", res.OccurrenceDateTime, "date", res.Date),
-		})
+		}
+		// One recorded as not given is shown as such, never dropped: a
+		// declined or contraindicated vaccine matters to a clinician.
+		if res.Status == "not-done" || res.NotGiven != nil && *res.NotGiven {
+			im.NotGiven = true
+			why := concepts(res.StatusReason)
+			if res.Explanation != nil {
+				why = append(why, concepts(res.Explanation.ReasonNotGiven)...)
+			}
+			im.Reason = title(firstTitled(why))
+		}
+		r.rec.Immunisations = append(r.rec.Immunisations, im)
+	case "Consent":
+		r.consent(n)
 	case "Observation":
 		r.observation(n)
 	case "DiagnosticReport":
@@ -599,6 +613,20 @@ func (r *reader) observation(n *node) {
 		// leave the practice. Only one with no words at all is dropped.
 		if obsTitle == "" && pick(r.code(n)).IsZero() {
 			r.skipped(SkipNoValue)
+			n.skip = SkipNoValue
+			return
+		}
+		// A GP Connect "Comment note" is a consultation's free text, not a
+		// finding: shown, it would be an empty entry titled "Comment
+		// note". It is not carried, and counted as such.
+		if commentNote(r.code(n)) {
+			r.skipped(SkipCommentNote)
+			n.skip = SkipCommentNote
+			return
+		}
+		if k := record.DecisionKind(all(r.code(n)), obsTitle); k != "" {
+			r.rec.AdvanceDecisions = append(r.rec.AdvanceDecisions, record.AdvanceDecision{
+				Mark: r.mark(n), Kind: k, Code: pick(r.code(n)), Title: obsTitle, Date: d, Status: decisionStatus(res.Status)})
 			return
 		}
 		r.rec.Findings = append(r.rec.Findings, record.Finding{Mark: r.mark(n), Code: pick(r.code(n)), Title: obsTitle, Date: d})
@@ -976,4 +1004,87 @@ func (r *reader) firstDate(n *node, pairs ...string) record.Date {
 		}
 	}
 	return first
+}
+
+// consentConcepts returns the concepts that say what a Consent is about:
+// its provision's codes first (the decision itself), then its scope,
+// categories and policy rule.
+func consentConcepts(res *resource) []concept {
+	var cs []concept
+	if res.Provision != nil {
+		cs = append(cs, concepts(res.Provision.Code)...)
+	}
+	cs = append(cs, concepts(res.Scope)...)
+	cs = append(cs, concepts(res.Category)...)
+	return append(cs, concepts(res.PolicyRule)...)
+}
+
+// consentKind says which kind of advance decision a Consent records, or ""
+// for one that is not an advance decision (a consent to share or to
+// research). Consent codes (R4 scope "adr", consent categories "dnr",
+// "acd" and "polst", v3 ActCode "DNR") say so, as do SNOMED CT and LOINC
+// codes and words that name a decision.
+func consentKind(n *node) string {
+	cs := consentConcepts(n.res)
+	var codes []record.Code
+	words := ""
+	for i := range cs {
+		codes = append(codes, all(&cs[i])...)
+		words += " " + title(&cs[i])
+	}
+	if k := record.DecisionKind(codes, words); k != "" {
+		return k
+	}
+	kind := ""
+	for _, c := range cs {
+		for _, cd := range c.Coding {
+			switch strings.ToLower(strings.TrimSpace(cd.Code)) {
+			case "dnr":
+				return record.DecisionDNACPR
+			case "polst":
+				kind = record.DecisionEscalation
+			case "acd", "adr":
+				if kind == "" {
+					kind = record.DecisionDirective
+				}
+			}
+		}
+	}
+	return kind
+}
+
+// consent writes a Consent that records an advance decision.
+func (r *reader) consent(n *node) {
+	res := n.res
+	cs := consentConcepts(res)
+	var code record.Code
+	t := ""
+	for i := range cs {
+		if record.DecisionKind(all(&cs[i]), title(&cs[i])) != "" {
+			code, t = pick(&cs[i]), title(&cs[i])
+			break
+		}
+	}
+	m := r.mark(n)
+	for i := range cs {
+		m.Also = append(m.Also, all(&cs[i])...)
+	}
+	r.rec.AdvanceDecisions = append(r.rec.AdvanceDecisions, record.AdvanceDecision{
+		Mark:   m,
+		Kind:   consentKind(n),
+		Code:   code,
+		Title:  t,
+		Date:   r.firstDate(n, "dateTime", res.DateTime, "period.start", start(res.Period)),
+		Status: decisionStatus(res.Status),
+	})
+}
+
+// decisionStatus reads a Consent's or Observation's status: a decision
+// that is rejected, inactive, or only proposed is not in force.
+func decisionStatus(s string) string {
+	switch s {
+	case "inactive", "rejected", "draft", "proposed", "cancelled":
+		return "inactive"
+	}
+	return "active"
 }

@@ -11,14 +11,16 @@
 // What is read: Patient, Condition, AllergyIntolerance, MedicationStatement,
 // MedicationRequest, Immunization, Observation, Procedure, DiagnosticReport,
 // DocumentReference, Device, DeviceUseStatement, Flag, CarePlan, Encounter,
-// and ReferralRequest, ProcedureRequest and ServiceRequest as referrals.
+// Consent (advance decisions such as DNACPR), and ReferralRequest, ProcedureRequest and ServiceRequest as referrals.
 // Resources that only lend names or bodies (Practitioner, Organization,
 // Medication, Binary, ...) are followed through references, and those that
 // only frame a record (Composition, List, Location, Specimen, Provenance) are
 // passed over. Anything else a reader meets and does not carry (billing
 // resources, unknown types, entered-in-error entries, ...) is counted in
 // Record.Skipped, by resource type or by one of the Skip reasons, never
-// silently dropped.
+// silently dropped. Record.NotCarried accounts for every resource of the
+// Bundle (and those contained in a clinical resource or a List) that made
+// no entry, by a reason in words: each resource is an entry or not carried.
 //
 // Errors name the file and the line, and the FHIR path of the element
 // (e.g. Bundle.entry[3].resource.onsetDateTime), never its value.
@@ -52,6 +54,8 @@ const (
 	SkipSuperseded     = "superseded"    // documents replaced by a newer version
 	SkipOtherPatient   = "other-patient" // about a patient other than the record's
 	SkipNoValue        = "no-value"      // observations with no value and no components
+	SkipConsent        = "consent"       // consents to share or to research, not advance decisions
+	SkipCommentNote    = "comment-note"  // GP Connect consultation "Comment note" observations
 )
 
 // Read decodes one FHIR Bundle (R4 or STU3) into a record. path names the
@@ -102,6 +106,7 @@ func read(path string, data []byte, fast bool) (*record.Record, error) {
 	if len(r.errs) == 0 {
 		r.prepare()
 		r.convert()
+		r.account()
 	}
 	if len(r.errs) > 0 {
 		return nil, r.err()

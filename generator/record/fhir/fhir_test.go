@@ -409,10 +409,14 @@ func TestEnteredInErrorResourcesAreSkippedAndCounted(t *testing.T) {
 		ent{"-", `{"resourceType":"Coverage","status":"active"}`},
 		ent{"-", `{"resourceType":"Questionnaire","status":"active","code":[{"code":"x"}]}`},
 	))
-	if len(rec.Problems) != 1 || len(rec.Results) != 0 || len(rec.Medications) != 0 || len(rec.Immunisations) != 0 {
+	if len(rec.Problems) != 1 || len(rec.Results) != 0 || len(rec.Medications) != 0 {
 		t.Errorf("skipped resources were carried")
 	}
-	want := map[string]int{SkipEnteredInError: 4, SkipRefuted: 1, SkipNotDone: 1, "Coverage": 1, "Questionnaire": 1}
+	// An immunisation not given is carried, as not given: it matters.
+	if len(rec.Immunisations) != 1 || !rec.Immunisations[0].NotGiven {
+		t.Errorf("an immunisation not given is not carried as not given")
+	}
+	want := map[string]int{SkipEnteredInError: 4, SkipRefuted: 1, SkipNotDone: 0, "Coverage": 1, "Questionnaire": 1}
 	for k, n := range want {
 		if rec.Skipped[k] != n {
 			t.Errorf("Skipped[%s] = %d, want %d", k, rec.Skipped[k], n)

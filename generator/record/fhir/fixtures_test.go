@@ -68,7 +68,8 @@ func countFromSource(t *testing.T, data []byte) counts {
 // recordCounts counts what the reader produced, in the same sections.
 func recordCounts(rec *record.Record) counts {
 	return counts{Problems: len(rec.Problems), Medications: len(rec.Medications), Allergies: len(rec.Allergies),
-		Immunisations: len(rec.Immunisations), Results: len(rec.Results), Findings: len(rec.Findings)}
+		Immunisations: len(rec.Immunisations), Results: len(rec.Results), Findings: len(rec.Findings),
+		AdvanceDecisions: len(rec.AdvanceDecisions)}
 }
 
 // checkReadsWithSourceCounts reads f and checks its counts against the

@@ -26,7 +26,7 @@ func classOf(rt string) class {
 	case "Condition", "AllergyIntolerance", "MedicationStatement", "MedicationRequest",
 		"Immunization", "Observation", "Procedure", "DiagnosticReport", "DocumentReference",
 		"Device", "DeviceUseStatement", "Flag", "CarePlan", "Encounter",
-		"ReferralRequest", "ProcedureRequest", "ServiceRequest":
+		"ReferralRequest", "ProcedureRequest", "ServiceRequest", "Consent":
 		return classClinical
 	case "Patient", "Medication", "List":
 		return classSupport
@@ -90,6 +90,8 @@ type node struct {
 	covered   bool        // a MedicationRequest folded into a statement or plan
 	plan      *node       // a MedicationStatement's authorising request
 	usedBy    bool        // a Device a DeviceUseStatement reports
+
+	produced bool // an entry was made of it
 }
 
 // reader holds the state of one Read.
@@ -137,7 +139,7 @@ func (r *reader) loadRaw(entries []rawEntry) {
 			continue
 		}
 		path := "Bundle.entry[" + strconv.Itoa(i) + "].resource"
-		if res := r.decodeRaw(e.Resource, path); res != nil {
+		if res := r.decodeRaw(e.Resource, path, true); res != nil {
 			r.add(res, e.FullURL, path)
 		}
 	}
@@ -146,7 +148,11 @@ func (r *reader) loadRaw(entries []rawEntry) {
 
 // decodeRaw decodes one resource whose type Satchel reads; it counts or
 // ignores the others, and returns nil for them.
-func (r *reader) decodeRaw(raw []byte, path string) *resource {
+//
+// count says whether a resource it does not read is accounted for in
+// Record.NotCarried: top-level ones are, and those contained in a clinical
+// resource or a List.
+func (r *reader) decodeRaw(raw []byte, path string, count bool) *resource {
 	rt := peekType(raw)
 	if rt == "" {
 		r.fail(path+".resourceType", "missing resourceType")
@@ -156,9 +162,15 @@ func (r *reader) decodeRaw(raw []byte, path string) *resource {
 	case classUnknown, classBilling:
 		r.note(rt)
 		r.skipped(rt)
+		if count {
+			r.rec.NotCarry(typeReason(rt))
+		}
 		return nil
 	case classIgnored:
 		r.note(rt)
+		if count {
+			r.rec.NotCarry(typeReason(rt))
+		}
 		return nil
 	}
 	res := new(resource)
@@ -234,8 +246,10 @@ func (r *reader) node(res *resource, path string, parent *node) *node {
 	switch classOf(rt) {
 	case classUnknown, classBilling:
 		r.skipped(rt)
+		r.rec.NotCarry(typeReason(rt)) // top-level: contained ones go through decodeRaw
 		return nil
 	case classIgnored:
+		r.rec.NotCarry(typeReason(rt))
 		return nil
 	}
 	n := &node{rt: rt, id: res.ID, path: path, parent: parent, res: res}
@@ -246,7 +260,7 @@ func (r *reader) node(res *resource, path string, parent *node) *node {
 	}
 	for i, raw := range res.Contained {
 		cpath := path + ".contained[" + strconv.Itoa(i) + "]"
-		cres := r.decodeRaw(raw, cpath)
+		cres := r.decodeRaw(raw, cpath, countsContained(rt))
 		if cres == nil {
 			continue
 		}

@@ -48,10 +48,11 @@ func TestOwnBundlesCountWhatTheyLeaveOut(t *testing.T) {
 		"r4/letters.json":     {SkipInactive: 1, SkipNotDone: 1, SkipSuperseded: 1},
 		"r4/results.json":     {SkipEnteredInError: 1, SkipNoValue: 1},
 		"r4/server.json":      {SkipOtherPatient: 2},
-		"r4/summary.json":     {SkipEnteredInError: 1, SkipNotDone: 1, SkipRefuted: 2},
+		"r4/summary.json":     {SkipEnteredInError: 1, SkipRefuted: 2},
+		"r4/decisions.json":   {SkipConsent: 1},
 		"r4/transaction.json": {"Basic": 1, "Claim": 2, "Coverage": 1, "ExplanationOfBenefit": 2, SkipNotDone: 1},
 		"stu3/document.json":  {SkipInactive: 1, SkipSuperseded: 1},
-		"stu3/gpconnect.json": {SkipEnteredInError: 1, SkipNotDone: 2, SkipOtherPatient: 1, SkipRefuted: 1},
+		"stu3/gpconnect.json": {SkipCommentNote: 2, SkipEnteredInError: 1, SkipNotDone: 1, SkipOtherPatient: 1, SkipRefuted: 1},
 		"stu3/labels.json":    {},
 		"stu3/transaction.json": {"Basic": 1, "Claim": 1, "EligibilityRequest": 1, "ExplanationOfBenefit": 1,
 			SkipEnteredInError: 1, SkipNotDone: 1, SkipOtherPatient: 2},
@@ -105,6 +106,7 @@ func TestOwnBundlesFillTheOtherSections(t *testing.T) {
 		"r4/results.json":       {},
 		"r4/server.json":        {devices: 2, referrals: 1, encounters: 1, procedures: 1},
 		"r4/summary.json":       {procedures: 1},
+		"r4/decisions.json":     {},
 		"r4/transaction.json":   {carePlans: 1, encounters: 1, procedures: 1},
 		"stu3/document.json":    {devices: 2, letters: 1, alerts: 1, referrals: 1, carePlans: 1, encounters: 1, procedures: 1},
 		"stu3/gpconnect.json":   {alerts: 1, referrals: 2, encounters: 1},
@@ -396,4 +398,60 @@ func problemStatuses(rec *record.Record) string {
 		s = append(s, p.Status)
 	}
 	return strings.Join(s, ",")
+}
+
+// Advance decisions are read from Consents and coded observations, with
+// their kind, date and status; a research Consent is not one; an
+// immunisation not given keeps its reason.
+func TestOwnDecisionsAreRead(t *testing.T) {
+	for _, f := range testtool.OwnFHIR(t) {
+		if f.Name != "r4/decisions.json" {
+			continue
+		}
+		r := readFile(t, f)
+		type got struct {
+			kind, status, date, key string
+		}
+		var gots []got
+		for _, a := range r.AdvanceDecisions {
+			gots = append(gots, got{a.Kind, a.Status, a.Date.ISO(), a.Key})
+		}
+		want := []got{
+			{record.DecisionDNACPR, "active", "2026-09-14", "Consent/dnacpr"},
+			{record.DecisionDNACPR, "active", "2026-09-15", "Observation/dnacpr-coded"},
+			{record.DecisionADRT, "active", "2025-02-01", "Observation/adrt"},
+		}
+		if !slices.Equal(gots, want) {
+			t.Errorf("advance decisions %+v, want %+v", gots, want)
+		}
+		if len(r.Findings) != 0 {
+			t.Errorf("%d findings: the coded decisions are read as findings too", len(r.Findings))
+		}
+		if len(r.Immunisations) != 2 || !r.Immunisations[0].NotGiven || r.Immunisations[0].Reason != "patient objection" || r.Immunisations[1].NotGiven {
+			t.Errorf("immunisations %+v: want one not given (patient objection), one given", r.Immunisations)
+		}
+		return
+	}
+	t.Fatal("r4/decisions.json is missing")
+}
+
+// GP Connect "Comment note" observations are not shown as empty findings:
+// with text or without, they are not carried, and counted as such.
+func TestOwnCommentNotesAreNotCarriedButCounted(t *testing.T) {
+	for _, f := range testtool.OwnFHIR(t) {
+		if f.Name != "stu3/gpconnect.json" {
+			continue
+		}
+		r := readFile(t, f)
+		for _, e := range r.Findings {
+			if strings.EqualFold(e.Title, "Comment note") {
+				t.Error("a comment note is shown as a finding")
+			}
+		}
+		if r.NotCarried["consultation comment note: free text, not carried"] != 2 {
+			t.Errorf("not carried %v: want the two comment notes", r.NotCarried)
+		}
+		return
+	}
+	t.Fatal("stu3/gpconnect.json is missing")
 }

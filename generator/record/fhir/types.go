@@ -241,6 +241,20 @@ type resource struct {
 	OccurrencePeriod   *period  `json:"occurrencePeriod"`
 	Date               string   `json:"date"`     // STU3 Immunization; R4 DocumentReference
 	NotGiven           *bool    `json:"notGiven"` // STU3
+	// Why an immunisation was not given: R4 statusReason, STU3
+	// explanation.reasonNotGiven.
+	StatusReason json.RawMessage `json:"statusReason"`
+	Explanation  *struct {
+		ReasonNotGiven json.RawMessage `json:"reasonNotGiven"`
+	} `json:"explanation"`
+
+	// Consent
+	Scope      json.RawMessage `json:"scope"`      // R4
+	PolicyRule json.RawMessage `json:"policyRule"` // a concept in R4, a URI in STU3
+	Provision  *struct {
+		Code json.RawMessage `json:"code"`
+	} `json:"provision"` // R4
+	DateTime string `json:"dateTime"`
 
 	// Procedure
 	PerformedDateTime string  `json:"performedDateTime"`
