@@ -16,15 +16,25 @@ all: build
 ## build: the satchel binary in bin/, with the viewer's decryptor inside
 build: $(BIN)
 
-$(BIN): $(GOSRC) $(DIST)/open.wasm.gz $(DIST)/wasm_exec.js
+$(BIN): $(GOSRC) $(DIST)/open.wasm.gz $(DIST)/wasm_exec.js $(DIST)/NOTICES.txt
 	$(GO) build -trimpath -o $@ ./cmd/satchel
 
 ## wasm: the decryptor for record.html (Go built for WebAssembly, gzipped)
-wasm: $(DIST)/open.wasm.gz $(DIST)/wasm_exec.js
+wasm: $(DIST)/open.wasm.gz $(DIST)/wasm_exec.js $(DIST)/NOTICES.txt
 
 $(DIST)/open.wasm.gz: $(WASMSRC)
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -gcflags=all=-l -o $(DIST)/open.wasm ./cmd/satchel-wasm
 	gzip -9 -n -f $(DIST)/open.wasm
+
+# NOTICES.txt: the licences of what the decryptor links (Go's runtime,
+# standard library and wasm_exec.js, and each module it imports), carried
+# inside every record.html.
+$(DIST)/NOTICES.txt: go.mod go.sum Makefile
+	{ printf 'record.html carries software by others, under these licences.\n\n== Go: runtime, standard library, wasm_exec.js\n\n'; \
+	  cat "$$($(GO) env GOROOT)/LICENSE"; \
+	  GOOS=js GOARCH=wasm $(GO) list -deps -f '{{if .Module}}{{if not .Module.Main}}{{.Module.Path}} {{.Module.Dir}}{{end}}{{end}}' ./cmd/satchel-wasm | sort -u | \
+	  while read -r mod dir; do printf '\n== %s\n\n' "$$mod"; cat "$$dir"/LICENSE; done; } > $@.tmp
+	mv $@.tmp $@
 
 $(DIST)/wasm_exec.js: $(shell $(GO) env GOROOT)/lib/wasm/wasm_exec.js
 	cp $< $@
@@ -85,4 +95,4 @@ bench: build test-deps
 	$(GO) run ./cmd/satchel-bench
 
 clean:
-	rm -rf bin public private $(DIST)/open.wasm $(DIST)/open.wasm.gz $(DIST)/wasm_exec.js
+	rm -rf bin public private $(DIST)/open.wasm $(DIST)/open.wasm.gz $(DIST)/wasm_exec.js $(DIST)/NOTICES.txt

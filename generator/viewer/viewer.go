@@ -30,9 +30,10 @@ import (
 	"github.com/satchel-records/satchel/generator/seal"
 )
 
-// decryptor holds what `make wasm` builds: open.wasm.gz (the decryptor) and
+// decryptor holds what `make wasm` builds: open.wasm.gz (the decryptor),
 // wasm_exec.js (Go's loader for it, copied from GOROOT so the two always
-// match). Only decryptor/.gitkeep is committed.
+// match) and NOTICES.txt (the licences of everything the two are built
+// from, which every page carries). Only decryptor/.gitkeep is committed.
 //
 //go:embed all:decryptor
 var decryptor embed.FS
@@ -50,6 +51,7 @@ type Viewer struct {
 	script    template.JS
 	decryptor template.HTML
 	wasmLen   int
+	notices   template.HTML
 }
 
 // Page is what one record.html shows and holds.
@@ -95,6 +97,11 @@ func New() (*Viewer, error) {
 	if err := checkWasm(gz); err != nil {
 		return nil, err
 	}
+	// The licences of what the decryptor is built from travel with it.
+	notices, err := fs.ReadFile(decryptor, "decryptor/NOTICES.txt")
+	if err != nil || !bytes.Contains(notices, []byte("The Go Authors")) {
+		return nil, fmt.Errorf("%w (no licence notices)", ErrNoDecryptor)
+	}
 	css, err := fs.ReadFile(shell, "shell.css")
 	if err != nil {
 		return nil, err
@@ -103,7 +110,7 @@ func New() (*Viewer, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, s := range [][]byte{wasmExec, script} {
+	for _, s := range [][]byte{wasmExec, script, notices} {
 		// Either would end or confuse the inline script element.
 		if bytes.Contains(bytes.ToLower(s), []byte("</script")) || bytes.Contains(s, []byte("<!--")) {
 			return nil, errors.New("a script cannot be inlined")
@@ -121,6 +128,7 @@ func New() (*Viewer, error) {
 		script:    template.JS(script),
 		decryptor: template.HTML(encode85(gz)),
 		wasmLen:   len(gz),
+		notices:   template.HTML(notices),
 	}, nil
 }
 
@@ -172,6 +180,7 @@ type pageData struct {
 	Shell         template.JS
 	Decryptor     template.HTML
 	DecryptorLen  int
+	Notices       template.HTML
 	Message       template.HTML
 	PracticeKey   template.HTML
 	Practice      string
@@ -209,6 +218,7 @@ func (v *Viewer) Render(w io.Writer, p Page) error {
 		Shell:        v.script,
 		Decryptor:    v.decryptor,
 		DecryptorLen: v.wasmLen,
+		Notices:      v.notices,
 		Message:      template.HTML(armored),
 		PracticeKey:  template.HTML(key),
 		Practice:     p.PracticeName,

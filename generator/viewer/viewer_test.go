@@ -239,6 +239,41 @@ func TestPageShowsPracticeAndDateButNothingOfThePatient(t *testing.T) {
 	}
 }
 
+// Every page carries the licences of the software it is built from: Go
+// (runtime, standard library, wasm_exec.js) and each module the decryptor
+// links, listed from the decryptor's own imports so none is missed.
+func TestPageCarriesTheLicencesOfWhatItBundles(t *testing.T) {
+	t.Parallel()
+	v := newViewer(t)
+	f := newFixture(t, v, 1)
+	page, err := os.ReadFile(f.page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notices := regexp.MustCompile(`(?s)<script type="text/plain" id="satchel-notices">(.*?)</script>`).FindSubmatch(page)
+	if notices == nil {
+		t.Fatal("the page has no licence notices")
+	}
+	if !bytes.Contains(notices[1], []byte("Copyright 2009 The Go Authors")) {
+		t.Error("the notices lack Go's licence")
+	}
+	cmd := exec.Command("go", "list", "-deps", "-f", "{{if .Module}}{{if not .Module.Main}}{{.Module.Path}}{{end}}{{end}}", "github.com/satchel-records/satchel/cmd/satchel-wasm")
+	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	mods := strings.Fields(string(out))
+	if !slices.Contains(mods, "github.com/ProtonMail/go-crypto") {
+		t.Fatalf("the decryptor's modules are %v: go-crypto missing, the list is wrong", mods)
+	}
+	for _, m := range mods {
+		if !bytes.Contains(notices[1], []byte("== "+m+"\n")) {
+			t.Errorf("the notices lack %s, which the decryptor links", m)
+		}
+	}
+}
+
 func TestRenderIsByteStable(t *testing.T) {
 	t.Parallel()
 	v := newViewer(t)
