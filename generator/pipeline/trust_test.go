@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -339,6 +340,33 @@ func TestBundleOpensWithThePatientsOwnKey(t *testing.T) {
 	p := patientOf(t, rep, "p1")
 	pgp := filepath.Join(cfg.Root, p.Bundle)
 
+	// The public-key packet is hidden: no key id of the patient's key (the
+	// primary or a subkey) appears anywhere in record.pgp.
+	colons, err := testtool.GPG(t, patient, nil, "--with-colons", "--list-keys", "patient@example.invalid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := os.ReadFile(pgp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := 0
+	for _, line := range strings.Split(string(colons), "\n") {
+		f := strings.Split(line, ":")
+		if len(f) > 4 && (f[0] == "pub" || f[0] == "sub") {
+			id, err := hex.DecodeString(f[4])
+			if err != nil || len(id) != 8 {
+				t.Fatalf("cannot read a key id from gpg's listing")
+			}
+			ids++
+			if bytes.Contains(sealed, id) {
+				t.Errorf("record.pgp carries the patient's key id %s in the clear", f[4])
+			}
+		}
+	}
+	if ids < 2 {
+		t.Fatalf("gpg listed %d key ids of the patient's key, want a primary key and a subkey", ids)
+	}
 	if _, err := testtool.GPG(t, patient, nil, "--import", filepath.Join(cfg.PublicDir, "practice-key.asc")); err != nil {
 		t.Fatal(err)
 	}
