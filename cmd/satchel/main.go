@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+
+	"github.com/satchel-records/satchel/internal/termtext"
 )
 
 const usage = `Satchel builds each patient's approved medical record into an encrypted
@@ -91,10 +93,10 @@ func satchel(args []string) int {
 	}
 	var ue usageError
 	if !errors.Is(err, errReported) {
-		fmt.Fprintf(os.Stderr, "satchel: error: %v\n", err)
+		msg(os.Stderr, "error", "%v", err)
 	}
 	if errors.As(err, &ue) && ue.hint != "" {
-		fmt.Fprintf(os.Stderr, "satchel: hint: %s\n", ue.hint)
+		msg(os.Stderr, "hint", "%s", ue.hint)
 	}
 	return 1
 }
@@ -144,11 +146,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return usageError{msg: fmt.Sprintf("unknown command %q", cmd), hint: "commands are " + strings.Join([]string{"build", "watch", "approve", "check", "review", "open", "keygen", "card", "version"}, ", ") + "; see satchel -help"}
 }
 
-// msg prints one line in Satchel's message grammar.
+// msg prints one line in Satchel's message grammar. The line is cleaned of
+// control characters and escape sequences (termtext.Clean): its arguments
+// may carry text from a bundle, a file name or the command line, which
+// must not move the cursor, repaint the screen or start a line of its own.
 func msg(w io.Writer, kind, format string, args ...any) {
-	if kind == "" {
-		fmt.Fprintf(w, "satchel: "+format+"\n", args...)
-		return
+	line := fmt.Sprintf(format, args...)
+	if kind != "" {
+		line = kind + ": " + line
 	}
-	fmt.Fprintf(w, "satchel: "+kind+": "+format+"\n", args...)
+	fmt.Fprintf(w, "satchel: %s\n", termtext.Clean(line))
 }

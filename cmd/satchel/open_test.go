@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,5 +77,39 @@ func TestOpenWarnsWhenTheRecordIsOutOfDate(t *testing.T) {
 				t.Error("satchel open does not say until when the record is current")
 			}
 		})
+	}
+}
+
+// -by and -role go into every bundle and are printed by satchel open:
+// control characters and escape sequences in them are a usage error, with
+// a hint, and nothing is approved.
+func TestApproveRefusesControlCharacters(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"-by", "Dr \x1b[2JTest", "-role", "GP"},
+		{"-by", "Dr Test", "-role", "GP\x1b]0;x\x07"},
+		{"-by", "Dr Test\nsatchel: pinned", "-role", "GP"},
+		{"-by", "Dr \u009b31mTest", "-role", "GP"},
+	} {
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), append(append([]string{"approve", "-site", filepath.Join(t.TempDir(), "site.toml")}, args...), "p1"), &stdout, &stderr)
+		var ue usageError
+		if !errors.As(err, &ue) || !strings.Contains(ue.msg, "control character") || ue.hint == "" {
+			t.Errorf("approve %q: got %v, want a usage error about a control character, with a hint", args, err)
+		}
+	}
+}
+
+// Every message line is cleaned of control characters and escape
+// sequences: a record file name or an id cannot repaint the terminal or
+// start a line of its own.
+func TestMessagesCarryNoControlCharacters(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	msg(&b, "", "%s: built %s (%d cards)", "p\x1b[2J\x1b[H1", "records/p\x1b]0;t\x07.toml\nsatchel: fake", 2)
+	msg(&b, "warning", "%v", errors.New("bad \u009b31mfile\r"))
+	want := "satchel: p1: built records/p.toml satchel: fake (2 cards)\nsatchel: warning: bad file \n"
+	if b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
 	}
 }
