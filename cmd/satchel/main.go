@@ -23,7 +23,7 @@ Usage:
     satchel approve [-site FILE] -by NAME -role ROLE ID...
     satchel check   [-site FILE]
     satchel review  [-site FILE] ID...
-    satchel open    -key SECRET [-out DIR] [-practice-key FILE] FILE
+    satchel open    -key SECRET [-out DIR] [-force] [-practice-key FILE] FILE
     satchel keygen  [-site FILE] [-email ADDRESS]
     satchel card    add    [-site FILE] [-by NAME] ID [-label TEXT]
     satchel card    revoke [-site FILE] [-by NAME] ID SERIAL
@@ -46,8 +46,12 @@ Commands:
               record document the patient would get.
     open      Decrypt a bundle (record.pgp or record.html) with a key card's
               secret, check the practice's signature, show who signed and
-              approved it and when, and write its files to DIR (default:
-              current folder). The key may also be given in SATCHEL_KEY.
+              approved it and when, and write its files (document.html,
+              record.json, practice-key.asc, bundle.json; a bundle holding
+              any other file is refused) to DIR, a new or empty folder
+              (default: a new folder record, or record-2, ..., here). It
+              never replaces a file unless -force is given. The key may
+              also be given in SATCHEL_KEY.
               -practice-key FILE requires the signature to be by that key
               (e.g. the practice's published practice-key.asc). An unsigned
               or badly signed bundle is refused; -insecure-skip-verify
