@@ -113,3 +113,32 @@ func TestMessagesCarryNoControlCharacters(t *testing.T) {
 		t.Errorf("got %q, want %q", b.String(), want)
 	}
 }
+
+// card list prints ids and labels from the card registry, a file anyone
+// with access to private/ may have edited: without control characters.
+func TestCardListCarriesNoControlCharacters(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"site.toml":          "records = \"records\"\neducation = \"education\"\n[practice]\nname = \"Test Practice\"\naddress = \"1 Test Street\"\nphone = \"01632 960000\"\nods_code = \"Y99999\"\n",
+		"records/.keep":      "",
+		"education/.keep":    "",
+		"private/cards.json": `{"patients": {"p\u001b[2J1": [{"serial": 1, "label": "Carer\u001b]0;x\u0007\n\tfake", "issued": "2026-01-02T00:00:00Z"}]}}`,
+	} {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"card", "list", "-site", filepath.Join(dir, "site.toml")}, &stdout, &stderr); err != nil {
+		t.Fatalf("card list: %v\n%s", err, stderr.String())
+	}
+	out := stdout.String()
+	if strings.ContainsAny(out, "\x1b\x07\t\r") || strings.Count(out, "\n") != 2 {
+		t.Errorf("card list prints control characters: %q", out)
+	}
+	if !strings.Contains(out, "p1") || !strings.Contains(out, "Carer  fake") {
+		t.Errorf("card list lost the printable text: %q", out)
+	}
+}
