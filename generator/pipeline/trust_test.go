@@ -394,6 +394,14 @@ func TestBundleOpensWithThePatientsOwnKey(t *testing.T) {
 	if _, err := testtool.SQDecrypt(t, pgp, []byte(secret)); err != nil {
 		t.Errorf("the card does not open a bundle also sealed to the patient's key with sq: %v", err)
 	}
+	// The viewer skips the hidden public-key packet and opens with the card.
+	// Chromium is left out of the quick tier (go test -short).
+	if !testing.Short() {
+		v := openPage(t, browser(t), fileURL(filepath.Join(cfg.Root, p.Viewer)), secret, "Wynfreda Quillfeather")
+		if v.state != "open" || !v.shown {
+			t.Errorf("the viewer does not open a bundle also sealed to the patient's key: state %s, code %s", v.state, v.code)
+		}
+	}
 }
 
 func TestBadPatientKeyIsNamedByFileLineAndField(t *testing.T) {
