@@ -11,12 +11,12 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/satchel-records/satchel/generator/record/load"
 	"github.com/satchel-records/satchel/generator/registry"
 	"github.com/satchel-records/satchel/generator/site"
+	"github.com/satchel-records/satchel/internal/termtext"
 )
 
 func cmdCard(args []string, stdout, stderr io.Writer) error {
@@ -67,15 +67,17 @@ func who(by string) string {
 	return "unknown"
 }
 
-// checkText refuses control characters and overlong text in what is
-// printed on cards and written to the audit log.
+// checkText refuses control characters (escape sequences included),
+// invalid text and overlong text in what is printed on cards and in
+// bundles and written to the audit log.
 func checkText(flagName, s string, max int) error {
 	if utf8.RuneCountInString(s) > max {
 		return usageError{msg: fmt.Sprintf("-%s is longer than %d characters", flagName, max)}
 	}
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			return usageError{msg: fmt.Sprintf("-%s has a control character", flagName)}
+	if termtext.Clean(s) != s {
+		return usageError{
+			msg:  fmt.Sprintf("-%s has a control character or an escape sequence", flagName),
+			hint: fmt.Sprintf("give -%s as plain text on one line: letters, digits, spaces and punctuation", flagName),
 		}
 	}
 	return nil
@@ -230,7 +232,9 @@ func cmdCardList(args []string, stdout, stderr io.Writer) error {
 			if label == "" {
 				label = "-"
 			}
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", pid, c.Serial, label, c.Issued.UTC().Format(time.DateOnly), status)
+			// Ids come from file names and labels from the registry file:
+			// clean both before they reach the terminal.
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", termtext.Clean(pid), c.Serial, termtext.Clean(label), c.Issued.UTC().Format(time.DateOnly), status)
 		}
 	}
 	return tw.Flush()

@@ -18,7 +18,9 @@ import (
 
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("satchel "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	// flag prints its errors raw, command-line text included: parse
+	// returns them for msg to print, cleaned, instead.
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() { fmt.Fprint(stderr, usage) }
 	return fs
 }
@@ -128,6 +130,13 @@ func cmdApprove(args []string, stderr io.Writer) error {
 	}
 	if *by == "" || *role == "" {
 		return usageError{msg: "approve needs -by and -role", hint: `satchel approve -by "Dr A Name" -role "GP partner" ID...`}
+	}
+	// The approver's name and role go into every bundle (bundle.json) and
+	// are printed by satchel open and the viewer.
+	for _, f := range []struct{ name, value string }{{"by", *by}, {"role", *role}} {
+		if err := checkText(f.name, f.value, 100); err != nil {
+			return err
+		}
 	}
 	if fs.NArg() == 0 {
 		return usageError{msg: "approve needs at least one patient ID", hint: "the ID is the record file's name without its extension"}

@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+
+	"github.com/satchel-records/satchel/internal/termtext"
 )
 
 const usage = `Satchel builds each patient's approved medical record into an encrypted
@@ -21,7 +23,7 @@ Usage:
     satchel approve [-site FILE] -by NAME -role ROLE ID...
     satchel check   [-site FILE]
     satchel review  [-site FILE] ID...
-    satchel open    -key SECRET [-out DIR] [-practice-key FILE] FILE
+    satchel open    -key SECRET [-out DIR] [-force] [-practice-key FILE] FILE
     satchel keygen  [-site FILE] [-email ADDRESS]
     satchel card    add    [-site FILE] [-by NAME] ID [-label TEXT]
     satchel card    revoke [-site FILE] [-by NAME] ID SERIAL
@@ -44,8 +46,12 @@ Commands:
               record document the patient would get.
     open      Decrypt a bundle (record.pgp or record.html) with a key card's
               secret, check the practice's signature, show who signed and
-              approved it and when, and write its files to DIR (default:
-              current folder). The key may also be given in SATCHEL_KEY.
+              approved it and when, and write its files (document.html,
+              record.json, practice-key.asc, bundle.json; a bundle holding
+              any other file is refused) to DIR, a new or empty folder
+              (default: a new folder record, or record-2, ..., here). It
+              never replaces a file unless -force is given. The key may
+              also be given in SATCHEL_KEY.
               -practice-key FILE requires the signature to be by that key
               (e.g. the practice's published practice-key.asc). An unsigned
               or badly signed bundle is refused; -insecure-skip-verify
@@ -91,10 +97,10 @@ func satchel(args []string) int {
 	}
 	var ue usageError
 	if !errors.Is(err, errReported) {
-		fmt.Fprintf(os.Stderr, "satchel: error: %v\n", err)
+		msg(os.Stderr, "error", "%v", err)
 	}
 	if errors.As(err, &ue) && ue.hint != "" {
-		fmt.Fprintf(os.Stderr, "satchel: hint: %s\n", ue.hint)
+		msg(os.Stderr, "hint", "%s", ue.hint)
 	}
 	return 1
 }
@@ -144,11 +150,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return usageError{msg: fmt.Sprintf("unknown command %q", cmd), hint: "commands are " + strings.Join([]string{"build", "watch", "approve", "check", "review", "open", "keygen", "card", "version"}, ", ") + "; see satchel -help"}
 }
 
-// msg prints one line in Satchel's message grammar.
+// msg prints one line in Satchel's message grammar. The line is cleaned of
+// control characters and escape sequences (termtext.Clean): its arguments
+// may carry text from a bundle, a file name or the command line, which
+// must not move the cursor, repaint the screen or start a line of its own.
 func msg(w io.Writer, kind, format string, args ...any) {
-	if kind == "" {
-		fmt.Fprintf(w, "satchel: "+format+"\n", args...)
-		return
+	line := fmt.Sprintf(format, args...)
+	if kind != "" {
+		line = kind + ": " + line
 	}
-	fmt.Fprintf(w, "satchel: "+kind+": "+format+"\n", args...)
+	fmt.Fprintf(w, "satchel: %s\n", termtext.Clean(line))
 }

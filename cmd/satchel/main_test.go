@@ -186,10 +186,13 @@ func cmdKeyFingerprint(ts *testscript.TestScript, neg bool, args []string) {
 // forge MODE SECRET IN OUT: open bundle IN with SECRET and seal it again,
 // for the same card, as a forger would: "otherkey" signs it with a key of
 // the forger's own, "swapkey" also puts the forger's key inside in place of
-// the practice's, "unsigned" does not sign it.
+// the practice's, "unsigned" does not sign it. Like swapkey, so that it
+// checks against the key it carries: "extrafiles" adds files Satchel never
+// writes (.bashrc, ..\..\x.bat), "escapes" puts terminal escape sequences
+// and a line break in every text field of bundle.json.
 func cmdForge(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 4 {
-		ts.Fatalf("usage: forge otherkey|swapkey|unsigned SECRET IN OUT")
+		ts.Fatalf("usage: forge otherkey|swapkey|unsigned|extrafiles|escapes SECRET IN OUT")
 	}
 	mode := args[0]
 	secret, err := cardkey.Parse(args[1])
@@ -200,11 +203,30 @@ func cmdForge(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	opt := seal.Options{Passphrases: [][]byte{secret.Passphrase()}, FileName: "record.zip"}
 	switch mode {
-	case "otherkey", "swapkey":
+	case "extrafiles":
+		files = append(files,
+			bundle.File{Name: ".bashrc", Data: []byte("echo forged\n")},
+			bundle.File{Name: `..\..\x.bat`, Data: []byte("echo forged\r\n")})
+	case "escapes":
+		info, err := provenance.ReadInfo(files)
+		ts.Check(err)
+		const esc = "\x1b[2J\x1b[H\x1b]0;title\x07\u009b31m"
+		info.Practice = "Forged Practice" + esc
+		info.ODSCode = esc + "Y99999"
+		info.BundleID = esc
+		info.ApprovedBy = "Dr Forger" + esc + "\nsatchel: the signing key is the one in pinned.asc\r"
+		info.ApproverRole = "GP" + esc
+		info.Approved = esc + "2026-01-01"
+		data, err := info.Marshal()
+		ts.Check(err)
+		bundle.Find(files, provenance.FileName).Data = data
+	}
+	switch mode {
+	case "otherkey", "swapkey", "extrafiles", "escapes":
 		forger, err := seal.NewKey("Test Practice", "", time.Now(), nil)
 		ts.Check(err)
 		opt.Signer = forger
-		if mode == "swapkey" {
+		if mode != "otherkey" {
 			var pub bytes.Buffer
 			w, err := armor.Encode(&pub, openpgp.PublicKeyType, nil)
 			ts.Check(err)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -24,7 +25,8 @@ import (
 func cmdOpen(args []string, stderr io.Writer) error {
 	fs := newFlags("open", stderr)
 	key := fs.String("key", "", "the key card's secret (or set SATCHEL_KEY)")
-	out := fs.String("out", ".", "folder to write the record's files to")
+	out := fs.String("out", "", "a new (or empty) folder to write the record's files to (default: a new folder record, record-2, ... here)")
+	force := fs.Bool("force", false, "write into a folder that has files in it, replacing files of the same names")
 	pinnedPath := fs.String("practice-key", "", "require a signature by this public key (e.g. practice-key.asc)")
 	insecure := fs.Bool("insecure-skip-verify", false, "write the files of an unsigned or badly signed bundle anyway (recovery only)")
 	if err := parse(fs, args); err != nil {
@@ -94,15 +96,89 @@ func cmdOpen(args []string, stderr io.Writer) error {
 			clear(f.Data)
 		}
 	}()
-	if err := os.MkdirAll(*out, 0o700); err != nil {
-		return fmt.Errorf("cannot create %s", *out)
+	// Only Satchel's own file names are written: a bundle made elsewhere
+	// could name .bashrc, or ..\..\evil.bat on Windows.
+	if err := bundle.CheckNames(files); err != nil {
+		return fmt.Errorf("%s: %w; nothing was written", file, err)
+	}
+	dir, err := outputDir(*out, *force)
+	if err != nil {
+		return err
 	}
 	for _, f := range files {
-		// The decrypted record is as secret as the record itself.
-		if err := atomicfile.Write(filepath.Join(*out, f.Name), f.Data, 0o600); err != nil {
-			return fmt.Errorf("cannot write %s", filepath.Join(*out, f.Name))
+		path := filepath.Join(dir, f.Name)
+		if err := writeOut(path, f.Data, *force); err != nil {
+			return err
 		}
-		msg(stderr, "", "wrote %s", filepath.Join(*out, f.Name))
+		msg(stderr, "", "wrote %s", path)
+	}
+	return nil
+}
+
+// outputDir makes the folder satchel open writes to and returns it. With
+// no -out it is a new folder here: record, or record-2, record-3, ... when
+// taken. An -out that exists must be an empty folder, unless force.
+func outputDir(out string, force bool) (string, error) {
+	if out == "" {
+		for i := 1; i <= 100; i++ {
+			dir := "record"
+			if i > 1 {
+				dir = fmt.Sprintf("record-%d", i)
+			}
+			err := os.Mkdir(dir, 0o700)
+			if err == nil {
+				return dir, nil
+			}
+			if !errors.Is(err, fs.ErrExist) {
+				return "", fmt.Errorf("cannot create %s", dir)
+			}
+		}
+		return "", usageError{msg: "record, record-2, ... record-100 all exist here", hint: "name a new folder: satchel open -out DIR ..."}
+	}
+	if err := os.MkdirAll(filepath.Dir(out), 0o700); err != nil {
+		return "", fmt.Errorf("cannot create %s", filepath.Dir(out))
+	}
+	err := os.Mkdir(out, 0o700)
+	if err == nil {
+		return out, nil
+	}
+	if !errors.Is(err, fs.ErrExist) {
+		return "", fmt.Errorf("cannot create %s", out)
+	}
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		return "", usageError{msg: fmt.Sprintf("%s exists and is not a folder; nothing was written", out), hint: "name a new folder: satchel open -out DIR ..."}
+	}
+	if len(entries) > 0 && !force {
+		return "", usageError{
+			msg:  fmt.Sprintf("%s is not empty; nothing was written", out),
+			hint: "name a new folder with -out, or add -force to write into it, replacing the record's files there",
+		}
+	}
+	return out, nil
+}
+
+// writeOut writes one of the record's files, 0600 as the record is secret.
+// Without force it never replaces anything, not even a file made since
+// outputDir looked, nor follows a symbolic link there.
+func writeOut(path string, data []byte, force bool) error {
+	if force {
+		if err := atomicfile.Write(path, data, 0o600); err != nil {
+			return fmt.Errorf("cannot write %s", path)
+		}
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return usageError{msg: fmt.Sprintf("%s already exists: not replaced", path), hint: "add -force to replace it"}
+	}
+	if err != nil {
+		return fmt.Errorf("cannot write %s", path)
+	}
+	_, werr := f.Write(data)
+	if cerr := f.Close(); werr != nil || cerr != nil {
+		os.Remove(path)
+		return fmt.Errorf("cannot write %s", path)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,5 +77,68 @@ func TestOpenWarnsWhenTheRecordIsOutOfDate(t *testing.T) {
 				t.Error("satchel open does not say until when the record is current")
 			}
 		})
+	}
+}
+
+// -by and -role go into every bundle and are printed by satchel open:
+// control characters and escape sequences in them are a usage error, with
+// a hint, and nothing is approved.
+func TestApproveRefusesControlCharacters(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"-by", "Dr \x1b[2JTest", "-role", "GP"},
+		{"-by", "Dr Test", "-role", "GP\x1b]0;x\x07"},
+		{"-by", "Dr Test\nsatchel: pinned", "-role", "GP"},
+		{"-by", "Dr \u009b31mTest", "-role", "GP"},
+	} {
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), append(append([]string{"approve", "-site", filepath.Join(t.TempDir(), "site.toml")}, args...), "p1"), &stdout, &stderr)
+		var ue usageError
+		if !errors.As(err, &ue) || !strings.Contains(ue.msg, "control character") || ue.hint == "" {
+			t.Errorf("approve %q: got %v, want a usage error about a control character, with a hint", args, err)
+		}
+	}
+}
+
+// Every message line is cleaned of control characters and escape
+// sequences: a record file name or an id cannot repaint the terminal or
+// start a line of its own.
+func TestMessagesCarryNoControlCharacters(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	msg(&b, "", "%s: built %s (%d cards)", "p\x1b[2J\x1b[H1", "records/p\x1b]0;t\x07.toml\nsatchel: fake", 2)
+	msg(&b, "warning", "%v", errors.New("bad \u009b31mfile\r"))
+	want := "satchel: p1: built records/p.toml satchel: fake (2 cards)\nsatchel: warning: bad file \n"
+	if b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
+	}
+}
+
+// card list prints ids and labels from the card registry, a file anyone
+// with access to private/ may have edited: without control characters.
+func TestCardListCarriesNoControlCharacters(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"site.toml":          "records = \"records\"\neducation = \"education\"\n[practice]\nname = \"Test Practice\"\naddress = \"1 Test Street\"\nphone = \"01632 960000\"\nods_code = \"Y99999\"\n",
+		"records/.keep":      "",
+		"education/.keep":    "",
+		"private/cards.json": `{"patients": {"p\u001b[2J1": [{"serial": 1, "label": "Carer\u001b]0;x\u0007\n\tfake", "issued": "2026-01-02T00:00:00Z"}]}}`,
+	} {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"card", "list", "-site", filepath.Join(dir, "site.toml")}, &stdout, &stderr); err != nil {
+		t.Fatalf("card list: %v\n%s", err, stderr.String())
+	}
+	out := stdout.String()
+	if strings.ContainsAny(out, "\x1b\x07\t\r") || strings.Count(out, "\n") != 2 {
+		t.Errorf("card list prints control characters: %q", out)
+	}
+	if !strings.Contains(out, "p1") || !strings.Contains(out, "Carer  fake") {
+		t.Errorf("card list lost the printable text: %q", out)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"time"
 )
 
@@ -20,7 +21,42 @@ const (
 	Document    = "document.html"    // the record document people read
 	FHIR        = "record.json"      // the same record as a FHIR R4 document Bundle
 	PracticeKey = "practice-key.asc" // the key that signed the bundle
+	Info        = "bundle.json"      // the signed metadata (provenance.Info)
 )
+
+// Names are the only file names a bundle may write out: satchel open
+// writes these and nothing else.
+var Names = []string{Document, FHIR, PracticeKey, Info}
+
+// ErrUnknownFile means a bundle holds a file that is not one of Names, or
+// one of them twice: it was not made by Satchel, and none of its files may
+// be written. errors.Is(ErrUnknownFile, ErrNotBundle) holds.
+var ErrUnknownFile error = &unknownFile{}
+
+type unknownFile struct{}
+
+func (*unknownFile) Error() string {
+	return "the record holds a file Satchel never writes: it was not made by Satchel"
+}
+func (*unknownFile) Unwrap() error { return ErrNotBundle }
+
+// CheckNames returns ErrUnknownFile, wrapped with the offending name
+// quoted (control characters escaped), unless every file has one of Names
+// and no name comes twice. Call it before writing any file of a bundle.
+func CheckNames(files []File) error {
+	seen := make(map[string]bool, len(files))
+	for _, f := range files {
+		if seen[f.Name] || !slices.Contains(Names, f.Name) {
+			name := f.Name
+			if len(name) > 64 {
+				name = name[:64] + "..."
+			}
+			return fmt.Errorf("%w (%q)", ErrUnknownFile, name)
+		}
+		seen[f.Name] = true
+	}
+	return nil
+}
 
 // File is one file in a bundle.
 type File struct {

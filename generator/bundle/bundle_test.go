@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -54,5 +55,26 @@ func TestUnpackRefusesWhatIsNotABundle(t *testing.T) {
 		if _, err := Unpack(data); !errors.Is(err, ErrNotBundle) {
 			t.Errorf("%s: got %v, want ErrNotBundle", name, err)
 		}
+	}
+}
+
+// Only the names Satchel writes pass CheckNames: a bundle holding
+// anything else, or a name twice, is refused before any file is written.
+func TestCheckNamesRefusesUnknownAndRepeatedNames(t *testing.T) {
+	ok := []File{{Name: Document}, {Name: FHIR}, {Name: PracticeKey}, {Name: Info}}
+	if err := CheckNames(ok); err != nil {
+		t.Fatalf("Satchel's own names: %v", err)
+	}
+	for _, name := range []string{".bashrc", `..\..\evil.bat`, "../x", "/etc/passwd", `C:\x.bat`, "document.html ", "Document.html", "", "\x1b[2Jx"} {
+		err := CheckNames(append(ok[:1:1], File{Name: name}))
+		if !errors.Is(err, ErrUnknownFile) || !errors.Is(err, ErrNotBundle) {
+			t.Errorf("%q: got %v, want ErrUnknownFile", name, err)
+		}
+		if err != nil && strings.ContainsRune(err.Error(), 0x1b) {
+			t.Errorf("%q: the error carries an escape character", name)
+		}
+	}
+	if err := CheckNames([]File{{Name: Document}, {Name: Document}}); !errors.Is(err, ErrUnknownFile) {
+		t.Errorf("a name twice: got %v, want ErrUnknownFile", err)
 	}
 }

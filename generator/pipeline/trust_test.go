@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -339,6 +340,33 @@ func TestBundleOpensWithThePatientsOwnKey(t *testing.T) {
 	p := patientOf(t, rep, "p1")
 	pgp := filepath.Join(cfg.Root, p.Bundle)
 
+	// The public-key packet is hidden: no key id of the patient's key (the
+	// primary or a subkey) appears anywhere in record.pgp.
+	colons, err := testtool.GPG(t, patient, nil, "--with-colons", "--list-keys", "patient@example.invalid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := os.ReadFile(pgp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := 0
+	for _, line := range strings.Split(string(colons), "\n") {
+		f := strings.Split(line, ":")
+		if len(f) > 4 && (f[0] == "pub" || f[0] == "sub") {
+			id, err := hex.DecodeString(f[4])
+			if err != nil || len(id) != 8 {
+				t.Fatalf("cannot read a key id from gpg's listing")
+			}
+			ids++
+			if bytes.Contains(sealed, id) {
+				t.Errorf("record.pgp carries the patient's key id %s in the clear", f[4])
+			}
+		}
+	}
+	if ids < 2 {
+		t.Fatalf("gpg listed %d key ids of the patient's key, want a primary key and a subkey", ids)
+	}
 	if _, err := testtool.GPG(t, patient, nil, "--import", filepath.Join(cfg.PublicDir, "practice-key.asc")); err != nil {
 		t.Fatal(err)
 	}
@@ -365,6 +393,14 @@ func TestBundleOpensWithThePatientsOwnKey(t *testing.T) {
 	}
 	if _, err := testtool.SQDecrypt(t, pgp, []byte(secret)); err != nil {
 		t.Errorf("the card does not open a bundle also sealed to the patient's key with sq: %v", err)
+	}
+	// The viewer skips the hidden public-key packet and opens with the card.
+	// Chromium is left out of the quick tier (go test -short).
+	if !testing.Short() {
+		v := openPage(t, browser(t), fileURL(filepath.Join(cfg.Root, p.Viewer)), secret, "Wynfreda Quillfeather")
+		if v.state != "open" || !v.shown {
+			t.Errorf("the viewer does not open a bundle also sealed to the patient's key: state %s, code %s", v.state, v.code)
+		}
 	}
 }
 

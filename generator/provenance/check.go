@@ -33,7 +33,7 @@ import (
 )
 
 // FileName is the name of the signed metadata file inside a bundle.
-const FileName = "bundle.json"
+const FileName = bundle.Info
 
 // ErrNoPracticeKey means a signed bundle carries no practice key to check
 // its signature with, and the reader gave none: the signature cannot be

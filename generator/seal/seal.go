@@ -1,10 +1,10 @@
 // Package seal encrypts, signs, opens and verifies Satchel record bundles as
 // OpenPGP messages that GnuPG 2.2 and Sequoia (sq 0.27) can read: one SKESK v4
 // passphrase packet per key card and optional PKESK v3 packets for public-key
-// recipients, all wrapping one AES-256 session key, then a SEIPD v1 packet
-// (MDC) holding a literal data packet, optionally signed with one-pass
-// signature framing. No AEAD, no v6 packets, no Argon2: the readers we promise
-// reject them.
+// recipients (hidden: wildcard key id), all wrapping one AES-256 session key,
+// then a SEIPD v1 packet (MDC) holding a literal data packet, optionally
+// signed with one-pass signature framing. No AEAD, no v6 packets, no Argon2:
+// the readers we promise reject them.
 //
 // The package is also built for GOOS=js GOARCH=wasm as the browser decryptor,
 // so it must not depend on anything a browser lacks (os/exec, files).
@@ -40,7 +40,9 @@ type Options struct {
 	// packet's decrypted cipher id is invalid, as Encrypt makes sure it is
 	// for every other card. Put the patient's own card first.
 	Passphrases [][]byte
-	// Recipients get one PKESK packet each (e.g. the patient's own key).
+	// Recipients get one PKESK packet each (e.g. the patient's own key),
+	// with the wildcard (all-zero) key id: the message does not name whose
+	// key opens it. gpg tries each of its secret keys on such a packet.
 	Recipients openpgp.EntityList
 	// Signer, when set, signs the literal data (the practice key).
 	Signer *openpgp.Entity
@@ -103,13 +105,15 @@ func Encrypt(w io.Writer, plaintext []byte, opt Options) error {
 	}
 
 	// Public-key packets go first: gpg then uses a secret key it holds
-	// without asking for a passphrase it does not need.
+	// without asking for a passphrase it does not need. They are hidden
+	// (wildcard key id), so record.pgp does not carry the patient's key id
+	// in the clear for anyone who copies the file.
 	for i, r := range opt.Recipients {
 		k, ok := r.EncryptionKey(now)
 		if !ok {
 			return fmt.Errorf("recipient %d has no usable encryption key at %s", i+1, now.UTC().Format(time.DateOnly))
 		}
-		if err := packet.SerializeEncryptedKeyAEAD(w, k.PublicKey, messageCipher, false, sessionKey, cfg); err != nil {
+		if err := packet.SerializeEncryptedKeyAEADwithHiddenOption(w, k.PublicKey, messageCipher, false, sessionKey, true, cfg); err != nil {
 			return fmt.Errorf("recipient %d: %w", i+1, err)
 		}
 	}

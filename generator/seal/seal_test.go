@@ -812,3 +812,68 @@ func TestSignatureFromAheadOfTheReadersClockVerifies(t *testing.T) {
 		t.Errorf("another key: got %v, want ErrBadSignature", err)
 	}
 }
+
+// The patient's own key gets a hidden public-key packet: the wildcard key
+// id, so record.pgp does not name the patient's key to whoever copies it.
+// gpg, holding only that secret key, still opens it, as do the cards.
+func TestPatientKeyPacketIsHidden(t *testing.T) {
+	t.Parallel()
+	patient := recipientKey(t)
+	plain := samplePlaintext(3000)
+	pws := cardSecrets(5)
+	practice := practiceKey(t, 5)
+	msg := seal(t, plain, Options{Passphrases: pws, Recipients: openpgp.EntityList{patient}, Signer: practice})
+
+	pkts, err := splitPackets(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkesks := 0
+	for _, p := range pkts {
+		if p.tag != tagPKESK {
+			continue
+		}
+		pkesks++
+		// v3 PKESK: version, then the 8-octet key id.
+		if len(p.first) < 9 || p.first[0] != 3 {
+			t.Fatalf("unexpected public-key packet layout")
+		}
+		if !bytes.Equal(p.first[1:9], make([]byte, 8)) {
+			t.Errorf("the public-key packet names key id %x, want the wildcard", p.first[1:9])
+		}
+	}
+	if pkesks != 1 {
+		t.Fatalf("%d public-key packets, want 1", pkesks)
+	}
+	ids := []uint64{patient.PrimaryKey.KeyId}
+	for _, sk := range patient.Subkeys {
+		ids = append(ids, sk.PublicKey.KeyId)
+	}
+	for _, id := range ids {
+		var b [8]byte
+		binary.BigEndian.PutUint64(b[:], id)
+		if bytes.Contains(msg, b[:]) {
+			t.Errorf("the message carries the patient's key id %X in the clear", id)
+		}
+	}
+	for i, pw := range pws {
+		if got, err := Open(msg, pw, openpgp.EntityList{practice}); err != nil || !bytes.Equal(got.Plaintext, plain) {
+			t.Fatalf("card %d: %v", i+1, err)
+		}
+	}
+	md, err := openpgp.ReadMessage(bytes.NewReader(msg), openpgp.EntityList{patient}, nil, nil)
+	if err != nil {
+		t.Fatalf("go-crypto with the secret key: %v", err)
+	}
+	var out bytes.Buffer
+	if _, err := out.ReadFrom(md.UnverifiedBody); err != nil || !bytes.Equal(out.Bytes(), plain) {
+		t.Fatalf("go-crypto with the secret key: plaintext differs or error %v", err)
+	}
+	g := newGnuPG(t)
+	g.importKey(patient, true)
+	g.importKey(practice, false)
+	got, status, err := g.decrypt(msg, nil)
+	if err != nil || !bytes.Equal(got, plain) || !statusHas(status, "DECRYPTION_OKAY") || !statusHas(status, "GOODSIG") {
+		t.Fatalf("gpg with only the patient's secret key failed (%v):\n%s", err, status)
+	}
+}
