@@ -129,7 +129,7 @@ func (rules Rules) Apply(r *record.Record, a *Approval, now time.Time) Decision 
 	}
 	labels := map[string]bool{}
 	for _, l := range rules.Labels {
-		labels[strings.ToUpper(l)] = true
+		labels[NormLabel(l)] = true
 	}
 	sensitive := map[string]bool{}
 	for _, c := range rules.SensitiveCodes {
@@ -228,9 +228,15 @@ func isPatientLevel(codes []record.Code) bool {
 	return false
 }
 
+// NormLabel returns a security label in the one spelling rules compare:
+// upper case, with all whitespace removed ("r ", " V" read as R, V).
+func NormLabel(l string) string {
+	return strings.ToUpper(strings.Join(strings.Fields(l), ""))
+}
+
 func hasLabel(have []string, withheld map[string]bool) bool {
 	for _, l := range have {
-		if withheld[strings.ToUpper(l)] {
+		if withheld[NormLabel(l)] {
 			return true
 		}
 	}
