@@ -189,7 +189,7 @@ func (rules Rules) Apply(r *record.Record, a *Approval, now time.Time) Decision 
 			rule = RuleThirdParty
 		case hasLabel(m.Labels, labels) && !named[m.Key]:
 			rule = RuleSecurityLabel
-		case hasSensitiveCode(e.Codes(), sensitive) && !named[m.Key]:
+		case (hasSensitiveCode(e.Codes(), sensitive) || hasSensitiveCode(m.Linked, sensitive)) && !named[m.Key]:
 			rule = RuleSensitiveCode
 		case isPatientLevel(e.Codes()):
 			// Access codes are about the record, not clinical content:
