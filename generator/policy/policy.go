@@ -173,7 +173,11 @@ func (rules Rules) Apply(r *record.Record, a *Approval, now time.Time) Decision 
 	if died := r.Patient.Died; !died.IsZero() && died.Time.Before(now) {
 		at = died.Time
 	}
-	if age, ok := ageOn(r.Patient.Born, at); ok && age < rules.MinAge {
+	// Age fails closed: a partial birth date counts as its latest possible
+	// day, and no birth date at all blocks unless the approval confirms an
+	// adult.
+	age, known := ageOn(r.Patient.Born, at)
+	if (known && age < rules.MinAge) || (!known && (a == nil || !a.AdultConfirmed)) {
 		if a == nil || a.Competence == nil {
 			d.Blocks = appendOnce(d.Blocks, BlockUnder16)
 		}
@@ -255,14 +259,20 @@ func hasSensitiveCode(codes []record.Code, sensitive map[string]bool) bool {
 	return false
 }
 
-// ageOn returns the patient's age in whole years on now.
+// ageOn returns the patient's age in whole years on now, and false when
+// there is no birth date. A partial birth date ("2010", "2010-12") counts
+// as the latest day it may mean, so that the age is never overstated.
 func ageOn(born record.Date, now time.Time) (int, bool) {
-	if born.Precision != record.Day {
-		if born.Precision == record.Unknown {
-			return 0, false
-		}
+	if born.IsZero() || born.Precision == record.Unknown {
+		return 0, false
 	}
 	by, bm, bd := born.Time.Date()
+	switch born.Precision {
+	case record.Year:
+		bm, bd = time.December, 31
+	case record.Month:
+		bd = time.Date(by, bm+1, 0, 0, 0, 0, 0, time.UTC).Day()
+	}
 	ny, nm, nd := now.Date()
 	age := ny - by
 	if nm < bm || (nm == bm && nd < bd) {
