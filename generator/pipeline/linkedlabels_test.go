@@ -16,9 +16,9 @@ import (
 // labelled R behind a statement, a MedicationRequest labelled R that a
 // statement derives from, a Device labelled R behind a use statement, a
 // Binary labelled V behind a document. So does a sensitive code in an
-// Observation's value. Each is withheld in the policy decision, named on
-// it with its rule, and absent from the built, decrypted document, while
-// an unlabelled entry beside them goes out.
+// Observation's value. Each is withheld in the policy decision, listed on
+// the review sheet as withheld with its rule, and absent from the built,
+// decrypted bundle, while an unlabelled entry beside them goes out.
 func TestLabelsOnReferencedResourcesWithholdTheEntry(t *testing.T) {
 	t.Parallel()
 	const conf = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
@@ -70,6 +70,29 @@ func TestLabelsOnReferencedResourcesWithholdTheEntry(t *testing.T) {
 	for k := range want {
 		if !seen[k] {
 			t.Errorf("%s: no decision for it", k)
+		}
+	}
+
+	// The review sheet lists each as withheld, with its rule.
+	pl, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, err := pl.Review("p1", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sheet, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, rule := range want {
+		if rule == "" {
+			continue
+		}
+		row := "<code>" + key + `</code></td><td class="held">withheld</td><td><code>` + rule + "</code>"
+		if !strings.Contains(string(sheet), row) {
+			t.Errorf("the review sheet does not list %s as withheld by %s", key, rule)
 		}
 	}
 
