@@ -32,7 +32,7 @@ func TestOpenWarnsWhenTheRecordIsOutOfDate(t *testing.T) {
 			dir := t.TempDir()
 			for name, text := range map[string]string{
 				"site.toml":       "records = \"records\"\neducation = \"education\"\ncurrent_days = 90\n[practice]\nname = \"Test Practice\"\naddress = \"1 Test Street\"\nphone = \"01632 960000\"\nods_code = \"Y99999\"\n",
-				"records/p1.toml": "[patient]\nname = \"Pat One\"\n",
+				"records/p1.toml": "[patient]\nname = \"Pat One\"\nborn = 1970-01-01\n",
 				"education/.keep": "",
 			} {
 				os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)

@@ -17,7 +17,7 @@ func TestAPanicFailsOnePatientWithoutItsData(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "p1.toml")
-	data := []byte("[patient]\nname = \"Quentin Marrowglen\"\n")
+	data := []byte("[patient]\nname = \"Quentin Marrowglen\"\nborn = 1970-01-01\n")
 	os.WriteFile(path, data, 0o644)
 	a := &policy.Approval{Approver: "Dr T", Role: "GP", Date: record.NewDate(2026, 11, 1)}
 	if err := a.Write(policy.ApprovalPath(path), data, &record.Record{}); err != nil {

@@ -35,6 +35,11 @@ type Approval struct {
 	// Competence records an assessment that a patient under 16 is competent
 	// to hold their own record.
 	Competence *Competence `toml:"competence"`
+	// AdultConfirmed records that the approver confirmed the patient is an
+	// adult when the record carries no birth date; without it (or a
+	// competence assessment) a record with no birth date is blocked by the
+	// under-16 rule.
+	AdultConfirmed bool `toml:"adult_confirmed"`
 }
 
 // Competence is an assessment of a young patient's competence (Gillick).
@@ -120,6 +125,9 @@ func (a *Approval) Write(path string, data []byte, r *record.Record) error {
 			qs[i] = quote(n)
 		}
 		fmt.Fprintf(&b, "named = [%s]\n", strings.Join(qs, ", "))
+	}
+	if a.AdultConfirmed {
+		b.WriteString("adult_confirmed = true\n")
 	}
 	if a.Competence != nil {
 		fmt.Fprintf(&b, "\n[competence]\nassessed_by = %s\ndate = %s\n", quote(a.Competence.AssessedBy), a.Competence.Date.ISO())

@@ -129,7 +129,7 @@ func (rules Rules) Apply(r *record.Record, a *Approval, now time.Time) Decision 
 	}
 	labels := map[string]bool{}
 	for _, l := range rules.Labels {
-		labels[strings.ToUpper(l)] = true
+		labels[NormLabel(l)] = true
 	}
 	sensitive := map[string]bool{}
 	for _, c := range rules.SensitiveCodes {
@@ -173,7 +173,11 @@ func (rules Rules) Apply(r *record.Record, a *Approval, now time.Time) Decision 
 	if died := r.Patient.Died; !died.IsZero() && died.Time.Before(now) {
 		at = died.Time
 	}
-	if age, ok := ageOn(r.Patient.Born, at); ok && age < rules.MinAge {
+	// Age fails closed: a partial birth date counts as its latest possible
+	// day, and no birth date at all blocks unless the approval confirms an
+	// adult.
+	age, known := ageOn(r.Patient.Born, at)
+	if (known && age < rules.MinAge) || (!known && (a == nil || !a.AdultConfirmed)) {
 		if a == nil || a.Competence == nil {
 			d.Blocks = appendOnce(d.Blocks, BlockUnder16)
 		}
@@ -189,7 +193,7 @@ func (rules Rules) Apply(r *record.Record, a *Approval, now time.Time) Decision 
 			rule = RuleThirdParty
 		case hasLabel(m.Labels, labels) && !named[m.Key]:
 			rule = RuleSecurityLabel
-		case hasSensitiveCode(e.Codes(), sensitive) && !named[m.Key]:
+		case (hasSensitiveCode(e.Codes(), sensitive) || hasSensitiveCode(m.Linked, sensitive)) && !named[m.Key]:
 			rule = RuleSensitiveCode
 		case isPatientLevel(e.Codes()):
 			// Access codes are about the record, not clinical content:
@@ -228,9 +232,15 @@ func isPatientLevel(codes []record.Code) bool {
 	return false
 }
 
+// NormLabel returns a security label in the one spelling rules compare:
+// upper case, with all whitespace removed ("r ", " V" read as R, V).
+func NormLabel(l string) string {
+	return strings.ToUpper(strings.Join(strings.Fields(l), ""))
+}
+
 func hasLabel(have []string, withheld map[string]bool) bool {
 	for _, l := range have {
-		if withheld[strings.ToUpper(l)] {
+		if withheld[NormLabel(l)] {
 			return true
 		}
 	}
@@ -249,14 +259,20 @@ func hasSensitiveCode(codes []record.Code, sensitive map[string]bool) bool {
 	return false
 }
 
-// ageOn returns the patient's age in whole years on now.
+// ageOn returns the patient's age in whole years on now, and false when
+// there is no birth date. A partial birth date ("2010", "2010-12") counts
+// as the latest day it may mean, so that the age is never overstated.
 func ageOn(born record.Date, now time.Time) (int, bool) {
-	if born.Precision != record.Day {
-		if born.Precision == record.Unknown {
-			return 0, false
-		}
+	if born.IsZero() || born.Precision == record.Unknown {
+		return 0, false
 	}
 	by, bm, bd := born.Time.Date()
+	switch born.Precision {
+	case record.Year:
+		bm, bd = time.December, 31
+	case record.Month:
+		bd = time.Date(by, bm+1, 0, 0, 0, 0, 0, time.UTC).Day()
+	}
 	ny, nm, nd := now.Date()
 	age := ny - by
 	if nm < bm || (nm == bm && nd < bd) {

@@ -140,7 +140,8 @@ func TestApprovalRoundTrips(t *testing.T) {
 	path := filepath.Join(dir, "p1.approval.toml")
 	data := []byte("record bytes")
 	a := &Approval{Approver: `Dr "Quoted" Name`, Role: "GP partner", Date: record.NewDate(2026, 11, 20),
-		Named: []string{"Condition/abc"}, Competence: &Competence{AssessedBy: "Dr Y", Date: record.NewDate(2026, 11, 1)}}
+		Named: []string{"Condition/abc"}, Competence: &Competence{AssessedBy: "Dr Y", Date: record.NewDate(2026, 11, 1)},
+		AdultConfirmed: true}
 	if err := a.Write(path, data, &record.Record{}); err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +150,7 @@ func TestApprovalRoundTrips(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.Approver != a.Approver || got.Role != a.Role || got.Date != a.Date || got.SHA256 != Digest(data, nil) ||
-		len(got.Named) != 1 || got.Competence == nil || got.Competence.AssessedBy != "Dr Y" {
+		len(got.Named) != 1 || got.Competence == nil || got.Competence.AssessedBy != "Dr Y" || !got.AdultConfirmed {
 		t.Errorf("read back %+v", got)
 	}
 	if err := Check(got, data, &record.Record{}); err != nil {

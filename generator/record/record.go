@@ -143,6 +143,12 @@ type Mark struct {
 	// a SNOMED CT code), so policy and education pages match on any of
 	// them. Set by readers.
 	Also []Code `toml:"-"`
+	// Linked holds codes that are not the entry's concept but decide its
+	// fate all the same: an Observation's coded value and components, and
+	// the codes of what the entry references (its Medication, Device,
+	// request). The sensitive-code rule matches on them; nothing shows
+	// them. Set by readers.
+	Linked []Code `toml:"-"`
 }
 
 // Entry gives the policy package access to an entry's mark, codes and date.

@@ -163,16 +163,39 @@ func nullFlavor(cc *concept) bool {
 
 // Security labels. Confidentiality R and V and the v3 ActCode information
 // sensitivity codes are kept; the policy package decides what they withhold.
+// Systems are compared after labelSystem has normalised their spelling.
 func confidentialitySystem(s string) bool {
-	return s == "http://terminology.hl7.org/CodeSystem/v3-Confidentiality" ||
-		s == "http://hl7.org/fhir/v3/Confidentiality" ||
+	s = labelSystem(s)
+	return s == "terminology.hl7.org/CodeSystem/v3-Confidentiality" ||
+		s == "hl7.org/fhir/v3/Confidentiality" ||
 		s == "urn:oid:2.16.840.1.113883.5.25"
 }
 
 func actCodeSystem(s string) bool {
-	return s == "http://terminology.hl7.org/CodeSystem/v3-ActCode" ||
-		s == "http://hl7.org/fhir/v3/ActCode" ||
+	s = labelSystem(s)
+	return s == "terminology.hl7.org/CodeSystem/v3-ActCode" ||
+		s == "hl7.org/fhir/v3/ActCode" ||
 		s == "urn:oid:2.16.840.1.113883.5.4"
+}
+
+// labelSystem returns a security label's system without surrounding
+// whitespace, scheme (http and https alike) or trailing slashes, so that
+// every spelling an exporter uses compares equal.
+func labelSystem(s string) string {
+	s = strings.TrimSpace(s)
+	for _, p := range []string{"http://", "https://"} {
+		if len(s) >= len(p) && strings.EqualFold(s[:len(p)], p) {
+			s = s[len(p):]
+			break
+		}
+	}
+	return strings.TrimRight(s, "/")
+}
+
+// labelCode returns a security label's code upper-cased with all
+// whitespace removed ("r ", " V", "H IV" read as R, V, HIV).
+func labelCode(c string) string {
+	return strings.ToUpper(strings.Join(strings.Fields(c), ""))
 }
 
 // sensitive reports whether code is a v3 InformationSensitivityPolicy code
@@ -209,16 +232,21 @@ func thirdPartyWords(s string) bool {
 	return strings.Contains(n, "thirdparty") || strings.Contains(n, "3rdparty")
 }
 
-// marks reads a resource's security labels and third-party markers.
+// marks reads a resource's security labels and third-party markers from its
+// meta.security and meta.tag codings (exporters put sensitivity codes such as
+// HIV in either).
 func marks(sec []coding, exts []extension) (labels []string, third bool) {
 	for _, c := range sec {
+		code := labelCode(c.Code)
 		switch {
-		case confidentialitySystem(c.System):
-			if c.Code == "R" || c.Code == "V" {
-				labels = append(labels, c.Code)
+		case confidentialitySystem(c.System), strings.TrimSpace(c.System) == "":
+			// A label without a system is read as the confidentiality or
+			// sensitivity code it spells: failing closed.
+			if code == "R" || code == "V" || sensitive(code) {
+				labels = append(labels, code)
 			}
-		case actCodeSystem(c.System) && sensitive(c.Code):
-			labels = append(labels, c.Code)
+		case actCodeSystem(c.System) && sensitive(code):
+			labels = append(labels, code)
 		}
 		if thirdPartyWords(c.Code) || thirdPartyWords(c.Display) {
 			third = true

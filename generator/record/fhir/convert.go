@@ -199,7 +199,78 @@ func (r *reader) mark(n *node) record.Mark {
 	// Each entry gets its own copy of the labels: entries made from one
 	// resource (components) must not share a slice.
 	n.produced = true
-	return record.Mark{Key: n.key, Labels: slices.Clone(n.labels), ThirdParty: n.third, Also: all(r.code(n))}
+	labels := slices.Clone(n.labels)
+	linked := valueCodes(n.res)
+	for _, t := range r.linked(n) {
+		labels = mergeLabels(labels, t.labels)
+		linked = append(linked, all(r.code(t))...)
+		linked = append(linked, valueCodes(t.res)...)
+	}
+	return record.Mark{Key: n.key, Labels: labels, ThirdParty: n.third, Also: all(r.code(n)), Linked: linked}
+}
+
+// maxLinked bounds how many resources one entry's labels are gathered from.
+const maxLinked = 64
+
+// linked returns every resource n points to whose labels and codes travel
+// with it, and what those point to in turn: the Medication of a statement
+// or request, the request a statement derives from, the Device a use
+// statement reports, the Binary a document's or report's attachment
+// holds. A label on any of them withholds the entry that shows it.
+func (r *reader) linked(n *node) []*node {
+	seen := map[*node]bool{n: true}
+	var out []*node
+	queue := []*node{n}
+	for len(queue) > 0 && len(out) < maxLinked {
+		m := queue[0]
+		queue = queue[1:]
+		for _, ref := range linkRefs(m.res) {
+			t := r.resolve(m, ref)
+			if t == nil || seen[t] {
+				continue
+			}
+			seen[t] = true
+			out = append(out, t)
+			queue = append(queue, t)
+		}
+	}
+	return out
+}
+
+// linkRefs lists the references of res that linked follows.
+func linkRefs(res *resource) []string {
+	var refs []string
+	if res.MedicationReference != nil {
+		refs = append(refs, res.MedicationReference.Reference)
+	}
+	for _, b := range res.BasedOn {
+		refs = append(refs, b.Reference)
+	}
+	if res.Device != nil {
+		refs = append(refs, res.Device.Reference)
+	}
+	var content []docContent
+	if res.ResourceType == "DocumentReference" && len(res.Content) > 0 && json.Unmarshal(res.Content, &content) == nil {
+		for _, c := range content {
+			refs = append(refs, c.Attachment.URL)
+		}
+	}
+	for _, a := range res.PresentedForm {
+		refs = append(refs, a.URL)
+	}
+	return refs
+}
+
+// valueCodes returns the kept codes of an Observation's value and of its
+// components' codes and values: the sensitive-code rule reads them as the
+// entry's own (a value of "HIV positive" is as sensitive as a code).
+func valueCodes(res *resource) []record.Code {
+	out := all(res.ValueCodeableConcept)
+	for _, c := range res.Component {
+		out = append(out, all(c.Code)...)
+		out = append(out, all(c.ValueCodeableConcept)...)
+	}
+	return out
 }
 
 // entry converts one resource into its entry (or entries).

@@ -135,7 +135,7 @@ func (r *reader) start(resourceType, bundleType string, m meta, entries int) err
 	}
 	r.byURL = make(map[string]*node, entries)
 	r.byTypeID = make(map[string]*node, entries)
-	r.bundleLabels, r.bundleThird = marks(m.Security, nil)
+	r.bundleLabels, r.bundleThird = marks(m.labels(), nil)
 	r.profiles(m.Profile)
 	return nil
 }

@@ -254,7 +254,7 @@ func (r *reader) node(res *resource, path string, parent *node) *node {
 	}
 	n := &node{rt: rt, id: res.ID, path: path, parent: parent, res: res}
 	r.evidence(res)
-	n.labels, n.third = marks(res.Meta.Security, res.Extension)
+	n.labels, n.third = marks(res.Meta.labels(), res.Extension)
 	if classOf(rt) == classParty {
 		return n // context only: what it contains is not read
 	}

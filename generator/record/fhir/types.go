@@ -1,6 +1,9 @@
 package fhir
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"slices"
+)
 
 // The structs below hold only the FHIR elements Satchel reads. Decoding into
 // them, rather than into map[string]any, is what keeps import fast: the
@@ -43,7 +46,17 @@ type rawEntry struct {
 type meta struct {
 	Profile     []string `json:"profile"`
 	Security    []coding `json:"security"`
+	Tag         []coding `json:"tag"`
 	LastUpdated string   `json:"lastUpdated"`
+}
+
+// labels returns the codings that may carry a security label: meta.security
+// and meta.tag.
+func (m meta) labels() []coding {
+	if len(m.Tag) == 0 {
+		return m.Security
+	}
+	return append(slices.Clone(m.Security), m.Tag...)
 }
 
 type coding struct {
