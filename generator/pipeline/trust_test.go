@@ -22,7 +22,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/practicekey"
 	"github.com/satchel-records/satchel/generator/provenance"
 	"github.com/satchel-records/satchel/generator/record"
@@ -71,20 +70,11 @@ ods_code = "Y99999"
 	return cfg
 }
 
+// approve approves the record file as `satchel approve` does, on the
+// sample practice's approval day.
 func approve(t *testing.T, file string) {
 	t.Helper()
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := load.Record(file, data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := &policy.Approval{Approver: "Dr Amara Okafor", Role: "GP partner", Date: record.NewDate(2026, 11, 18)}
-	if err := a.Write(policy.ApprovalPath(file), data, r); err != nil {
-		t.Fatal(err)
-	}
+	approveOn(t, file, record.NewDate(2026, 11, 18))
 }
 
 func buildAt(t *testing.T, cfg *site.Config, at time.Time) *Report {
