@@ -36,8 +36,13 @@ func cmdCheck(args []string, stderr io.Writer) error {
 	counts := map[pipeline.Status]int{}
 	for _, p := range rep.Patients {
 		counts[p.Status]++
-		if p.Status == pipeline.AwaitingApproval || p.Status == pipeline.Blocked {
+		switch p.Status {
+		case pipeline.AwaitingApproval, pipeline.Blocked:
 			msg(stderr, "", "%s: %s", p.ID, p.Reason)
+		case pipeline.ChangedSinceApproval:
+			// As satchel build says it: the record is not built, and the
+			// check does not fail, until a clinician approves it again.
+			msg(stderr, "warning", "%s: %s", p.File, p.Reason)
 		}
 	}
 	var parts []string

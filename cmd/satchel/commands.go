@@ -93,6 +93,9 @@ func buildAndReport(ctx context.Context, cfg *site.Config, opt pipeline.Options,
 		printErrors(stderr, e)
 	}
 	for _, p := range rep.Patients {
+		for _, w := range p.Warnings {
+			msg(stderr, "warning", "%s", w)
+		}
 		switch p.Status {
 		case pipeline.Built:
 			msg(stderr, "", "%s: built %s (%d card%s)", p.ID, p.Viewer, len(p.Cards), plural(len(p.Cards)))

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/satchel-records/satchel/generator/cardkey"
-	"github.com/satchel-records/satchel/generator/record/load"
 
 	"github.com/satchel-records/satchel/generator/bundle"
 	"github.com/satchel-records/satchel/generator/keycard"
@@ -61,6 +60,7 @@ type Patient struct {
 	SHA256   string // of record.pgp
 	Cards    []CardFiles
 	Withheld map[string]int // withheld entries per rule
+	Warnings []string       // what to fix that did not stop the build; no patient data
 	// NotCarried counts the source's resources that are no entry, per
 	// reason (words, no patient data).
 	NotCarried map[string]int
@@ -147,6 +147,9 @@ type builder struct {
 	keyFile bundle.File // the public key, as every bundle carries it
 	// sync flushes every bundle and card at once, before the manifest.
 	sync atomicfile.Syncer
+	// dups holds the error of each record file whose patient id another
+	// file has too: neither is built.
+	dups map[string]error
 }
 
 // Run opens the site cfg and builds every patient: Open, then Build.
@@ -176,10 +179,11 @@ func (p *Pipeline) Build(ctx context.Context, opt Options) (*Report, error) {
 	b := &builder{Pipeline: p, now: now().UTC().Truncate(time.Second), rand: rnd}
 	rep := &Report{}
 
-	files, err := load.Files(cfg.RecordsDir)
+	files, dups, err := p.records()
 	if err != nil {
 		return nil, err
 	}
+	b.dups = dups
 	if len(opt.Only) > 0 {
 		files = slices.DeleteFunc(files, func(f string) bool { return !slices.Contains(opt.Only, record.Stem(f)) })
 	}
@@ -297,8 +301,12 @@ func (b *builder) patient(file string) (p Patient) {
 			b.unpublish(p.ID)
 		}
 	}()
+	if err := b.dups[file]; err != nil {
+		p = Patient{ID: record.Stem(file), File: b.rel(file), Status: Failed, Reason: "failed", Err: err}
+		return p
+	}
 	pr := b.Prepare(file, b.now)
-	p = Patient{ID: pr.ID, File: pr.File, Status: pr.Status, Reason: pr.Reason, Err: pr.Err}
+	p = Patient{ID: pr.ID, File: pr.File, Status: pr.Status, Reason: pr.Reason, Err: pr.Err, Warnings: pr.Warnings}
 	if pr.Status == Built || pr.Status == Blocked {
 		// The rules ran on an approved record: say what they withheld.
 		p.Withheld = pr.Decision.Withheld

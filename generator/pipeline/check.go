@@ -9,7 +9,6 @@ import (
 
 	"github.com/satchel-records/satchel/generator/cardkey"
 	"github.com/satchel-records/satchel/generator/record"
-	"github.com/satchel-records/satchel/generator/record/load"
 	"github.com/satchel-records/satchel/generator/registry"
 )
 
@@ -30,8 +29,8 @@ type CheckReport struct {
 
 // Check does everything a build does as of now, short of writing: every
 // record is prepared, and every record that would build has its document
-// and FHIR form rendered in memory, so Check finds what Build would fail
-// on. It reports every problem at once, each naming its file and line.
+// and FHIR form rendered in memory, so Check fails exactly where Build
+// would, and warns where Build would warn. It reports every problem at once, each naming its file and line.
 // Open has already checked the site's templates, theme and decryptor.
 func (p *Pipeline) Check(now time.Time) *CheckReport {
 	rep := &CheckReport{}
@@ -45,19 +44,22 @@ func (p *Pipeline) Check(now time.Time) *CheckReport {
 	}
 	reg, err := registry.Load(p.cfg.PrivateDir)
 	add(err)
-	files, err := load.Files(p.cfg.RecordsDir)
+	files, dups, err := p.records()
 	if err != nil {
 		add(err)
 		return rep
 	}
 	seen := map[string]string{} // NHS number -> the first file holding it
 	for _, f := range files {
+		if err := dups[f]; err != nil {
+			add(err)
+			rep.Patients = append(rep.Patients, CheckedPatient{ID: record.Stem(f), File: p.rel(f), Status: Failed, Reason: "failed"})
+			continue
+		}
 		pr := p.Prepare(f, now)
 		add(pr.Err)
 		rep.Warnings = append(rep.Warnings, nhsWarnings(pr, seen)...)
-		for _, e := range pr.Problems {
-			add(e)
-		}
+		rep.Warnings = append(rep.Warnings, pr.Warnings...)
 		if pr.Status == Built {
 			meta := docMeta{now: now, bundleID: "checkcheckcheckcheckcheck0", currentUntil: p.currentUntil(pr, now), fingerprint: "0000 0000 0000 0000"}
 			if _, _, _, err := p.document(pr, meta); err != nil {

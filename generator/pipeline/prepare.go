@@ -41,10 +41,10 @@ type Prepared struct {
 	// OwnKey is the patient's own OpenPGP key, when the record names one.
 	Pages  []*content.Page
 	OwnKey openpgp.EntityList
-	// Problems are what `satchel check` reports beyond Err: references
-	// that do not resolve, approvals naming entries the record lacks.
-	// They do not stop a build.
-	Problems []error
+	// Warnings are what build and check both report without failing:
+	// references that do not resolve, approvals naming entries the record
+	// lacks. No patient data.
+	Warnings []string
 }
 
 // Out is what leaves the practice: nil unless the record builds.
@@ -73,7 +73,7 @@ func (p *Pipeline) Prepare(path string, now time.Time) *Prepared {
 		return fail(err)
 	}
 	for _, ref := range pr.Record.Unresolved {
-		pr.Problems = append(pr.Problems, fmt.Errorf("%s: %s: reference does not resolve: the export is missing what it points at", pr.File, ref))
+		pr.Warnings = append(pr.Warnings, fmt.Sprintf("%s: %s: reference does not resolve: the export is missing what it points at", pr.File, ref))
 	}
 	if pr.OwnKey, err = p.patientKey(pr, now); err != nil {
 		return fail(err)
@@ -91,12 +91,11 @@ func (p *Pipeline) Prepare(path string, now time.Time) *Prepared {
 		return pr
 	case errors.Is(err, policy.ErrChanged):
 		pr.Status, pr.Reason = ChangedSinceApproval, err.Error()
-		pr.Problems = append(pr.Problems, fmt.Errorf("%s: approval does not match the record: %v", p.rel(approvalPath), err))
 		return pr
 	}
 	for _, k := range pr.Approval.Named {
 		if !hasEntry(pr.Decision.Entries, k) {
-			pr.Problems = append(pr.Problems, fmt.Errorf("%s: field \"named\": names an entry the record does not have", p.rel(approvalPath)))
+			pr.Warnings = append(pr.Warnings, fmt.Sprintf("%s: field \"named\": names an entry the record does not have", p.rel(approvalPath)))
 			break
 		}
 	}
