@@ -486,14 +486,7 @@ func TestMixedPassphraseAndPublicKeyMessageOpensBothWays(t *testing.T) {
 		}
 	}
 	// The patient's secret key alone, through go-crypto's own reader.
-	md, err := openpgp.ReadMessage(bytes.NewReader(msg), openpgp.EntityList{patient}, nil, nil)
-	if err != nil {
-		t.Fatalf("secret key: %v", err)
-	}
-	var out bytes.Buffer
-	if _, err := out.ReadFrom(md.UnverifiedBody); err != nil || !bytes.Equal(out.Bytes(), plain) {
-		t.Fatalf("secret key: plaintext differs or error %v", err)
-	}
+	openWithSecretKey(t, msg, patient, plain)
 	// Open must not use a secret key it was given only to verify.
 	if _, err := Open(msg, []byte("not a card"), openpgp.EntityList{patient}); !errors.Is(err, ErrWrongKey) {
 		t.Fatalf("Open with a wrong passphrase and the patient's secret key: got %v, want ErrWrongKey", err)
@@ -861,19 +854,26 @@ func TestPatientKeyPacketIsHidden(t *testing.T) {
 			t.Fatalf("card %d: %v", i+1, err)
 		}
 	}
-	md, err := openpgp.ReadMessage(bytes.NewReader(msg), openpgp.EntityList{patient}, nil, nil)
-	if err != nil {
-		t.Fatalf("go-crypto with the secret key: %v", err)
-	}
-	var out bytes.Buffer
-	if _, err := out.ReadFrom(md.UnverifiedBody); err != nil || !bytes.Equal(out.Bytes(), plain) {
-		t.Fatalf("go-crypto with the secret key: plaintext differs or error %v", err)
-	}
+	openWithSecretKey(t, msg, patient, plain)
 	g := newGnuPG(t)
 	g.importKey(patient, true)
 	g.importKey(practice, false)
 	got, status, err := g.decrypt(msg, nil)
 	if err != nil || !bytes.Equal(got, plain) || !statusHas(status, "DECRYPTION_OKAY") || !statusHas(status, "GOODSIG") {
 		t.Fatalf("gpg with only the patient's secret key failed (%v):\n%s", err, status)
+	}
+}
+
+// openWithSecretKey decrypts msg with key's secret part alone, through
+// go-crypto's own reader, and fails unless it gives plain.
+func openWithSecretKey(t *testing.T, msg []byte, key *openpgp.Entity, plain []byte) {
+	t.Helper()
+	md, err := openpgp.ReadMessage(bytes.NewReader(msg), openpgp.EntityList{key}, nil, nil)
+	if err != nil {
+		t.Fatalf("go-crypto with the secret key: %v", err)
+	}
+	var out bytes.Buffer
+	if _, err := out.ReadFrom(md.UnverifiedBody); err != nil || !bytes.Equal(out.Bytes(), plain) {
+		t.Fatalf("go-crypto with the secret key: plaintext differs or error %v", err)
 	}
 }

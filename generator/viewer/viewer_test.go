@@ -175,12 +175,7 @@ func newViewer(t testing.TB) *viewer.Viewer {
 
 func TestPageAllowsOnlyItsOwnScriptsAndStyleByHash(t *testing.T) {
 	t.Parallel()
-	v := newViewer(t)
-	f := newFixture(t, v, 1)
-	page, err := os.ReadFile(f.page)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, page := fixturePage(t)
 	m := regexp.MustCompile(`<meta http-equiv="Content-Security-Policy" content="([^"]*)">`).FindSubmatch(page)
 	if m == nil {
 		t.Fatal("no CSP meta tag")
@@ -218,12 +213,7 @@ func TestPageAllowsOnlyItsOwnScriptsAndStyleByHash(t *testing.T) {
 
 func TestPageShowsPracticeAndDateButNothingOfThePatient(t *testing.T) {
 	t.Parallel()
-	v := newViewer(t)
-	f := newFixture(t, v, 1)
-	page, err := os.ReadFile(f.page)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, page := fixturePage(t)
 	for _, want := range []string{"Riverside Test Surgery", "14 March 2026", `datetime="2026-03-14"`, "01632 960000", "-----BEGIN PGP MESSAGE-----"} {
 		if !bytes.Contains(page, []byte(want)) {
 			t.Errorf("page lacks %q", want)
@@ -244,12 +234,7 @@ func TestPageShowsPracticeAndDateButNothingOfThePatient(t *testing.T) {
 // links, listed from the decryptor's own imports so none is missed.
 func TestPageCarriesTheLicencesOfWhatItBundles(t *testing.T) {
 	t.Parallel()
-	v := newViewer(t)
-	f := newFixture(t, v, 1)
-	page, err := os.ReadFile(f.page)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, page := fixturePage(t)
 	notices := regexp.MustCompile(`(?s)<script type="text/plain" id="satchel-notices">(.*?)</script>`).FindSubmatch(page)
 	if notices == nil {
 		t.Fatal("the page has no licence notices")
@@ -364,4 +349,15 @@ func TestDecryptorLinksNoHeavyPackages(t *testing.T) {
 			t.Errorf("the decryptor links %s (a build constraint or package split keeps it out)", heavy)
 		}
 	}
+}
+
+// fixturePage returns a one-card fixture and its rendered record.html.
+func fixturePage(t *testing.T) (*fixture, []byte) {
+	t.Helper()
+	f := newFixture(t, newViewer(t), 1)
+	page, err := os.ReadFile(f.page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, page
 }
