@@ -28,6 +28,7 @@ type sealed struct {
 	inner        []byte          // armored key inside; nil: none
 	exported     time.Time
 	currentUntil time.Time
+	approvedBy   string // "" means Dr Amara Okafor
 }
 
 // sealPage seals the test document as described, to f's card, and writes
@@ -39,10 +40,14 @@ func sealPage(t *testing.T, v *viewer.Viewer, f *fixture, name string, s sealed,
 	if s.inner != nil {
 		files = append(files, bundle.File{Name: bundle.PracticeKey, Data: s.inner})
 	}
+	approvedBy := s.approvedBy
+	if approvedBy == "" {
+		approvedBy = "Dr Amara Okafor"
+	}
 	info := provenance.Info{
 		Practice: "Riverside Test Surgery", ODSCode: "Y99999", BundleID: "testbundle",
 		Exported: s.exported, CurrentUntil: s.currentUntil,
-		ApprovedBy: "Dr Amara Okafor", ApproverRole: "GP partner", Approved: s.exported.AddDate(0, 0, -2).Format(time.DateOnly),
+		ApprovedBy: approvedBy, ApproverRole: "GP partner", Approved: s.exported.AddDate(0, 0, -2).Format(time.DateOnly),
 	}
 	data, err := info.Marshal()
 	if err != nil {
@@ -126,6 +131,22 @@ func TestSignatureApprovalAndAgeInChromium(t *testing.T) {
 		}
 		if bannerShown(tb) {
 			t.Error("a current record shows the out-of-date banner")
+		}
+	})
+
+	t.Run("bundle.json text is shown without control characters or bidi overrides", func(t *testing.T) {
+		tricky := fresh
+		tricky.approvedBy = "Dr \u202eakafO\u202c Amara\u0007\u001b[2J\u2066"
+		tb, state, code := open(t, sealPage(t, v, f, "tricky.html", tricky, tricky.currentUntil, practicePub))
+		if state != "open" {
+			t.Fatalf("state %q (%s), want open", state, code)
+		}
+		sig := text(tb, "signature")
+		if !strings.Contains(sig, "Approved by Dr akafO Amara[2J (GP partner)") {
+			t.Errorf("the approver is not shown as plain text: %q", sig)
+		}
+		if strings.ContainsAny(sig, "\u202e\u202c\u2066\u0007\u001b") {
+			t.Errorf("the signature panel carries control or bidi characters: %q", sig)
 		}
 	})
 

@@ -200,17 +200,34 @@
     return d.toLocaleDateString("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
   }
 
+  // infoFields are the bundle.json fields the page shows.
+  const infoFields = ["practice", "ods_code", "approved_by", "approver_role", "approved", "exported", "current_until"];
+
+  // plainText returns s as one short line of plain text: control
+  // characters and bidirectional overrides, which could reorder or hide
+  // what the reader sees, are removed.
+  function plainText(s) {
+    return String(s).replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, "").slice(0, 200);
+  }
+
   // readInfo returns the bundle's signed bundle.json (practice, approval,
-  // dates), or null for a bundle made before it existed.
+  // dates), or null for a bundle made before it existed. Only the fields
+  // the page shows are kept, each as plain text.
   function readInfo(files) {
     const f = files.find((x) => x.name === "bundle.json");
     if (!f) return null;
+    let raw;
     try {
-      const info = JSON.parse(new TextDecoder().decode(f.data));
-      return info && typeof info === "object" ? info : null;
+      raw = JSON.parse(new TextDecoder().decode(f.data));
     } catch (e) {
       return null;
     }
+    if (!raw || typeof raw !== "object") return null;
+    const info = {};
+    for (const k of infoFields) {
+      if (typeof raw[k] === "string") info[k] = plainText(raw[k]);
+    }
+    return info;
   }
 
   function line(parts) {
