@@ -134,7 +134,7 @@ func cmdApprove(args []string, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	who := pipeline.Approver{Fresh: *fresh}
+	who := pipeline.Approver{By: *by, Role: *role, Fresh: *fresh}
 	fs.Visit(func(f *flag.Flag) {
 		if f.Name == "adult-confirmed" {
 			who.AdultConfirmed = adult

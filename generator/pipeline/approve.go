@@ -1,7 +1,9 @@
 package pipeline
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/satchel-records/satchel/generator/policy"
@@ -33,6 +35,9 @@ type Approver struct {
 // confirmation are kept, and a previous approval that does not read stops
 // the approval rather than lose them.
 func (p *Pipeline) Approve(id string, who Approver, now time.Time) (*policy.Approval, error) {
+	if strings.TrimSpace(who.By) == "" || strings.TrimSpace(who.Role) == "" {
+		return nil, errors.New("not approved: the approver's name and role are required")
+	}
 	file, err := load.Find(p.cfg.RecordsDir, id)
 	if err != nil {
 		return nil, err
