@@ -1,5 +1,6 @@
 // Package policy decides what may leave the practice. It reads approval
-// sidecars, checks that a record is unchanged since a clinician approved it,
+// sidecars, checks that a record, the patient's key file and the release
+// rules are unchanged since a clinician approved them,
 // applies the withholding rules to every entry and the blocking rules to the
 // patient, and returns only what is allowed out, with counts per rule.
 package policy
