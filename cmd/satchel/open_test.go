@@ -48,7 +48,7 @@ func TestOpenWarnsWhenTheRecordIsOutOfDate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := pl.Approve("p1", "Dr Test", "GP", tc.built); err != nil {
+			if _, err := pl.Approve("p1", pipeline.Approver{By: "Dr Test", Role: "GP"}, tc.built); err != nil {
 				t.Fatal(err)
 			}
 			rep, err := pl.Build(context.Background(), pipeline.Options{Now: func() time.Time { return tc.built }})

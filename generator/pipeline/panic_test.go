@@ -21,7 +21,7 @@ func TestAPanicFailsOnePatientWithoutItsData(t *testing.T) {
 	data := []byte("[patient]\nname = \"Quentin Marrowglen\"\nborn = 1970-01-01\n")
 	os.WriteFile(path, data, 0o644)
 	a := &policy.Approval{Approver: "Dr T", Role: "GP", Date: record.NewDate(2026, 11, 1)}
-	if err := a.Write(policy.ApprovalPath(path), data, &record.Record{}); err != nil {
+	if err := a.Write(policy.ApprovalPath(path), policy.Inputs{Record: data, Rules: policy.DefaultRules()}); err != nil {
 		t.Fatal(err)
 	}
 	// No library, renderer or viewer: building panics on a nil pointer.
