@@ -142,3 +142,20 @@ func TestCardListCarriesNoControlCharacters(t *testing.T) {
 		t.Errorf("card list lost the printable text: %q", out)
 	}
 }
+
+// The login name reaches the audit log from the environment: it is
+// cleaned and cut like any text Satchel keeps.
+func TestAuditNameFromTheEnvironmentIsPlainText(t *testing.T) {
+	t.Setenv("USER", "eve\x1b[2J\nsatchel: pinned\u202e"+strings.Repeat("x", 100))
+	got := who("")
+	if strings.ContainsAny(got, "\x1b\n\u202e") || !strings.HasPrefix(got, "eve satchel: pinned") {
+		t.Errorf("who() = %q: not cleaned", got)
+	}
+	if n := len([]rune(got)); n != 64 {
+		t.Errorf("who() is %d characters, want 64", n)
+	}
+	t.Setenv("USER", "\x1b[2J")
+	if got := who(""); got != "unknown" {
+		t.Errorf("a login name of escapes alone gives %q, want unknown", got)
+	}
+}
