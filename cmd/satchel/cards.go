@@ -51,20 +51,34 @@ func parseAll(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 // who is the person named in the audit log: -by, else the login name.
+// The login name comes from the environment, so it is cleaned of control
+// characters and cut to 64 characters like any other text Satchel keeps.
 func who(by string) string {
-	if by != "" {
-		return by
+	name := by
+	if name == "" {
+		name = loginName()
 	}
-	if u := os.Getenv("USER"); u != "" {
-		return u
+	name = strings.TrimSpace(termtext.Clean(name))
+	if r := []rune(name); len(r) > 64 {
+		name = string(r[:64])
 	}
-	if u := os.Getenv("USERNAME"); u != "" {
-		return u
+	if name == "" {
+		return "unknown"
 	}
-	if u, err := user.Current(); err == nil && u.Username != "" {
+	return name
+}
+
+// loginName is the user running satchel, as the system knows them.
+func loginName() string {
+	for _, v := range []string{"USER", "USERNAME"} {
+		if u := os.Getenv(v); u != "" {
+			return u
+		}
+	}
+	if u, err := user.Current(); err == nil {
 		return u.Username
 	}
-	return "unknown"
+	return ""
 }
 
 // checkText refuses control characters (escape sequences included),

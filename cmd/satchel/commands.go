@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/satchel-records/satchel/generator/pipeline"
+	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/site"
 )
 
@@ -128,9 +129,17 @@ func cmdApprove(args []string, stderr io.Writer) error {
 	sitePath := fs.String("site", "site.toml", "the practice's site.toml")
 	by := fs.String("by", "", "the approving clinician's name")
 	role := fs.String("role", "", "the approving clinician's role")
+	adult := fs.Bool("adult-confirmed", false, "confirm that a patient whose record has no birth date is an adult (-adult-confirmed=false withdraws it)")
+	fresh := fs.Bool("fresh", false, "start from a blank approval: drop the previous approval's named entries, competence assessment and adult confirmation")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	who := pipeline.Approver{By: *by, Role: *role, Fresh: *fresh}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "adult-confirmed" {
+			who.AdultConfirmed = adult
+		}
+	})
 	if *by == "" || *role == "" {
 		return usageError{msg: "approve needs -by and -role", hint: `satchel approve -by "Dr A Name" -role "GP partner" ID...`}
 	}
@@ -154,17 +163,39 @@ func cmdApprove(args []string, stderr io.Writer) error {
 	}
 	failed := false
 	for _, id := range fs.Args() {
-		if err := p.Approve(id, *by, *role, time.Now()); err != nil {
+		a, err := p.Approve(id, who, time.Now())
+		if err != nil {
 			printErrors(stderr, err)
 			failed = true
 			continue
 		}
-		msg(stderr, "", "%s: approved by %s (%s)", id, *by, *role)
+		msg(stderr, "", "%s: approved by %s (%s)%s", id, *by, *role, approvalExtras(a))
 	}
 	if failed {
 		return errReported
 	}
 	return nil
+}
+
+// approvalExtras says what an approval holds beyond the record, so that
+// the approver sees what a re-approval kept: how many named entries, a
+// competence assessment, an adult confirmation. It prints none of their
+// content: the review sheet shows that.
+func approvalExtras(a *policy.Approval) string {
+	var parts []string
+	if n := len(a.Named); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d named entr%s released", n, map[bool]string{true: "y", false: "ies"}[n == 1]))
+	}
+	if a.Competence != nil {
+		parts = append(parts, "competence assessed")
+	}
+	if a.AdultConfirmed {
+		parts = append(parts, "adult confirmed")
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "; " + strings.Join(parts, "; ")
 }
 
 // openPipeline opens the site's pipeline, printing every problem that

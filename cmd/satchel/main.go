@@ -20,7 +20,7 @@ bundle that opens offline in any browser, and prints a key card to open it.
 Usage:
     satchel build   [-site FILE]
     satchel watch   [-site FILE]
-    satchel approve [-site FILE] -by NAME -role ROLE ID...
+    satchel approve [-site FILE] [-adult-confirmed] [-fresh] -by NAME -role ROLE ID...
     satchel check   [-site FILE]
     satchel review  [-site FILE] ID...
     satchel open    -key SECRET [-out DIR] [-force] [-practice-key FILE] FILE
@@ -38,7 +38,14 @@ Commands:
               template, theme or site.toml changes (only the patients
               affected, when it can tell). Stop with Ctrl-C.
     approve   Record that NAME (ROLE) approved the current record file of each
-              patient ID. A record that changes after approval is refused.
+              patient ID, with its letters, the patient's own key file and
+              site.toml's release policy. If any of them changes after
+              approval the record is refused, naming what changed, until
+              approved again. Re-approving keeps the previous approval's
+              named entries, competence assessment and adult confirmation.
+              -adult-confirmed records that a patient with no birth date
+              is an adult (-adult-confirmed=false withdraws it); -fresh
+              drops what the previous approval held.
     check     Check the site, every record, approval and education page
               without building; list every problem. Exits 1 if any.
     review    Write a review sheet for each patient ID in private/review/:
@@ -76,6 +83,7 @@ Examples:
     satchel check
     satchel review rmc-0005
     satchel approve -by "Dr Amara Okafor" -role "GP partner" rmc-0001 rmc-0002
+    satchel approve -by "Dr Amara Okafor" -role "GP partner" -adult-confirmed rmc-0013
     satchel open -key 7K3M-Q9XR-... -out /tmp/record public/bundles/<id>/record.pgp
     satchel keygen
     satchel card add rmc-0001 -label Carer

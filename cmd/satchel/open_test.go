@@ -48,7 +48,7 @@ func TestOpenWarnsWhenTheRecordIsOutOfDate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := pl.Approve("p1", "Dr Test", "GP", tc.built); err != nil {
+			if _, err := pl.Approve("p1", pipeline.Approver{By: "Dr Test", Role: "GP"}, tc.built); err != nil {
 				t.Fatal(err)
 			}
 			rep, err := pl.Build(context.Background(), pipeline.Options{Now: func() time.Time { return tc.built }})
@@ -140,5 +140,22 @@ func TestCardListCarriesNoControlCharacters(t *testing.T) {
 	}
 	if !strings.Contains(out, "p1") || !strings.Contains(out, "Carer  fake") {
 		t.Errorf("card list lost the printable text: %q", out)
+	}
+}
+
+// The login name reaches the audit log from the environment: it is
+// cleaned and cut like any text Satchel keeps.
+func TestAuditNameFromTheEnvironmentIsPlainText(t *testing.T) {
+	t.Setenv("USER", "eve\x1b[2J\nsatchel: pinned\u202e"+strings.Repeat("x", 100))
+	got := who("")
+	if strings.ContainsAny(got, "\x1b\n\u202e") || !strings.HasPrefix(got, "eve satchel: pinned") {
+		t.Errorf("who() = %q: not cleaned", got)
+	}
+	if n := len([]rune(got)); n != 64 {
+		t.Errorf("who() is %d characters, want 64", n)
+	}
+	t.Setenv("USER", "\x1b[2J")
+	if got := who(""); got != "unknown" {
+		t.Errorf("a login name of escapes alone gives %q, want unknown", got)
 	}
 }

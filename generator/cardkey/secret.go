@@ -4,8 +4,9 @@
 //
 // A card secret is 27 Crockford base32 symbols (135 bits) and a Crockford
 // mod-37 check symbol, printed as 7 groups of 4. It is derived from the
-// practice master secret, the patient id and the card serial, so a rebuild
-// gives the patient the same card, and revoking a card is bumping its serial.
+// practice master secret, the patient id, the id's generation (see Holder)
+// and the card serial, so a rebuild gives the patient the same card, and
+// revoking a card is bumping its serial.
 package cardkey
 
 import (
@@ -38,6 +39,7 @@ const (
 	secretLabel   = "satchel/keycard/secret/v1"
 	bundleIDLabel = "satchel/keycard/bundle-id/v1"
 	cardFileLabel = "satchel/keycard/card-file/v1"
+	identityLabel = "satchel/registry/identity/v1"
 )
 
 // cardTagSymbols is the length of a card file tag: 50 bits, so two cards of
@@ -62,12 +64,31 @@ type Secret struct {
 	sym [dataSymbols]byte // values 0..31
 }
 
+// Holder is whom a patient id's cards and bundle belong to: the id, and
+// the generation of the id. The generation goes up each time the id is
+// found to name a different patient than before (package registry keeps
+// it), so the new patient's secrets, bundle id and card files share
+// nothing with the old patient's. Generation 0 derives exactly what
+// Derive, BundleID and CardFile always have, so cards issued before
+// generations existed keep working. Generation is never negative.
+type Holder struct {
+	ID         string
+	Generation int
+}
+
 // Derive returns the secret of card serial for patientID under master, an
 // HMAC-SHA256 so the same inputs give the same card on every rebuild. It
 // panics if master is shorter than MinMasterLen: a short key would make
 // every card guessable, and masters come from LoadMaster or CreateMaster.
+// It is Holder{ID: patientID}.Secret(master, serial).
 func Derive(master []byte, patientID string, serial int) Secret {
-	mac := keyedHash(master, secretLabel, patientID)
+	return Holder{ID: patientID}.Secret(master, serial)
+}
+
+// Secret returns the secret of card serial of h under master, as Derive
+// does for generation 0.
+func (h Holder) Secret(master []byte, serial int) Secret {
+	mac := keyedHash(master, secretLabel, h)
 	var n [8]byte
 	binary.BigEndian.PutUint64(n[:], uint64(int64(serial)))
 	mac.Write(n[:])
@@ -79,9 +100,16 @@ func Derive(master []byte, patientID string, serial int) Secret {
 // BundleID returns the id naming patientID's bundle: 128 bits of an
 // HMAC-SHA256 under master, as 26 lower-case Crockford base32 characters. It
 // is stable across rebuilds and, without master, says nothing about the
-// patient. It panics like Derive on a short master.
+// patient. It panics like Derive on a short master. It is
+// Holder{ID: patientID}.BundleID(master).
 func BundleID(master []byte, patientID string) string {
-	sum := keyedHash(master, bundleIDLabel, patientID).Sum(nil)
+	return Holder{ID: patientID}.BundleID(master)
+}
+
+// BundleID returns the id naming h's bundle, as the function BundleID does
+// for generation 0.
+func (h Holder) BundleID(master []byte) string {
+	sum := keyedHash(master, bundleIDLabel, h).Sum(nil)
 	sym := make([]byte, 26) // ceil(128 / 5)
 	toSymbols(sym, sum[:16])
 	out := make([]byte, len(sym))
@@ -98,9 +126,16 @@ func BundleID(master []byte, patientID string) string {
 // it; each further card names its own file instead. The tag is an HMAC under
 // master: it says nothing about the patient, and unlike the serial it does
 // not tell a reader how many cards were issued or revoked before. It panics
-// like Derive on a short master.
+// like Derive on a short master. It is
+// Holder{ID: patientID}.CardFile(master, serial).
 func CardFile(master []byte, patientID string, serial int) string {
-	mac := keyedHash(master, cardFileLabel, patientID)
+	return Holder{ID: patientID}.CardFile(master, serial)
+}
+
+// CardFile returns the name of the file holding the record sealed for card
+// serial of h alone, as the function CardFile does for generation 0.
+func (h Holder) CardFile(master []byte, serial int) string {
+	mac := keyedHash(master, cardFileLabel, h)
 	var n [8]byte
 	binary.BigEndian.PutUint64(n[:], uint64(int64(serial)))
 	mac.Write(n[:])
@@ -113,18 +148,25 @@ func CardFile(master []byte, patientID string, serial int) string {
 	return "record-" + string(out) + ".pgp"
 }
 
-// keyedHash starts an HMAC-SHA256 under master over label and the
-// length-prefixed patientID, so no two (label, id, serial) inputs collide.
-func keyedHash(master []byte, label, patientID string) hash.Hash {
+// keyedHash starts an HMAC-SHA256 under master over label, the
+// length-prefixed id of h and, from generation 1 on, the generation, so no
+// two (label, id, generation, serial) inputs collide: what follows the id
+// is 8 bytes longer for any generation but 0, which is hashed exactly as
+// before generations existed.
+func keyedHash(master []byte, label string, h Holder) hash.Hash {
 	if len(master) < MinMasterLen {
 		panic("master secret shorter than 32 bytes")
 	}
 	mac := hmac.New(sha256.New, master)
 	mac.Write([]byte(label))
 	var n [8]byte
-	binary.BigEndian.PutUint64(n[:], uint64(len(patientID)))
+	binary.BigEndian.PutUint64(n[:], uint64(len(h.ID)))
 	mac.Write(n[:])
-	mac.Write([]byte(patientID))
+	mac.Write([]byte(h.ID))
+	if h.Generation != 0 {
+		binary.BigEndian.PutUint64(n[:], uint64(int64(h.Generation)))
+		mac.Write(n[:])
+	}
 	return mac
 }
 

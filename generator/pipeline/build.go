@@ -69,9 +69,17 @@ type Patient struct {
 	// it spent rendering the record document: for `make bench`.
 	Took, Render time.Duration
 
-	// issued are the cards this build wrote new or changed, for the print
-	// sheet. They hold secrets: never in the manifest or a message.
-	issued []keycard.SheetCard
+	// issued are the cards for the print sheet: new, changed, or never
+	// yet put on a sheet. They hold secrets: never in the manifest or a
+	// message.
+	issued []issuedCard
+}
+
+// issuedCard is a card for the print sheet, with the digest the registry
+// records for it once the sheet is safely on disk.
+type issuedCard struct {
+	keycard.SheetCard
+	digest string
 }
 
 // CardFiles are the files of one key card, relative to the site root.
@@ -139,10 +147,15 @@ func (r *Report) Count(s Status) int {
 // it without locks.
 type builder struct {
 	*Pipeline
-	now     time.Time
-	rand    io.Reader
-	master  []byte
+	now    time.Time
+	rand   io.Reader
+	master []byte
+	// reg is the card registry, locked for the whole build. Workers
+	// reach it only through regMu: a patient whose id now names another
+	// patient changes it mid-build (see bind).
 	reg     *registry.Registry
+	regMu   sync.Mutex
+	by      string // who runs the build, for the audit log
 	key     *practicekey.Key
 	keyFile bundle.File // the public key, as every bundle carries it
 	// sync flushes every bundle and card at once, before the manifest.
@@ -190,6 +203,17 @@ func (p *Pipeline) Build(ctx context.Context, opt Options) (*Report, error) {
 	if err := b.loadSecrets(opt, rep); err != nil {
 		return nil, err
 	}
+	// Held until the build ends, so a `satchel card` change cannot save
+	// over the cards this build issues, nor a build over its change, and
+	// no other build is writing while this one clears temp files.
+	if b.reg, err = registry.Open(cfg.PrivateDir); err != nil {
+		return nil, err
+	}
+	defer b.reg.Close()
+	b.removeTemps(rep)
+	if err := b.adoptPrinted(); err != nil {
+		return nil, err
+	}
 	if err := b.writePublic(rep); err != nil {
 		return nil, err
 	}
@@ -200,20 +224,14 @@ func (p *Pipeline) Build(ctx context.Context, opt Options) (*Report, error) {
 	for _, pg := range p.library.Stale(b.now) {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: education page is past its review date (%s)", p.rel(pg.File), pg.NextReview))
 	}
-	// Held until the build ends, so a `satchel card` change cannot save
-	// over the cards this build issues, nor a build over its change.
-	if b.reg, err = registry.Open(cfg.PrivateDir); err != nil {
-		return nil, err
-	}
-	defer b.reg.Close()
-
 	// Issue a first card to every patient who has none, before the workers
 	// start: the registry is then read-only while they run.
 	var events []registry.Event
-	by := opt.By
-	if by == "" {
-		by = "satchel build"
+	b.by = opt.By
+	if b.by == "" {
+		b.by = "satchel build"
 	}
+	by := b.by
 	for _, f := range files {
 		id := record.Stem(f)
 		if len(b.reg.Cards(id)) == 0 {
@@ -265,20 +283,33 @@ func (p *Pipeline) Build(ctx context.Context, opt Options) (*Report, error) {
 			rep.Warnings = append(rep.Warnings, "cannot remove old bundles: "+err.Error())
 		}
 	}
-	var issued []keycard.SheetCard
+	var issued []issuedCard
+	var sheet []keycard.SheetCard
 	for _, p := range rep.Patients {
 		issued = append(issued, p.issued...)
+		for _, c := range p.issued {
+			sheet = append(sheet, c.SheetCard)
+		}
 	}
-	if len(issued) > 0 {
-		if rep.Sheet, err = b.writeSheet(issued); err != nil {
+	if len(sheet) > 0 {
+		if rep.Sheet, err = b.writeSheet(sheet); err != nil {
 			return nil, fmt.Errorf("cannot write the print sheet: %w", err)
 		}
-		rep.SheetCards = len(issued)
+		rep.SheetCards = len(sheet)
 	}
 	// Bundles and cards were written without a flush each; make them all
 	// durable at once before the manifest says they exist.
 	if err := b.sync.Sync(); err != nil {
 		return nil, fmt.Errorf("cannot make the bundles and cards durable: %w", err)
+	}
+	// Only now is the sheet surely on disk: a build that dies before this
+	// leaves its cards unmarked, and the next build prints them again.
+	// The save also keeps the identities that ids adopted in this build.
+	for _, c := range issued {
+		b.reg.MarkPrinted(c.PatientID, c.Serial, c.digest)
+	}
+	if err := b.reg.Save(); err != nil {
+		return nil, fmt.Errorf("cannot save the card registry: %w", err)
 	}
 	if rep.Manifest, err = b.writeManifest(rep, len(opt.Only) > 0); err != nil {
 		return nil, fmt.Errorf("cannot write the manifest: %w", err)
@@ -324,8 +355,16 @@ func (b *builder) patient(file string) (p Patient) {
 		b.unpublish(id)
 		return p
 	}
+	rotated, err := b.bind(id, pr.Record)
+	if err != nil {
+		return fail(fmt.Errorf("%s: %w", p.File, err))
+	}
+	if rotated != "" {
+		p.Warnings = append(p.Warnings, rotated)
+	}
+	holder, cards, first := b.cards(id)
 	p.Pages = len(pr.Pages)
-	p.BundleID = cardkey.BundleID(b.master, id)
+	p.BundleID = holder.BundleID(b.master)
 
 	// Freshness counts from the record's own date, not the build's.
 	until := b.currentUntil(pr, b.now)
@@ -344,7 +383,6 @@ func (b *builder) patient(file string) (p Patient) {
 		return fail(fmt.Errorf("%s: cannot pack the bundle: %w", p.File, err))
 	}
 
-	cards := b.reg.Live(id)
 	if len(cards) == 0 {
 		p.Status, p.Reason = Failed, "no live key card: issue one with satchel card add"
 		p.Err = fmt.Errorf("%s: no live key card: issue one with satchel card add %s", p.File, id)
@@ -354,12 +392,12 @@ func (b *builder) patient(file string) (p Patient) {
 	secrets := make([]cardkey.Secret, len(cards))
 	pass := make([][]byte, len(cards))
 	for i, c := range cards {
-		secrets[i] = cardkey.Derive(b.master, id, c.Serial)
+		secrets[i] = holder.Secret(b.master, c.Serial)
 		pass[i] = secrets[i].Passphrase()
 	}
 	// The first card's packet leads record.pgp, which GnuPG 2.2 opens with
 	// it: only the others need a file of their own.
-	own1 := cards[0].Serial == 1
+	own1 := cards[0].Serial == first
 	msg, err := b.seal(zipped, pass, pr.OwnKey, own1)
 	if err != nil {
 		return fail(fmt.Errorf("%s: cannot seal the bundle: %w", p.File, err))
@@ -380,7 +418,7 @@ func (b *builder) patient(file string) (p Patient) {
 			gpgFiles[i] = "record.pgp"
 			continue
 		}
-		gpgFiles[i] = cardkey.CardFile(b.master, id, c.Serial)
+		gpgFiles[i] = holder.CardFile(b.master, c.Serial)
 		keep[gpgFiles[i]] = true
 		if err := b.sync.WriteLater(filepath.Join(dir, gpgFiles[i]), msg.PerCard[i], 0o644); err != nil {
 			return fail(fmt.Errorf("cannot write the bundle: %w", err))
@@ -428,7 +466,10 @@ func (b *builder) patient(file string) (p Patient) {
 // unpublish removes a patient's bundle from public_dir: a record that is
 // no longer approved, or is now blocked, must not stay handed out.
 func (b *builder) unpublish(id string) {
-	os.RemoveAll(b.cfg.BundleDir(cardkey.BundleID(b.master, id)))
+	b.regMu.Lock()
+	h := b.reg.Holder(id)
+	b.regMu.Unlock()
+	os.RemoveAll(b.cfg.BundleDir(h.BundleID(b.master)))
 }
 
 // prune removes bundle folders of patients who are no longer in the records
@@ -436,7 +477,7 @@ func (b *builder) unpublish(id string) {
 func (b *builder) prune(rep *Report) error {
 	keep := map[string]bool{}
 	for _, p := range rep.Patients {
-		keep[cardkey.BundleID(b.master, p.ID)] = true
+		keep[b.reg.Holder(p.ID).BundleID(b.master)] = true
 	}
 	dir := b.cfg.BundlesDir()
 	entries, err := os.ReadDir(dir)

@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/url"
 	"os"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/satchel-records/satchel/generator/keycard"
 	"github.com/satchel-records/satchel/generator/provenance"
+	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/generator/registry"
 	"github.com/satchel-records/satchel/internal/atomicfile"
 )
@@ -28,9 +31,11 @@ func (b *builder) qrContent(bundleID string, s cardkey.Secret) string {
 
 // writeCard writes the QR image and the printable card, both 0600: they
 // hold the secret. A card whose HTML is unchanged since the last build is
-// not rewritten; a new or changed one is returned as issued, for the print
-// sheet.
-func (b *builder) writeCard(dir, id string, c registry.Card, bundleID, gpgFile string, s cardkey.Secret) (CardFiles, *keycard.SheetCard, error) {
+// not rewritten. A card is returned as issued, for the print sheet, unless
+// the registry says it was put on a sheet just as it is now: so a new or
+// changed card is printed, and so is one written by a build that died
+// before its sheet.
+func (b *builder) writeCard(dir, id string, c registry.Card, bundleID, gpgFile string, s cardkey.Secret) (CardFiles, *issuedCard, error) {
 	qrContent := b.qrContent(bundleID, s)
 	png, err := keycard.QR(qrContent, keycard.QRPixels)
 	if err != nil {
@@ -58,22 +63,141 @@ func (b *builder) writeCard(dir, id string, c registry.Card, bundleID, gpgFile s
 	files := CardFiles{Serial: c.Serial, Label: c.Label, PNG: b.rel(pngPath), HTML: b.rel(htmlPath)}
 	old, err := os.ReadFile(htmlPath)
 	_, pngErr := os.Stat(pngPath)
-	if err == nil && pngErr == nil && bytes.Equal(old, html.Bytes()) {
+	if err != nil || pngErr != nil || !bytes.Equal(old, html.Bytes()) {
+		if err := b.sync.WriteLater(pngPath, png, 0o600); err != nil {
+			return CardFiles{}, nil, err
+		}
+		if err := b.sync.WriteLater(htmlPath, html.Bytes(), 0o600); err != nil {
+			return CardFiles{}, nil, err
+		}
+	}
+	digest := printDigest(html.Bytes())
+	if c.Printed == digest {
 		return files, nil, nil
 	}
-	if err := b.sync.WriteLater(pngPath, png, 0o600); err != nil {
-		return CardFiles{}, nil, err
+	return files, &issuedCard{SheetCard: keycard.SheetCard{Card: card, PatientID: id}, digest: digest}, nil
+}
+
+// printDigest is what the registry records of a card put on a sheet: a
+// SHA-256 of its page. The page holds a 135-bit secret, so the digest
+// tells nothing about it.
+func printDigest(html []byte) string {
+	sum := sha256.Sum256(html)
+	return hex.EncodeToString(sum[:])
+}
+
+// adoptPrinted brings a registry from before printed cards were recorded
+// up to date: every live card whose page is on disk counts as printed as
+// it is, which is what builds assumed then (they put a card on a sheet
+// only when its page changed). It is saved at once, before this build
+// writes any card that might not reach a sheet.
+func (b *builder) adoptPrinted() error {
+	if b.reg.Format >= registry.Format {
+		return nil
 	}
-	if err := b.sync.WriteLater(htmlPath, html.Bytes(), 0o600); err != nil {
-		return CardFiles{}, nil, err
+	for _, id := range b.reg.IDs() {
+		for _, c := range b.reg.Live(id) {
+			page, err := os.ReadFile(filepath.Join(b.cfg.PatientCardsDir(id), fmt.Sprintf("card-%d.html", c.Serial)))
+			if c.Printed == "" && err == nil {
+				b.reg.MarkPrinted(id, c.Serial, printDigest(page))
+			}
+		}
 	}
-	return files, &keycard.SheetCard{Card: card, PatientID: id}, nil
+	b.reg.Format = registry.Format
+	if err := b.reg.Save(); err != nil {
+		return fmt.Errorf("cannot save the card registry: %w", err)
+	}
+	return nil
+}
+
+// rotatedReason is the audit log's reason for the cards a build revokes
+// and issues when an id names another patient. It holds no patient data.
+const rotatedReason = "the patient id now names a different patient (NHS number or birth date differs)"
+
+// bind checks that patient id still names the patient the registry knows
+// under it, by a keyed digest of the record's NHS number and birth date
+// (see cardkey.Identity: a record lacking either is known by what it
+// has). When it names another patient, the old patient's cards are
+// revoked, the id moves to a new generation (new secrets, a new bundle
+// id), a first card is issued for the new patient, all of it saved and
+// audited at once, and the old bundle folder is removed: no old card may
+// open, or find, the new patient's record. bind returns the line saying
+// so, which names the id and no one's data; "" if nothing changed.
+func (b *builder) bind(id string, r *record.Record) (string, error) {
+	digest := cardkey.Identity(b.master, r.Patient.NHSNumber, r.Patient.Born.ISO())
+	b.regMu.Lock()
+	defer b.regMu.Unlock()
+	bd := b.reg.Bind(id, digest, b.now)
+	if !bd.Rotated {
+		return "", nil
+	}
+	var events []registry.Event
+	for _, c := range bd.Revoked {
+		events = append(events, registry.Event{Time: b.now, Who: b.by, What: "revoke", Patient: id, Serial: c.Serial, Label: c.Label, Reason: rotatedReason})
+	}
+	events = append(events, registry.Event{Time: b.now, Who: b.by, What: "issue", Patient: id, Serial: bd.Issued.Serial, Label: bd.Issued.Label, Reason: rotatedReason})
+	if err := b.reg.Save(); err != nil {
+		return "", fmt.Errorf("cannot save the card registry: %w", err)
+	}
+	if err := b.reg.Audit(events...); err != nil {
+		return "", fmt.Errorf("cannot write the audit log: %w", err)
+	}
+	if err := os.RemoveAll(b.cfg.BundleDir(bd.Old.BundleID(b.master))); err != nil {
+		return "", fmt.Errorf("cannot remove the old bundle: %w", err)
+	}
+	return fmt.Sprintf("%s: this id now names a different patient than its cards were issued to: "+
+		"revoked %d card%s, issued a new one and removed the old bundle; hand out only the new card", id, len(bd.Revoked), plural(len(bd.Revoked))), nil
+}
+
+// cards returns whose cards and bundle patient id names now, its live
+// cards, and the serial of the first card of its generation.
+func (b *builder) cards(id string) (cardkey.Holder, []registry.Card, int) {
+	b.regMu.Lock()
+	defer b.regMu.Unlock()
+	return b.reg.Holder(id), b.reg.Live(id), b.reg.FirstSerial(id)
+}
+
+// removeTemps removes the temp files a killed build (or card change) left
+// in the folders builds write: public_dir, each bundle folder, private_dir
+// and the card folders. Only a build holding the registry lock may: no
+// other satchel is writing there then. It says how many it removed.
+func (b *builder) removeTemps(rep *Report) {
+	dirs := []string{b.cfg.PublicDir, b.cfg.BundlesDir(), b.cfg.PrivateDir, b.cfg.CardsDir()}
+	for _, parent := range []string{b.cfg.BundlesDir(), b.cfg.CardsDir()} {
+		entries, _ := os.ReadDir(parent)
+		for _, e := range entries {
+			if e.IsDir() {
+				dirs = append(dirs, filepath.Join(parent, e.Name()))
+			}
+		}
+	}
+	n := 0
+	for _, d := range dirs {
+		k, err := atomicfile.RemoveTemps(d)
+		n += k
+		if err != nil {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: cannot remove temp files left by an interrupted build: %v", b.rel(d), err))
+		}
+	}
+	if n > 0 {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("removed %d temp file%s left by an interrupted build", n, plural(n)))
+	}
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 // removeRevokedCards deletes the files of revoked cards: they hold secrets
 // that must no longer be printed.
 func (b *builder) removeRevokedCards(dir, id string) {
-	for _, c := range b.reg.Cards(id) {
+	b.regMu.Lock()
+	cards := b.reg.Cards(id)
+	b.regMu.Unlock()
+	for _, c := range cards {
 		if !c.Live() {
 			os.Remove(filepath.Join(dir, fmt.Sprintf("card-%d.png", c.Serial)))
 			os.Remove(filepath.Join(dir, fmt.Sprintf("card-%d.html", c.Serial)))

@@ -213,7 +213,7 @@ func buildPractice(t *testing.T, files []testtool.FHIRFile, fileName func(testto
 		a := &policy.Approval{Approver: "Dr Test", Role: "GP", Date: record.NewDate(2026, 11, 20),
 			Competence: &policy.Competence{AssessedBy: "Dr Test", Date: record.NewDate(2026, 11, 20)},
 			Named:      labelled(r)}
-		if err := a.Write(policy.ApprovalPath(path), f.Data, r); err != nil {
+		if err := a.Write(policy.ApprovalPath(path), policy.Inputs{Record: f.Data, Letters: r.Letters, Rules: policy.DefaultRules()}); err != nil {
 			t.Fatal(err)
 		}
 	}

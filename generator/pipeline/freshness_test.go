@@ -15,7 +15,9 @@ import (
 	"github.com/satchel-records/satchel/generator/record/load"
 )
 
-// approveOn approves the record file as approve does, dated on.
+// approveOn approves the record file as approve does, dated on, under
+// Satchel's default release policy: with the patient's key file when the
+// record names one.
 func approveOn(t *testing.T, file string, on record.Date) {
 	t.Helper()
 	data, err := os.ReadFile(file)
@@ -26,8 +28,13 @@ func approveOn(t *testing.T, file string, on record.Date) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	in := policy.Inputs{Record: data, Letters: r.Letters, Rules: policy.DefaultRules()}
+	if name := r.Patient.PublicKey; name != "" {
+		// A key file that does not read fails the build on its own.
+		in.Key, _ = os.ReadFile(filepath.Join(filepath.Dir(file), name))
+	}
 	a := &policy.Approval{Approver: "Dr Amara Okafor", Role: "GP partner", Date: on}
-	if err := a.Write(policy.ApprovalPath(file), data, r); err != nil {
+	if err := a.Write(policy.ApprovalPath(file), in); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/record"
+	"github.com/satchel-records/satchel/generator/registry"
 	"github.com/satchel-records/satchel/generator/site"
 )
 
@@ -20,13 +21,17 @@ func TestAPanicFailsOnePatientWithoutItsData(t *testing.T) {
 	data := []byte("[patient]\nname = \"Quentin Marrowglen\"\nborn = 1970-01-01\n")
 	os.WriteFile(path, data, 0o644)
 	a := &policy.Approval{Approver: "Dr T", Role: "GP", Date: record.NewDate(2026, 11, 1)}
-	if err := a.Write(policy.ApprovalPath(path), data, &record.Record{}); err != nil {
+	if err := a.Write(policy.ApprovalPath(path), policy.Inputs{Record: data, Rules: policy.DefaultRules()}); err != nil {
 		t.Fatal(err)
 	}
 	// No library, renderer or viewer: building panics on a nil pointer.
 	pl := &Pipeline{cfg: &site.Config{Root: dir, RecordsDir: dir, PublicDir: filepath.Join(dir, "public"), PrivateDir: filepath.Join(dir, "private")},
 		rules: policy.DefaultRules()}
-	b := &builder{Pipeline: pl, now: clock(), master: make([]byte, 32)}
+	reg, err := registry.Load(pl.cfg.PrivateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &builder{Pipeline: pl, now: clock(), master: make([]byte, 32), reg: reg}
 	p := b.patient(path)
 	if p.Status != Failed || p.Err == nil {
 		t.Fatalf("status %s, err %v; want failed", p.Status, p.Err)

@@ -38,9 +38,11 @@ type Prepared struct {
 	// approval says: the review sheet shows it before anyone approves.
 	Decision policy.Decision
 	// Pages are the education pages matched to what leaves the practice;
-	// OwnKey is the patient's own OpenPGP key, when the record names one.
-	Pages  []*content.Page
-	OwnKey openpgp.EntityList
+	// OwnKey is the patient's own OpenPGP key, when the record names one,
+	// and KeyFile the bytes of its file: the approval covers them.
+	Pages   []*content.Page
+	OwnKey  openpgp.EntityList
+	KeyFile []byte
 	// Warnings are what build and check both report without failing:
 	// references that do not resolve, approvals naming entries the record
 	// lacks. No patient data.
@@ -75,7 +77,7 @@ func (p *Pipeline) Prepare(path string, now time.Time) *Prepared {
 	for _, ref := range pr.Record.Unresolved {
 		pr.Warnings = append(pr.Warnings, fmt.Sprintf("%s: %s: reference does not resolve: the export is missing what it points at", pr.File, ref))
 	}
-	if pr.OwnKey, err = p.patientKey(pr, now); err != nil {
+	if pr.OwnKey, pr.KeyFile, err = p.patientKey(pr, now); err != nil {
 		return fail(err)
 	}
 	approvalPath := policy.ApprovalPath(path)
@@ -85,7 +87,7 @@ func (p *Pipeline) Prepare(path string, now time.Time) *Prepared {
 	// The rules are applied whatever the approval says: the review sheet
 	// is how the clinician decides whether to approve.
 	pr.Decision = p.rules.Apply(pr.Record, pr.Approval, now)
-	switch err := policy.Check(pr.Approval, pr.Data, pr.Record); {
+	switch err := policy.Check(pr.Approval, p.inputs(pr)); {
 	case errors.Is(err, policy.ErrAwaitingApproval):
 		pr.Status, pr.Reason = AwaitingApproval, err.Error()
 		return pr
@@ -108,6 +110,12 @@ func (p *Pipeline) Prepare(path string, now time.Time) *Prepared {
 	return pr
 }
 
+// inputs are what an approval of pr must cover: the record and its
+// letters, the patient's key file and the site's release rules.
+func (p *Pipeline) inputs(pr *Prepared) policy.Inputs {
+	return policy.Inputs{Record: pr.Data, Letters: pr.Record.Letters, Key: pr.KeyFile, Rules: p.rules}
+}
+
 // pages returns the education pages for what leaves the practice.
 func (p *Pipeline) pages(out *record.Record) []*content.Page {
 	var codes []record.Code
@@ -127,29 +135,30 @@ func hasEntry(es []policy.EntryDecision, key string) bool {
 }
 
 // patientKey reads the patient's own OpenPGP public key, when the record
-// names one (patient.public_key): a file beside the record. Errors name the
-// record, line and field, never the key or the file's content.
-func (p *Pipeline) patientKey(pr *Prepared, now time.Time) (openpgp.EntityList, error) {
+// names one (patient.public_key): a file beside the record. It returns the
+// key and the file's bytes. Errors name the record, line and field, never
+// the key or the file's content.
+func (p *Pipeline) patientKey(pr *Prepared, now time.Time) (openpgp.EntityList, []byte, error) {
 	name := pr.Record.Patient.PublicKey
 	if name == "" {
-		return nil, nil
+		return nil, nil, nil
 	}
 	bad := func(msg string) error {
 		return strict.Errorf(pr.File, strict.KeyLine(pr.Data, []string{"patient", "public_key"}), "patient.public_key", "%s", msg)
 	}
 	if !filepath.IsLocal(name) {
-		return nil, bad("must name a key file beside the record, such as patient-key.asc")
+		return nil, nil, bad("must name a key file beside the record, such as patient-key.asc")
 	}
 	raw, err := os.ReadFile(filepath.Join(filepath.Dir(pr.Path), name))
 	if err != nil {
-		return nil, bad("cannot read the key file")
+		return nil, nil, bad("cannot read the key file")
 	}
 	ring, err := provenance.ReadKeys(raw)
 	if err != nil || len(ring) != 1 {
-		return nil, bad("the file is not one OpenPGP public key")
+		return nil, nil, bad("the file is not one OpenPGP public key")
 	}
 	if _, ok := ring[0].EncryptionKey(now); !ok {
-		return nil, bad("the key cannot encrypt: expired, revoked, or without an encryption subkey")
+		return nil, nil, bad("the key cannot encrypt: expired, revoked, or without an encryption subkey")
 	}
-	return ring, nil
+	return ring, raw, nil
 }

@@ -135,7 +135,7 @@ func TestOnlyApprovedUnwithheldEntriesEverLeave(t *testing.T) {
 					if p.approval == "stale" {
 						approved = append(approved, "\n# earlier version\n"...)
 					}
-					if err := a.Write(policy.ApprovalPath(path), approved, &record.Record{}); err != nil {
+					if err := a.Write(policy.ApprovalPath(path), policy.Inputs{Record: approved, Rules: policy.DefaultRules()}); err != nil {
 						t.Fatal(err)
 					}
 				}

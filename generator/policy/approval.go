@@ -1,5 +1,6 @@
 // Package policy decides what may leave the practice. It reads approval
-// sidecars, checks that a record is unchanged since a clinician approved it,
+// sidecars, checks that a record, the patient's key file and the release
+// rules are unchanged since a clinician approved them,
 // applies the withholding rules to every entry and the blocking rules to the
 // patient, and returns only what is allowed out, with counts per rule.
 package policy
@@ -27,7 +28,16 @@ type Approval struct {
 	Approver string      `toml:"approver"`
 	Role     string      `toml:"role"`
 	Date     record.Date `toml:"date"`
-	SHA256   string      `toml:"sha256"`
+	// SHA256 is Digest of the record file and its letters.
+	SHA256 string `toml:"sha256"`
+	// KeySHA256 is KeyDigest of the patient's own key file: NoKey when the
+	// record named none. Empty only in approvals written before Satchel
+	// recorded it; Check treats those as changed.
+	KeySHA256 string `toml:"key_sha256"`
+	// Policy is the release policy in force when the record was approved
+	// (Rules, after defaults); nil only in approvals written before Satchel
+	// recorded it.
+	Policy *Rules `toml:"policy"`
 	// Named lists entries (by record key, e.g. "problems[2]" or
 	// "Condition/abc") that the approver released individually, overriding
 	// the sensitivity-label rule for them.
@@ -84,6 +94,9 @@ func ReadApproval(path string) (*Approval, error) {
 	if !hexDigest.MatchString(a.SHA256) {
 		errs = append(errs, strict.Errorf(path, line("sha256"), "sha256", "must be 64 lowercase hex digits: the SHA-256 of the record file"))
 	}
+	if a.KeySHA256 != "" && a.KeySHA256 != NoKey && !hexDigest.MatchString(a.KeySHA256) {
+		errs = append(errs, strict.Errorf(path, line("key_sha256"), "key_sha256", "must be 64 lowercase hex digits, the SHA-256 of the patient's key file, or %q", NoKey))
+	}
 	if a.Competence != nil && (a.Competence.AssessedBy == "" || a.Competence.Date.IsZero()) {
 		errs = append(errs, strict.Errorf(path, strict.KeyLine(data, []string{"competence"}), "competence", "needs assessed_by and date"))
 	}
@@ -108,23 +121,41 @@ func Digest(recordFile []byte, letters []record.Letter) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// Write writes the approval a of the record r, read from the file whose
-// bytes are data, as the sidecar at path, atomically. It sets a.SHA256.
-func (a *Approval) Write(path string, data []byte, r *record.Record) error {
-	a.SHA256 = Digest(data, r.Letters)
+// NoKey is the KeySHA256 of an approval whose record names no key file of
+// the patient's own.
+const NoKey = "none"
+
+// KeyDigest returns the lowercase hex SHA-256 of a patient's key file, or
+// NoKey when key is nil: the record names none.
+func KeyDigest(key []byte) string {
+	if key == nil {
+		return NoKey
+	}
+	sum := sha256.Sum256(key)
+	return hex.EncodeToString(sum[:])
+}
+
+// Write writes the approval a of the inputs in as the sidecar at path,
+// atomically. It sets a.SHA256, a.KeySHA256 and a.Policy from in. None of
+// what it writes is patient data: digests, names of entries, and the
+// practice's rules.
+func (a *Approval) Write(path string, in Inputs) error {
+	a.SHA256 = Digest(in.Record, in.Letters)
+	a.KeySHA256 = KeyDigest(in.Key)
+	rules := in.Rules.Canonical()
+	a.Policy = &rules
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Approval of %s: written by satchel approve.\n", filepath.Base(strings.TrimSuffix(path, ".approval.toml")))
-	b.WriteString("# The record builds only while its SHA-256 matches; any change needs a new approval.\n")
+	b.WriteString("# The record builds only while the record and its letters (sha256), the\n")
+	b.WriteString("# patient's own key file (key_sha256) and the site's release policy\n")
+	b.WriteString("# ([policy]) are as they were when approved; any change needs a new approval.\n")
 	fmt.Fprintf(&b, "approver = %s\n", quote(a.Approver))
 	fmt.Fprintf(&b, "role = %s\n", quote(a.Role))
 	fmt.Fprintf(&b, "date = %s\n", a.Date.ISO())
 	fmt.Fprintf(&b, "sha256 = %q\n", a.SHA256)
+	fmt.Fprintf(&b, "key_sha256 = %q\n", a.KeySHA256)
 	if len(a.Named) > 0 {
-		qs := make([]string, len(a.Named))
-		for i, n := range a.Named {
-			qs[i] = quote(n)
-		}
-		fmt.Fprintf(&b, "named = [%s]\n", strings.Join(qs, ", "))
+		fmt.Fprintf(&b, "named = %s\n", quoteList(a.Named))
 	}
 	if a.AdultConfirmed {
 		b.WriteString("adult_confirmed = true\n")
@@ -132,7 +163,21 @@ func (a *Approval) Write(path string, data []byte, r *record.Record) error {
 	if a.Competence != nil {
 		fmt.Fprintf(&b, "\n[competence]\nassessed_by = %s\ndate = %s\n", quote(a.Competence.AssessedBy), a.Competence.Date.ISO())
 	}
+	b.WriteString("\n# The release policy in force when approved: site.toml's [policy] over\n# Satchel's defaults.\n[policy]\n")
+	fmt.Fprintf(&b, "withhold_labels = %s\n", quoteList(rules.Labels))
+	fmt.Fprintf(&b, "sensitive_codes = %s\n", quoteList(rules.SensitiveCodes))
+	fmt.Fprintf(&b, "min_age = %d\n", rules.MinAge)
+	fmt.Fprintf(&b, "allow_deceased = %t\n", rules.AllowDeceased)
 	return atomicfile.Write(path, []byte(b.String()), 0o644)
+}
+
+// quoteList writes ss as a TOML array of basic strings.
+func quoteList(ss []string) string {
+	qs := make([]string, len(ss))
+	for i, s := range ss {
+		qs[i] = quote(s)
+	}
+	return "[" + strings.Join(qs, ", ") + "]"
 }
 
 // quote writes s as a TOML basic string.

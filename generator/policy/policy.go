@@ -34,20 +34,62 @@ const (
 
 // Rules are the withholding and blocking rules. DefaultRules gives the
 // defaults; site.toml may override them.
+//
+// An approval records the rules in force when it was given (its [policy]
+// table), under site.toml's names, so that loosening them after approval
+// needs a new one.
 type Rules struct {
 	// Labels are security labels that withhold an entry unless the approval
 	// names it: confidentiality R and V and sensitivity codes.
-	Labels []string
+	Labels []string `toml:"withhold_labels"`
 	// SensitiveCodes are SNOMED CT codes withheld by default (e.g.
 	// termination of pregnancy, gender identity, safeguarding). They match
 	// a code in any spelling of SNOMED CT, and a dm+d code, since dm+d
 	// identifiers are SNOMED CT identifiers (record.System.IsSNOMED).
-	SensitiveCodes []string
+	SensitiveCodes []string `toml:"sensitive_codes"`
 	// MinAge is the age below which a patient needs a competence assessment.
-	MinAge int
+	MinAge int `toml:"min_age"`
 	// AllowDeceased lets a patient who has died be built; otherwise the
 	// record is blocked by BlockDeceased.
-	AllowDeceased bool
+	AllowDeceased bool `toml:"allow_deceased"`
+}
+
+// Canonical returns the rules in the one form approvals compare: labels
+// as NormLabel spells them and codes trimmed, each list sorted with no
+// repeats. Rules with the same Canonical form withhold and block exactly
+// the same entries and patients, however site.toml is written.
+func (rules Rules) Canonical() Rules {
+	set := func(vs []string, norm func(string) string) []string {
+		out := make([]string, 0, len(vs))
+		for _, v := range vs {
+			out = append(out, norm(v))
+		}
+		slices.Sort(out)
+		return slices.Compact(out)
+	}
+	rules.Labels = set(rules.Labels, NormLabel)
+	rules.SensitiveCodes = set(rules.SensitiveCodes, strings.TrimSpace)
+	return rules
+}
+
+// Differences names, as site.toml's [policy] spells them, each rule whose
+// value differs between rules and other, compared in Canonical form.
+func (rules Rules) Differences(other Rules) []string {
+	a, b := rules.Canonical(), other.Canonical()
+	var diff []string
+	if !slices.Equal(a.Labels, b.Labels) {
+		diff = append(diff, "withhold_labels")
+	}
+	if !slices.Equal(a.SensitiveCodes, b.SensitiveCodes) {
+		diff = append(diff, "sensitive_codes")
+	}
+	if a.MinAge != b.MinAge {
+		diff = append(diff, "min_age")
+	}
+	if a.AllowDeceased != b.AllowDeceased {
+		diff = append(diff, "allow_deceased")
+	}
+	return diff
 }
 
 // DefaultRules returns the rules Satchel applies unless site.toml says
@@ -93,24 +135,91 @@ type EntryDecision struct {
 }
 
 // The two ways an approval fails to cover a record, as Check returns them.
-// Their messages carry no patient data.
+// Their messages carry no patient data. Check wraps ErrChanged in a
+// *ChangedError that names what changed; test for it with errors.Is.
 var (
 	ErrAwaitingApproval = errors.New("awaiting approval: no approval file")
 	ErrChanged          = errors.New("record changed since it was approved: review it and approve again")
 )
 
-// Check compares an approval with the record r read from the file whose
-// bytes are recordFile. It returns nil when the approval covers exactly
-// this record, so it may go on to the rules; ErrAwaitingApproval when there
-// is no approval; ErrChanged when the record or a letter changed since.
-func Check(a *Approval, recordFile []byte, r *record.Record) error {
+// ChangedError says which of the inputs an approval covers changed since
+// it was given. Its message names them, never their content.
+type ChangedError struct {
+	// Legacy is set when the approval was written before Satchel recorded
+	// the key file and release policy: it cannot say what it covered.
+	Legacy bool
+	Record bool     // the record file or one of its letters
+	Key    string   // "changed", "added" or "removed"; empty when the key file is as approved
+	Policy []string // the [policy] rules whose values changed, as site.toml names them
+}
+
+// Error names what changed, and says to approve again.
+func (e *ChangedError) Error() string {
+	if e.Legacy {
+		return "changed since approval: approved before satchel recorded the key and release policy: approve again"
+	}
+	if e.Key == "" && len(e.Policy) == 0 {
+		return ErrChanged.Error()
+	}
+	var parts []string
+	if e.Record {
+		parts = append(parts, "the record or one of its letters changed")
+	}
+	if e.Key != "" {
+		parts = append(parts, "the patient's key file "+map[string]string{"changed": "changed", "added": "was added", "removed": "was removed"}[e.Key])
+	}
+	if len(e.Policy) > 0 {
+		parts = append(parts, "the site's release policy changed ("+strings.Join(e.Policy, ", ")+")")
+	}
+	return "changed since approval: " + strings.Join(parts, "; ") + ": review it and approve again"
+}
+
+// Is makes errors.Is(err, ErrChanged) hold for every ChangedError.
+func (e *ChangedError) Is(target error) bool { return target == ErrChanged }
+
+// Inputs are everything an approval covers: every input that decides what
+// leaves the practice for one patient.
+type Inputs struct {
+	Record  []byte          // the record file's bytes
+	Letters []record.Letter // the record's letters
+	// Key is the bytes of the patient's own key file (patient.public_key),
+	// nil when the record names none: absence is recorded too, so that a
+	// key added later needs a new approval.
+	Key []byte
+	// Rules are the release rules in force: site.toml's [policy] over
+	// Satchel's defaults (ForSite).
+	Rules Rules
+}
+
+// Check compares an approval with the inputs of one record. It returns nil
+// when the approval covers exactly these inputs, so the record may go on
+// to the rules; ErrAwaitingApproval when there is no approval; and a
+// *ChangedError (errors.Is ErrChanged) naming what changed since: the
+// record or a letter, the patient's key file, or a release rule. An
+// approval from before Satchel recorded the key file and rules fails
+// closed: it is changed.
+func Check(a *Approval, in Inputs) error {
 	if a == nil {
 		return ErrAwaitingApproval
 	}
-	if a.SHA256 != Digest(recordFile, r.Letters) {
-		return ErrChanged
+	if a.KeySHA256 == "" || a.Policy == nil {
+		return &ChangedError{Legacy: true}
 	}
-	return nil
+	e := &ChangedError{Record: a.SHA256 != Digest(in.Record, in.Letters)}
+	switch key := KeyDigest(in.Key); {
+	case a.KeySHA256 == key:
+	case a.KeySHA256 == NoKey:
+		e.Key = "added"
+	case key == NoKey:
+		e.Key = "removed"
+	default:
+		e.Key = "changed"
+	}
+	e.Policy = a.Policy.Differences(in.Rules)
+	if !e.Record && e.Key == "" && len(e.Policy) == 0 {
+		return nil
+	}
+	return e
 }
 
 // Blocked reports whether a patient-level rule stopped the record.

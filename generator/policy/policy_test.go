@@ -3,6 +3,7 @@ package policy
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -115,18 +116,23 @@ func TestApplyBlocksPatients(t *testing.T) {
 func TestCheckComparesDigest(t *testing.T) {
 	data := []byte("[patient]\nname = \"A\"\n")
 	r := &record.Record{Letters: []record.Letter{{File: "l.md", Body: "Dear colleague"}}}
-	if err := Check(nil, data, r); err != ErrAwaitingApproval {
+	in := Inputs{Record: data, Letters: r.Letters, Rules: DefaultRules()}
+	if err := Check(nil, in); err != ErrAwaitingApproval {
 		t.Errorf("no approval: %v", err)
 	}
-	a := &Approval{SHA256: Digest(data, r.Letters)}
-	if err := Check(a, data, r); err != nil {
+	rules := DefaultRules().Canonical()
+	a := &Approval{SHA256: Digest(data, r.Letters), KeySHA256: NoKey, Policy: &rules}
+	if err := Check(a, in); err != nil {
 		t.Errorf("matching digest: %v", err)
 	}
-	if err := Check(a, append(data, ' '), r); err != ErrChanged {
+	more := in
+	more.Record = append(data, ' ')
+	if err := Check(a, more); !errors.Is(err, ErrChanged) || err.Error() != ErrChanged.Error() {
 		t.Errorf("one byte more: %v", err)
 	}
-	changed := &record.Record{Letters: []record.Letter{{File: "l.md", Body: "Dear colleague."}}}
-	if err := Check(a, data, changed); err != ErrChanged {
+	changed := in
+	changed.Letters = []record.Letter{{File: "l.md", Body: "Dear colleague."}}
+	if err := Check(a, changed); !errors.Is(err, ErrChanged) {
 		t.Errorf("a changed letter went unnoticed: %v", err)
 	}
 	// Without letters the digest is what sha256sum prints for the file.
@@ -138,23 +144,27 @@ func TestCheckComparesDigest(t *testing.T) {
 func TestApprovalRoundTrips(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "p1.approval.toml")
-	data := []byte("record bytes")
+	in := Inputs{Record: []byte("record bytes"), Key: []byte("key bytes"), Rules: ForSite(site.Policy{Labels: []string{" psy", "R"}, MinAge: 14, AllowDeceased: true})}
 	a := &Approval{Approver: `Dr "Quoted" Name`, Role: "GP partner", Date: record.NewDate(2026, 11, 20),
 		Named: []string{"Condition/abc"}, Competence: &Competence{AssessedBy: "Dr Y", Date: record.NewDate(2026, 11, 1)},
 		AdultConfirmed: true}
-	if err := a.Write(path, data, &record.Record{}); err != nil {
+	if err := a.Write(path, in); err != nil {
 		t.Fatal(err)
 	}
 	got, err := ReadApproval(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Approver != a.Approver || got.Role != a.Role || got.Date != a.Date || got.SHA256 != Digest(data, nil) ||
+	if got.Approver != a.Approver || got.Role != a.Role || got.Date != a.Date || got.SHA256 != Digest(in.Record, nil) ||
 		len(got.Named) != 1 || got.Competence == nil || got.Competence.AssessedBy != "Dr Y" || !got.AdultConfirmed {
 		t.Errorf("read back %+v", got)
 	}
-	if err := Check(got, data, &record.Record{}); err != nil {
-		t.Errorf("fresh approval does not match its record: %v", err)
+	if got.KeySHA256 != KeyDigest(in.Key) || got.Policy == nil || got.Policy.MinAge != 14 || !got.Policy.AllowDeceased ||
+		strings.Join(got.Policy.Labels, ",") != "PSY,R" || len(got.Policy.SensitiveCodes) != len(DefaultRules().SensitiveCodes) {
+		t.Errorf("key and policy read back as %q, %+v", got.KeySHA256, got.Policy)
+	}
+	if err := Check(got, in); err != nil {
+		t.Errorf("fresh approval does not match its inputs: %v", err)
 	}
 }
 

@@ -2,6 +2,14 @@
 // patient holds, when each was issued and whether it was revoked. It holds
 // no secrets (a card's secret is derived from the master secret and its
 // serial) and every change is appended to an audit log.
+//
+// It also remembers whom each patient id belongs to, as a digest keyed
+// with the master secret (cardkey.Identity), never the NHS number or birth
+// date themselves: when a record under a known id is of another patient,
+// Bind revokes the old patient's cards and moves the id to a new
+// generation, whose secrets and bundle id share nothing with the old. And
+// it remembers which cards have been put on a print sheet, so a card
+// written by a build that died before its sheet is printed by the next.
 package registry
 
 import (
@@ -13,6 +21,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/satchel-records/satchel/generator/cardkey"
 	"github.com/satchel-records/satchel/internal/atomicfile"
 )
 
@@ -27,12 +36,34 @@ const (
 // registry.
 var ErrBusy = errors.New("another satchel is using the card registry (a build or a card change): try again when it has finished")
 
+// Format is the registry format this package writes: from 1 on, the
+// registry records identities and printed cards. A registry of format 0
+// was written before either existed.
+const Format = 1
+
 // Card is one key card issued to a patient (or to someone the patient chose).
 type Card struct {
 	Serial  int        `json:"serial"`
 	Label   string     `json:"label,omitempty"`
 	Issued  time.Time  `json:"issued"`
 	Revoked *time.Time `json:"revoked,omitempty"`
+	// Generation is the generation of the patient id the card was issued
+	// under (see cardkey.Holder).
+	Generation int `json:"generation,omitempty"`
+	// Printed is a digest of the card as it was last put on a print
+	// sheet, empty if it never was: a card whose digest differs now (new,
+	// or its QR code changed) goes on the next sheet. A digest of a page
+	// holding a 135-bit secret tells nothing about the secret.
+	Printed string `json:"printed,omitempty"`
+}
+
+// Identity is whom a patient id belongs to: the keyed digest of the
+// patient's NHS number and birth date (cardkey.Identity) and the id's
+// generation, which Bind raises each time the id turns out to name
+// another patient.
+type Identity struct {
+	Digest     string `json:"digest"`
+	Generation int    `json:"generation,omitempty"`
 }
 
 // Live reports whether the card still opens new bundles.
@@ -40,9 +71,14 @@ func (c Card) Live() bool { return c.Revoked == nil }
 
 // Registry is the card list of one practice.
 type Registry struct {
-	dir      string
-	lock     *os.File          // held from Open to Close
-	Patients map[string][]Card `json:"patients"`
+	dir  string
+	lock *os.File // held from Open to Close
+	// Format is the format the registry was written in; it stays as read
+	// until the caller has brought the registry up to date (see the
+	// package constant Format).
+	Format     int                 `json:"format,omitempty"`
+	Patients   map[string][]Card   `json:"patients"`
+	Identities map[string]Identity `json:"identities,omitempty"`
 }
 
 // Open loads the registry to change it, holding the practice's registry
@@ -93,7 +129,7 @@ func release(f *os.File) error {
 // Load reads the registry from the private folder dir; a missing file is an
 // empty registry.
 func Load(dir string) (*Registry, error) {
-	r := &Registry{dir: dir, Patients: map[string][]Card{}}
+	r := &Registry{dir: dir, Format: Format, Patients: map[string][]Card{}, Identities: map[string]Identity{}}
 	data, err := os.ReadFile(filepath.Join(dir, FileName))
 	if errors.Is(err, os.ErrNotExist) {
 		return r, nil
@@ -101,11 +137,15 @@ func Load(dir string) (*Registry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: cannot read the card registry: %w", filepath.Join(dir, FileName), err)
 	}
+	r.Format = 0 // unless the file says otherwise
 	if err := json.Unmarshal(data, r); err != nil {
 		return nil, fmt.Errorf("%s: the card registry is damaged: not valid JSON", filepath.Join(dir, FileName))
 	}
 	if r.Patients == nil {
 		r.Patients = map[string][]Card{}
+	}
+	if r.Identities == nil {
+		r.Identities = map[string]Identity{}
 	}
 	return r, nil
 }
@@ -134,13 +174,14 @@ func (r *Registry) IDs() []string {
 	return ids
 }
 
-// Add issues a new card to patient id, with the next unused serial.
+// Add issues a new card to patient id, with the next unused serial, under
+// the id's current generation.
 func (r *Registry) Add(id, label string, now time.Time) Card {
 	serial := 1
 	for _, c := range r.Patients[id] {
 		serial = max(serial, c.Serial+1)
 	}
-	c := Card{Serial: serial, Label: label, Issued: now.UTC().Truncate(time.Second)}
+	c := Card{Serial: serial, Label: label, Issued: now.UTC().Truncate(time.Second), Generation: r.Identities[id].Generation}
 	r.Patients[id] = append(r.Patients[id], c)
 	return c
 }
@@ -161,6 +202,79 @@ func (r *Registry) Revoke(id string, serial int, now time.Time) error {
 	return fmt.Errorf("patient %s has no card %d", id, serial)
 }
 
+// Holder returns whose cards and bundle id belongs to now: the id at its
+// current generation.
+func (r *Registry) Holder(id string) cardkey.Holder {
+	return cardkey.Holder{ID: id, Generation: r.Identities[id].Generation}
+}
+
+// FirstSerial returns the serial of the first card issued under id's
+// current generation, revoked or not; 0 if there is none. That card leads
+// record.pgp for as long as it lives.
+func (r *Registry) FirstSerial(id string) int {
+	gen := r.Identities[id].Generation
+	first := 0
+	for _, c := range r.Patients[id] {
+		if c.Generation == gen && (first == 0 || c.Serial < first) {
+			first = c.Serial
+		}
+	}
+	return first
+}
+
+// Binding is what Bind found and did.
+type Binding struct {
+	// Adopted is true when the id had no identity recorded (a new
+	// patient, or a registry from before identities) and now has digest.
+	Adopted bool
+	// Rotated is true when the id belonged to another patient: Revoked
+	// are that patient's cards, revoked now, Old is where their cards
+	// and bundle were derived from, and Issued is the new patient's first
+	// card under the id's new generation.
+	Rotated bool
+	Old     cardkey.Holder
+	Revoked []Card
+	Issued  Card
+}
+
+// Bind records that patient id is now the patient whose identity digest
+// is digest (cardkey.Identity). An id with no identity recorded adopts it
+// and keeps its cards. An id recorded for another patient moves to a new
+// generation: every live card of the old patient is revoked, so none of
+// them opens what is built for the new one, and a first card is issued
+// under the new generation. The same patient again changes nothing.
+func (r *Registry) Bind(id, digest string, now time.Time) Binding {
+	old, ok := r.Identities[id]
+	if !ok || old.Digest == "" {
+		r.Identities[id] = Identity{Digest: digest, Generation: old.Generation}
+		return Binding{Adopted: true}
+	}
+	if old.Digest == digest {
+		return Binding{}
+	}
+	b := Binding{Rotated: true, Old: r.Holder(id)}
+	for _, c := range r.Live(id) {
+		// Revoke fails only for an unknown or revoked card; these are live.
+		_ = r.Revoke(id, c.Serial, now)
+		c.Revoked = nil
+		b.Revoked = append(b.Revoked, c)
+	}
+	r.Identities[id] = Identity{Digest: digest, Generation: old.Generation + 1}
+	b.Issued = r.Add(id, "Patient", now)
+	return b
+}
+
+// MarkPrinted records that card serial of patient id was put on a print
+// sheet as the page whose digest is digest. Call it only once the sheet
+// is safely on disk.
+func (r *Registry) MarkPrinted(id string, serial int, digest string) {
+	for i, c := range r.Patients[id] {
+		if c.Serial == serial {
+			r.Patients[id][i].Printed = digest
+		}
+	}
+}
+
 // Save writes the registry atomically (0600).
 func (r *Registry) Save() error {
 	data, err := json.MarshalIndent(r, "", "  ")
@@ -178,6 +292,10 @@ type Event struct {
 	Patient string    `json:"patient"`
 	Serial  int       `json:"serial"`
 	Label   string    `json:"label,omitempty"`
+	// Reason says why, when the change was not asked for (a build
+	// revoking the cards of an id that now names another patient). It
+	// never holds patient data.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Audit appends events to the audit log (0600), one JSON object a line.

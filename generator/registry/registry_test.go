@@ -122,3 +122,61 @@ func TestOpenLocksTheRegistry(t *testing.T) {
 		t.Error("Close twice failed")
 	}
 }
+
+// An id keeps its cards while it names the same patient; a registry from
+// before identities adopts the first identity it sees; another patient
+// under the id gets a new generation, the old cards revoked and a new
+// first card, and a card added afterwards belongs to the new generation.
+func TestBindRotatesOnlyForAnotherPatient(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	legacy := `{"patients": {"p1": [{"serial": 1, "label": "Patient", "issued": "2026-11-01T00:00:00Z"}, {"serial": 2, "label": "Carer", "issued": "2026-11-01T00:00:00Z"}]}}`
+	if err := os.WriteFile(filepath.Join(dir, FileName), []byte(legacy), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Format != 0 {
+		t.Errorf("a registry from before formats reads as format %d", r.Format)
+	}
+	if b := r.Bind("p1", "aaaa", now); !b.Adopted || b.Rotated {
+		t.Fatalf("first identity of a legacy id: %+v, want adopted", b)
+	}
+	if b := r.Bind("p1", "aaaa", now); b.Adopted || b.Rotated || len(r.Live("p1")) != 2 {
+		t.Fatalf("same patient again: %+v, %d live cards", b, len(r.Live("p1")))
+	}
+	if h := r.Holder("p1"); h.Generation != 0 || r.FirstSerial("p1") != 1 {
+		t.Fatalf("before rotation: %+v, first serial %d", h, r.FirstSerial("p1"))
+	}
+	b := r.Bind("p1", "bbbb", now)
+	if !b.Rotated || len(b.Revoked) != 2 || b.Old.Generation != 0 {
+		t.Fatalf("another patient: %+v", b)
+	}
+	live := r.Live("p1")
+	if len(live) != 1 || live[0].Serial != 3 || live[0].Generation != 1 || b.Issued.Serial != 3 {
+		t.Fatalf("after rotation the live cards are %+v, want card 3 of generation 1", live)
+	}
+	if h := r.Holder("p1"); h.Generation != 1 || r.FirstSerial("p1") != 3 {
+		t.Errorf("after rotation: %+v, first serial %d", h, r.FirstSerial("p1"))
+	}
+	if c := r.Add("p1", "Carer", now); c.Generation != 1 || c.Serial != 4 {
+		t.Errorf("a card added after rotation: %+v", c)
+	}
+	// Another id is untouched.
+	if b := r.Bind("p2", "aaaa", now); !b.Adopted {
+		t.Errorf("a new id: %+v", b)
+	}
+	r.MarkPrinted("p1", 3, "digest")
+	if err := r.Save(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Holder("p1").Generation != 1 || again.Identities["p1"].Digest != "bbbb" || again.Cards("p1")[2].Printed != "digest" {
+		t.Errorf("not saved: %+v", again)
+	}
+}

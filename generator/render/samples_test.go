@@ -79,7 +79,7 @@ func samplePatients(t testing.TB) []samplePatient {
 		if err != nil {
 			continue // not approved: no document
 		}
-		if policy.Check(appr, data, rec) != nil {
+		if policy.Check(appr, policy.Inputs{Record: data, Letters: rec.Letters, Rules: rules}) != nil {
 			continue
 		}
 		d := rules.Apply(rec, appr, sampleNow)

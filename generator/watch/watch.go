@@ -48,9 +48,10 @@ func Plan(cfg *site.Config, paths []string) Rebuild {
 				if id := record.Stem(p); !slices.Contains(r.Patients, id) {
 					r.Patients = append(r.Patients, id)
 				}
-			case strings.HasSuffix(base, ".md"):
-				// A letter: which record names it is only known by reading
-				// them all, and a full build does that.
+			default:
+				// A letter or a patient's own key file: which record names
+				// it is only known by reading them all, and a full build
+				// does that.
 				r.All = true
 			}
 		case within(p, cfg.EducationDir), cfg.TemplatesDir != "" && within(p, cfg.TemplatesDir),

@@ -37,6 +37,7 @@ func TestPlanSaysWhatToRebuild(t *testing.T) {
 		{"a FHIR record", []string{"/practice/records/p2.json"}, false, []string{"p2"}},
 		{"two records, one twice", []string{"/practice/records/p2.json", "/practice/records/p1.toml", "/practice/records/p1.approval.toml"}, false, []string{"p1", "p2"}},
 		{"a letter", []string{"/practice/records/p1-letter.md"}, true, nil},
+		{"a patient's key file", []string{"/practice/records/p1-key.asc"}, true, nil},
 		{"site.toml", []string{"/practice/site.toml"}, true, nil},
 		{"an education page", []string{"/practice/education/asthma.md", "/practice/records/p1.toml"}, true, nil},
 		{"a template", []string{"/practice/layouts/record.html"}, true, nil},

@@ -14,12 +14,16 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 )
 
 // Write writes data to path with permissions perm, atomically and durably.
-// The temporary file is created with perm from the start, so a secret is
-// never readable by others even for a moment, and is removed on any failure.
+// The temporary file is created 0600 and given perm only once complete, just
+// before the rename, so a secret is never readable by others even for a
+// moment and a file left half-written by a killed process is readable by
+// no one else. It is removed on any failure; one left by a killed process
+// is found by IsTemp and removed by RemoveTemps.
 func Write(path string, data []byte, perm os.FileMode) error {
 	return write(path, perm, true, bytesWriter(data))
 }
@@ -126,7 +130,8 @@ func write(path string, perm os.FileMode, sync bool, fn func(w io.Writer) error)
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	f, err := os.CreateTemp(dir, "."+base+tempInfix+"*") // 0600
+
 	if err != nil {
 		return err
 	}
@@ -137,14 +142,14 @@ func write(path string, perm os.FileMode, sync bool, fn func(w io.Writer) error)
 			os.Remove(tmp)
 		}
 	}()
-	if err = f.Chmod(perm); err != nil {
-		return err
-	}
 	bw := bufio.NewWriterSize(f, 256<<10)
 	if err = fn(bw); err != nil {
 		return err
 	}
 	if err = bw.Flush(); err != nil {
+		return err
+	}
+	if err = f.Chmod(perm); err != nil {
 		return err
 	}
 	if sync {
@@ -156,4 +161,57 @@ func write(path string, perm os.FileMode, sync bool, fn func(w io.Writer) error)
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// tempInfix sits between the target's name and the random digits in a
+// temporary file's name: ".record.html.tmp-123456789".
+const tempInfix = ".tmp-"
+
+// IsTemp reports whether name (a file name, not a path) is one of the
+// temporary files Write and the Syncer create: a dot, the target's name,
+// ".tmp-" and the digits os.CreateTemp adds. Only a process killed while
+// writing leaves one behind.
+func IsTemp(name string) bool {
+	i := strings.LastIndex(name, tempInfix)
+	if i < 2 || name[0] != '.' {
+		return false
+	}
+	digits := name[i+len(tempInfix):]
+	if digits == "" {
+		return false
+	}
+	for _, r := range digits {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// RemoveTemps removes the temporary files (see IsTemp) that a killed
+// process left in dir, not looking into its sub-folders, and returns how
+// many it removed. A missing dir holds none. The caller must know that no
+// other process is writing into dir at the time: it would remove that
+// process's file mid-write.
+func RemoveTemps(dir string) (int, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var errs []error
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !IsTemp(e.Name()) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
 }

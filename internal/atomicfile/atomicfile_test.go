@@ -146,3 +146,96 @@ func TestSyncEachFlushesFilesAndFoldersAndSkipsRemovedOnes(t *testing.T) {
 		t.Error("syncEach of a folder opened for writing did not fail")
 	}
 }
+
+// While a public file is being written, the temporary file beside it is
+// one IsTemp recognises and is readable by no one else: a process killed
+// at that moment leaves nothing others can read, and nothing RemoveTemps
+// cannot find.
+func TestTempFileIsPrivateAndRecognisedUntilComplete(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	var seen []string
+	peek := func(w io.Writer) error {
+		w.Write([]byte("half"))
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			info, _ := e.Info()
+			if !IsTemp(e.Name()) {
+				t.Errorf("IsTemp(%q) = false for a file being written", e.Name())
+			}
+			if info.Mode().Perm() != 0o600 {
+				t.Errorf("%s has mode %v while being written, want 0600", e.Name(), info.Mode().Perm())
+			}
+			seen = append(seen, e.Name())
+		}
+		return nil
+	}
+	var s Syncer
+	if err := s.WriteFuncLater(filepath.Join(dir, "record.html"), 0o644, peek); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 1 {
+		t.Fatalf("saw %d files while writing, want the one temp file", len(seen))
+	}
+	st, err := os.Stat(filepath.Join(dir, "record.html"))
+	if err != nil || st.Mode().Perm() != 0o644 {
+		t.Errorf("the finished file: %v, mode %v, want 0644", err, st.Mode().Perm())
+	}
+}
+
+func TestIsTemp(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]bool{
+		".record.html.tmp-123456789": true,
+		".cards.json.tmp-1":          true,
+		".x.tmp-42":                  true,
+		"record.html":                false,
+		"record.html.tmp-123":        false, // no leading dot: not ours
+		".record.html.tmp-":          false,
+		".record.html.tmp-12a":       false,
+		".tmp-123":                   false,
+		".record.html":               false,
+		"sheet-2026-11-20.html":      false,
+	} {
+		if got := IsTemp(name); got != want {
+			t.Errorf("IsTemp(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+// RemoveTemps removes what a killed write left, and nothing else: not the
+// finished files, not a folder, not a look-alike without the digits.
+func TestRemoveTempsRemovesOnlyLeftoversOfKilledWrites(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	keep := []string{"record.html", "record.pgp", ".record.html.tmp-", "notes.tmp-1"}
+	left := []string{".record.html.tmp-2712", ".record.pgp.tmp-99", ".record-7k3mq9xr2a.pgp.tmp-1"}
+	for _, n := range append(append([]string{}, keep...), left...) {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(dir, ".sub.tmp-5"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	n, err := RemoveTemps(dir)
+	if err != nil || n != len(left) {
+		t.Fatalf("RemoveTemps = %d, %v; want %d, nil", n, err, len(left))
+	}
+	for _, name := range left {
+		if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
+			t.Errorf("%s is still there", name)
+		}
+	}
+	for _, name := range append(keep, ".sub.tmp-5") {
+		if _, err := os.Lstat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("%s was removed", name)
+		}
+	}
+	if n, err := RemoveTemps(filepath.Join(dir, "missing")); n != 0 || err != nil {
+		t.Errorf("missing folder: %d, %v", n, err)
+	}
+}

@@ -76,7 +76,7 @@ func Write(dir string, opt Options) error {
 			return err
 		}
 		a := &policy.Approval{Approver: "Dr Synthetic", Role: "GP partner", Date: record.NewDate(2026, 11, 1)}
-		if err := a.Write(policy.ApprovalPath(path), data, &record.Record{}); err != nil {
+		if err := a.Write(policy.ApprovalPath(path), policy.Inputs{Record: data, Rules: policy.DefaultRules()}); err != nil {
 			return err
 		}
 	}
