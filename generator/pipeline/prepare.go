@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -154,8 +155,13 @@ func (p *Pipeline) patientKey(pr *Prepared, now time.Time) (openpgp.EntityList, 
 		return nil, nil, bad("cannot read the key file")
 	}
 	ring, err := provenance.ReadKeys(raw)
-	if err != nil || len(ring) != 1 {
+	// An armored file is read one block at a time: a second block would
+	// be ignored, so it is refused rather than silently dropped.
+	if err != nil || len(ring) != 1 || bytes.Count(raw, []byte("-----BEGIN PGP")) > 1 {
 		return nil, nil, bad("the file is not one OpenPGP public key")
+	}
+	if ring[0].PrivateKey != nil {
+		return nil, nil, bad("the file holds a secret key: keep only the patient's public key beside the record")
 	}
 	if _, ok := ring[0].EncryptionKey(now); !ok {
 		return nil, nil, bad("the key cannot encrypt: expired, revoked, or without an encryption subkey")
