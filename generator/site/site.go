@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/satchel-records/satchel/internal/input"
 	"github.com/satchel-records/satchel/internal/strict"
 )
 
@@ -97,7 +98,7 @@ var odsCode = regexp.MustCompile(`^[A-Z0-9]{3,10}$`)
 
 // Load reads and validates the site file at path.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := input.Read(path, "", input.MaxSite)
 	if err != nil {
 		return nil, strict.Errorf(path, 0, "", "cannot read the site file: %s", reason(err))
 	}
@@ -249,6 +250,10 @@ func or(s, def string) string {
 }
 
 func reason(err error) string {
+	var ie *input.Error
+	if errors.As(err, &ie) {
+		return ie.Reason
+	}
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		return pe.Err.Error()

@@ -164,3 +164,13 @@ func reason(err error) string {
 	}
 	return "cannot read"
 }
+
+// Reason returns why Read failed, without the path, for callers that name
+// the file their own way; any other error is described the same way.
+func Reason(err error) string {
+	var ie *Error
+	if errors.As(err, &ie) {
+		return ie.Reason
+	}
+	return reason(err)
+}
