@@ -311,8 +311,7 @@ func parsePage(path, slug string, data []byte, md *Markdown) (*Page, error) {
 		// Unknown keys do not stop decoding, so the checks below still
 		// mean something; anything else leaves f half-filled.
 		for _, e := range strict.Split(err) {
-			var se *strict.Error
-			if !errors.As(e, &se) || se.Msg != "unknown field" {
+			if !strict.IsUnknownField(e) {
 				return nil, err
 			}
 		}

@@ -113,9 +113,8 @@ func Parse(path string, data []byte) (*Config, error) {
 	// together with the validation problems below.
 	var errs []error
 	if err != nil {
-		var se *strict.Error
 		for _, e := range strict.Split(err) {
-			if errors.As(e, &se) && se.Msg == "unknown field" {
+			if strict.IsUnknownField(e) {
 				errs = append(errs, e)
 				continue
 			}
