@@ -44,6 +44,9 @@ func ReadTOML(path string) (*Record, error) {
 
 // DecodeTOML decodes data, the content of the record file at path.
 func DecodeTOML(path string, data []byte) (*Record, error) {
+	if len(data) > input.MaxRecordTOML {
+		return nil, strict.Errorf(path, 0, "", "too large for a TOML record: the limit is %d MiB", input.MaxRecordTOML>>20)
+	}
 	var t tomlRecord
 	md, err := strict.Decode(path, data, &t)
 	if err != nil {
@@ -173,7 +176,9 @@ func DecodeTOML(path string, data []byte) (*Record, error) {
 		}
 		l.Body = string(body)
 	})
-	if err := errors.Join(errs...); err != nil {
+	// At most strict.MaxErrors are placed on their lines: each costs a
+	// walk through the file.
+	if err := strict.Join(path, errs); err != nil {
 		return nil, fixLines(data, err)
 	}
 	return r, nil

@@ -25,6 +25,11 @@ const (
 	// every observation runs to a few MiB; 64 MiB leaves room for the
 	// largest GP Connect exports.
 	MaxRecord = 64 << 20
+	// MaxRecordTOML bounds a record in Satchel's TOML format, which is
+	// written by hand or by a practice's script: a long one is 10 KB.
+	// Decoding TOML allocates up to 500 bytes for each byte of a hostile
+	// file (see strict.MaxDepth), so the limit is lower than for FHIR.
+	MaxRecordTOML = 1 << 20
 	// MaxLetter bounds a letter's Markdown file beside a record.
 	MaxLetter = 8 << 20
 	// MaxApproval bounds an approval sidecar: a dozen short lines.

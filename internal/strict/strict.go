@@ -52,10 +52,13 @@ func Errorf(file string, line int, field, format string, args ...any) *Error {
 const MaxErrors = 20
 
 // MaxDepth is how deeply tables, lists and dotted keys may nest in a TOML
-// file. Satchel's own files nest four deep at most; BurntSushi/toml's cost
+// file. Satchel's own files nest three deep at most; BurntSushi/toml's cost
 // grows with the square of the depth (a 64 KiB file of nested inline tables
 // takes gigabytes), so anything deeper is refused before it is decoded.
-const MaxDepth = 12
+// Measured: 1 MiB of TOML nested 8 deep everywhere allocates about 480 MiB
+// in all (290 MiB at peak), 32 deep 1.25 GiB; a real 6 KB record, 40 bytes
+// for each byte.
+const MaxDepth = 8
 
 // Decode decodes data (the content of file) into v. Unknown keys, wrong types
 // and syntax errors are returned joined, each as an *Error, at most
@@ -78,7 +81,7 @@ func Decode(file string, data []byte, v any) (toml.MetaData, error) {
 	errs := make([]error, 0, min(len(undecoded), MaxErrors+1))
 	for i, k := range undecoded {
 		if i == MaxErrors {
-			errs = append(errs, more(file, len(undecoded)-MaxErrors))
+			errs = append(errs, More(file, len(undecoded)-MaxErrors))
 			break
 		}
 		errs = append(errs, unknown(file, KeyLine(data, k), k, names))
@@ -91,7 +94,7 @@ func Decode(file string, data []byte, v any) (toml.MetaData, error) {
 // errors").
 func Join(file string, errs []error) error {
 	if len(errs) > MaxErrors {
-		errs = append(errs[:MaxErrors:MaxErrors], more(file, len(errs)-MaxErrors))
+		errs = append(errs[:MaxErrors:MaxErrors], More(file, len(errs)-MaxErrors))
 	}
 	return errors.Join(errs...)
 }
@@ -104,7 +107,9 @@ func Limit(file string, err error) error {
 	return Join(file, Split(err))
 }
 
-func more(file string, n int) *Error {
+// More is the last error of a file with too many to report: it counts the
+// n left out.
+func More(file string, n int) *Error {
 	if n == 1 {
 		return &Error{File: file, Msg: "and 1 more error"}
 	}

@@ -72,7 +72,7 @@ func TestDeepNestingIsRefusedBeforeDecoding(t *testing.T) {
 }
 
 func TestNestingUnderTheLimitDecodes(t *testing.T) {
-	data := `# a comment with { and [ and a.b.c.d.e.f.g.h.i.j.k.l.m.n
+	data := `# a comment with { and [ and a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t
 [patient]
 name = "x. y { [ \" '''"
 
