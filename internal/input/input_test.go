@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 )
 
@@ -39,7 +38,7 @@ func TestRefusesWhatIsNotAFileOfItsFolder(t *testing.T) {
 		"none.toml":   "no such file",
 	}
 	if runtime.GOOS != "windows" {
-		if err := syscall.Mkfifo(filepath.Join(dir, "fifo.toml"), 0o600); err != nil {
+		if err := mkfifo(filepath.Join(dir, "fifo.toml")); err != nil {
 			t.Fatal(err)
 		}
 		cases["fifo.toml"] = "not a regular file (a FIFO)"
