@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/satchel-records/satchel/generator/provenance"
 	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/generator/record/load"
+	"github.com/satchel-records/satchel/internal/input"
 	"github.com/satchel-records/satchel/internal/strict"
 )
 
@@ -67,8 +67,8 @@ func (p *Pipeline) Prepare(path string, now time.Time) *Prepared {
 		return pr
 	}
 	var err error
-	if pr.Data, err = os.ReadFile(path); err != nil {
-		return fail(fmt.Errorf("%s: cannot read the record", pr.File))
+	if pr.Data, err = input.Read(path, "", input.MaxRecord); err != nil {
+		return fail(fmt.Errorf("%s: cannot read the record: %s", pr.File, input.Reason(err)))
 	}
 	// Errors in the record come first: the practice must fix them before
 	// anyone can approve it.
@@ -150,7 +150,7 @@ func (p *Pipeline) patientKey(pr *Prepared, now time.Time) (openpgp.EntityList, 
 	if !filepath.IsLocal(name) {
 		return nil, nil, bad("must name a key file beside the record, such as patient-key.asc")
 	}
-	raw, err := os.ReadFile(filepath.Join(filepath.Dir(pr.Path), name))
+	raw, err := input.Read(filepath.Join(filepath.Dir(pr.Path), name), "", input.MaxKey)
 	if err != nil {
 		return nil, nil, bad("cannot read the key file")
 	}
