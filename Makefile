@@ -9,7 +9,7 @@ DIST     := generator/viewer/decryptor
 GOSRC    := $(shell find cmd generator internal templates themes -type f \( -name '*.go' -o -name '*.html' -o -name '*.css' -o -name '*.js' -o -name '*.toml' -o -name '*.json' \) -not -path '$(DIST)/*') go.mod go.sum
 WASMSRC  := $(shell find generator internal cmd/satchel-wasm -name '*.go' -not -name '*_test.go') go.mod go.sum Makefile
 
-.PHONY: all build run test test-fast test-deps check bench wasm clean fixtures-note
+.PHONY: all build run test test-fast test-deps check bench wasm clean fixtures-note fuzz fuzz-short
 
 all: build
 
@@ -71,9 +71,31 @@ node_modules/axe-core: package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts
 	@touch $@
 
-## test: everything, with the race detector
-test: test-deps check node_modules/axe-core fixtures-note
+## test: everything, with the race detector, and each fuzz target briefly
+test: test-deps check node_modules/axe-core fixtures-note fuzz-short
 	$(GO) test -race -count=1 ./...
+
+# FUZZ_TARGETS: every fuzz target, as package:Func. go test -fuzz takes one
+# target per run, so they run in turn.
+FUZZ_TARGETS := internal/strict:FuzzDecode generator/record:FuzzDecodeTOML \
+	generator/record/fhir:FuzzRead generator/content:FuzzParsePage \
+	generator/site:FuzzParse generator/policy:FuzzReadApproval \
+	generator/provenance:FuzzReadKeys generator/seal:FuzzOpen
+FUZZTIME ?= 60s
+
+## fuzz: each fuzz target for FUZZTIME (60s) in turn; a failing input is kept
+## in the package's testdata/fuzz, where go test then always runs it.
+## Minimizing is capped: on inputs of 10 KB or more it would otherwise
+## take most of the time.
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz: $${t#*:} in ./$${t%%:*} for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 200x ./$${t%%:*} || exit 1; \
+	done
+
+## fuzz-short: each fuzz target for 3s (make test runs it)
+fuzz-short:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=3s
 
 ## test-fast: the quick tier: go test -short leaves out the
 ## tests that drive Chromium or repeat slow gpg/sq runs (each says why it

@@ -22,6 +22,7 @@ import (
 	"github.com/yuin/goldmark/text"
 
 	"github.com/satchel-records/satchel/generator/record"
+	"github.com/satchel-records/satchel/internal/input"
 	"github.com/satchel-records/satchel/internal/strict"
 )
 
@@ -267,7 +268,7 @@ func Load(dir string, md *Markdown) (*Library, error) {
 			continue
 		}
 		seen[slug] = path
-		data, err := os.ReadFile(path)
+		data, err := input.Read(path, dir, input.MaxPage)
 		if err != nil {
 			errs = append(errs, strict.Errorf(path, 0, "", "cannot read: %s", ioReason(err)))
 			continue
@@ -310,8 +311,7 @@ func parsePage(path, slug string, data []byte, md *Markdown) (*Page, error) {
 		// Unknown keys do not stop decoding, so the checks below still
 		// mean something; anything else leaves f half-filled.
 		for _, e := range strict.Split(err) {
-			var se *strict.Error
-			if !errors.As(e, &se) || se.Msg != "unknown field" {
+			if !strict.IsUnknownField(e) {
 				return nil, err
 			}
 		}
@@ -460,6 +460,10 @@ func ioReason(err error) string {
 		return "no such file or folder"
 	case errors.Is(err, os.ErrPermission):
 		return "permission denied"
+	}
+	var ie *input.Error
+	if errors.As(err, &ie) {
+		return ie.Reason
 	}
 	var pe *os.PathError
 	if errors.As(err, &pe) {

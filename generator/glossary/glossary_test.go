@@ -161,7 +161,7 @@ func TestLoadRejectsBadDictionariesNamingFileAndLine(t *testing.T) {
 		field     string
 		msg       string
 	}{
-		{"unknown key", ok1 + "[[term]]\nterm = \"INR\"\nexplain = \"x.\"\nexplanation = \"A clotting test.\"\n", 8, "term.explain", "unknown field"},
+		{"unknown key", ok1 + "[[term]]\nterm = \"INR\"\nexplain = \"x.\"\nexplanation = \"A clotting test.\"\n", 8, "term", "unknown field"},
 		{"duplicate term", ok1 + "[[term]]\nterm = \"INR\"\nexplanation = \"A clotting test.\"\n\n[[term]]\nterm = \"INR\"\nexplanation = \"Again.\"\n", 11, "term[2].term", "duplicate term: already defined at line 7"},
 		{"alias clashes with another term ignoring case", ok1 + "[[term]]\nterm = \"blood pressure\"\naliases = [\"bp\"]\nexplanation = \"Pressure.\"\n", 8, "term[1].aliases", "duplicate term: already defined at line 2"},
 		{"missing explanation", ok1 + "[[term]]\nterm = \"INR\"\n", 6, "term[1].explanation", "missing explanation"},

@@ -68,7 +68,7 @@ func TestLanguageFilesAreDecodedStrictly(t *testing.T) {
 		{"missing key", "language = \"xx\"\nname = \"X\"\n[labels]\nsummary = \"S\"\n", `lang/xx.toml:3: field "labels.allergies": missing label`},
 		{"extra key", "language = \"xx\"\nname = \"X\"\n[labels]\nsummary = \"S\"\nallergies = \"A\"\nalergies = \"A\"\n", `lang/xx.toml:6: field "labels.alergies": unknown label`},
 		{"empty label", "language = \"xx\"\nname = \"X\"\n[labels]\nsummary = \" \"\nallergies = \"A\"\n", `field "labels.summary": label is empty`},
-		{"unknown field", "language = \"xx\"\nname = \"X\"\nflag = \"x\"\n[labels]\nsummary = \"S\"\nallergies = \"A\"\n", `lang/xx.toml:3: field "flag": unknown field`},
+		{"unknown field", "language = \"xx\"\nname = \"X\"\nflag = \"x\"\n[labels]\nsummary = \"S\"\nallergies = \"A\"\n", `lang/xx.toml:3: unknown field`},
 		{"wrong language code", "language = \"yy\"\nname = \"X\"\n[labels]\nsummary = \"S\"\nallergies = \"A\"\n", `field "language": must be "xx"`},
 		{"label not a string", "language = \"xx\"\nname = \"X\"\n[labels]\nsummary = 3\nallergies = \"A\"\n", `lang/xx.toml:4`},
 	}

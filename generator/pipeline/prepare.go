@@ -1,9 +1,9 @@
 package pipeline
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -14,6 +14,7 @@ import (
 	"github.com/satchel-records/satchel/generator/provenance"
 	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/generator/record/load"
+	"github.com/satchel-records/satchel/internal/input"
 	"github.com/satchel-records/satchel/internal/strict"
 )
 
@@ -66,8 +67,8 @@ func (p *Pipeline) Prepare(path string, now time.Time) *Prepared {
 		return pr
 	}
 	var err error
-	if pr.Data, err = os.ReadFile(path); err != nil {
-		return fail(fmt.Errorf("%s: cannot read the record", pr.File))
+	if pr.Data, err = input.Read(path, "", input.MaxRecord); err != nil {
+		return fail(fmt.Errorf("%s: cannot read the record: %s", pr.File, input.Reason(err)))
 	}
 	// Errors in the record come first: the practice must fix them before
 	// anyone can approve it.
@@ -149,13 +150,18 @@ func (p *Pipeline) patientKey(pr *Prepared, now time.Time) (openpgp.EntityList, 
 	if !filepath.IsLocal(name) {
 		return nil, nil, bad("must name a key file beside the record, such as patient-key.asc")
 	}
-	raw, err := os.ReadFile(filepath.Join(filepath.Dir(pr.Path), name))
+	raw, err := input.Read(filepath.Join(filepath.Dir(pr.Path), name), "", input.MaxKey)
 	if err != nil {
 		return nil, nil, bad("cannot read the key file")
 	}
 	ring, err := provenance.ReadKeys(raw)
-	if err != nil || len(ring) != 1 {
+	// An armored file is read one block at a time: a second block would
+	// be ignored, so it is refused rather than silently dropped.
+	if err != nil || len(ring) != 1 || bytes.Count(raw, []byte("-----BEGIN PGP")) > 1 {
 		return nil, nil, bad("the file is not one OpenPGP public key")
+	}
+	if ring[0].PrivateKey != nil {
+		return nil, nil, bad("the file holds a secret key: keep only the patient's public key beside the record")
 	}
 	if _, ok := ring[0].EncryptionKey(now); !ok {
 		return nil, nil, bad("the key cannot encrypt: expired, revoked, or without an encryption subkey")

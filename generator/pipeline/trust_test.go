@@ -31,6 +31,10 @@ import (
 	"github.com/satchel-records/satchel/generator/site"
 	"github.com/satchel-records/satchel/internal/testtool"
 	"github.com/satchel-records/satchel/internal/viewerbench"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/armor"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
 )
 
 // tinyPractice writes a practice with the given records (id -> TOML) and
@@ -394,6 +398,26 @@ func TestBundleOpensWithThePatientsOwnKey(t *testing.T) {
 	}
 }
 
+// secretKeyFile returns an armored OpenPGP secret key, as a practice
+// might wrongly keep beside a record.
+func secretKeyFile(t *testing.T) string {
+	t.Helper()
+	e, err := openpgp.NewEntity("Test Patient", "", "s@example.org", &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	w, err := armor.Encode(&b, openpgp.PrivateKeyType, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.SerializePrivate(w, nil); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	return b.String()
+}
+
 func TestBadPatientKeyIsNamedByFileLineAndField(t *testing.T) {
 	t.Parallel()
 	cfg := tinyPractice(t, "", nil)
@@ -401,6 +425,9 @@ func TestBadPatientKeyIsNamedByFileLineAndField(t *testing.T) {
 		"missing":   {`public_key = "nope.asc"`, "", "cannot read the key file"},
 		"escapes":   {`public_key = "../key.asc"`, "", "must name a key file beside the record"},
 		"not a key": {`public_key = "junk.asc"`, "not a key", "the file is not one OpenPGP public key"},
+		"two keys": {`public_key = "junk.asc"`, string(patientKeyFile(t, "a@example.org")) + string(patientKeyFile(t, "b@example.org")),
+			"the file is not one OpenPGP public key"},
+		"secret key": {`public_key = "junk.asc"`, secretKeyFile(t), "the file holds a secret key"},
 	} {
 		if tc.file != "" {
 			os.WriteFile(filepath.Join(cfg.RecordsDir, "junk.asc"), []byte(tc.file), 0o644)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/internal/atomicfile"
+	"github.com/satchel-records/satchel/internal/input"
 	"github.com/satchel-records/satchel/internal/strict"
 )
 
@@ -68,12 +69,12 @@ func ApprovalPath(recordFile string) string {
 // ReadApproval reads an approval sidecar. It returns (nil, nil) when the file
 // does not exist: the record is awaiting approval.
 func ReadApproval(path string) (*Approval, error) {
-	data, err := os.ReadFile(path)
+	data, err := input.Read(path, "", input.MaxApproval)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, strict.Errorf(path, 0, "", "cannot read the approval")
+		return nil, strict.Errorf(path, 0, "", "cannot read the approval: %s", input.Reason(err))
 	}
 	var a Approval
 	if _, err := strict.Decode(path, data, &a); err != nil {

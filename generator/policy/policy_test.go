@@ -173,7 +173,7 @@ func TestReadApprovalReportsFieldAndLine(t *testing.T) {
 		name, body, want string
 	}{
 		{"bad digest", "approver = \"A\"\nrole = \"B\"\ndate = 2026-11-20\nsha256 = \"abc\"\n", ":4: field \"sha256\""},
-		{"unknown key", "approver = \"A\"\nrole = \"B\"\ndate = 2026-11-20\nsha256 = \"" + strings.Repeat("a", 64) + "\"\napprovd = 1\n", ":5: field \"approvd\": unknown field"},
+		{"unknown key", "approver = \"A\"\nrole = \"B\"\ndate = 2026-11-20\nsha256 = \"" + strings.Repeat("a", 64) + "\"\napprovd = 1\n", ":5: unknown field (did you mean \"approver\"?)"},
 		{"missing role", "approver = \"A\"\ndate = 2026-11-20\nsha256 = \"" + strings.Repeat("a", 64) + "\"\n", "field \"role\": required field is missing"},
 		{"partial date", "approver = \"A\"\nrole = \"B\"\ndate = \"2026-11\"\nsha256 = \"" + strings.Repeat("a", 64) + "\"\n", ":3: field \"date\""},
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/satchel-records/satchel/internal/input"
 	"github.com/satchel-records/satchel/internal/strict"
 )
 
@@ -34,7 +35,7 @@ type tomlRecord struct {
 // ReadTOML reads a record in Satchel's TOML format from path. The record's
 // ID is the file's stem. Errors name the file, line and field, never a value.
 func ReadTOML(path string) (*Record, error) {
-	data, err := os.ReadFile(path)
+	data, err := input.Read(path, "", input.MaxRecord)
 	if err != nil {
 		return nil, strict.Errorf(path, 0, "", "cannot read: %s", ioReason(err))
 	}
@@ -43,6 +44,9 @@ func ReadTOML(path string) (*Record, error) {
 
 // DecodeTOML decodes data, the content of the record file at path.
 func DecodeTOML(path string, data []byte) (*Record, error) {
+	if len(data) > input.MaxRecordTOML {
+		return nil, strict.Errorf(path, 0, "", "too large for a TOML record: the limit is %d MiB", input.MaxRecordTOML>>20)
+	}
 	var t tomlRecord
 	md, err := strict.Decode(path, data, &t)
 	if err != nil {
@@ -165,14 +169,16 @@ func DecodeTOML(path string, data []byte) (*Record, error) {
 			errs = append(errs, strict.Errorf(path, 0, field+".file", "must name a file beside the record"))
 			return
 		}
-		body, err := os.ReadFile(filepath.Join(dir, l.File))
+		body, err := input.Read(filepath.Join(dir, l.File), dir, input.MaxLetter)
 		if err != nil {
 			errs = append(errs, strict.Errorf(path, 0, field+".file", "cannot read the letter: %s", ioReason(err)))
 			return
 		}
 		l.Body = string(body)
 	})
-	if err := errors.Join(errs...); err != nil {
+	// At most strict.MaxErrors are placed on their lines: each costs a
+	// walk through the file.
+	if err := strict.Join(path, errs); err != nil {
 		return nil, fixLines(data, err)
 	}
 	return r, nil
@@ -265,6 +271,10 @@ func ioReason(err error) string {
 		return "no such file"
 	case errors.Is(err, os.ErrPermission):
 		return "permission denied"
+	}
+	var ie *input.Error
+	if errors.As(err, &ie) {
+		return ie.Reason
 	}
 	var pe *os.PathError
 	if errors.As(err, &pe) {

@@ -124,7 +124,7 @@ func TestListFileIsDecodedStrictly(t *testing.T) {
 	tests := []struct {
 		name, data, want string
 	}{
-		{"unknown key", "[[group]]\nid = \"a\"\nlabel = \"a\"\nnames = [\"x\"]\ncolour = \"red\"\n", "f.toml:5: field \"group.colour\": unknown field"},
+		{"unknown key", "[[group]]\nid = \"a\"\nlabel = \"a\"\nnames = [\"x\"]\ncolour = \"red\"\n", "f.toml:5: field \"group\": unknown field"},
 		{"missing id", "[[group]]\nlabel = \"a\"\nnames = [\"x\"]\n", "f.toml:1: field \"group[0].id\": required field is missing"},
 		{"duplicate id", "[[group]]\nid = \"a\"\nlabel = \"a\"\nnames = [\"x\"]\n[[group]]\nid = \"a\"\nlabel = \"b\"\nnames = [\"y\"]\n", "f.toml:5: field \"group[1].id\": another group has this id"},
 		{"bad code", "[[group]]\nid = \"a\"\nlabel = \"a\"\ncodes = [\"nocolon\"]\n", "group[0].codes[0]\": invalid code"},

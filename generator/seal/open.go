@@ -105,6 +105,10 @@ func Open(msg, passphrase []byte, keys openpgp.EntityList) (*Opened, error) {
 		default:
 			return nil, ErrDamaged
 		}
+		if !affordable(p.first) {
+			damaged = true
+			continue
+		}
 		if !mayOpen(p, data, passphrase) {
 			continue
 		}
@@ -148,6 +152,39 @@ func Verify(msg, passphrase []byte, keys openpgp.EntityList) (*Opened, error) {
 		return nil, ErrBadSignature
 	}
 	return res, nil
+}
+
+// Limits on the Argon2 S2K of a passphrase packet, which the message itself
+// sets: a hostile message can ask for up to 2^255 KiB (the fuzzer found one
+// asking 256 GiB, which ended the process out of memory), and would end
+// `satchel open` or the viewer's tab. Satchel writes salted S2K and gpg
+// iterated S2K; RFC 9580's second recommended Argon2 setting (64 MiB, 3
+// passes) fits well within these.
+const (
+	maxArgon2MemoryExp = 18 // 2^18 KiB, 256 MiB
+	maxArgon2Passes    = 8
+)
+
+// affordable reports whether the S2K of the SKESK packet with body body
+// costs a bounded amount to run: any but Argon2, or Argon2 within its
+// limits. A body too short to tell is left to the packet parser.
+func affordable(body []byte) bool {
+	var s []byte // the S2K specifier
+	switch {
+	case len(body) >= 3 && (body[0] == 4):
+		s = body[2:]
+	case len(body) >= 4 && body[0] == 5:
+		s = body[3:]
+	case len(body) >= 5 && body[0] == 6:
+		s = body[5:]
+	default:
+		return true
+	}
+	const argon2 = 4 // S2K type (RFC 9580 section 3.7.1.4): salt(16), passes, parallelism, memory exponent
+	if len(s) < 20 || s[0] != argon2 {
+		return true
+	}
+	return s[17] <= maxArgon2Passes && s[19] <= maxArgon2MemoryExp
 }
 
 // mayOpen reports whether the SKESK packet p could open data with

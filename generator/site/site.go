@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/satchel-records/satchel/internal/input"
 	"github.com/satchel-records/satchel/internal/strict"
 )
 
@@ -97,7 +98,7 @@ var odsCode = regexp.MustCompile(`^[A-Z0-9]{3,10}$`)
 
 // Load reads and validates the site file at path.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := input.Read(path, "", input.MaxSite)
 	if err != nil {
 		return nil, strict.Errorf(path, 0, "", "cannot read the site file: %s", reason(err))
 	}
@@ -112,9 +113,8 @@ func Parse(path string, data []byte) (*Config, error) {
 	// together with the validation problems below.
 	var errs []error
 	if err != nil {
-		var se *strict.Error
 		for _, e := range strict.Split(err) {
-			if errors.As(e, &se) && se.Msg == "unknown field" {
+			if strict.IsUnknownField(e) {
 				errs = append(errs, e)
 				continue
 			}
@@ -249,6 +249,10 @@ func or(s, def string) string {
 }
 
 func reason(err error) string {
+	var ie *input.Error
+	if errors.As(err, &ie) {
+		return ie.Reason
+	}
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		return pe.Err.Error()

@@ -57,7 +57,7 @@ func TestLoadReportsEveryProblemWithLine(t *testing.T) {
 	}
 	for _, want := range []string{
 		`site.toml:8: field "practice.ods_code"`,
-		`site.toml:9: field "practice.colour": unknown field`,
+		`site.toml:9: field "practice": unknown field`,
 		`site.toml:2: field "education": not a folder`,
 		`field "practice.phone": required field is missing`,
 	} {

@@ -253,15 +253,22 @@ func (r *reader) fail(field, format string, args ...any) {
 	r.errs = append(r.errs, pathError{field: field, off: -1, msg: fmt.Sprintf(format, args...)})
 }
 
-// err joins the problems found, each with its line.
+// err joins the problems found, each with its line: at most
+// strict.MaxErrors of them, since finding a line walks the file, and a
+// count of the rest.
 func (r *reader) err() error {
-	errs := make([]error, 0, len(r.errs))
+	errs := make([]error, 0, min(len(r.errs), strict.MaxErrors))
 	seen := make(map[pathError]bool, len(r.errs))
+	more := 0
 	for _, e := range r.errs {
 		if seen[e] { // a date read twice (e.g. a panel's, for its members) is reported once
 			continue
 		}
 		seen[e] = true
+		if len(errs) == strict.MaxErrors {
+			more++
+			continue
+		}
 		line := 0
 		if e.off >= 0 {
 			if start, ok := locateOffset(r.data, e.base); ok {
@@ -271,6 +278,9 @@ func (r *reader) err() error {
 			line = locate(r.data, e.field)
 		}
 		errs = append(errs, strict.Errorf(r.file, line, e.field, "%s", e.msg))
+	}
+	if more > 0 {
+		errs = append(errs, strict.More(r.file, more))
 	}
 	return errors.Join(errs...)
 }

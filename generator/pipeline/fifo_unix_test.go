@@ -1,0 +1,8 @@
+//go:build unix
+
+package pipeline
+
+import "syscall"
+
+// mkfifo makes a FIFO at path.
+func mkfifo(path string) error { return syscall.Mkfifo(path, 0o600) }
