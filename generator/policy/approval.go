@@ -71,6 +71,10 @@ func ApprovalPath(recordFile string) string {
 func ReadApproval(path string) (*Approval, error) {
 	data, err := input.Read(path, "", input.MaxApproval)
 	if errors.Is(err, os.ErrNotExist) {
+		// No file is no approval; a link to nowhere is a broken one.
+		if _, lerr := os.Lstat(path); lerr == nil {
+			return nil, strict.Errorf(path, 0, "", "cannot read the approval: a symbolic link to a missing file")
+		}
 		return nil, nil
 	}
 	if err != nil {

@@ -184,3 +184,21 @@ func TestReadApprovalRejectsABadKeyDigest(t *testing.T) {
 		t.Fatalf("error %v, want line 5, field key_sha256", err)
 	}
 }
+
+// A missing approval is awaiting approval; an approval that is a link to
+// nowhere is an error to fix, not quietly "none".
+func TestDanglingApprovalLinkIsAnError(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if a, err := ReadApproval(filepath.Join(dir, "p1.approval.toml")); a != nil || err != nil {
+		t.Fatalf("no file: got %v, %v; want no approval and no error", a, err)
+	}
+	link := filepath.Join(dir, "p2.approval.toml")
+	if err := os.Symlink("gone.toml", link); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ReadApproval(link)
+	if err == nil || !strings.Contains(err.Error(), "p2.approval.toml: cannot read the approval: a symbolic link to a missing file") {
+		t.Errorf("dangling link: got %v", err)
+	}
+}

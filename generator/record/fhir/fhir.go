@@ -34,6 +34,7 @@ import (
 	"reflect"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/internal/strict"
@@ -70,6 +71,12 @@ func read(path string, data []byte, fast bool) (*record.Record, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a BOM, as Windows tools write
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, strict.Errorf(path, 0, "", "empty file: want a FHIR Bundle in JSON")
+	}
+	// encoding/json would quietly turn bytes that are not UTF-8 into
+	// U+FFFD: a name or a dose could then read differently from the
+	// export without anyone being told.
+	if !utf8.Valid(data) {
+		return nil, strict.Errorf(path, lineAt(data, invalidUTF8(data)), "", "not valid UTF-8: FHIR JSON must be UTF-8 text")
 	}
 	r := &reader{
 		file: path,
@@ -156,18 +163,25 @@ func checkType(t string) string {
 	return "unknown Bundle.type: want document, collection, transaction, batch or searchset"
 }
 
-// safeName returns s if it looks like a FHIR resource type name, which is
-// safe to quote in an error; otherwise a placeholder, since it could be
-// anything the file holds.
-func safeName(s string) string {
-	if len(s) == 0 || len(s) > 40 || s[0] < 'A' || s[0] > 'Z' {
-		return "not a resource type name"
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
-			return "not a resource type name"
+// invalidUTF8 returns the offset of the first byte of data that is not
+// part of valid UTF-8.
+func invalidUTF8(data []byte) int {
+	for i := 0; i < len(data); {
+		r, n := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
 		}
+		i += n
+	}
+	return len(data)
+}
+
+// safeName returns s when it is a FHIR resource type name, and words
+// that say it is not otherwise: a resourceType is shown (in errors, on the
+// review sheet) only when it is one of FHIR's own names.
+func safeName(s string) string {
+	if !resourceTypes[s] {
+		return "not a known resource type"
 	}
 	return s
 }

@@ -701,3 +701,23 @@ func checkBothPathsAlike(t *testing.T, files []testtool.FHIRFile) {
 		}
 	}
 }
+
+// Bytes that are not UTF-8 are refused at their line, not turned into
+// U+FFFD; a resourceType is named only when it is one of FHIR's own.
+func TestInvalidUTF8AndUnknownResourceTypesAreNamedNotEchoed(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct{ json, want, not string }{
+		"invalid UTF-8": {"{\"resourceType\":\"Bundle\",\n\"type\":\"collection\",\n\"id\":\"Quill\xfffeather\"}",
+			"x.json:3: not valid UTF-8", "Quill"},
+		"unknown type": {`{"resourceType":"Quillfeather"}`, "not a FHIR Bundle (resourceType is not a known resource type)", "Quill"},
+		"known type":   {`{"resourceType":"Patient"}`, "not a FHIR Bundle (resourceType is Patient)", ""},
+	} {
+		_, err := Read("x.json", []byte(tc.json))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want %q", name, err, tc.want)
+		}
+		if tc.not != "" && err != nil && strings.Contains(err.Error(), tc.not) {
+			t.Errorf("%s: the error echoes the file: %v", name, err)
+		}
+	}
+}

@@ -14,6 +14,8 @@ import (
 
 // Files lists the record files in dir, sorted by name: Satchel TOML records
 // and FHIR JSON, but not approval sidecars, letters or hidden files.
+// Anything named like a record is listed, a folder or a FIFO too: reading
+// it then fails, naming it, rather than the record being silently missed.
 func Files(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -22,7 +24,7 @@ func Files(dir string) ([]string, error) {
 	var files []string
 	for _, e := range entries {
 		name := e.Name()
-		if e.IsDir() || strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".approval.toml") {
+		if strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".approval.toml") {
 			continue
 		}
 		if strings.HasSuffix(name, ".toml") || strings.HasSuffix(name, ".json") {
