@@ -56,8 +56,11 @@ const (
 	// onePatient: the patient the file belongs to fails; the good patient
 	// is still built.
 	onePatient scope = iota
-	// wholeSite: site-wide input (site.toml, an education page) stops the
-	// build before it writes anything at all.
+	// onePage: an education page is left out, with an error; every
+	// patient is still built.
+	onePage
+	// wholeSite: site.toml stops the build before it writes anything at
+	// all.
 	wholeSite
 )
 
@@ -74,10 +77,9 @@ type hostileCase struct {
 	// itself is the attack); it must not be built.
 	id string
 	// approve: the file is the patient's key, which the approval covers,
-	// so the case approves the patient again after planting it. Approve
-	// may refuse the key (then the old approval no longer matches, and the
-	// patient waits, "changed since approval") or take it (then the build
-	// must refuse it).
+	// so the case approves the patient again after planting it, as a
+	// practice would. Approve may refuse the key, naming it, or take it;
+	// either way the build must refuse it.
 	approve bool
 	// plant writes the hostile file into the site at dir.
 	plant func(t *testing.T, dir string)
@@ -104,7 +106,7 @@ var kinds = []kind{
 		wrap: func(t *testing.T, dir, p string) string {
 			return readFile(t, filepath.Join(dir, "records/victim.approval.toml")) + p
 		}},
-	{name: "page", scope: wholeSite, path: "education/hostile.md", named: "education/hostile.md",
+	{name: "page", scope: onePage, path: "education/hostile.md", named: "education/hostile.md",
 		wrap: func(_ *testing.T, _, p string) string {
 			return "+++\ntitle = \"Zanzibar fever\"\ncodes = [\"SNOMED:195967001\"]\nreviewed = 2026-05-11\nnext_review = 2027-05-11\nsource = \"Test\"\n" + p + "\n+++\n\nText.\n"
 		}},
@@ -452,13 +454,13 @@ func TestHostileCorpus(t *testing.T) {
 	}
 	var mu sync.Mutex
 	var stats struct {
-		runs, patient, site int
+		runs, patient, page, site int
 		wall                time.Duration
 		rss                 int64
 	}
 	t.Cleanup(func() {
-		t.Logf("%d cases (%d cost one patient, %d stop the whole build), %d runs; slowest run %v, largest peak RSS %d MiB",
-			len(cases), stats.patient, stats.site, stats.runs, stats.wall.Round(time.Millisecond), stats.rss>>20)
+		t.Logf("%d cases (%d cost one patient, %d one education page, %d stop the whole build), %d runs; slowest run %v, largest peak RSS %d MiB",
+			len(cases), stats.patient, stats.page, stats.site, stats.runs, stats.wall.Round(time.Millisecond), stats.rss>>20)
 	})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -473,7 +475,6 @@ func TestHostileCorpus(t *testing.T) {
 				stats.rss = max(stats.rss, res.rss)
 				mu.Unlock()
 			}
-			want := 1
 			if c.approve {
 				res := runSatchel(t, bin, dir, "approve", "-site", "site.toml", "-by", "Dr Test", "-role", "GP", "victim")
 				record(res)
@@ -482,7 +483,6 @@ func TestHostileCorpus(t *testing.T) {
 				case 0:
 				case 1:
 					assertNamed(t, c, "approve", res)
-					want = 0 // the old approval stands, and no longer matches
 				default:
 					t.Errorf("satchel approve exited %d", res.code)
 				}
@@ -493,14 +493,10 @@ func TestHostileCorpus(t *testing.T) {
 				record(res)
 				codes = append(codes, res.code)
 				assertClean(t, cmd, res)
-				if res.code != want {
-					t.Errorf("satchel %s exited %d, want %d; stderr:\n%.2000s", cmd, res.code, want, res.stderr)
+				if res.code != 1 {
+					t.Errorf("satchel %s exited %d, want 1; stderr:\n%.2000s", cmd, res.code, res.stderr)
 				}
-				if want == 1 {
-					assertNamed(t, c, cmd, res)
-				} else if !strings.Contains(res.stderr, c.named+": changed since approval") {
-					t.Errorf("satchel %s does not say %s changed since approval; stderr:\n%.2000s", cmd, c.named, res.stderr)
-				}
+				assertNamed(t, c, cmd, res)
 			}
 			if codes[0] != codes[1] {
 				t.Errorf("check exited %d, build exited %d", codes[0], codes[1])
@@ -509,10 +505,14 @@ func TestHostileCorpus(t *testing.T) {
 				assertNotBuilt(t, dir, c.id)
 			}
 			switch c.scope {
-			case onePatient:
+			case onePatient, onePage:
 				assertStatus(t, dir, "good", "built")
 				mu.Lock()
-				stats.patient++
+				if c.scope == onePage {
+					stats.page++
+				} else {
+					stats.patient++
+				}
 				mu.Unlock()
 			case wholeSite:
 				for _, out := range []string{"public", "private"} {
@@ -551,9 +551,20 @@ func assertNamed(t *testing.T, c hostileCase, cmd string, res result) {
 	t.Helper()
 	if !strings.Contains(res.stderr, c.named) {
 		t.Errorf("satchel %s does not name %s; stderr:\n%.2000s", cmd, c.named, res.stderr)
-	} else if c.line && !regexp.MustCompile(regexp.QuoteMeta(c.named)+`:\d+`).MatchString(res.stderr) {
+	} else if c.line && !tooLarge(res.stderr, c.named) && !regexp.MustCompile(regexp.QuoteMeta(c.named)+`:\d+`).MatchString(res.stderr) {
 		t.Errorf("satchel %s names %s without a line; stderr:\n%.2000s", cmd, c.named, res.stderr)
 	}
+}
+
+// tooLarge reports whether stderr refuses file for its size, which has no
+// line to name.
+func tooLarge(stderr, file string) bool {
+	for _, l := range strings.Split(stderr, "\n") {
+		if strings.Contains(l, file+":") && strings.Contains(l, "too large") {
+			return true
+		}
+	}
+	return false
 }
 
 // assertClean checks what every run must keep to, whatever its exit code:
