@@ -16,7 +16,7 @@ func TestPagesOutsideTheFolderOrNotFilesAreRefused(t *testing.T) {
 	if err := os.Symlink(filepath.Join(outside, "other.md"), filepath.Join(dir, "linked.md")); err != nil {
 		t.Fatal(err)
 	}
-	os.Mkdir(filepath.Join(dir, "folder.md"), 0o755) // skipped as a folder, not read
+	os.Mkdir(filepath.Join(dir, "folder.md"), 0o755) // named like a page: refused by name
 	os.WriteFile(filepath.Join(dir, "huge.md"), []byte(page("Huge", "SNOMED:4")+strings.Repeat("x", 1<<20)), 0o644)
 	l, err := Load(dir, NewMarkdown())
 	if l == nil || len(l.pages) != 1 || l.pages[0].Slug != "good" {
@@ -25,6 +25,7 @@ func TestPagesOutsideTheFolderOrNotFilesAreRefused(t *testing.T) {
 	for _, want := range []string{
 		filepath.Join(dir, "linked.md") + ": cannot read: a symbolic link to outside its folder",
 		filepath.Join(dir, "huge.md") + ": cannot read: too large: the limit is 1 MiB",
+		filepath.Join(dir, "folder.md") + ": cannot read: not a regular file",
 	} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("err = %v, want %q", err, want)

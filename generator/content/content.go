@@ -246,7 +246,9 @@ func Load(dir string, md *Markdown) (*Library, error) {
 	for _, e := range entries {
 		name := e.Name()
 		// Hidden files are editors' locks and swap files, not pages.
-		if strings.HasPrefix(name, ".") || e.IsDir() || !strings.EqualFold(filepath.Ext(name), ".md") {
+		// Anything else named like a page is read, a folder too: reading
+		// it fails and names it, rather than the page going missing.
+		if strings.HasPrefix(name, ".") || !strings.EqualFold(filepath.Ext(name), ".md") {
 			continue
 		}
 		names = append(names, name)
