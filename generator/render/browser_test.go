@@ -182,7 +182,7 @@ func TestViewerShellHasNoSeriousAccessibilityProblems(t *testing.T) {
 	axe := readAxe(t)
 	v, err := viewer.New()
 	if err != nil {
-		t.Fatalf("%v (`make wasm` builds the decryptor; `make test` runs it first)", err)
+		t.Fatalf("%v (`make decryptor` builds the decryptor; `make test` runs it first)", err)
 	}
 	patients := samplePatients(t)
 	doc := renderSample(t, sampleRenderer(t, "default"), patients[0])
