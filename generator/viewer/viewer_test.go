@@ -24,6 +24,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 
 	"github.com/satchel-records/satchel/generator/bundle"
+	"github.com/satchel-records/satchel/generator/provenance"
 	"github.com/satchel-records/satchel/generator/seal"
 	"github.com/satchel-records/satchel/generator/viewer"
 )
@@ -371,6 +372,24 @@ func TestViewerWithoutTheMessageIsUnder100KB(t *testing.T) {
 		if bytes.Contains(js, []byte(banned)) {
 			t.Errorf("the decryptor uses %s", banned)
 		}
+	}
+}
+
+// `satchel open record.html` reads the first armored message in the page
+// (provenance.Message): the shell and decryptor must hold no armor line
+// that could be taken for it.
+func TestTheMessageIsTheOnlyArmorInThePage(t *testing.T) {
+	t.Parallel()
+	f, page := fixturePage(t)
+	if n := bytes.Count(page, []byte("-----BEGIN PGP MESSAGE-----")); n != 1 {
+		t.Errorf("the page holds %d BEGIN PGP MESSAGE lines, want 1", n)
+	}
+	armored, err := seal.Armor(f.message)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := provenance.Message(page); !bytes.Equal(got, bytes.TrimSpace(armored)) {
+		t.Errorf("provenance.Message finds %d bytes in the page, not the %d-byte message", len(got), len(bytes.TrimSpace(armored)))
 	}
 }
 

@@ -5,9 +5,13 @@
 
 import { Failure } from "./failure.js";
 
-const begin = "-----BEGIN ";
-const beginMessage = "-----BEGIN PGP MESSAGE-----";
-const endMessage = "-----END PGP MESSAGE-----";
+// The armor lines are built, not written out: record.html must hold the
+// message's BEGIN line once, in the message itself, because readers of the
+// page (satchel open, gpg) take the first one they find.
+const dashes = "-".repeat(5);
+const begin = dashes + "BEGIN ";
+const beginMessage = begin + "PGP MESSAGE" + dashes;
+const endMessage = dashes + "END PGP MESSAGE" + dashes;
 const latin1 = new TextDecoder("latin1");
 
 // dearmorMessage returns the binary message in msg, or msg itself when it
@@ -58,7 +62,7 @@ export function decode(text) {
     let b64 = "";
     for (; i < lines.length; i++) {
       const l = lines[i].trim();
-      if (l.startsWith("-----END ")) break;
+      if (l.startsWith(dashes + "END ")) break;
       if (l.length === 5 && l[0] === "=") break;
       if (l.length > 96) return null;
       b64 += l;

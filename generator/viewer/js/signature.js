@@ -130,7 +130,7 @@ export function verifyEdDSA(pub, digest, sig) {
 export function readKeys(bytes) {
   let bin = bytes;
   const text = new TextDecoder("latin1").decode(bytes);
-  if (text.trim().startsWith("-----BEGIN ")) {
+  if (text.trim().startsWith("-".repeat(5) + "BEGIN ")) {
     const block = decode(text);
     if (!block || !/^PGP (PUBLIC|PRIVATE) KEY BLOCK$/.test(block.type)) throw new Error("key");
     bin = block.body;
