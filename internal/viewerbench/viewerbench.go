@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/satchel-records/satchel/generator/cardkey"
+	"github.com/satchel-records/satchel/generator/provenance"
 
 	"github.com/chromedp/chromedp"
 )
@@ -75,24 +76,26 @@ func Browser(ctx context.Context) (browser context.Context, stop func(), err err
 
 // Figures are the numbers `make bench` prints for the viewer.
 type Figures struct {
-	// ViewerBytes is the size of record.html.
+	// ViewerBytes is the size of record.html without its message: the
+	// shell, the decryptor and the licence notices every page carries.
 	ViewerBytes int64
+	// RecordHTMLBytes is the size of the whole record.html.
+	RecordHTMLBytes int64
 	// UnlockMedian is the median time from navigation to the record shown
 	// in its frame, key in the URL fragment, in headless Chromium.
 	UnlockMedian time.Duration
 	// GPGMedian is the median wall time of `gpg --decrypt` of record.pgp.
 	GPGMedian time.Duration
 	// Phases are the median times, from navigation start, at which the
-	// page reached each of its performance marks (satchel-decoded,
-	// satchel-unpacked, satchel-compiled, satchel-started,
+	// page reached each of its performance marks (satchel-parsed,
 	// satchel-decrypted), to show where the unlock time goes.
 	Phases map[string]time.Duration
 }
 
 // WriteTo prints the figures as `name: value` lines.
 func (f Figures) WriteTo(w io.Writer) (int64, error) {
-	n, err := fmt.Fprintf(w, "viewer_bytes: %d\nunlock_ms_median: %d\nunlock_ms_gpg_cli: %d\n",
-		f.ViewerBytes, f.UnlockMedian.Round(time.Millisecond).Milliseconds(),
+	n, err := fmt.Fprintf(w, "viewer_bytes: %d\nrecord_html_bytes: %d\nunlock_ms_median: %d\nunlock_ms_gpg_cli: %d\n",
+		f.ViewerBytes, f.RecordHTMLBytes, f.UnlockMedian.Round(time.Millisecond).Milliseconds(),
 		f.GPGMedian.Round(time.Millisecond).Milliseconds())
 	return int64(n), err
 }
@@ -104,11 +107,12 @@ func Measure(ctx context.Context, recordHTML, recordPGP string, secret cardkey.S
 		runs = 1
 	}
 	var f Figures
-	st, err := os.Stat(recordHTML)
+	html, err := os.ReadFile(recordHTML)
 	if err != nil {
 		return f, err
 	}
-	f.ViewerBytes = st.Size()
+	f.RecordHTMLBytes = int64(len(html))
+	f.ViewerBytes = int64(len(html) - len(provenance.Message(html)))
 
 	browser, stop, err := Browser(ctx)
 	if err != nil {
