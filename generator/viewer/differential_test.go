@@ -352,6 +352,23 @@ func differentialCorpus(t *testing.T) []diffCase {
 	}
 	add("three cards and own key, pinned", multi, card(3), practicePub)
 
+	// Signed after the reader's clock (a phone whose clock is behind the
+	// practice's): good as of the signature's own time, by a key made
+	// before then or at that very moment.
+	ahead := time.Now().Add(48 * time.Hour).Truncate(time.Second)
+	for i, keyTime := range []time.Time{diffTime, ahead} {
+		k, err := seal.NewKey("Riverside Test Surgery", "", keyTime, rand.NewChaCha8([32]byte{20 + byte(i)}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var msg bytes.Buffer
+		err = seal.Encrypt(&msg, diffBundle(t, armoredPublic(t, k)), seal.Options{Passphrases: [][]byte{[]byte(card(1))}, Signer: k, FileName: "record.zip", Time: ahead, Rand: rand.NewChaCha8([32]byte{30 + byte(i)})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		add(fmt.Sprintf("signed two days ahead, key %d", i), msg.Bytes(), card(1), nil)
+	}
+
 	cases = append(cases, sampleCases(t)...)
 	cases = append(cases, gpgCases(t, practice, forger, good, practicePub, card)...)
 	cases = append(cases, sqCases(t, practice, good, practicePub, card)...)
