@@ -83,19 +83,25 @@ function base64(s) {
   if (s.endsWith("==")) pad = 2;
   else if (s.endsWith("=")) pad = 1;
   const out = new Uint8Array((s.length / 4) * 3 - pad);
+  const full = s.length - (pad ? 4 : 0);
   let o = 0;
-  for (let i = 0; i < s.length; i += 4) {
-    const last = i + 4 === s.length;
-    const v = [0, 1, 2, 3].map((k) => {
-      const c = s.charCodeAt(i + k);
-      if (last && c === 61 && k >= 4 - pad) return 0;
-      return c < 256 ? b64val[c] : -1;
-    });
-    if (v.some((x) => x < 0)) return null;
-    const n = (v[0] << 18) | (v[1] << 12) | (v[2] << 6) | v[3];
+  let bad = 0;
+  const v = (i) => {
+    const c = s.charCodeAt(i);
+    const x = c < 256 ? b64val[c] : -1;
+    bad |= x;
+    return x;
+  };
+  for (let i = 0; i < full; i += 4) {
+    const n = (v(i) << 18) | (v(i + 1) << 12) | (v(i + 2) << 6) | v(i + 3);
     out[o++] = n >>> 16;
-    if (o < out.length) out[o++] = (n >>> 8) & 255;
-    if (o < out.length) out[o++] = n & 255;
+    out[o++] = (n >>> 8) & 255;
+    out[o++] = n & 255;
   }
-  return out;
+  if (pad) {
+    const n = (v(full) << 18) | (v(full + 1) << 12) | (pad === 1 ? v(full + 2) << 6 : 0);
+    out[o++] = n >>> 16;
+    if (pad === 1) out[o++] = (n >>> 8) & 255;
+  }
+  return bad < 0 ? null : out;
 }
