@@ -34,20 +34,25 @@ $(DIST)/NOTICES.txt: $(DIST)/decryptor.js
 	@test -f $@
 
 ## node_modules: the npm packages, exactly as package-lock.json pins them:
-## the decryptor's libraries, esbuild, and axe-core (the accessibility
-## checker the record tests run in Chromium). No install scripts run.
+## the decryptor's libraries, esbuild, axe-core (the accessibility
+## checker the record tests run in Chromium) and puppeteer-core (which drives
+## Debian's Firefox ESR over WebDriver BiDi in the tests and make bench). No
+## install scripts run and no browser is downloaded.
 $(NODE_MODULES): package.json package-lock.json
-	npm ci --no-audit --no-fund --ignore-scripts
+	PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --ignore-scripts
 	@touch $@
 
 ## run: build Satchel, then build the sample practice (site.toml here)
 run: build
 	./$(BIN) build -site site.toml
 
-## test-deps: install the real tools the tests use (GnuPG, Sequoia, zbar, Chromium, poppler, npm)
+## test-deps: install the real tools the tests use (GnuPG, Sequoia, zbar,
+## poppler, npm, and the three browser engines: Chromium, Firefox ESR, and
+## WebKitGTK: webkit2gtk-driver, whose libwebkit2gtk-4.1-0 holds MiniBrowser,
+## run under Xvfb)
 test-deps:
 	@missing=""; \
-	for t in gpg:gnupg sq:sq zbarimg:zbar-tools chromium:chromium script:bsdutils pdftotext:poppler-utils npm:npm; do \
+	for t in gpg:gnupg sq:sq zbarimg:zbar-tools chromium:chromium firefox-esr:firefox-esr WebKitWebDriver:webkit2gtk-driver Xvfb:xvfb script:bsdutils pdftotext:poppler-utils npm:npm; do \
 	  command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \

@@ -21,57 +21,19 @@ import (
 
 	"github.com/satchel-records/satchel/generator/cardkey"
 	"github.com/satchel-records/satchel/generator/provenance"
+	"github.com/satchel-records/satchel/internal/browsers"
 
 	"github.com/chromedp/chromedp"
 )
 
 // ChromiumPath is Debian's Chromium, which `make test-deps` installs.
-const ChromiumPath = "/usr/bin/chromium"
+const ChromiumPath = browsers.ChromiumPath
 
-// Browser starts one headless Chromium with a fresh profile in a temporary
-// folder, and returns a chromedp context for it: each chromedp.NewContext
-// made from that context is a new tab. stop ends the browser and removes the
-// profile.
-//
-// The flags keep the browser from making requests of its own (component
-// updates, sync, background networking), so a test that counts network
-// requests sees only the page's. The sandbox is off only when running as
-// root, where Chromium refuses to start with it.
+// Browser starts one headless Chromium with a fresh profile, as
+// browsers.Chromium does: each chromedp.NewContext made from the context it
+// returns is a new tab; stop ends the browser and removes the profile.
 func Browser(ctx context.Context) (browser context.Context, stop func(), err error) {
-	if _, err := os.Stat(ChromiumPath); err != nil {
-		return nil, nil, fmt.Errorf("chromium is not installed at %s: run `make test-deps`", ChromiumPath)
-	}
-	profile, err := os.MkdirTemp("", "satchel-chromium-")
-	if err != nil {
-		return nil, nil, err
-	}
-	opts := slices.Clone(chromedp.DefaultExecAllocatorOptions[:])
-	opts = append(opts,
-		chromedp.ExecPath(ChromiumPath),
-		chromedp.UserDataDir(profile),
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-domain-reliability", true),
-		chromedp.Flag("no-pings", true),
-		chromedp.Flag("mute-audio", true),
-		chromedp.Flag("disable-dev-shm-usage", false),
-	)
-	if os.Geteuid() == 0 {
-		opts = append(opts, chromedp.NoSandbox)
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	stop = func() {
-		cancelBrowser()
-		cancelAlloc()
-		os.RemoveAll(profile)
-	}
-	// Start the browser now, so a missing or broken Chromium fails here.
-	if err := chromedp.Do(bctx); err != nil {
-		stop()
-		return nil, nil, fmt.Errorf("starting chromium: %w", err)
-	}
-	return bctx, stop, nil
+	return browsers.Chromium(ctx)
 }
 
 // Figures are the numbers `make bench` prints for the viewer.
