@@ -85,7 +85,17 @@ func TestEverySampleRecordOpensInThreeEngines(t *testing.T) {
 	if len(pages) < 6 {
 		t.Fatalf("only %d sample records built", len(pages))
 	}
-	srv := httptest.NewServer(http.FileServer(http.Dir(public)))
+	// Under /sandboxed/ the server sends the page as a host that sandboxes
+	// what it serves would: the page gets an opaque origin of its own and
+	// cannot reach into its frame.
+	files := http.FileServer(http.Dir(public))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rest, ok := strings.CutPrefix(r.URL.Path, "/sandboxed"); ok {
+			w.Header().Set("Content-Security-Policy", "sandbox allow-scripts")
+			r.URL.Path = rest
+		}
+		files.ServeHTTP(w, r)
+	}))
 	defer srv.Close()
 	port := srv.Listener.Addr().(*net.TCPAddr).Port
 	fileURL := func(rel string) string {
@@ -105,6 +115,7 @@ func TestEverySampleRecordOpensInThreeEngines(t *testing.T) {
 				t.Run(pg.id, func(t *testing.T) {
 					b.t = t
 					b.open(withKey(fileURL(pg.rel), pg.key), pg, "file:// with the key in the fragment")
+					b.styled("file:// with the key in the fragment", true)
 					b.open(withKey(srv.URL+"/"+pg.rel, pg.key), pg, "http from 127.0.0.1")
 					b.typed(fileURL(pg.rel), pg, "file:// with the key typed")
 					b.refused(withKey(fileURL(pg.flipped), pg.key), pg, "one flipped byte")
@@ -116,6 +127,7 @@ func TestEverySampleRecordOpensInThreeEngines(t *testing.T) {
 						if secure {
 							t.Errorf("%s counts as a secure context: the test proves nothing", browsers.TestHost)
 						}
+						b.sandboxed(withKey(srv.URL+"/sandboxed/"+pg.rel, pg.key), pg, "a host that serves the page sandboxed")
 					}
 				})
 			}
@@ -208,6 +220,53 @@ func (b *engineTab) open(u string, pg samplePage, what string) {
 		b.t.Errorf("%s: the frame does not show the name and an entry of each non-empty section", what)
 	}
 	b.keyGone(pg, what)
+}
+
+// styled checks, from outside the page, that every style sheet of the
+// record document applies (a <style> the CSP blocks has no sheet), and that
+// Print shows exactly when the page can reach its frame.
+func (b *engineTab) styled(what string, printable bool) {
+	b.t.Helper()
+	var st struct {
+		Styles, Applied int
+	}
+	if err := b.e.EvalFrame(`(() => {
+		const all = [...document.querySelectorAll("style")];
+		return {styles: all.length, applied: all.filter((s) => s.sheet && s.sheet.cssRules.length > 0).length};
+	})()`, &st); err != nil {
+		b.t.Fatalf("%s: reading the frame: %v", what, err)
+	}
+	if st.Styles == 0 || st.Applied != st.Styles {
+		b.t.Errorf("%s: %d of the record's %d style sheets apply", what, st.Applied, st.Styles)
+	}
+	var print bool
+	b.eval(`!document.getElementById("print").hidden && document.getElementById("print").getBoundingClientRect().width > 0`, &print)
+	if print != printable {
+		b.t.Errorf("%s: Print shown %v, want %v", what, print, printable)
+	}
+}
+
+// sandboxed opens the page where it cannot reach its frame: the record
+// still shows, styled, and Print is hidden.
+func (b *engineTab) sandboxed(u string, pg samplePage, what string) {
+	b.t.Helper()
+	b.navigate(u)
+	if state, code := b.settle(what); state != "open" {
+		b.t.Fatalf("%s: record.html did not open (%s)", what, code)
+	}
+	var reach bool
+	b.eval(`(() => { try { return !!document.querySelector("#frame-box iframe").contentDocument; } catch (e) { return false; } })()`, &reach)
+	if reach {
+		b.t.Errorf("%s: the page reaches its frame: the host did not sandbox it", what)
+	}
+	var shown bool
+	if err := b.e.EvalFrame(pg.texts+`.every((t) => document.body.textContent.includes(t))`, &shown); err != nil {
+		b.t.Fatalf("%s: reading the frame: %v", what, err)
+	}
+	if !shown {
+		b.t.Errorf("%s: the frame does not show the name and an entry of each non-empty section", what)
+	}
+	b.styled(what, false)
 }
 
 func (b *engineTab) typed(u string, pg samplePage, what string) {

@@ -216,7 +216,7 @@ func TestViewerShellHasNoSeriousAccessibilityProblems(t *testing.T) {
 		t.Fatal(err)
 	}
 	var page bytes.Buffer
-	if err := v.Render(&page, viewer.Page{PracticeName: "Riverside Medical Centre", PracticePhone: "01632 960123", Exported: exported, Message: msg.Bytes()}); err != nil {
+	if err := v.Render(&page, viewer.Page{PracticeName: "Riverside Medical Centre", PracticePhone: "01632 960123", Exported: exported, Message: msg.Bytes(), DocumentStyles: viewer.Styles([]byte(doc))}); err != nil {
 		t.Fatal(err)
 	}
 	srv := newPages(t)

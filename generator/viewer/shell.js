@@ -241,37 +241,34 @@
     $("frame-box").append(frame);
     await loaded;
     if (state.frame !== frame) return;
+    // Where the page cannot reach its frame (a host that serves the page
+    // sandboxed gives it an origin of its own), the record still shows,
+    // styled, but the page cannot print it: Print is hidden there, and the
+    // browser's own Print prints the record.
+    let reachable = false;
     try {
-      dress(frame);
+      reachable = Boolean(frame.contentDocument && frame.contentWindow);
+      if (reachable) dress(frame);
     } catch (e) {
-      // A browser without constructable style sheets shows the record
-      // unstyled: plainer, but complete.
+      reachable = false;
     }
+    $("print").hidden = !reachable;
     frame.style.visibility = "";
     root.dataset.state = "open";
     root.dataset.openedMs = String(Math.round(performance.now()));
     frame.focus();
   }
 
-  // dress applies the record document's own styles, which the page's CSP
-  // (inherited by the frame) blocks as inline styles: style sheets built
-  // through the CSSOM are not subject to it. In-document links are made
-  // relative to the frame's own address (about:srcdoc), not the page's, so
-  // they scroll the record instead of loading the page into the frame.
-  // Links leaving the record open in a new tab, since the frame itself may
-  // only show this record.
+  // dress makes in-document links relative to the frame's own address
+  // (about:srcdoc), not the page's, so they scroll the record instead of
+  // loading the page into the frame. Links leaving the record open in a new
+  // tab, since the frame itself may only show this record. The record's
+  // own style sheets need no help: the page's CSP allows them by hash. A
+  // style attribute (Satchel's templates write none) is blocked by the CSP
+  // and applied again here through the CSSOM, which the CSP allows.
   function dress(frame) {
     const doc = frame.contentDocument;
-    const win = frame.contentWindow;
-    if (!doc || !win) return;
-    const sheets = [];
-    for (const el of doc.querySelectorAll("style")) {
-      const options = el.media ? { media: el.media } : {};
-      const sheet = new win.CSSStyleSheet(options);
-      sheet.replaceSync(el.textContent);
-      sheets.push(sheet);
-    }
-    doc.adoptedStyleSheets = sheets;
+    if (!doc) return;
     for (const el of doc.querySelectorAll("[style]")) {
       el.style.cssText = el.getAttribute("style");
     }
@@ -453,6 +450,10 @@
     }
   }
 
+  // Written by script, not in the HTML, so a browser without JavaScript
+  // never shows a promise it cannot keep: it shows the <noscript> message.
+  // The shell runs before the decryptor is parsed, so this shows meanwhile.
+  say("Getting ready to open the record…");
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start, { once: true });
   } else {

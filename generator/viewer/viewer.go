@@ -21,6 +21,7 @@ import (
 	"html/template"
 	"io"
 	"io/fs"
+	"slices"
 	"strings"
 	"time"
 
@@ -45,7 +46,8 @@ var shell embed.FS
 // once, and is safe for concurrent use.
 type Viewer struct {
 	page      *template.Template
-	csp       string
+	scripts   [][]byte // the inline scripts the CSP allows by hash
+	styles    [][]byte // the shell's own style, likewise
 	style     template.CSS
 	script    template.JS
 	decryptor template.JS
@@ -68,6 +70,14 @@ type Page struct {
 	CurrentUntil time.Time
 	// Message is the binary OpenPGP message (record.pgp).
 	Message []byte
+	// DocumentStyles are the texts of the record document's own <style>
+	// elements (Styles finds them): the page's CSP allows each by its
+	// hash, and the frame the record opens in inherits that policy, so
+	// the record is styled by its own style sheets, with no CSP violation
+	// and even where the page cannot reach into its frame (a host that
+	// serves it sandboxed). They hold the practice's theme, never record
+	// data: only their hashes are in the page.
+	DocumentStyles [][]byte
 	// PracticeKey, when set, is the practice's public signing key
 	// (armored or binary). The page then shows a record only if it carries
 	// a good signature by this key. When unset, the page checks the
@@ -113,7 +123,8 @@ func New() (*Viewer, error) {
 	}
 	return &Viewer{
 		page:      page,
-		csp:       policy([][]byte{js, script}, [][]byte{css}),
+		scripts:   [][]byte{js, script},
+		styles:    [][]byte{css},
 		style:     template.CSS(css),
 		script:    template.JS(script),
 		decryptor: template.JS(js),
@@ -124,7 +135,7 @@ func New() (*Viewer, error) {
 // policy is the page's Content-Security-Policy: no request to any origin
 // (default-src 'none', so no connect-src and no frame-src either: the record
 // goes into a srcdoc frame, which loads nothing), the shell's scripts and
-// style by hash only; nothing may be compiled or evaluated. data: images and fonts
+// style and the record document's styles by hash only; nothing may be compiled or evaluated. data: images and fonts
 // are allowed because the record document embeds its images that way;
 // neither causes a request. The srcdoc frame inherits this policy.
 func policy(scripts, styles [][]byte) string {
@@ -134,14 +145,22 @@ func policy(scripts, styles [][]byte) string {
 		b.WriteString(" " + hash(s))
 	}
 	b.WriteString("; style-src")
+	seen := map[string]bool{}
 	for _, s := range styles {
-		b.WriteString(" " + hash(s))
+		if h := hash(s); !seen[h] {
+			seen[h] = true
+			b.WriteString(" " + h)
+		}
 	}
 	b.WriteString("; img-src data:; font-src data:; base-uri 'none'; form-action 'none'")
 	return b.String()
 }
 
+// hash is the CSP source for an inline element's text, as the browser
+// hashes it: after HTML's newline normalization (CR LF and CR to LF).
 func hash(b []byte) string {
+	b = bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
+	b = bytes.ReplaceAll(b, []byte("\r"), []byte("\n"))
 	sum := sha256.Sum256(b)
 	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
 }
@@ -185,7 +204,7 @@ func (v *Viewer) Render(w io.Writer, p Page) error {
 		}
 	}
 	data := pageData{
-		CSP:         v.csp,
+		CSP:         policy(v.scripts, append(slices.Clone(v.styles), p.DocumentStyles...)),
 		Style:       v.style,
 		Shell:       v.script,
 		Decryptor:   v.decryptor,
@@ -205,6 +224,35 @@ func (v *Viewer) Render(w io.Writer, p Page) error {
 		return fmt.Errorf("writing record.html: %w", err)
 	}
 	return nil
+}
+
+// Styles returns the text of each <style> element of the HTML document
+// doc, in order, for Page.DocumentStyles.
+func Styles(doc []byte) [][]byte {
+	var out [][]byte
+	lower := bytes.ToLower(doc)
+	for off := 0; ; {
+		i := bytes.Index(lower[off:], []byte("<style"))
+		if i < 0 {
+			return out
+		}
+		start := off + i + len("<style")
+		if start < len(doc) && !bytes.ContainsRune([]byte(">/ \t\r\n\f"), rune(doc[start])) {
+			off = start // <styles> or the like: not a style element
+			continue
+		}
+		gt := bytes.IndexByte(doc[start:], '>')
+		if gt < 0 {
+			return out
+		}
+		body := start + gt + 1
+		end := bytes.Index(lower[body:], []byte("</style"))
+		if end < 0 {
+			return out
+		}
+		out = append(out, doc[body:body+end])
+		off = body + end
+	}
 }
 
 // publicKey returns the armored public part of key (armored or binary). It

@@ -136,8 +136,13 @@ func newFixture(t *testing.T, v *viewer.Viewer, seed byte) *fixture {
 	return f
 }
 
+// writePage renders p to path. Its record document is testDocument unless
+// p says otherwise: the CSP allows testDocument's styles.
 func writePage(t *testing.T, v *viewer.Viewer, path string, p viewer.Page) {
 	t.Helper()
+	if p.DocumentStyles == nil {
+		p.DocumentStyles = viewer.Styles([]byte(testDocument))
+	}
 	var out bytes.Buffer
 	if err := v.Render(&out, p); err != nil {
 		t.Fatal(err)
@@ -402,4 +407,65 @@ func fixturePage(t *testing.T) (*fixture, []byte) {
 		t.Fatal(err)
 	}
 	return f, page
+}
+
+// Styles finds each <style> element's text; the page's CSP allows exactly
+// those (and the shell's own) by hash, after HTML's newline normalization.
+func TestDocumentStylesAreAllowedByHash(t *testing.T) {
+	doc := "<html><head><STYLE media=print>a{b:c}\r\n</STYLE><styles>no</styles><style>\nh1 { color: red; }\n</style></head><body><style>x{}</style></body></html>"
+	got := viewer.Styles([]byte(doc))
+	want := []string{"a{b:c}\r\n", "\nh1 { color: red; }\n", "x{}"}
+	if len(got) != len(want) {
+		t.Fatalf("Styles found %d style elements, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if string(got[i]) != want[i] {
+			t.Errorf("style %d: %q, want %q", i, got[i], want[i])
+		}
+	}
+	v := newViewer(t)
+	f := newFixture(t, v, 3)
+	var out bytes.Buffer
+	if err := v.Render(&out, viewer.Page{PracticeName: "P", Exported: exportedAt(), Message: f.message, DocumentStyles: got}); err != nil {
+		t.Fatal(err)
+	}
+	csp := regexp.MustCompile(`http-equiv="Content-Security-Policy" content="([^"]*)"`).FindStringSubmatch(out.String())
+	if csp == nil {
+		t.Fatal("no CSP in the page")
+	}
+	styleSrc := regexp.MustCompile(`style-src([^;]*)`).FindStringSubmatch(html.UnescapeString(csp[1]))[1]
+	for _, s := range []string{"a{b:c}\n", "\nh1 { color: red; }\n", "x{}"} {
+		sum := sha256.Sum256([]byte(s))
+		if h := "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"; !strings.Contains(styleSrc, h) {
+			t.Errorf("style-src lacks the hash of %q", s)
+		}
+	}
+	if strings.Contains(styleSrc, "unsafe") {
+		t.Errorf("style-src allows more than hashes: %s", styleSrc)
+	}
+}
+
+// Without JavaScript the page promises nothing it cannot do: "Getting
+// ready" is written by the shell's script, and the <noscript> message says
+// what to do instead.
+func TestWithoutJavaScriptThePageSaysWhatToDo(t *testing.T) {
+	v := newViewer(t)
+	f := newFixture(t, v, 4)
+	page := string(readFile(t, f.page))
+	markup := regexp.MustCompile(`(?s)<script[^>]*>.*?</script>`).ReplaceAllString(page, "")
+	if strings.Contains(markup, "Getting ready") {
+		t.Error(`"Getting ready" is in the page's markup, where a browser without JavaScript shows it for ever`)
+	}
+	noscript := regexp.MustCompile(`(?s)<noscript>(.*?)</noscript>`).FindStringSubmatch(markup)
+	if noscript == nil {
+		t.Fatal("no <noscript> message")
+	}
+	for _, want := range []string{"needs JavaScript", "Turn it on", "another browser"} {
+		if !strings.Contains(noscript[1], want) {
+			t.Errorf("the <noscript> message does not say %q", want)
+		}
+	}
+	if !strings.Contains(page, `say("Getting ready to open the record…")`) {
+		t.Error(`the shell does not write "Getting ready"`)
+	}
 }

@@ -37,6 +37,11 @@ type Engine interface {
 	// Eval evaluates a JavaScript expression in the top document and
 	// decodes its JSON value into out (which may be nil).
 	Eval(expr string, out any) error
+	// EvalFrame evaluates a JavaScript expression in the document of the
+	// page's first iframe, from outside the page, so it works where the
+	// page itself cannot reach its frame (a sandboxed host), and decodes
+	// its JSON value into out.
+	EvalFrame(expr string, out any) error
 	// Type sends text to the element matching the CSS selector as key
 	// presses.
 	Type(selector, text string) error

@@ -3,11 +3,15 @@ package browsers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
 
@@ -101,6 +105,41 @@ func (c *chromium) Eval(expr string, out any) error {
 		return err
 	}
 	return decode(raw, out)
+}
+
+func (c *chromium) EvalFrame(expr string, out any) error {
+	ctx, cancel := c.ctx()
+	defer cancel()
+	tree, err := chromedp.Call(ctx, page.GetFrameTree, cdp.Empty{})
+	if err != nil {
+		return err
+	}
+	if tree.FrameTree == nil || len(tree.FrameTree.ChildFrames) == 0 {
+		return errors.New("the page has no frame")
+	}
+	// An isolated world of the frame's own: it sees the frame's document
+	// even where the frame may run no script of its own.
+	world, err := chromedp.Call(ctx, page.CreateIsolatedWorld, page.CreateIsolatedWorldParams{
+		FrameID: tree.FrameTree.ChildFrames[0].Frame.ID, WorldName: "satchel-test",
+	})
+	if err != nil {
+		return err
+	}
+	byValue := true
+	res, err := chromedp.Call(ctx, runtime.Evaluate, runtime.EvaluateParams{
+		Expression: "JSON.stringify((" + expr + ") ?? null)", ContextID: world.ExecutionContextID, ReturnByValue: &byValue,
+	})
+	if err != nil {
+		return err
+	}
+	if res.ExceptionDetails != nil || res.Result == nil {
+		return errors.New("the expression threw in the frame")
+	}
+	var s string
+	if err := json.Unmarshal(res.Result.Value, &s); err != nil {
+		return err
+	}
+	return decode(json.RawMessage(s), out)
 }
 
 func (c *chromium) Type(selector, text string) error {

@@ -119,6 +119,10 @@ func (f *firefox) Eval(expr string, out any) error {
 	return f.call(map[string]any{"op": "eval", "expr": expr}, out)
 }
 
+func (f *firefox) EvalFrame(expr string, out any) error {
+	return f.call(map[string]any{"op": "evalFrame", "expr": expr}, out)
+}
+
 func (f *firefox) Type(selector, text string) error {
 	return f.call(map[string]any{"op": "type", "selector": selector, "text": text}, nil)
 }

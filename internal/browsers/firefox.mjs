@@ -31,6 +31,11 @@ async function run(cmd) {
     case "eval":
       // The expression's value crosses as JSON, as in the other engines.
       return JSON.parse(await page.evaluate(`JSON.stringify((${cmd.expr}) ?? null)`));
+    case "evalFrame": {
+      const frame = page.mainFrame().childFrames()[0];
+      if (!frame) throw new Error("the page has no frame");
+      return JSON.parse(await frame.evaluate(`JSON.stringify((${cmd.expr}) ?? null)`));
+    }
     case "type":
       await page.type(cmd.selector, cmd.text);
       return null;

@@ -205,6 +205,24 @@ func (w *webkit) Eval(expr string, out any) error {
 	return decode(json.RawMessage(s), out)
 }
 
+func (w *webkit) EvalFrame(expr string, out any) error {
+	id, err := w.element("iframe")
+	if err != nil {
+		return err
+	}
+	if err := w.do("POST", "/frame", map[string]any{"id": map[string]string{elementKey: id}}, nil); err != nil {
+		return err
+	}
+	err = w.Eval(expr, out)
+	if perr := w.do("POST", "/frame/parent", map[string]any{}, nil); err == nil {
+		err = perr
+	}
+	return err
+}
+
+// elementKey names a web element reference in W3C WebDriver.
+const elementKey = "element-6066-11e4-a52e-4f735466cecf"
+
 func (w *webkit) element(selector string) (string, error) {
 	var el map[string]string
 	if err := w.do("POST", "/element", map[string]any{"using": "css selector", "value": selector}, &el); err != nil {
