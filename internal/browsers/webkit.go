@@ -63,7 +63,7 @@ func startWebKit(ctx context.Context) (_ Engine, err error) {
 	display, err := readLine(r, 30*time.Second)
 	r.Close()
 	if err != nil {
-		return nil, fmt.Errorf("Xvfb gave no display: %w", err)
+		return nil, fmt.Errorf("no display from Xvfb: %w", err)
 	}
 
 	// The proxy maps TestHost to 127.0.0.1 (see the package comment).
