@@ -103,6 +103,9 @@ func startWebKit(ctx context.Context) (_ Engine, err error) {
 		"proxy": map[string]any{
 			"proxyType": "manual",
 			"httpProxy": pl.Addr().String(),
+			// HTTPS too, so the browser's own requests, if any, meet the
+			// proxy's refusal rather than the network.
+			"sslProxy": pl.Addr().String(),
 		},
 	}}}
 	var session struct{ SessionID string }
