@@ -7,46 +7,52 @@ GO       ?= go
 BIN      := bin/satchel
 DIST     := generator/viewer/decryptor
 GOSRC    := $(shell find cmd generator internal templates themes -type f \( -name '*.go' -o -name '*.html' -o -name '*.css' -o -name '*.js' -o -name '*.toml' -o -name '*.json' \) -not -path '$(DIST)/*') go.mod go.sum
-WASMSRC  := $(shell find generator internal cmd/satchel-wasm -name '*.go' -not -name '*_test.go') go.mod go.sum Makefile
+JSSRC    := $(wildcard generator/viewer/js/*.js generator/viewer/js/*.mjs)
+NODE_MODULES := node_modules/.package-lock.json
 
-.PHONY: all build run test test-fast test-deps check bench wasm clean fixtures-note fuzz fuzz-short
+.PHONY: all build run test test-fast test-deps check bench decryptor clean fixtures-note fuzz fuzz-short
 
 all: build
 
 ## build: the satchel binary in bin/, with the viewer's decryptor inside
 build: $(BIN)
 
-$(BIN): $(GOSRC) $(DIST)/open.wasm.gz $(DIST)/wasm_exec.js $(DIST)/NOTICES.txt
+$(BIN): $(GOSRC) $(DIST)/decryptor.js $(DIST)/NOTICES.txt
 	$(GO) build -trimpath -o $@ ./cmd/satchel
 
-## wasm: the decryptor for record.html (Go built for WebAssembly, gzipped)
-wasm: $(DIST)/open.wasm.gz $(DIST)/wasm_exec.js $(DIST)/NOTICES.txt
+## decryptor: the decryptor for record.html (generator/viewer/js, bundled
+## and minified by esbuild with the npm libraries package-lock.json pins),
+## and NOTICES.txt, the licences of every package bundled into it, which
+## every record.html carries
+decryptor: $(DIST)/decryptor.js $(DIST)/NOTICES.txt
 
-$(DIST)/open.wasm.gz: $(WASMSRC)
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -gcflags=all=-l -o $(DIST)/open.wasm ./cmd/satchel-wasm
-	gzip -9 -n -f $(DIST)/open.wasm
+$(DIST)/decryptor.js: $(JSSRC) $(NODE_MODULES) Makefile
+	node generator/viewer/js/build.mjs $(DIST)
 
-# NOTICES.txt: the licences of what the decryptor links (Go's runtime,
-# standard library and wasm_exec.js, and each module it imports), carried
-# inside every record.html.
-$(DIST)/NOTICES.txt: go.mod go.sum Makefile
-	{ printf 'record.html carries software by others, under these licences.\n\n== Go: runtime, standard library, wasm_exec.js\n\n'; \
-	  cat "$$($(GO) env GOROOT)/LICENSE"; \
-	  GOOS=js GOARCH=wasm $(GO) list -deps -f '{{if .Module}}{{if not .Module.Main}}{{.Module.Path}} {{.Module.Dir}}{{end}}{{end}}' ./cmd/satchel-wasm | sort -u | \
-	  while read -r mod dir; do printf '\n== %s\n\n' "$$mod"; cat "$$dir"/LICENSE; done; } > $@.tmp
-	mv $@.tmp $@
+# build.mjs writes NOTICES.txt with decryptor.js.
+$(DIST)/NOTICES.txt: $(DIST)/decryptor.js
+	@test -f $@
 
-$(DIST)/wasm_exec.js: $(shell $(GO) env GOROOT)/lib/wasm/wasm_exec.js
-	cp $< $@
+## node_modules: the npm packages, exactly as package-lock.json pins them:
+## the decryptor's libraries, esbuild, axe-core (the accessibility
+## checker the record tests run in Chromium) and puppeteer-core (which drives
+## Debian's Firefox ESR over WebDriver BiDi in the tests and make bench). No
+## install scripts run and no browser is downloaded.
+$(NODE_MODULES): package.json package-lock.json
+	PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --ignore-scripts
+	@touch $@
 
 ## run: build Satchel, then build the sample practice (site.toml here)
 run: build
 	./$(BIN) build -site site.toml
 
-## test-deps: install the real tools the tests use (GnuPG, Sequoia, zbar, Chromium, poppler, npm)
+## test-deps: install the real tools the tests use (GnuPG, Sequoia, zbar,
+## poppler, npm, and the three browser engines: Chromium, Firefox ESR, and
+## WebKitGTK: webkit2gtk-driver, whose libwebkit2gtk-4.1-0 holds MiniBrowser,
+## run under Xvfb)
 test-deps:
 	@missing=""; \
-	for t in gpg:gnupg sq:sq zbarimg:zbar-tools chromium:chromium script:bsdutils pdftotext:poppler-utils npm:npm; do \
+	for t in gpg:gnupg sq:sq zbarimg:zbar-tools chromium:chromium firefox-esr:firefox-esr WebKitWebDriver:webkit2gtk-driver Xvfb:xvfb script:bsdutils pdftotext:poppler-utils npm:npm; do \
 	  command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -57,7 +63,7 @@ test-deps:
 
 ## check: formatting, vet, staticcheck (the version go.mod's tool line pins),
 ## a tidy go.mod, and builds for Windows and macOS (Intel and Apple silicon)
-check: wasm
+check: decryptor
 	@out=$$(gofmt -l cmd generator internal templates themes); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
@@ -66,13 +72,8 @@ check: wasm
 	GOOS=darwin GOARCH=amd64 $(GO) build -o /dev/null ./cmd/satchel
 	GOOS=darwin GOARCH=arm64 $(GO) build -o /dev/null ./cmd/satchel
 
-## node_modules/axe-core: the accessibility checker the record tests run in Chromium (npm, pinned by package-lock.json)
-node_modules/axe-core: package.json package-lock.json
-	npm ci --no-audit --no-fund --ignore-scripts
-	@touch $@
-
 ## test: everything, with the race detector, and each fuzz target briefly
-test: test-deps check node_modules/axe-core fixtures-note fuzz-short
+test: test-deps check $(NODE_MODULES) fixtures-note fuzz-short
 	$(GO) test -race -count=1 ./...
 
 # FUZZ_TARGETS: every fuzz target, as package:Func. go test -fuzz takes one
@@ -101,7 +102,7 @@ fuzz-short:
 ## tests that drive Chromium or repeat slow gpg/sq runs (each says why it
 ## skipped), without the race detector. It installs nothing: the gpg, sq and
 ## zbar checks it keeps need `make test-deps` once. make test runs it all.
-test-fast: wasm fixtures-note
+test-fast: decryptor fixtures-note
 	$(GO) test -short ./...
 
 # fixtures-note: say in one line when the public FHIR examples (a
@@ -117,4 +118,4 @@ bench: build test-deps
 	$(GO) run ./cmd/satchel-bench
 
 clean:
-	rm -rf bin public private $(DIST)/open.wasm $(DIST)/open.wasm.gz $(DIST)/wasm_exec.js $(DIST)/NOTICES.txt
+	rm -rf bin public private $(DIST)/decryptor.js $(DIST)/NOTICES.txt $(DIST)/packages.json

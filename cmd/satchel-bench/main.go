@@ -61,7 +61,7 @@ func run(ctx context.Context, satchel, fixtures string, small, large, docs int, 
 		return err
 	}
 	print(figs)
-	fmt.Fprintln(os.Stderr, "bench: record.html in headless Chromium")
+	fmt.Fprintln(os.Stderr, "bench: record.html in Chromium, Firefox ESR and WebKitGTK, against gpg --decrypt")
 	if err := bench.Viewer(ctx, work, "site.toml", 10, os.Stdout); err != nil {
 		return err
 	}

@@ -434,6 +434,8 @@ func (b *builder) patient(file string) (p Patient) {
 			CurrentUntil:  until,
 			Message:       msg.All,
 			PracticeKey:   b.key.Public,
+			// The theme's style sheet, allowed by hash in the page's CSP.
+			DocumentStyles: viewer.Styles(doc),
 		})
 	})
 	if err != nil {

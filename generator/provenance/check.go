@@ -16,8 +16,9 @@
 // printed on the key card (ShortFingerprint), or checks it against a key
 // the reader already trusts (pinned).
 //
-// This file is built into the WebAssembly decryptor as well, so it must
-// stay free of heavy packages (encoding/json lives in info.go).
+// The viewer's JavaScript decryptor (generator/viewer/js) makes the same
+// decisions in the same order; a differential test in package viewer holds
+// the two to the same verdicts.
 package provenance
 
 import (

@@ -182,7 +182,7 @@ func TestViewerShellHasNoSeriousAccessibilityProblems(t *testing.T) {
 	axe := readAxe(t)
 	v, err := viewer.New()
 	if err != nil {
-		t.Fatalf("%v (`make wasm` builds the decryptor; `make test` runs it first)", err)
+		t.Fatalf("%v (`make decryptor` builds the decryptor; `make test` runs it first)", err)
 	}
 	patients := samplePatients(t)
 	doc := renderSample(t, sampleRenderer(t, "default"), patients[0])
@@ -216,7 +216,7 @@ func TestViewerShellHasNoSeriousAccessibilityProblems(t *testing.T) {
 		t.Fatal(err)
 	}
 	var page bytes.Buffer
-	if err := v.Render(&page, viewer.Page{PracticeName: "Riverside Medical Centre", PracticePhone: "01632 960123", Exported: exported, Message: msg.Bytes()}); err != nil {
+	if err := v.Render(&page, viewer.Page{PracticeName: "Riverside Medical Centre", PracticePhone: "01632 960123", Exported: exported, Message: msg.Bytes(), DocumentStyles: viewer.Styles([]byte(doc))}); err != nil {
 		t.Fatal(err)
 	}
 	srv := newPages(t)

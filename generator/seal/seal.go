@@ -6,8 +6,9 @@
 // signed with one-pass signature framing. No AEAD, no v6 packets, no Argon2:
 // the readers we promise reject them.
 //
-// The package is also built for GOOS=js GOARCH=wasm as the browser decryptor,
-// so it must not depend on anything a browser lacks (os/exec, files).
+// The browser decryptor in record.html (generator/viewer/js) reads what
+// Encrypt writes with the same rules as Open: change one, change the other
+// (the differential test in package viewer fails until they agree).
 package seal
 
 import (

@@ -180,7 +180,7 @@ func typo(key string) string {
 }
 
 func TestRecordHTMLInChromium(t *testing.T) {
-	testtool.Slow(t, "Chromium opens record.html with its WebAssembly decryptor in twelve scenarios")
+	testtool.Slow(t, "Chromium opens record.html with its JavaScript decryptor in twelve scenarios")
 	t.Parallel()
 	v := newViewer(t)
 	f := newFixture(t, v, 1)

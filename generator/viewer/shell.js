@@ -1,6 +1,7 @@
-// The shell of record.html: unpacks the decryptor (Go built for WebAssembly),
-// asks for the key card's secret (typed, scanned, or from the #k= fragment),
-// and shows the opened record in a frame that cannot run scripts. Nothing is
+// The shell of record.html: asks for the key card's secret (typed, scanned, or from the #k= fragment),
+// hands it to the decryptor (the script before this one, which sets
+// satchelDecryptor) and shows the opened record in a frame that cannot run
+// scripts. Nothing is
 // stored and nothing is fetched: the page's CSP forbids every request.
 (() => {
   "use strict";
@@ -21,7 +22,7 @@
     "bad-signature": "This record's signature does not match the practice's key, so it may have been forged and is not shown. Ask the practice for a new copy.",
     unsigned: "This record is not signed by the practice, so it is not shown. Ask the practice for a new copy.",
     "not-record": "This file opened, but it does not hold a health record. Ask the practice for a new copy.",
-    unsupported: "This browser cannot open the record: it does not support WebAssembly or DecompressionStream. Open the file in an up-to-date Chrome, Edge, Firefox or Safari.",
+    unsupported: "This browser cannot open the record: it is too old. Open the file in an up-to-date Chrome, Edge, Firefox or Safari.",
     camera: "The camera could not be used to scan the card. Type the key instead.",
     internal: "Something went wrong while opening the record. Nothing was shown. Close this page and try again.",
   };
@@ -42,7 +43,7 @@
 
   // Everything the page holds while a record is open, dropped by lock().
   const state = {
-    module: null,
+    ready: false,
     busy: false,
     files: null,
     frame: null,
@@ -77,77 +78,6 @@
     $("open").disabled = !ready;
   }
 
-  // decode85 reverses the Go side's base-85 encoding of the gzipped
-  // decryptor (4 bytes in 5 characters, 6% smaller than base64).
-  function decode85(text, length) {
-    const alphabet = "!#$%()*+,.0123456789:;=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_abcdefghijklmnopqrstuvwxyz{|}~";
-    // One entry per UTF-16 code unit, so any character indexes the table
-    // and anything outside the alphabet reads as -1.
-    const value = new Int8Array(65536).fill(-1);
-    for (let i = 0; i < alphabet.length; i++) value[alphabet.charCodeAt(i)] = i;
-    const groups = Math.ceil(length / 4);
-    if (text.length !== groups * 5) throw new Failure("damaged");
-    const out = new Uint8Array(groups * 4);
-    for (let g = 0, i = 0, o = 0; g < groups; g++, i += 5, o += 4) {
-      const a = value[text.charCodeAt(i)];
-      const b = value[text.charCodeAt(i + 1)];
-      const c = value[text.charCodeAt(i + 2)];
-      const d = value[text.charCodeAt(i + 3)];
-      const e = value[text.charCodeAt(i + 4)];
-      if ((a | b | c | d | e) < 0) throw new Failure("damaged");
-      const n = (((a * 85 + b) * 85 + c) * 85 + d) * 85 + e;
-      if (n > 0xffffffff) throw new Failure("damaged");
-      out[o] = n >>> 24;
-      out[o + 1] = (n >>> 16) & 255;
-      out[o + 2] = (n >>> 8) & 255;
-      out[o + 3] = n & 255;
-    }
-    return out.subarray(0, length);
-  }
-
-  // loadDecryptor unpacks and compiles the decryptor once per page load. A
-  // failure here means the file is damaged, or the browser is too old. The
-  // performance marks here and in unlock let `make bench` say where the
-  // time goes.
-  async function loadDecryptor() {
-    const el = $("satchel-decryptor");
-    const length = Number(el.dataset.length);
-    const gz = decode85(el.textContent, length);
-    performance.mark("satchel-decoded");
-    const stream = new Blob([gz]).stream().pipeThrough(new DecompressionStream("gzip"));
-    // Compiling from the stream overlaps unpacking and compiling.
-    const wasm = new Response(stream, { headers: { "Content-Type": "application/wasm" } });
-    try {
-      const module = await WebAssembly.compileStreaming(wasm);
-      performance.mark("satchel-compiled");
-      return module;
-    } catch (e) {
-      // A browser that predates 'wasm-unsafe-eval' refuses to compile under
-      // this page's CSP: that is an old browser, not a damaged file. Any
-      // other gzip or WebAssembly format error is damage.
-      if (/unsafe-eval|Content.Security/i.test(String(e && e.message))) throw new Failure("unsupported");
-      throw new Failure(e instanceof TypeError || e instanceof WebAssembly.CompileError ? "damaged" : "unsupported");
-    }
-  }
-
-  // startDecryptor runs a fresh copy of the decryptor. Each unlock attempt
-  // gets its own, and quits it afterwards, so no key or plaintext stays in
-  // the decryptor's memory.
-  async function startDecryptor() {
-    const go = new Go();
-    const instance = await WebAssembly.instantiate(state.module, go.importObject);
-    let api = null;
-    globalThis.satchelDecryptorReady = (a) => { api = a; };
-    try {
-      go.run(instance);
-    } finally {
-      delete globalThis.satchelDecryptorReady;
-    }
-    if (!api) throw new Failure("internal");
-    performance.mark("satchel-started");
-    return api;
-  }
-
   function pause() {
     return new Promise((resolve) => setTimeout(resolve, 0));
   }
@@ -166,18 +96,13 @@
     say("Opening the record…");
     try {
       await pause();
-      const api = await startDecryptor();
-      let result;
-      try {
-        const checked = api.checkKey(typed);
-        if (checked.error) throw new Failure(checked.error);
-        const message = new TextEncoder().encode($("satchel-message").textContent);
-        const keyEl = $("satchel-practice-key");
-        const practiceKey = keyEl ? new TextEncoder().encode(keyEl.textContent) : null;
-        result = api.open(message, typed, practiceKey);
-      } finally {
-        api.quit();
-      }
+      const api = globalThis.satchelDecryptor;
+      const checked = api.checkKey(typed);
+      if (checked.error) throw new Failure(checked.error);
+      const message = new TextEncoder().encode($("satchel-message").textContent);
+      const keyEl = $("satchel-practice-key");
+      const practiceKey = keyEl ? new TextEncoder().encode(keyEl.textContent) : null;
+      const result = await api.open(message, typed, practiceKey);
       performance.mark("satchel-decrypted");
       if (result.error) throw new Failure(result.error);
       await showRecord(result);
@@ -333,37 +258,34 @@
     $("frame-box").append(frame);
     await loaded;
     if (state.frame !== frame) return;
+    // Where the page cannot reach its frame (a host that serves the page
+    // sandboxed gives it an origin of its own), the record still shows,
+    // styled, but the page cannot print it: Print is hidden there, and the
+    // browser's own Print prints the record.
+    let reachable = false;
     try {
-      dress(frame);
+      reachable = Boolean(frame.contentDocument && frame.contentWindow);
+      if (reachable) dress(frame);
     } catch (e) {
-      // A browser without constructable style sheets shows the record
-      // unstyled: plainer, but complete.
+      reachable = false;
     }
+    $("print").hidden = !reachable;
     frame.style.visibility = "";
     root.dataset.state = "open";
     root.dataset.openedMs = String(Math.round(performance.now()));
     frame.focus();
   }
 
-  // dress applies the record document's own styles, which the page's CSP
-  // (inherited by the frame) blocks as inline styles: style sheets built
-  // through the CSSOM are not subject to it. In-document links are made
-  // relative to the frame's own address (about:srcdoc), not the page's, so
-  // they scroll the record instead of loading the page into the frame.
-  // Links leaving the record open in a new tab, since the frame itself may
-  // only show this record.
+  // dress makes in-document links relative to the frame's own address
+  // (about:srcdoc), not the page's, so they scroll the record instead of
+  // loading the page into the frame. Links leaving the record open in a new
+  // tab, since the frame itself may only show this record. The record's
+  // own style sheets need no help: the page's CSP allows them by hash. A
+  // style attribute (Satchel's templates write none) is blocked by the CSP
+  // and applied again here through the CSSOM, which the CSP allows.
   function dress(frame) {
     const doc = frame.contentDocument;
-    const win = frame.contentWindow;
-    if (!doc || !win) return;
-    const sheets = [];
-    for (const el of doc.querySelectorAll("style")) {
-      const options = el.media ? { media: el.media } : {};
-      const sheet = new win.CSSStyleSheet(options);
-      sheet.replaceSync(el.textContent);
-      sheets.push(sheet);
-    }
-    doc.adoptedStyleSheets = sheets;
+    if (!doc) return;
     for (const el of doc.querySelectorAll("[style]")) {
       el.style.cssText = el.getAttribute("style");
     }
@@ -422,7 +344,7 @@
     root.dataset.state = "locked";
     delete root.dataset.error;
     delete root.dataset.openedMs;
-    if (state.module) {
+    if (state.ready) {
       setReady(true);
       say("The record is locked. Type the key to open it again.");
     }
@@ -519,25 +441,23 @@
       if (e.key === "Escape" && $("downloads").open) $("downloads").open = false;
     });
 
-    if (!$("satchel-end") || !$("satchel-message") || !$("satchel-decryptor")) {
+    if (!$("satchel-end") || !$("satchel-message")) {
       fail("truncated");
       return;
     }
-    if (typeof WebAssembly !== "object" || typeof WebAssembly.compileStreaming !== "function" ||
-        typeof DecompressionStream !== "function" || typeof Go !== "function") {
+    // The decryptor is a script of its own: a browser too old to run it
+    // (or without DecompressionStream, which unpacks the record) cannot
+    // open the record.
+    const api = globalThis.satchelDecryptor;
+    if (!api || typeof api.open !== "function" || typeof DecompressionStream !== "function") {
       fail("unsupported");
-      return;
-    }
-    try {
-      state.module = await loadDecryptor();
-    } catch (e) {
-      fail(e instanceof Failure ? e.code : "unsupported");
       return;
     }
     if ("BarcodeDetector" in window && navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
       $("scan").hidden = false;
       $("scan").addEventListener("click", scan);
     }
+    state.ready = true;
     setReady(true);
     say("");
     if (key) {
@@ -547,6 +467,10 @@
     }
   }
 
+  // Written by script, not in the HTML, so a browser without JavaScript
+  // never shows a promise it cannot keep: it shows the <noscript> message.
+  // The shell runs before the decryptor is parsed, so this shows meanwhile.
+  say("Getting ready to open the record…");
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start, { once: true });
   } else {

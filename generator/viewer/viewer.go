@@ -1,6 +1,7 @@
 // Package viewer makes record.html, the self-opening record: one file that
-// holds a small shell, the decryptor (the seal package built for
-// WebAssembly, gzipped) and the armored OpenPGP message. It opens offline in
+// holds a small shell, the decryptor (a small JavaScript reader of Satchel's
+// OpenPGP profile, built from js/ by the Makefile) and the armored OpenPGP
+// message. It opens offline in
 // any current browser, from file:// or a web server, and its
 // Content-Security-Policy forbids every request, so nothing leaves the
 // device.
@@ -12,7 +13,6 @@ package viewer
 
 import (
 	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
@@ -21,6 +21,7 @@ import (
 	"html/template"
 	"io"
 	"io/fs"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,10 +31,10 @@ import (
 	"github.com/satchel-records/satchel/generator/seal"
 )
 
-// decryptor holds what `make wasm` builds: open.wasm.gz (the decryptor),
-// wasm_exec.js (Go's loader for it, copied from GOROOT so the two always
-// match) and NOTICES.txt (the licences of everything the two are built
-// from, which every page carries). Only decryptor/.gitkeep is committed.
+// decryptor holds what `make decryptor` builds from js/: decryptor.js (the
+// decryptor and the npm libraries it uses, bundled and minified by esbuild)
+// and NOTICES.txt (the licence of every package bundled into it, which
+// every page carries). Only decryptor/.gitkeep is committed.
 //
 //go:embed all:decryptor
 var decryptor embed.FS
@@ -45,12 +46,11 @@ var shell embed.FS
 // once, and is safe for concurrent use.
 type Viewer struct {
 	page      *template.Template
-	csp       string
+	scripts   [][]byte // the inline scripts the CSP allows by hash
+	styles    [][]byte // the shell's own style, likewise
 	style     template.CSS
-	wasmExec  template.JS
 	script    template.JS
-	decryptor template.HTML
-	wasmLen   int
+	decryptor template.JS
 	notices   template.HTML
 }
 
@@ -70,6 +70,14 @@ type Page struct {
 	CurrentUntil time.Time
 	// Message is the binary OpenPGP message (record.pgp).
 	Message []byte
+	// DocumentStyles are the texts of the record document's own <style>
+	// elements (Styles finds them): the page's CSP allows each by its
+	// hash, and the frame the record opens in inherits that policy, so
+	// the record is styled by its own style sheets, with no CSP violation
+	// and even where the page cannot reach into its frame (a host that
+	// serves it sandboxed). They hold the practice's theme, never record
+	// data: only their hashes are in the page.
+	DocumentStyles [][]byte
 	// PracticeKey, when set, is the practice's public signing key
 	// (armored or binary). The page then shows a record only if it carries
 	// a good signature by this key. When unset, the page checks the
@@ -79,27 +87,20 @@ type Page struct {
 	PracticeKey []byte
 }
 
-// ErrNoDecryptor means satchel was built without the WebAssembly decryptor
-// (`go build` rather than `make`).
+// ErrNoDecryptor means satchel was built without the decryptor (`go build`
+// rather than `make`).
 var ErrNoDecryptor = errors.New("this satchel was built without the record.html decryptor (generator/viewer/decryptor): run make")
 
 // New loads the embedded decryptor and shell. It fails with ErrNoDecryptor
 // when the decryptor was not built into this binary.
 func New() (*Viewer, error) {
-	gz, err := fs.ReadFile(decryptor, "decryptor/open.wasm.gz")
-	if err != nil {
+	js, err := fs.ReadFile(decryptor, "decryptor/decryptor.js")
+	if err != nil || !bytes.Contains(js, []byte("satchelDecryptor")) {
 		return nil, ErrNoDecryptor
-	}
-	wasmExec, err := fs.ReadFile(decryptor, "decryptor/wasm_exec.js")
-	if err != nil {
-		return nil, ErrNoDecryptor
-	}
-	if err := checkWasm(gz); err != nil {
-		return nil, err
 	}
 	// The licences of what the decryptor is built from travel with it.
 	notices, err := fs.ReadFile(decryptor, "decryptor/NOTICES.txt")
-	if err != nil || !bytes.Contains(notices, []byte("The Go Authors")) {
+	if err != nil || !bytes.Contains(notices, []byte("== @noble/")) {
 		return nil, fmt.Errorf("%w (no licence notices)", ErrNoDecryptor)
 	}
 	css, err := fs.ReadFile(shell, "shell.css")
@@ -110,7 +111,7 @@ func New() (*Viewer, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, s := range [][]byte{wasmExec, script, notices} {
+	for _, s := range [][]byte{js, script, notices} {
 		// Either would end or confuse the inline script element.
 		if bytes.Contains(bytes.ToLower(s), []byte("</script")) || bytes.Contains(s, []byte("<!--")) {
 			return nil, errors.New("a script cannot be inlined")
@@ -122,34 +123,19 @@ func New() (*Viewer, error) {
 	}
 	return &Viewer{
 		page:      page,
-		csp:       policy([][]byte{wasmExec, script}, [][]byte{css}),
+		scripts:   [][]byte{js, script},
+		styles:    [][]byte{css},
 		style:     template.CSS(css),
-		wasmExec:  template.JS(wasmExec),
 		script:    template.JS(script),
-		decryptor: template.HTML(encode85(gz)),
-		wasmLen:   len(gz),
+		decryptor: template.JS(js),
 		notices:   template.HTML(notices),
 	}, nil
-}
-
-// checkWasm makes sure the embedded decryptor is a gzipped WebAssembly
-// module, so a bad build fails here and not in a patient's browser.
-func checkWasm(gz []byte) error {
-	zr, err := gzip.NewReader(bytes.NewReader(gz))
-	if err != nil {
-		return fmt.Errorf("%w (open.wasm.gz is not gzip)", ErrNoDecryptor)
-	}
-	magic := make([]byte, 4)
-	if _, err := io.ReadFull(zr, magic); err != nil || string(magic) != "\x00asm" {
-		return fmt.Errorf("%w (open.wasm.gz is not WebAssembly)", ErrNoDecryptor)
-	}
-	return nil
 }
 
 // policy is the page's Content-Security-Policy: no request to any origin
 // (default-src 'none', so no connect-src and no frame-src either: the record
 // goes into a srcdoc frame, which loads nothing), the shell's scripts and
-// style by hash only, and WebAssembly compilation. data: images and fonts
+// style and the record document's styles by hash only; nothing may be compiled or evaluated. data: images and fonts
 // are allowed because the record document embeds its images that way;
 // neither causes a request. The srcdoc frame inherits this policy.
 func policy(scripts, styles [][]byte) string {
@@ -158,15 +144,23 @@ func policy(scripts, styles [][]byte) string {
 	for _, s := range scripts {
 		b.WriteString(" " + hash(s))
 	}
-	b.WriteString(" 'wasm-unsafe-eval'; style-src")
+	b.WriteString("; style-src")
+	seen := map[string]bool{}
 	for _, s := range styles {
-		b.WriteString(" " + hash(s))
+		if h := hash(s); !seen[h] {
+			seen[h] = true
+			b.WriteString(" " + h)
+		}
 	}
 	b.WriteString("; img-src data:; font-src data:; base-uri 'none'; form-action 'none'")
 	return b.String()
 }
 
+// hash is the CSP source for an inline element's text, as the browser
+// hashes it: after HTML's newline normalization (CR LF and CR to LF).
 func hash(b []byte) string {
+	b = bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
+	b = bytes.ReplaceAll(b, []byte("\r"), []byte("\n"))
 	sum := sha256.Sum256(b)
 	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
 }
@@ -176,10 +170,8 @@ func hash(b []byte) string {
 type pageData struct {
 	CSP           string
 	Style         template.CSS
-	WasmExec      template.JS
 	Shell         template.JS
-	Decryptor     template.HTML
-	DecryptorLen  int
+	Decryptor     template.JS
 	Notices       template.HTML
 	Message       template.HTML
 	PracticeKey   template.HTML
@@ -212,19 +204,17 @@ func (v *Viewer) Render(w io.Writer, p Page) error {
 		}
 	}
 	data := pageData{
-		CSP:          v.csp,
-		Style:        v.style,
-		WasmExec:     v.wasmExec,
-		Shell:        v.script,
-		Decryptor:    v.decryptor,
-		DecryptorLen: v.wasmLen,
-		Notices:      v.notices,
-		Message:      template.HTML(armored),
-		PracticeKey:  template.HTML(key),
-		Practice:     p.PracticeName,
-		Phone:        p.PracticePhone,
-		Date:         p.Exported.Format("2 January 2006"),
-		DateISO:      p.Exported.Format("2006-01-02"),
+		CSP:         policy(v.scripts, append(slices.Clone(v.styles), p.DocumentStyles...)),
+		Style:       v.style,
+		Shell:       v.script,
+		Decryptor:   v.decryptor,
+		Notices:     v.notices,
+		Message:     template.HTML(armored),
+		PracticeKey: template.HTML(key),
+		Practice:    p.PracticeName,
+		Phone:       p.PracticePhone,
+		Date:        p.Exported.Format("2 January 2006"),
+		DateISO:     p.Exported.Format("2006-01-02"),
 	}
 	if !p.CurrentUntil.IsZero() {
 		data.Until = p.CurrentUntil.UTC().Format("2 January 2006")
@@ -234,6 +224,35 @@ func (v *Viewer) Render(w io.Writer, p Page) error {
 		return fmt.Errorf("writing record.html: %w", err)
 	}
 	return nil
+}
+
+// Styles returns the text of each <style> element of the HTML document
+// doc, in order, for Page.DocumentStyles.
+func Styles(doc []byte) [][]byte {
+	var out [][]byte
+	lower := bytes.ToLower(doc)
+	for off := 0; ; {
+		i := bytes.Index(lower[off:], []byte("<style"))
+		if i < 0 {
+			return out
+		}
+		start := off + i + len("<style")
+		if start < len(doc) && !bytes.ContainsRune([]byte(">/ \t\r\n\f"), rune(doc[start])) {
+			off = start // <styles> or the like: not a style element
+			continue
+		}
+		gt := bytes.IndexByte(doc[start:], '>')
+		if gt < 0 {
+			return out
+		}
+		body := start + gt + 1
+		end := bytes.Index(lower[body:], []byte("</style"))
+		if end < 0 {
+			return out
+		}
+		out = append(out, doc[body:body+end])
+		off = body + end
+	}
 }
 
 // publicKey returns the armored public part of key (armored or binary). It
@@ -265,30 +284,4 @@ func publicKey(key []byte) ([]byte, error) {
 	}
 	buf.WriteByte('\n')
 	return buf.Bytes(), nil
-}
-
-// alphabet85 is the base-85 alphabet of the embedded decryptor: printable
-// ASCII without the characters that mean something in HTML or in a script
-// element (" & ' - / < > \ `), so the text is safe in any ASCII-compatible
-// charset and needs no escaping.
-const alphabet85 = "!#$%()*+,.0123456789:;=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_abcdefghijklmnopqrstuvwxyz{|}~"
-
-// encode85 writes b as base-85, 5 characters per 4 bytes (the last group
-// zero-padded; the page knows the true length). It is 6% smaller than
-// base64, which is what keeps record.html under its 2.5 MB budget.
-func encode85(b []byte) string {
-	var out strings.Builder
-	out.Grow((len(b) + 3) / 4 * 5)
-	var group [5]byte
-	for i := 0; i < len(b); i += 4 {
-		var chunk [4]byte
-		copy(chunk[:], b[i:])
-		n := uint32(chunk[0])<<24 | uint32(chunk[1])<<16 | uint32(chunk[2])<<8 | uint32(chunk[3])
-		for k := 4; k >= 0; k-- {
-			group[k] = alphabet85[n%85]
-			n /= 85
-		}
-		out.Write(group[:])
-	}
-	return out.String()
 }

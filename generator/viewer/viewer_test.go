@@ -5,11 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"html"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -23,6 +24,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 
 	"github.com/satchel-records/satchel/generator/bundle"
+	"github.com/satchel-records/satchel/generator/provenance"
 	"github.com/satchel-records/satchel/generator/seal"
 	"github.com/satchel-records/satchel/generator/viewer"
 )
@@ -134,8 +136,13 @@ func newFixture(t *testing.T, v *viewer.Viewer, seed byte) *fixture {
 	return f
 }
 
+// writePage renders p to path. Its record document is testDocument unless
+// p says otherwise: the CSP allows testDocument's styles.
 func writePage(t *testing.T, v *viewer.Viewer, path string, p viewer.Page) {
 	t.Helper()
+	if p.DocumentStyles == nil {
+		p.DocumentStyles = viewer.Styles([]byte(testDocument))
+	}
 	var out bytes.Buffer
 	if err := v.Render(&out, p); err != nil {
 		t.Fatal(err)
@@ -165,7 +172,7 @@ func newViewer(t testing.TB) *viewer.Viewer {
 	t.Helper()
 	v, err := viewer.New()
 	if errors.Is(err, viewer.ErrNoDecryptor) {
-		t.Fatalf("%v (`make wasm` builds it; `make test` runs it first)", err)
+		t.Fatalf("%v (`make decryptor` builds it; `make test` runs it first)", err)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -181,12 +188,12 @@ func TestPageAllowsOnlyItsOwnScriptsAndStyleByHash(t *testing.T) {
 		t.Fatal("no CSP meta tag")
 	}
 	csp := html.UnescapeString(string(m[1]))
-	for _, want := range []string{"default-src 'none'", "'wasm-unsafe-eval'", "base-uri 'none'", "form-action 'none'"} {
+	for _, want := range []string{"default-src 'none'", "base-uri 'none'", "form-action 'none'"} {
 		if !strings.Contains(csp, want) {
 			t.Errorf("CSP lacks %s", want)
 		}
 	}
-	for _, banned := range []string{"connect-src", "unsafe-inline", "'unsafe-eval'", "http:", "https:", "*"} {
+	for _, banned := range []string{"connect-src", "unsafe-inline", "'unsafe-eval'", "wasm-unsafe-eval", "http:", "https:", "*"} {
 		if strings.Contains(csp, banned) {
 			t.Errorf("CSP allows %s", banned)
 		}
@@ -229,9 +236,10 @@ func TestPageShowsPracticeAndDateButNothingOfThePatient(t *testing.T) {
 	}
 }
 
-// Every page carries the licences of the software it is built from: Go
-// (runtime, standard library, wasm_exec.js) and each module the decryptor
-// links, listed from the decryptor's own imports so none is missed.
+// Every page carries the licence of each npm package bundled into its
+// decryptor: the packages the build says it bundled, which must be the
+// runtime dependencies package-lock.json pins, each named with its version
+// and licence and followed by the licence text it ships.
 func TestPageCarriesTheLicencesOfWhatItBundles(t *testing.T) {
 	t.Parallel()
 	_, page := fixturePage(t)
@@ -239,22 +247,46 @@ func TestPageCarriesTheLicencesOfWhatItBundles(t *testing.T) {
 	if notices == nil {
 		t.Fatal("the page has no licence notices")
 	}
-	if !bytes.Contains(notices[1], []byte("Copyright 2009 The Go Authors")) {
-		t.Error("the notices lack Go's licence")
+	var bundled []string
+	if err := json.Unmarshal(readFile(t, filepath.Join("decryptor", "packages.json")), &bundled); err != nil {
+		t.Fatal(err)
 	}
-	cmd := exec.Command("go", "list", "-deps", "-f", "{{if .Module}}{{if not .Module.Main}}{{.Module.Path}}{{end}}{{end}}", "github.com/satchel-records/satchel/cmd/satchel-wasm")
-	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
+	var lock struct {
+		Packages map[string]struct {
+			Version      string
+			License      string
+			Dependencies map[string]string
+			Dev          bool
+		}
 	}
-	mods := strings.Fields(string(out))
-	if !slices.Contains(mods, "github.com/ProtonMail/go-crypto") {
-		t.Fatalf("the decryptor's modules are %v: go-crypto missing, the list is wrong", mods)
+	if err := json.Unmarshal(readFile(t, filepath.Join("..", "..", "package-lock.json")), &lock); err != nil {
+		t.Fatal(err)
 	}
-	for _, m := range mods {
-		if !bytes.Contains(notices[1], []byte("== "+m+"\n")) {
-			t.Errorf("the notices lack %s, which the decryptor links", m)
+	runtime := lock.Packages[""].Dependencies
+	if len(bundled) == 0 || !slices.Contains(bundled, "@noble/ciphers") {
+		t.Fatalf("the build says it bundled %v: the list is wrong", bundled)
+	}
+	for _, name := range bundled {
+		p, ok := lock.Packages["node_modules/"+name]
+		if _, pinned := runtime[name]; !ok || !pinned || p.Dev {
+			t.Errorf("%s is bundled but is not a runtime dependency pinned in package-lock.json", name)
+			continue
+		}
+		if p.License == "" {
+			t.Errorf("package-lock.json names no licence for %s", name)
+		}
+		head := fmt.Sprintf("== %s %s (%s)\n", name, p.Version, p.License)
+		i := bytes.Index(notices[1], []byte(head))
+		if i < 0 {
+			t.Errorf("the notices lack %q", strings.TrimSpace(head))
+			continue
+		}
+		text, err := os.ReadFile(filepath.Join("..", "..", "node_modules", name, "LICENSE"))
+		if err != nil {
+			t.Fatalf("%s's licence: %v (make installs node_modules)", name, err)
+		}
+		if !bytes.Contains(notices[1][i:], bytes.TrimSpace(text)) {
+			t.Errorf("the notices lack %s's licence text", name)
 		}
 	}
 }
@@ -324,30 +356,45 @@ func TestPracticeKeyInPageNeverCarriesSecretKey(t *testing.T) {
 	}
 }
 
-// TestDecryptorLinksNoHeavyPackages guards record.html's size budget: every
-// package the WebAssembly decryptor imports is in every record.html, and
-// templates, images, regular expressions and QR codes add ~330 KB to each
-// page while the decryptor needs none of them.
-func TestDecryptorLinksNoHeavyPackages(t *testing.T) {
+// The viewer is the same in every record.html: shell and decryptor must
+// stay small (the Go WebAssembly decryptor made every page 2.35 MB), and
+// the decryptor must need nothing a plain-http page lacks.
+func TestViewerWithoutTheMessageIsUnder100KB(t *testing.T) {
 	t.Parallel()
-	cmd := exec.Command("go", "list", "-deps", "github.com/satchel-records/satchel/cmd/satchel-wasm")
-	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-	out, err := cmd.Output()
+	f, page := fixturePage(t)
+	armored, err := seal.Armor(f.message)
 	if err != nil {
-		var stderr []byte
-		if ee, ok := err.(*exec.ExitError); ok {
-			stderr = ee.Stderr
-		}
-		t.Fatalf("go list: %v\n%s", err, stderr)
+		t.Fatal(err)
 	}
-	deps := strings.Fields(string(out))
-	if !slices.Contains(deps, "github.com/ProtonMail/go-crypto/openpgp") {
-		t.Fatalf("go list found no OpenPGP among the decryptor's packages: is it still in cmd/satchel-wasm?")
+	if !bytes.Contains(page, armored) {
+		t.Fatal("the page does not hold the armored message")
 	}
-	for _, heavy := range []string{"html/template", "text/template", "image/png", "regexp", "github.com/skip2/go-qrcode", "net/http", "os/exec", "encoding/json"} {
-		if slices.Contains(deps, heavy) {
-			t.Errorf("the decryptor links %s (a build constraint or package split keeps it out)", heavy)
+	if n := len(page) - len(armored); n > 100_000 {
+		t.Errorf("record.html without its message is %d bytes, over 100 KB", n)
+	}
+	js := readFile(t, filepath.Join("decryptor", "decryptor.js"))
+	for _, banned := range []string{"subtle", "WebAssembly", "eval(", "new Function", "fetch(", "XMLHttpRequest", "console."} {
+		if bytes.Contains(js, []byte(banned)) {
+			t.Errorf("the decryptor uses %s", banned)
 		}
+	}
+}
+
+// `satchel open record.html` reads the first armored message in the page
+// (provenance.Message): the shell and decryptor must hold no armor line
+// that could be taken for it.
+func TestTheMessageIsTheOnlyArmorInThePage(t *testing.T) {
+	t.Parallel()
+	f, page := fixturePage(t)
+	if n := bytes.Count(page, []byte("-----BEGIN PGP MESSAGE-----")); n != 1 {
+		t.Errorf("the page holds %d BEGIN PGP MESSAGE lines, want 1", n)
+	}
+	armored, err := seal.Armor(f.message)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := provenance.Message(page); !bytes.Equal(got, bytes.TrimSpace(armored)) {
+		t.Errorf("provenance.Message finds %d bytes in the page, not the %d-byte message", len(got), len(bytes.TrimSpace(armored)))
 	}
 }
 
@@ -360,4 +407,65 @@ func fixturePage(t *testing.T) (*fixture, []byte) {
 		t.Fatal(err)
 	}
 	return f, page
+}
+
+// Styles finds each <style> element's text; the page's CSP allows exactly
+// those (and the shell's own) by hash, after HTML's newline normalization.
+func TestDocumentStylesAreAllowedByHash(t *testing.T) {
+	doc := "<html><head><STYLE media=print>a{b:c}\r\n</STYLE><styles>no</styles><style>\nh1 { color: red; }\n</style></head><body><style>x{}</style></body></html>"
+	got := viewer.Styles([]byte(doc))
+	want := []string{"a{b:c}\r\n", "\nh1 { color: red; }\n", "x{}"}
+	if len(got) != len(want) {
+		t.Fatalf("Styles found %d style elements, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if string(got[i]) != want[i] {
+			t.Errorf("style %d: %q, want %q", i, got[i], want[i])
+		}
+	}
+	v := newViewer(t)
+	f := newFixture(t, v, 3)
+	var out bytes.Buffer
+	if err := v.Render(&out, viewer.Page{PracticeName: "P", Exported: exportedAt(), Message: f.message, DocumentStyles: got}); err != nil {
+		t.Fatal(err)
+	}
+	csp := regexp.MustCompile(`http-equiv="Content-Security-Policy" content="([^"]*)"`).FindStringSubmatch(out.String())
+	if csp == nil {
+		t.Fatal("no CSP in the page")
+	}
+	styleSrc := regexp.MustCompile(`style-src([^;]*)`).FindStringSubmatch(html.UnescapeString(csp[1]))[1]
+	for _, s := range []string{"a{b:c}\n", "\nh1 { color: red; }\n", "x{}"} {
+		sum := sha256.Sum256([]byte(s))
+		if h := "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"; !strings.Contains(styleSrc, h) {
+			t.Errorf("style-src lacks the hash of %q", s)
+		}
+	}
+	if strings.Contains(styleSrc, "unsafe") {
+		t.Errorf("style-src allows more than hashes: %s", styleSrc)
+	}
+}
+
+// Without JavaScript the page promises nothing it cannot do: "Getting
+// ready" is written by the shell's script, and the <noscript> message says
+// what to do instead.
+func TestWithoutJavaScriptThePageSaysWhatToDo(t *testing.T) {
+	v := newViewer(t)
+	f := newFixture(t, v, 4)
+	page := string(readFile(t, f.page))
+	markup := regexp.MustCompile(`(?s)<script[^>]*>.*?</script>`).ReplaceAllString(page, "")
+	if strings.Contains(markup, "Getting ready") {
+		t.Error(`"Getting ready" is in the page's markup, where a browser without JavaScript shows it for ever`)
+	}
+	noscript := regexp.MustCompile(`(?s)<noscript>(.*?)</noscript>`).FindStringSubmatch(markup)
+	if noscript == nil {
+		t.Fatal("no <noscript> message")
+	}
+	for _, want := range []string{"needs JavaScript", "Turn it on", "another browser"} {
+		if !strings.Contains(noscript[1], want) {
+			t.Errorf("the <noscript> message does not say %q", want)
+		}
+	}
+	if !strings.Contains(page, `say("Getting ready to open the record…")`) {
+		t.Error(`the shell does not write "Getting ready"`)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,6 +53,10 @@ func Build(ctx context.Context, opt Options, log io.Writer) ([]Figure, error) {
 		return nil, err
 	}
 	bps := float64(opt.Large) / large.wall.Seconds()
+	written, pgp, err := bytesWritten(filepath.Join(opt.Work, "large"))
+	if err != nil {
+		return nil, err
+	}
 	fmt.Fprintf(log, "bench: gpg --symmetric loop over %d rendered documents\n", opt.GPGDocs)
 	gpsPerSec, err := gpgLoop(ctx, filepath.Join(opt.Work, "large"), opt.GPGDocs)
 	if err != nil {
@@ -64,7 +69,38 @@ func Build(ctx context.Context, opt Options, log io.Writer) ([]Figure, error) {
 		{"peak_rss_mb", large.rssMB, "MB"},
 		{"peak_rss_mb_small", small.rssMB, "MB"},
 		{"peak_rss_ratio_large_vs_small", large.rssMB / small.rssMB, "x"},
+		{"bytes_written_per_patient", float64(written) / float64(opt.Large), "bytes"},
+		{"bytes_written_vs_record_pgp", float64(written) / float64(pgp), "x"},
 	}, nil
+}
+
+// bytesWritten sums the sizes of the files a build left in the practice
+// at dir (public/ and private/), and of its record.pgp files alone, the
+// encrypted records themselves: the baseline of what a build must write.
+func bytesWritten(dir string) (all, pgp int64, err error) {
+	for _, sub := range []string{"public", "private"} {
+		err = filepath.WalkDir(filepath.Join(dir, sub), func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			all += info.Size()
+			if d.Name() == "record.pgp" {
+				pgp += info.Size()
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, 0, err
+		}
+	}
+	if pgp == 0 {
+		return 0, 0, fmt.Errorf("no record.pgp under %s", dir)
+	}
+	return all, pgp, nil
 }
 
 type run struct {

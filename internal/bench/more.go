@@ -18,6 +18,7 @@ import (
 	"github.com/satchel-records/satchel/generator/record/fhir"
 	"github.com/satchel-records/satchel/generator/registry"
 	"github.com/satchel-records/satchel/generator/site"
+	"github.com/satchel-records/satchel/internal/browsers"
 	"github.com/satchel-records/satchel/internal/viewerbench"
 )
 
@@ -108,8 +109,10 @@ func FHIR(dir string, rounds int) ([]Figure, error) {
 	}, nil
 }
 
-// Viewer builds the sample practice in work and measures the record.html of
-// its largest built patient in headless Chromium against gpg --decrypt.
+// Viewer builds the sample practice in work, prints the size of its largest
+// record.html (record_html_bytes_max), and measures that patient's
+// record.html in each browser engine against gpg --decrypt of the same
+// record.pgp.
 func Viewer(ctx context.Context, work, siteFile string, runs int, out io.Writer) error {
 	cfg, err := site.Load(siteFile)
 	if err != nil {
@@ -144,11 +147,14 @@ func Viewer(ctx context.Context, work, siteFile string, runs int, out io.Writer)
 		return err
 	}
 	secret := cardkey.Derive(master, best.ID, reg.Live(best.ID)[0].Serial)
-	f, err := viewerbench.Measure(ctx, at(cfg.Root, best.Viewer), at(cfg.Root, best.Bundle), secret, runs)
+	f, err := viewerbench.Measure(ctx, at(cfg.Root, best.Viewer), at(cfg.Root, best.Bundle), secret, runs, browsers.Names)
 	if err != nil {
 		return err
 	}
-	_, err = f.WriteTo(out)
+	if _, err = f.WriteTo(out); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(out, "record_html_bytes_max: %d\n", bestSize)
 	return err
 }
 

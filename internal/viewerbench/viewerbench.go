@@ -1,8 +1,9 @@
 // Package viewerbench measures record.html for `make bench`: its size, how
-// long headless Chromium takes from navigation to the record on screen with
-// the key in the URL fragment, and how long gpg takes to decrypt the same
-// record.pgp, as a reference. It also starts Chromium the way the viewer's
-// tests drive it, so both measure the same browser.
+// long each browser engine (Chromium, Firefox ESR, WebKitGTK, driven by
+// internal/browsers) takes from navigation to the record on screen with the
+// key in the URL fragment, and how long gpg takes to decrypt the same
+// record.pgp, as a reference in the same run. It also starts Chromium the
+// way the viewer's tests drive it, so both measure the same browser.
 package viewerbench
 
 import (
@@ -20,122 +21,119 @@ import (
 	"time"
 
 	"github.com/satchel-records/satchel/generator/cardkey"
-
-	"github.com/chromedp/chromedp"
+	"github.com/satchel-records/satchel/generator/provenance"
+	"github.com/satchel-records/satchel/internal/browsers"
 )
 
 // ChromiumPath is Debian's Chromium, which `make test-deps` installs.
-const ChromiumPath = "/usr/bin/chromium"
+const ChromiumPath = browsers.ChromiumPath
 
-// Browser starts one headless Chromium with a fresh profile in a temporary
-// folder, and returns a chromedp context for it: each chromedp.NewContext
-// made from that context is a new tab. stop ends the browser and removes the
-// profile.
-//
-// The flags keep the browser from making requests of its own (component
-// updates, sync, background networking), so a test that counts network
-// requests sees only the page's. The sandbox is off only when running as
-// root, where Chromium refuses to start with it.
+// Browser starts one headless Chromium with a fresh profile, as
+// browsers.Chromium does: each chromedp.NewContext made from the context it
+// returns is a new tab; stop ends the browser and removes the profile.
 func Browser(ctx context.Context) (browser context.Context, stop func(), err error) {
-	if _, err := os.Stat(ChromiumPath); err != nil {
-		return nil, nil, fmt.Errorf("chromium is not installed at %s: run `make test-deps`", ChromiumPath)
-	}
-	profile, err := os.MkdirTemp("", "satchel-chromium-")
-	if err != nil {
-		return nil, nil, err
-	}
-	opts := slices.Clone(chromedp.DefaultExecAllocatorOptions[:])
-	opts = append(opts,
-		chromedp.ExecPath(ChromiumPath),
-		chromedp.UserDataDir(profile),
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-domain-reliability", true),
-		chromedp.Flag("no-pings", true),
-		chromedp.Flag("mute-audio", true),
-		chromedp.Flag("disable-dev-shm-usage", false),
-	)
-	if os.Geteuid() == 0 {
-		opts = append(opts, chromedp.NoSandbox)
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	bctx, cancelBrowser := chromedp.NewContext(actx)
-	stop = func() {
-		cancelBrowser()
-		cancelAlloc()
-		os.RemoveAll(profile)
-	}
-	// Start the browser now, so a missing or broken Chromium fails here.
-	if err := chromedp.Do(bctx); err != nil {
-		stop()
-		return nil, nil, fmt.Errorf("starting chromium: %w", err)
-	}
-	return bctx, stop, nil
+	return browsers.Chromium(ctx)
 }
 
 // Figures are the numbers `make bench` prints for the viewer.
 type Figures struct {
-	// ViewerBytes is the size of record.html.
+	// ViewerBytes is the size of record.html without its message: the
+	// shell, the decryptor and the licence notices every page carries.
 	ViewerBytes int64
-	// UnlockMedian is the median time from navigation to the record shown
-	// in its frame, key in the URL fragment, in headless Chromium.
-	UnlockMedian time.Duration
-	// GPGMedian is the median wall time of `gpg --decrypt` of record.pgp.
+	// RecordHTMLBytes is the size of the whole record.html.
+	RecordHTMLBytes int64
+	// Unlock is, per engine (browsers.Names), the median time from
+	// navigation start to the record shown in its frame, record.html
+	// opened from file:// with the key in the URL fragment.
+	Unlock map[string]time.Duration
+	// GPGMedian is the median wall time of `gpg --decrypt` of record.pgp,
+	// the same record, in the same run.
 	GPGMedian time.Duration
-	// Phases are the median times, from navigation start, at which the
-	// page reached each of its performance marks (satchel-decoded,
-	// satchel-unpacked, satchel-compiled, satchel-started,
-	// satchel-decrypted), to show where the unlock time goes.
-	Phases map[string]time.Duration
+	// Phases are, per engine, the median times from navigation start at
+	// which the page reached each of its performance marks
+	// (satchel-parsed, satchel-decrypted), to show where the time goes.
+	Phases map[string]map[string]time.Duration
 }
 
-// WriteTo prints the figures as `name: value` lines.
+// WriteTo prints the figures as `name: value` lines: per engine the unlock
+// median and its ratio to gpg --decrypt of the same record.pgp
+// (unlock_vs_gpg_<engine>); unlock_ms_median is Chromium's, as before.
 func (f Figures) WriteTo(w io.Writer) (int64, error) {
-	n, err := fmt.Fprintf(w, "viewer_bytes: %d\nunlock_ms_median: %d\nunlock_ms_gpg_cli: %d\n",
-		f.ViewerBytes, f.UnlockMedian.Round(time.Millisecond).Milliseconds(),
-		f.GPGMedian.Round(time.Millisecond).Milliseconds())
+	var b strings.Builder
+	fmt.Fprintf(&b, "viewer_bytes: %d\nrecord_html_bytes: %d\n", f.ViewerBytes, f.RecordHTMLBytes)
+	if d, ok := f.Unlock["chromium"]; ok {
+		fmt.Fprintf(&b, "unlock_ms_median: %d\n", ms(d))
+	}
+	for _, e := range browsers.Names {
+		d, ok := f.Unlock[e]
+		if !ok {
+			continue
+		}
+		fmt.Fprintf(&b, "unlock_ms_median_%s: %d\n", e, ms(d))
+		if f.GPGMedian > 0 {
+			fmt.Fprintf(&b, "unlock_vs_gpg_%s: %.2f\n", e, d.Seconds()/f.GPGMedian.Seconds())
+		}
+		if m := f.Phases[e]; m != nil {
+			for _, mark := range []string{"satchel-parsed", "satchel-decrypted"} {
+				if d, ok := m[mark]; ok {
+					fmt.Fprintf(&b, "unlock_ms_%s_%s: %d\n", strings.TrimPrefix(mark, "satchel-"), e, ms(d))
+				}
+			}
+		}
+	}
+	fmt.Fprintf(&b, "unlock_ms_gpg_cli: %d\n", ms(f.GPGMedian))
+	n, err := io.WriteString(w, b.String())
 	return int64(n), err
 }
 
+func ms(d time.Duration) int64 { return d.Round(time.Millisecond).Milliseconds() }
+
 // Measure measures recordHTML and recordPGP (the same patient's files)
-// opened with secret, each timing the median of runs.
-func Measure(ctx context.Context, recordHTML, recordPGP string, secret cardkey.Secret, runs int) (Figures, error) {
+// opened with secret, each timing the median of runs: record.html in each
+// of engines (one browser each, started once), record.pgp by gpg.
+func Measure(ctx context.Context, recordHTML, recordPGP string, secret cardkey.Secret, runs int, engines []string) (Figures, error) {
 	if runs < 1 {
 		runs = 1
 	}
 	var f Figures
-	st, err := os.Stat(recordHTML)
+	html, err := os.ReadFile(recordHTML)
 	if err != nil {
 		return f, err
 	}
-	f.ViewerBytes = st.Size()
+	f.RecordHTMLBytes = int64(len(html))
+	f.ViewerBytes = int64(len(html) - len(provenance.Message(html)))
 
-	browser, stop, err := Browser(ctx)
-	if err != nil {
-		return f, err
-	}
-	defer stop()
 	abs, err := filepath.Abs(recordHTML)
 	if err != nil {
 		return f, err
 	}
 	page := (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String() + "#k=" + url.QueryEscape(secret.String())
-	var unlocks []time.Duration
-	phases := map[string][]time.Duration{}
-	for range runs {
-		u, err := Unlock(browser, page)
+	f.Unlock = map[string]time.Duration{}
+	f.Phases = map[string]map[string]time.Duration{}
+	for _, name := range engines {
+		e, err := browsers.Start(ctx, name)
 		if err != nil {
 			return f, err
 		}
-		unlocks = append(unlocks, u.Shown)
-		for name, d := range u.Marks {
-			phases[name] = append(phases[name], d)
+		var unlocks []time.Duration
+		phases := map[string][]time.Duration{}
+		for range runs {
+			u, err := Unlock(e, page)
+			if err != nil {
+				e.Close()
+				return f, fmt.Errorf("%s: %w", name, err)
+			}
+			unlocks = append(unlocks, u.Shown)
+			for mark, d := range u.Marks {
+				phases[mark] = append(phases[mark], d)
+			}
 		}
-	}
-	f.UnlockMedian = median(unlocks)
-	f.Phases = map[string]time.Duration{}
-	for name, ds := range phases {
-		f.Phases[name] = median(ds)
+		e.Close()
+		f.Unlock[name] = median(unlocks)
+		f.Phases[name] = map[string]time.Duration{}
+		for mark, ds := range phases {
+			f.Phases[name][mark] = median(ds)
+		}
 	}
 
 	pass := secret.Passphrase()
@@ -156,43 +154,44 @@ type Unlocked struct {
 }
 
 // Unlock opens pageURL (which should carry the key in its #k= fragment) in
-// a new tab of browser and returns the page's own measure of the time from
-// navigation start to the record shown (performance.now() when the frame
-// has loaded and been styled).
-func Unlock(browser context.Context, pageURL string) (Unlocked, error) {
+// engine's tab, after about:blank so it loads anew, and returns the page's
+// own measure of the time from navigation start to the record shown
+// (performance.now() when the frame has loaded), the same clock in every
+// engine.
+func Unlock(e browsers.Engine, pageURL string) (Unlocked, error) {
 	var u Unlocked
-	tab, cancel := chromedp.NewContext(browser)
-	defer cancel()
-	if err := chromedp.Do(tab); err != nil {
+	if err := e.Navigate("about:blank"); err != nil {
 		return u, err
 	}
-	ctx, cancelTimeout := context.WithTimeout(tab, 60*time.Second)
-	defer cancelTimeout()
-	if err := chromedp.Do(ctx, chromedp.Navigate(pageURL)); err != nil {
+	if err := e.Navigate(pageURL); err != nil {
 		return u, err
 	}
-	state, err := chromedp.Run(ctx, chromedp.Poll[string](
-		`["open", "error"].includes(document.documentElement.dataset.state) && document.documentElement.dataset.state`,
-		chromedp.WithPollingInterval(5*time.Millisecond)))
-	if err != nil {
-		return u, err
+	var st struct {
+		State, Code string
+		Opened      float64
+		Marks       map[string]float64
 	}
-	if state != "open" {
-		code, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.dataset.error || ""`))
-		return u, fmt.Errorf("record.html did not open: %s", code)
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if err := e.Eval(`(() => {
+			const d = document.documentElement.dataset;
+			return {state: d.state || "", code: d.error || "", opened: Number(d.openedMs || 0),
+				marks: Object.fromEntries(performance.getEntriesByType("mark").map((m) => [m.name, m.startTime]))};
+		})()`, &st); err != nil {
+			return u, err
+		}
+		if st.State == "open" || st.State == "error" {
+			break
+		}
+		if time.Now().After(deadline) {
+			return u, errors.New("record.html neither opened nor failed within 60 s")
+		}
 	}
-	ms, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`Number(document.documentElement.dataset.openedMs)`))
-	if err != nil {
-		return u, err
+	if st.State != "open" {
+		return u, fmt.Errorf("record.html did not open: %s", st.Code)
 	}
-	u.Shown = millis(ms)
-	marks, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]float64](
-		`Object.fromEntries(performance.getEntriesByType("mark").map((m) => [m.name, m.startTime]))`))
-	if err != nil {
-		return u, err
-	}
+	u.Shown = millis(st.Opened)
 	u.Marks = map[string]time.Duration{}
-	for name, ms := range marks {
+	for name, ms := range st.Marks {
 		u.Marks[name] = millis(ms)
 	}
 	return u, nil
