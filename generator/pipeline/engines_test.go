@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -74,7 +73,7 @@ func TestEverySampleRecordOpensInThreeEngines(t *testing.T) {
 			t.Fatal(err)
 		}
 		flipped := strings.TrimSuffix(rel, ".html") + "-flipped.html"
-		if err := os.WriteFile(filepath.Join(public, flipped), flipOneByte(t, html), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(public, flipped), testtool.FlipArmoredByte(t, html), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		pages = append(pages, samplePage{
@@ -311,26 +310,4 @@ func (b *engineTab) refused(u string, pg samplePage, what string) {
 	if any {
 		b.t.Errorf("%s: record text is in the page", what)
 	}
-}
-
-// flipOneByte changes one base64 character in the middle of the armored
-// message, inside the encrypted data.
-func flipOneByte(t *testing.T, page []byte) []byte {
-	t.Helper()
-	begin := bytes.Index(page, []byte("-----BEGIN PGP MESSAGE-----"))
-	end := bytes.Index(page, []byte("-----END PGP MESSAGE-----"))
-	if begin < 0 || end < begin {
-		t.Fatal("no armored message in the page")
-	}
-	i := (begin + end) / 2
-	for page[i] == '\n' || page[i] == '\r' {
-		i++
-	}
-	out := bytes.Clone(page)
-	if out[i] == 'A' {
-		out[i] = 'B'
-	} else {
-		out[i] = 'A'
-	}
-	return out
 }

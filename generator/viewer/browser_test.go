@@ -327,7 +327,7 @@ func TestRecordHTMLInChromium(t *testing.T) {
 
 	t.Run("a changed byte in the message shows the damaged-file message", func(t *testing.T) {
 		damaged := filepath.Join(f.dir, "damaged.html")
-		writeFile(t, damaged, flipMessageByte(t, readFile(t, f.page)))
+		writeFile(t, damaged, testtool.FlipArmoredByte(t, readFile(t, f.page)))
 		tb := newTab(t, browserCtx)
 		tb.do(chromedp.Navigate(withKey(fileURL(damaged), f.key)))
 		state, code := tb.settle()
@@ -486,28 +486,6 @@ func spaced(fp string) string {
 		b.WriteString(fp[i:min(i+4, len(fp))])
 	}
 	return b.String()
-}
-
-// flipMessageByte changes one base64 character in the middle of the
-// armored message, inside the encrypted data.
-func flipMessageByte(t *testing.T, page []byte) []byte {
-	t.Helper()
-	begin := bytes.Index(page, []byte("-----BEGIN PGP MESSAGE-----"))
-	end := bytes.Index(page, []byte("-----END PGP MESSAGE-----"))
-	if begin < 0 || end < begin {
-		t.Fatal("no armored message in the page")
-	}
-	i := (begin + end) / 2
-	for page[i] == '\n' || page[i] == '\r' {
-		i++
-	}
-	out := bytes.Clone(page)
-	if out[i] == 'A' {
-		out[i] = 'B'
-	} else {
-		out[i] = 'A'
-	}
-	return out
 }
 
 func readFile(t *testing.T, path string) []byte {

@@ -4,14 +4,10 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
-)
 
-// fuzzCanary is planted in the seeds' names, keys and values. It has a
-// digit and a space, so it is no resource type name either: no error may
-// ever repeat it.
-const fuzzCanary = "Zq9 Canary"
+	"github.com/satchel-records/satchel/internal/fuzzcheck"
+)
 
 // FuzzRead feeds the FHIR reader mutations of Satchel's own synthetic
 // Bundles. Whatever it reads, it must not panic, every error line must name
@@ -25,14 +21,14 @@ func FuzzRead(f *testing.F) {
 			f.Fatal(err)
 		}
 		f.Add(data)
-		f.Add(bytes.ReplaceAll(data, []byte(`"Example`), []byte(`"`+fuzzCanary)))
+		f.Add(bytes.ReplaceAll(data, []byte(`"Example`), []byte(`"`+fuzzcheck.Canary)))
 	}
-	f.Add([]byte(`{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Patient","id":"p","name":[{"text":"` + fuzzCanary + `"}],"birthDate":"` + fuzzCanary + `","` + fuzzCanary + `":1}}]}`))
+	f.Add([]byte(`{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Patient","id":"p","name":[{"text":"` + fuzzcheck.Canary + `"}],"birthDate":"` + fuzzcheck.Canary + `","` + fuzzcheck.Canary + `":1}}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		const path = "records/fuzz.json"
 		r, err := Read(path, data)
 		if err != nil {
-			checkErr(t, path, err)
+			fuzzcheck.InputError(t, path, err)
 			return
 		}
 		if r.ID != "fuzz" || r.Source != path {
@@ -43,23 +39,4 @@ func FuzzRead(f *testing.F) {
 			t.Fatalf("a second read differs: %v", err)
 		}
 	})
-}
-
-// checkErr holds what every input error must be: each line names the file,
-// none repeats the canary, at most twenty and a count.
-func checkErr(t *testing.T, path string, err error) {
-	t.Helper()
-	msg := err.Error()
-	if strings.Contains(msg, "Zq9") || strings.Contains(msg, "Canary") {
-		t.Fatalf("the error repeats the input: %q", msg)
-	}
-	lines := strings.Split(msg, "\n")
-	if len(lines) > 21 {
-		t.Fatalf("%d error lines", len(lines))
-	}
-	for _, l := range lines {
-		if !strings.HasPrefix(l, path+":") {
-			t.Fatalf("an error line does not start with the file: %q", l)
-		}
-	}
 }
