@@ -6,7 +6,6 @@ package content
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"html/template"
 	"os"
 	"path/filepath"
@@ -240,7 +239,7 @@ func Load(dir string, md *Markdown) (*Library, error) {
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, strict.Errorf(dir, 0, "", "cannot read the education folder: %s", ioReason(err))
+		return nil, strict.Errorf(dir, 0, "", "cannot read the education folder: %s", input.Reason(err))
 	}
 	var names []string
 	for _, e := range entries {
@@ -272,7 +271,7 @@ func Load(dir string, md *Markdown) (*Library, error) {
 		seen[slug] = path
 		data, err := input.Read(path, dir, input.MaxPage)
 		if err != nil {
-			errs = append(errs, strict.Errorf(path, 0, "", "cannot read: %s", ioReason(err)))
+			errs = append(errs, strict.Errorf(path, 0, "", "cannot read: %s", input.Reason(err)))
 			continue
 		}
 		p, err := parsePage(path, slug, data, md)
@@ -453,23 +452,4 @@ func (l *Library) Stale(now time.Time) []*Page {
 		}
 	}
 	return out
-}
-
-// ioReason describes an I/O error without its path (the caller names it).
-func ioReason(err error) string {
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return "no such file or folder"
-	case errors.Is(err, os.ErrPermission):
-		return "permission denied"
-	}
-	var ie *input.Error
-	if errors.As(err, &ie) {
-		return ie.Reason
-	}
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return fmt.Sprint(err)
 }

@@ -3,7 +3,6 @@ package record
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -37,7 +36,7 @@ type tomlRecord struct {
 func ReadTOML(path string) (*Record, error) {
 	data, err := input.Read(path, "", input.MaxRecord)
 	if err != nil {
-		return nil, strict.Errorf(path, 0, "", "cannot read: %s", ioReason(err))
+		return nil, strict.Errorf(path, 0, "", "cannot read: %s", input.Reason(err))
 	}
 	return DecodeTOML(path, data)
 }
@@ -171,7 +170,7 @@ func DecodeTOML(path string, data []byte) (*Record, error) {
 		}
 		body, err := input.Read(filepath.Join(dir, l.File), dir, input.MaxLetter)
 		if err != nil {
-			errs = append(errs, strict.Errorf(path, 0, field+".file", "cannot read the letter: %s", ioReason(err)))
+			errs = append(errs, strict.Errorf(path, 0, field+".file", "cannot read the letter: %s", input.Reason(err)))
 			return
 		}
 		l.Body = string(body)
@@ -262,23 +261,4 @@ func Stem(path string) string {
 		return base[:i]
 	}
 	return base
-}
-
-// ioReason describes an I/O error without its path (the caller names it).
-func ioReason(err error) string {
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return "no such file"
-	case errors.Is(err, os.ErrPermission):
-		return "permission denied"
-	}
-	var ie *input.Error
-	if errors.As(err, &ie) {
-		return ie.Reason
-	}
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
 }
