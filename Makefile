@@ -74,7 +74,7 @@ check: decryptor
 
 ## test: everything, with the race detector, and each fuzz target briefly
 test: test-deps check $(NODE_MODULES) fixtures-note fuzz-short
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 # FUZZ_TARGETS: every fuzz target, as package:Func. go test -fuzz takes one
 # target per run, so they run in turn.
