@@ -47,12 +47,12 @@ run: build
 	./$(BIN) build -site site.toml
 
 ## test-deps: install the real tools the tests use (GnuPG, Sequoia, zbar,
-## poppler, npm, and the three browser engines: Chromium, Firefox ESR, and
+## poppler, qpdf, npm, and the three browser engines: Chromium, Firefox ESR, and
 ## WebKitGTK: webkit2gtk-driver, whose libwebkit2gtk-4.1-0 holds MiniBrowser,
 ## run under Xvfb)
 test-deps:
 	@missing=""; \
-	for t in gpg:gnupg sq:sq zbarimg:zbar-tools chromium:chromium firefox-esr:firefox-esr WebKitWebDriver:webkit2gtk-driver Xvfb:xvfb script:bsdutils pdftotext:poppler-utils npm:npm; do \
+	for t in gpg:gnupg sq:sq zbarimg:zbar-tools chromium:chromium firefox-esr:firefox-esr WebKitWebDriver:webkit2gtk-driver Xvfb:xvfb script:bsdutils pdftotext:poppler-utils qpdf:qpdf npm:npm; do \
 	  command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
