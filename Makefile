@@ -81,7 +81,8 @@ test: test-deps check $(NODE_MODULES) fixtures-note fuzz-short
 FUZZ_TARGETS := internal/strict:FuzzDecode generator/record:FuzzDecodeTOML \
 	generator/record/fhir:FuzzRead generator/content:FuzzParsePage \
 	generator/site:FuzzParse generator/policy:FuzzReadApproval \
-	generator/provenance:FuzzReadKeys generator/seal:FuzzOpen
+	generator/provenance:FuzzReadKeys generator/seal:FuzzOpen \
+	generator/pdfcrypt:FuzzEncrypt
 FUZZTIME ?= 60s
 
 ## fuzz: each fuzz target for FUZZTIME (60s) in turn; a failing input is kept
