@@ -7,6 +7,8 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"errors"
+	"image"
+	pngenc "image/png"
 	"io"
 	"os"
 	"os/exec"
@@ -505,4 +507,76 @@ func (sevens) Read(p []byte) (int, error) {
 		p[i] = 7
 	}
 	return len(p), nil
+}
+
+// richFixture uses more of what fpdf writes: an embedded UTF-8 TrueType
+// font (fpdf's own DejaVu, subset, with ToUnicode and CIDToGIDMap
+// streams), XMP metadata, a PNG image with a soft mask and a file
+// attachment, each naming the canary.
+func richFixture(t testing.TB) []byte {
+	t.Helper()
+	dir, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "codeberg.org/go-pdf/fpdf").Output()
+	if err != nil {
+		t.Fatalf("finding fpdf's fonts: %v", err)
+	}
+	font, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(dir)), "font", "DejaVuSansCondensed.ttf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := image.NewNRGBA(image.Rect(0, 0, 8, 8))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i * 7)
+	}
+	var png bytes.Buffer
+	if err := pngenc.Encode(&png, img); err != nil {
+		t.Fatal(err)
+	}
+	p := fpdf.New("P", "mm", "A4", "")
+	p.SetTitle(canaryName, true)
+	p.SetXmpMetadata([]byte(`<x:xmpmeta xmlns:x="adobe:ns:meta/"><dc:title>` + canaryName + `</dc:title></x:xmpmeta>`))
+	p.SetAttachments([]fpdf.Attachment{{Content: []byte("NHS " + canaryNHS), Filename: "note.txt", Description: canaryName}})
+	p.AddUTF8FontFromBytes("dejavu", "", font)
+	p.AddPage()
+	p.SetFont("dejavu", "", 12)
+	p.Cell(0, 10, "Patient: "+canaryName+" — Zoë Ñandú, Ωμέγα, Дмитрий")
+	p.Ln(10)
+	p.Cell(0, 10, "NHS number: "+canaryNHS)
+	p.Ln(10)
+	p.RegisterImageOptionsReader("dot", fpdf.ImageOptions{ImageType: "PNG"}, &png)
+	p.ImageOptions("dot", 10, 40, 20, 20, false, fpdf.ImageOptions{ImageType: "PNG"}, 0, "")
+	var b bytes.Buffer
+	if err := p.Output(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestEmbeddedFontImageMetadataAndAttachmentAreEncrypted(t *testing.T) {
+	testtool.Need(t, "qpdf", "pdftotext", "pdfinfo")
+	plain := richFixture(t)
+	enc := mustEncrypt(t, plain)
+	in := writeTemp(t, "record.pdf", enc)
+	if out, err := run(t, "qpdf", "--check", "--password="+key, in); err != nil {
+		t.Fatalf("qpdf --check: %v\n%s", err, out)
+	}
+	text, err := run(t, "pdftotext", "-upw", key, in, "-")
+	if err != nil {
+		t.Fatalf("pdftotext: %v\n%s", err, text)
+	}
+	for _, want := range []string{canaryName, "Zoë Ñandú, Ωμέγα, Дмитрий", canaryNHS} {
+		if !strings.Contains(text, want) {
+			t.Errorf("pdftotext output lacks %q:\n%s", want, text)
+		}
+	}
+	if info, err := run(t, "pdfinfo", "-upw", key, "-meta", in); err != nil || !strings.Contains(info, canaryName) {
+		t.Errorf("the XMP metadata does not decrypt (%v)", err)
+	}
+	for _, c := range []string{"Quillfeather", "4560", "Zo\xc3\xab"} {
+		if bytes.Contains(enc, []byte(c)) {
+			t.Errorf("%q is in the encrypted file", c)
+		}
+	}
+	if _, err := decryptDoc(enc, key); err != nil {
+		t.Errorf("decrypting in Go: %v", err)
+	}
 }

@@ -458,6 +458,11 @@ func parse(pdf []byte) (*document, error) {
 				if n == 0 {
 					return nil, l.fail("object 0 in use")
 				}
+				if n > len(pdf)/8 {
+					// Object numbers far beyond the objects there can be
+					// would make the table written for them enormous.
+					return nil, l.fail("object number %d too large for the file", n)
+				}
 				if _, dup := offsets[n]; dup {
 					return nil, l.fail("object %d listed twice", n)
 				}
