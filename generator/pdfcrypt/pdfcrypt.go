@@ -97,7 +97,7 @@ func Encrypt(pdf []byte, password string, rand io.Reader) ([]byte, error) {
 
 	encNum := last + 1
 	offsets[encNum], gens[encNum] = out.Len(), 0
-	writeObject(&out, encNum, 0, sec.dict(), nil)
+	writeObject(&out, encNum, 0, sec.encryptDict(), nil)
 
 	xref := out.Len()
 	fmt.Fprintf(&out, "xref\n0 %d\n0000000000 65535 f \n", encNum+1)
@@ -175,9 +175,9 @@ func encryptStrings(v value, key []byte, rand io.Reader) (value, error) {
 	return v, nil
 }
 
-// dict is the /Encrypt dictionary (ISO 32000-2, 7.6.2 and 7.6.4.2). Its
+// encryptDict is the /Encrypt dictionary (ISO 32000-2, 7.6.2 and 7.6.4.2). Its
 // strings are not encrypted.
-func (s *security) dict() dict {
+func (s *security) encryptDict() dict {
 	return dict{
 		{"Filter", name("Standard")},
 		{"V", number("5")},

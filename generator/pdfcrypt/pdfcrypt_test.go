@@ -482,8 +482,9 @@ func TestHash2BOpensQpdfsAES256(t *testing.T) {
 	}
 }
 
-// FuzzEncrypt encrypts mutations of fpdf output. It must never panic, and
-// whatever it writes must parse again and decrypt with the password.
+// FuzzEncrypt encrypts mutations of fpdf output. It must never panic, its
+// errors must quote neither the input nor the password, and whatever it
+// writes must parse again and decrypt with the password.
 func FuzzEncrypt(f *testing.F) {
 	f.Add(fixture(f, false))
 	f.Add(fixture(f, true))
@@ -491,6 +492,11 @@ func FuzzEncrypt(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		enc, err := Encrypt(data, key, sevens{})
 		if err != nil {
+			for _, c := range []string{"Wynfreda", "Quillfeather", canaryNHS, key} {
+				if strings.Contains(err.Error(), c) {
+					t.Fatalf("the error quotes the input or the password: %v", err)
+				}
+			}
 			return
 		}
 		if _, err := decryptDoc(enc, key); err != nil {
