@@ -47,12 +47,12 @@ run: build
 	./$(BIN) build -site site.toml
 
 ## test-deps: install the real tools the tests use (GnuPG, Sequoia, zbar,
-## poppler, npm, and the three browser engines: Chromium, Firefox ESR, and
+## poppler, qpdf, npm, and the three browser engines: Chromium, Firefox ESR, and
 ## WebKitGTK: webkit2gtk-driver, whose libwebkit2gtk-4.1-0 holds MiniBrowser,
 ## run under Xvfb)
 test-deps:
 	@missing=""; \
-	for t in gpg:gnupg sq:sq zbarimg:zbar-tools chromium:chromium firefox-esr:firefox-esr WebKitWebDriver:webkit2gtk-driver Xvfb:xvfb script:bsdutils pdftotext:poppler-utils npm:npm; do \
+	for t in gpg:gnupg sq:sq zbarimg:zbar-tools chromium:chromium firefox-esr:firefox-esr WebKitWebDriver:webkit2gtk-driver Xvfb:xvfb script:bsdutils pdftotext:poppler-utils qpdf:qpdf npm:npm; do \
 	  command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -81,7 +81,8 @@ test: test-deps check $(NODE_MODULES) fixtures-note fuzz-short
 FUZZ_TARGETS := internal/strict:FuzzDecode generator/record:FuzzDecodeTOML \
 	generator/record/fhir:FuzzRead generator/content:FuzzParsePage \
 	generator/site:FuzzParse generator/policy:FuzzReadApproval \
-	generator/provenance:FuzzReadKeys generator/seal:FuzzOpen
+	generator/provenance:FuzzReadKeys generator/seal:FuzzOpen \
+	generator/pdfcrypt:FuzzEncrypt
 FUZZTIME ?= 60s
 
 ## fuzz: each fuzz target for FUZZTIME (60s) in turn; a failing input is kept
