@@ -151,7 +151,7 @@ func TestHostedRecordStillUnlocksWhenTheHostIsGone(t *testing.T) {
 	testtool.Need(t, "chromium")
 	t.Parallel()
 	h, _, pageURL, key := hostedSample(t, true)
-	folder := pageURL[len(h.URL):strings.LastIndex(pageURL, "/")+1]
+	folder := pageURL[len(h.URL) : strings.LastIndex(pageURL, "/")+1]
 
 	browser, stop, err := browsers.Chromium(context.Background())
 	if err != nil {
