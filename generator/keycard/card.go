@@ -88,6 +88,11 @@ type Card struct {
 	// GPGFile is the file a GnuPG user decrypts with this card, e.g.
 	// "record-7k3mq9xr2a.pgp" (see CardFile); empty means "record.pgp".
 	GPGFile string
+	// PDFFile is the encrypted PDF copy a phone opens with this card's key
+	// (typed in capitals, without dashes), named like GPGFile with .pdf,
+	// e.g. "record-7k3mq9xr2a.pdf"; empty when the practice makes no PDF,
+	// and the card then names none.
+	PDFFile string
 	// QRPNG is the QR code already drawn by QR(QRContent, QRPixels), for
 	// a caller that also saves it as a file; nil means Render draws it.
 	QRPNG []byte
@@ -104,6 +109,8 @@ type cardView struct {
 	SecretGroups                []string
 	Fingerprint                 string // grouped in fours for reading aloud
 	GPGFile                     string // the file gpg opens with this card
+	PDFFile                     string // the PDF a phone opens; "" if none
+	Hosted                      bool   // the QR code is a link to the hosted record
 	QR                          template.URL
 }
 
@@ -154,6 +161,10 @@ func newCardView(c Card) (cardView, error) {
 		SecretGroups:  c.Secret.Groups(),
 		Fingerprint:   groupFingerprint(c.Fingerprint),
 		GPGFile:       gpgFile,
+		PDFFile:       c.PDFFile,
+		// QRContent is either a link or the secret, whose printed form
+		// (Crockford base32 groups) never starts with a scheme.
+		Hosted: strings.HasPrefix(c.QRContent, "https://") || strings.HasPrefix(c.QRContent, "http://"),
 		// A data: URI is not a URL html/template trusts by default; this
 		// one is built here from PNG bytes only.
 		QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)),

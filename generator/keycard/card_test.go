@@ -133,7 +133,7 @@ func TestCardIsSelfContainedAndShowsWhatItShould(t *testing.T) {
 	for _, want := range []string{
 		c.PracticeName, c.PracticePhone, "Your medical record key", "14 March 2025",
 		"Card 2", c.Label, c.BundleID, "367C 0E36 6BDA",
-		"Open record.html in any browser and type or scan this key; or gpg --decrypt record.pgp",
+		"Phone: scan the QR code Computer: open record.html in a browser and type the key GnuPG: gpg --decrypt record.pgp",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("card text lacks %q", want)
@@ -145,6 +145,52 @@ func TestCardIsSelfContainedAndShowsWhatItShould(t *testing.T) {
 	}
 	if !strings.Contains(html, "@page") || !strings.Contains(html, "85.6mm") || !strings.Contains(html, "54mm") {
 		t.Error("card has no ID-1 print layout")
+	}
+}
+
+// The back says which file to open on which device: the PDF only when the
+// practice makes one (it is named like the card's gpg file), the QR link
+// only when the practice hosts the record.
+func TestCardSaysWhichFileToOpenOnWhichDevice(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name            string
+		hosted          bool
+		gpg, pdf        string
+		want, forbidden []string
+	}{
+		{"hosted, PDF", true, "record-7k3mq9xr2a.pgp", "record-7k3mq9xr2a.pdf", []string{
+			"Phone: scan the QR code, or open record-7k3mq9xr2a.pdf and type the key in capitals, no dashes",
+			"Computer: open record.html in a browser and type the key",
+			"GnuPG: gpg --decrypt record-7k3mq9xr2a.pgp",
+		}, []string{"record.pdf", "Phone or computer"}},
+		{"file, PDF", false, "", "record.pdf", []string{
+			"Phone: open record.pdf and type the key in capitals, no dashes",
+			"Computer: open record.html in a browser and type the key",
+			"GnuPG: gpg --decrypt record.pgp",
+		}, []string{"scan the QR code", "Phone or computer"}},
+		{"hosted, no PDF", true, "", "", []string{
+			"Phone: scan the QR code Computer:",
+		}, []string{".pdf", "Phone or computer"}},
+		{"file, no PDF", false, "", "", []string{
+			"Phone or computer: open record.html in a browser and type or scan the key GnuPG: gpg --decrypt record.pgp",
+		}, []string{".pdf", "Phone:", "Computer:"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := sampleCard(tc.hosted)
+			c.GPGFile, c.PDFFile = tc.gpg, tc.pdf
+			text := strings.Join(strings.Fields(tags.ReplaceAllString(dataURI.ReplaceAllString(render(t, c), ""), " ")), " ")
+			for _, w := range tc.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("card text lacks %q", w)
+				}
+			}
+			for _, f := range tc.forbidden {
+				if strings.Contains(text, f) {
+					t.Errorf("card text has %q", f)
+				}
+			}
+		})
 	}
 }
 

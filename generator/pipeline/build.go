@@ -436,9 +436,18 @@ func (b *builder) patient(file string) (p Patient) {
 			PracticeKey:   b.key.Public,
 			// The theme's style sheet, allowed by hash in the page's CSP.
 			DocumentStyles: viewer.Styles(doc),
+			Hosted:         b.cfg.BaseURL != "",
 		})
 	})
 	if err != nil {
+		return fail(fmt.Errorf("cannot write the viewer: %w", err))
+	}
+	// A hosted record.html keeps itself for offline use through sw.js
+	// beside it; a bundle no longer hosted loses it.
+	sw := filepath.Join(dir, viewer.ServiceWorkerFile)
+	if b.cfg.BaseURL == "" {
+		os.Remove(sw)
+	} else if err := b.sync.WriteLater(sw, viewer.ServiceWorker(), 0o644); err != nil {
 		return fail(fmt.Errorf("cannot write the viewer: %w", err))
 	}
 	sum := sha256.Sum256(msg.All)

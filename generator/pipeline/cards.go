@@ -52,7 +52,9 @@ func (b *builder) writeCard(dir, id string, c registry.Card, bundleID, gpgFile s
 		QRContent:     qrContent,
 		Fingerprint:   provenance.ShortFingerprint(b.key.Fingerprint),
 		GPGFile:       gpgFile,
-		QRPNG:         png,
+		// The PDF copy per card (site option pdf) is named like its gpg file.
+		PDFFile: strings.TrimSuffix(gpgFile, ".pgp") + ".pdf",
+		QRPNG:   png,
 	}
 	var html bytes.Buffer
 	if err := keycard.Render(&html, b.card, card); err != nil {

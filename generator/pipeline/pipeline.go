@@ -118,7 +118,7 @@ func exampleCard() keycard.Card {
 		PracticeName: "Example Practice", PracticePhone: "01632 960000",
 		Issued: exampleTime, Serial: 1, Label: "Patient",
 		BundleID: cardkey.BundleID(make([]byte, 32), "example"), Secret: s, QRContent: s.String(),
-		Fingerprint: "0000 0000 0000 0000", GPGFile: "record.pgp",
+		Fingerprint: "0000 0000 0000 0000", GPGFile: "record.pgp", PDFFile: "record.pdf",
 	}
 }
 

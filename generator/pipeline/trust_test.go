@@ -540,7 +540,7 @@ func TestHostedCardLinksOpenTheRecordAndPublicNamesNobody(t *testing.T) {
 // assertPublicNamesNobody searches every file in public_dir for every
 // sample patient's name, NHS number, date of birth and id, in the forms
 // they are written, and checks public_dir holds only bundles, the
-// practice's public key and robots.txt.
+// practice's public key and robots.txt (and, hosted, each bundle's sw.js).
 func assertPublicNamesNobody(t *testing.T, cfg *site.Config) {
 	t.Helper()
 	files, err := load.Files(cfg.RecordsDir)
@@ -567,7 +567,7 @@ func assertPublicNamesNobody(t *testing.T, cfg *site.Config) {
 	if len(needles) < 30 {
 		t.Fatalf("only %d things to look for: the search would prove little", len(needles))
 	}
-	shape := regexp.MustCompile(`^(robots\.txt|practice-key\.asc|bundles/[0-9a-z]{26}/(record\.html|record\.pgp|record-[0-9a-z]{10}\.pgp))$`)
+	shape := regexp.MustCompile(`^(robots\.txt|practice-key\.asc|bundles/[0-9a-z]{26}/(record\.html|record\.pgp|record-[0-9a-z]{10}\.pgp|sw\.js))$`)
 	searched := 0
 	err = filepath.WalkDir(cfg.PublicDir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {

@@ -416,9 +416,25 @@
     return key;
   }
 
+  // keepOffline asks the browser to keep this locked page, through sw.js
+  // beside it, so the hosted link opens it again with no network. Only a
+  // page the practice hosts (data-hosted, written only with base_url) and
+  // that came over http(s) does so; any failure is silent: the page opens
+  // now either way.
+  function keepOffline() {
+    if (root.dataset.hosted !== "true" || !/^https?:$/.test(location.protocol)) return;
+    try {
+      if (!("serviceWorker" in navigator)) return;
+      navigator.serviceWorker.register("sw.js", { scope: "./" }).catch(() => {});
+    } catch {
+      // e.g. an opaque origin, or storage turned off: nothing to keep
+    }
+  }
+
   async function start() {
     performance.mark("satchel-parsed");
     const key = keyFromFragment();
+    keepOffline();
     showCurrency(document.body.dataset.currentUntil);
     $("unlock").addEventListener("submit", (e) => {
       e.preventDefault();

@@ -42,6 +42,22 @@ var decryptor embed.FS
 //go:embed shell.html shell.css shell.js
 var shell embed.FS
 
+// serviceWorker is sw.js, which a hosted record.html registers.
+//
+//go:embed sw.js
+var serviceWorker []byte
+
+// ServiceWorkerFile is the name of the service worker a hosted record.html
+// registers: it must sit beside record.html, in the bundle's folder, so
+// that its scope is that folder and nothing else on the host.
+const ServiceWorkerFile = "sw.js"
+
+// ServiceWorker returns sw.js: a worker that keeps one copy of the locked
+// record.html beside it and serves it when the network fails, so a hosted
+// record opens again offline. It caches nothing else and stores nothing
+// else; the host serves it, so its own CSP is the host's.
+func ServiceWorker() []byte { return bytes.Clone(serviceWorker) }
+
 // Viewer renders record.html pages. It holds the embedded assets, encoded
 // once, and is safe for concurrent use.
 type Viewer struct {
@@ -85,6 +101,13 @@ type Page struct {
 	// the fingerprint for the reader to compare with the key card, and an
 	// unsigned record is never shown.
 	PracticeKey []byte
+	// Hosted says the practice hosts this page (base_url is set), with
+	// ServiceWorker beside it as ServiceWorkerFile. The page then
+	// registers that worker when it is served over http(s), so it opens
+	// again with no network, and its CSP allows that one same-origin
+	// worker (worker-src 'self') and no other request. Unhosted pages
+	// register nothing and their CSP allows no worker.
+	Hosted bool
 }
 
 // ErrNoDecryptor means satchel was built without the decryptor (`go build`
@@ -137,8 +160,11 @@ func New() (*Viewer, error) {
 // goes into a srcdoc frame, which loads nothing), the shell's scripts and
 // style and the record document's styles by hash only; nothing may be compiled or evaluated. data: images and fonts
 // are allowed because the record document embeds its images that way;
-// neither causes a request. The srcdoc frame inherits this policy.
-func policy(scripts, styles [][]byte) string {
+// neither causes a request. The srcdoc frame inherits this policy. A
+// hosted page (Page.Hosted) may also register a service worker from its
+// own origin: the shell registers only sw.js beside the page, and the
+// page itself still may not fetch or connect anywhere (no connect-src).
+func policy(scripts, styles [][]byte, hosted bool) string {
 	var b strings.Builder
 	b.WriteString("default-src 'none'; script-src")
 	for _, s := range scripts {
@@ -153,6 +179,9 @@ func policy(scripts, styles [][]byte) string {
 		}
 	}
 	b.WriteString("; img-src data:; font-src data:; base-uri 'none'; form-action 'none'")
+	if hosted {
+		b.WriteString("; worker-src 'self'")
+	}
 	return b.String()
 }
 
@@ -180,6 +209,7 @@ type pageData struct {
 	Date, DateISO string
 	Until         string // current-until date, e.g. "12 June 2026"
 	UntilISO      string // the instant, RFC 3339, for the page's clock check
+	Hosted        bool   // registers sw.js when served over http(s)
 }
 
 // Render writes the whole self-contained record.html for p to w.
@@ -204,7 +234,7 @@ func (v *Viewer) Render(w io.Writer, p Page) error {
 		}
 	}
 	data := pageData{
-		CSP:         policy(v.scripts, append(slices.Clone(v.styles), p.DocumentStyles...)),
+		CSP:         policy(v.scripts, append(slices.Clone(v.styles), p.DocumentStyles...), p.Hosted),
 		Style:       v.style,
 		Shell:       v.script,
 		Decryptor:   v.decryptor,
@@ -215,6 +245,7 @@ func (v *Viewer) Render(w io.Writer, p Page) error {
 		Phone:       p.PracticePhone,
 		Date:        p.Exported.Format("2 January 2006"),
 		DateISO:     p.Exported.Format("2006-01-02"),
+		Hosted:      p.Hosted,
 	}
 	if !p.CurrentUntil.IsZero() {
 		data.Until = p.CurrentUntil.UTC().Format("2 January 2006")

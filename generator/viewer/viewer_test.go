@@ -469,3 +469,41 @@ func TestWithoutJavaScriptThePageSaysWhatToDo(t *testing.T) {
 		t.Error(`the shell does not write "Getting ready"`)
 	}
 }
+
+// A hosted page (base_url) may register one worker from its own origin,
+// and says so with data-hosted; an unhosted page allows no worker and
+// registers none. Neither may fetch or connect anywhere.
+func TestOnlyAHostedPageMayRegisterItsServiceWorker(t *testing.T) {
+	t.Parallel()
+	v := newViewer(t)
+	f := newFixture(t, v, 1)
+	for _, hosted := range []bool{false, true} {
+		var out bytes.Buffer
+		if err := v.Render(&out, viewer.Page{PracticeName: "P", Exported: exportedAt(), Message: f.message, Hosted: hosted}); err != nil {
+			t.Fatal(err)
+		}
+		m := regexp.MustCompile(`http-equiv="Content-Security-Policy" content="([^"]*)"`).FindStringSubmatch(out.String())
+		if m == nil {
+			t.Fatal("no CSP in the page")
+		}
+		csp := html.UnescapeString(m[1])
+		if got := strings.Contains(csp, "; worker-src 'self'"); got != hosted {
+			t.Errorf("hosted=%v: CSP allows a same-origin worker: %v", hosted, got)
+		}
+		if strings.Count(csp, "'self'") > 1 || strings.Contains(csp, "connect-src") || strings.Contains(csp, "child-src") {
+			t.Errorf("hosted=%v: CSP allows more than one worker source: %s", hosted, csp)
+		}
+		if got := strings.Contains(out.String(), `<html lang="en-GB" data-state="locked" data-hosted="true">`); got != hosted {
+			t.Errorf("hosted=%v: page marked hosted: %v", hosted, got)
+		}
+	}
+	sw := string(viewer.ServiceWorker())
+	for _, want := range []string{`new URL("record.html", self.registration.scope)`, "caches.open(store)", `"fetch"`} {
+		if !strings.Contains(sw, want) {
+			t.Errorf("sw.js lacks %s", want)
+		}
+	}
+	if strings.Contains(sw, "importScripts") || strings.Contains(sw, "http") {
+		t.Error("sw.js refers to something other than the page beside it")
+	}
+}
