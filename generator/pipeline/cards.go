@@ -205,9 +205,22 @@ func (b *builder) removeRevokedCards(dir, id string) {
 	}
 }
 
-// removeStaleCardFiles deletes the per-card messages in a bundle folder
-// that belong to no live card: a revoked card's file would still open the
-// record as it was before the revocation.
+// pdfFile names a card's PDF copy after its gpg file: record-<tag>.pdf.
+func pdfFile(cardFile string) string {
+	return strings.TrimSuffix(cardFile, ".pgp") + ".pdf"
+}
+
+// pdfPassword is the password of a card's PDF copy: the key as printed,
+// without its dashes, 28 capitals and digits. Poppler refuses passwords
+// longer than 32 bytes, so the printed form with dashes would not do.
+func pdfPassword(s cardkey.Secret) string {
+	return strings.Join(s.Groups(), "")
+}
+
+// removeStaleCardFiles deletes the per-card files in a bundle folder
+// (messages and PDF copies) that belong to no live card: a revoked card's
+// file would still open the record as it was before the revocation, and a
+// PDF copy left from a build with PDFs on would no longer be current.
 func removeStaleCardFiles(bundleDir string, keep map[string]bool) {
 	entries, err := os.ReadDir(bundleDir)
 	if err != nil {
@@ -215,7 +228,7 @@ func removeStaleCardFiles(bundleDir string, keep map[string]bool) {
 	}
 	for _, e := range entries {
 		n := e.Name()
-		if strings.HasPrefix(n, "record-") && strings.HasSuffix(n, ".pgp") && !keep[n] {
+		if strings.HasPrefix(n, "record-") && (strings.HasSuffix(n, ".pgp") || strings.HasSuffix(n, ".pdf")) && !keep[n] {
 			os.Remove(filepath.Join(bundleDir, n))
 		}
 	}
