@@ -72,10 +72,35 @@ const (
 // an unencrypted PDF. The output depends only on d and v: its dates are
 // d.Exported, so a fixed clock gives the same bytes. Errors never quote
 // the record.
-func (m *Maker) Make(d *render.Document, v *render.View) (out []byte, err error) {
+func (m *Maker) Make(d *render.Document, v *render.View) ([]byte, error) {
 	if d == nil || d.Record == nil || v == nil {
 		return nil, errors.New("no record to lay out")
 	}
+	// The summary must be read at a glance, on one page: a long one is
+	// set smaller until it fits, and continues overleaf only at the
+	// smallest size.
+	var out []byte
+	for _, scale := range summaryScales {
+		w := m.layout(d, v, scale)
+		var buf bytes.Buffer
+		if err := w.pdf.Output(&buf); err != nil {
+			// fpdf's messages are about fonts and layout, but say
+			// nothing of them in case one ever quotes text.
+			return nil, errors.New("cannot lay out the PDF copy")
+		}
+		out = buf.Bytes()
+		if w.summaryPages == 1 {
+			break
+		}
+	}
+	return out, nil
+}
+
+// summaryScales are the sizes the summary is tried at, largest first.
+var summaryScales = []float64{1, 0.88, 0.76}
+
+// layout lays out the whole document, the summary's type scaled by scale.
+func (m *Maker) layout(d *render.Document, v *render.View, scale float64) *writer {
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.SetCatalogSort(true)
 	pdf.SetCompression(true)
@@ -87,24 +112,18 @@ func (m *Maker) Make(d *render.Document, v *render.View) (out []byte, err error)
 	pdf.SetMargins(margin, bodyTop, margin)
 	pdf.SetAutoPageBreak(true, bodyBottom)
 	pdf.AliasNbPages("")
-	w := &writer{pdf: pdf, font: m.font, md: m.md, missing: map[int]bool{}, width: pageW - 2*margin}
+	w := &writer{pdf: pdf, font: m.font, md: m.md, missing: map[int]bool{}, width: pageW - 2*margin, scale: scale}
 	w.header, w.trust = w.identity(v), Trust+orNone(d.Fingerprint)
 	pdf.SetHeaderFunc(w.drawHeader)
 	pdf.SetFooterFunc(w.drawFooter)
 
 	pdf.AddPage()
 	w.summary(d, v)
+	w.summaryPages, w.scale = pdf.PageNo(), 1
 	pdf.AddPage()
 	w.sections(d, v)
 	w.pages(v)
-
-	var buf bytes.Buffer
-	if err := pdf.Output(&buf); err != nil {
-		// fpdf's messages are about fonts and layout, but say nothing
-		// of them in case one ever quotes text.
-		return nil, errors.New("cannot lay out the PDF copy")
-	}
-	return buf.Bytes(), nil
+	return w
 }
 
 // writer lays out one document.
@@ -117,6 +136,10 @@ type writer struct {
 	header  string       // name, date of birth and NHS number
 	trust   string
 	width   float64
+	// scale sizes the body's type and spacing (the summary's may be
+	// smaller); summaryPages is how many pages the summary took.
+	scale        float64
+	summaryPages int
 }
 
 // identity is the line that heads every page.
@@ -206,6 +229,9 @@ func (w *writer) replace(s string) (string, bool) {
 	return b.String(), missing
 }
 
+// gap leaves h millimetres of space, scaled like the type.
+func (w *writer) gap(h float64) { w.pdf.Ln(h * w.scale) }
+
 // room starts a new page unless h millimetres fit above the footer.
 func (w *writer) room(h float64) {
 	if w.pdf.GetY()+h > pageH-bodyBottom {
@@ -217,6 +243,7 @@ func (w *writer) room(h float64) {
 // that any of its lines reaches says so if a character was replaced.
 func (w *writer) text(s, style string, size, indent float64, color [3]int) {
 	p := w.pdf
+	size *= w.scale
 	p.SetFont("go", style, size)
 	p.SetTextColor(color[0], color[1], color[2])
 	lh := size * ptMM * 1.35
@@ -253,62 +280,67 @@ var (
 // subheading a group within one (11pt). Each keeps room for what follows.
 func (w *writer) title(s string) {
 	w.room(30)
-	w.text(s, "B", 18, 0, blue)
-	w.pdf.Ln(2)
+	w.text(s, "B", 16, 0, blue)
+	w.gap(1)
 }
 
 func (w *writer) heading(s string) {
-	w.room(22)
-	w.pdf.Ln(3)
-	w.text(s, "B", 13, 0, blue)
+	w.room(20)
+	w.gap(2.5)
+	w.text(s, "B", 12, 0, blue)
 	y := w.pdf.GetY()
 	w.pdf.SetDrawColor(20, 50, 110)
 	w.pdf.Line(margin, y, pageW-margin, y)
-	w.pdf.Ln(1.5)
+	w.gap(1.5)
 }
 
 func (w *writer) subheading(s string) {
 	w.room(16)
-	w.pdf.Ln(1.5)
-	w.text(s, "B", 11, 0, black)
+	w.gap(1.5)
+	w.text(s, "B", 10.5, 0, black)
 }
 
-// entry writes one entry: its title in bold, then each non-empty detail.
+// entry writes one entry: its title in bold, then each non-empty detail,
+// a high-risk flag in red.
 func (w *writer) entry(title string, details ...string) {
-	w.room(10)
-	w.text(title, "B", 10.5, 3, black)
+	w.room(9)
+	w.text(title, "B", 10, 3, black)
 	for _, d := range details {
-		if d != "" {
-			w.text(d, "", 9.5, 3, grey)
+		switch {
+		case d == "":
+		case strings.HasPrefix(d, riskMark):
+			w.text(d, "B", 9, 3, red)
+		default:
+			w.text(d, "", 9, 3, grey)
 		}
 	}
-	w.pdf.Ln(1.2)
+	w.gap(0.8)
 }
 
 // none says a list is empty, in words, never as a blank.
 func (w *writer) none(s string) {
-	w.text(s, "", 10.5, 3, grey)
-	w.pdf.Ln(1)
+	w.text(s, "", 10, 3, grey)
+	w.gap(1)
 }
 
 // summary writes page 1: who, how old the record is and who approved it,
 // then what a clinician must see in an emergency, advance decisions first.
 func (w *writer) summary(d *render.Document, v *render.View) {
 	w.title("Emergency summary")
-	w.text(orNone(v.Patient.Name), "B", 14, 0, black)
-	w.text("Date of birth: "+dateText(v.Patient.Born), "", 10.5, 0, black)
-	w.text("NHS number: "+orNone(v.NHSNumber), "", 10.5, 0, black)
+	w.text(orNone(v.Patient.Name), "B", 13, 0, black)
+	w.text("Date of birth: "+dateText(v.Patient.Born)+"   ·   NHS number: "+orNone(v.NHSNumber), "", 10, 0, black)
 	gp := v.Practice.Name
 	if v.Practice.Phone != "" {
 		gp += ", " + v.Practice.Phone
 	}
-	w.text("GP practice: "+orNone(gp), "", 10.5, 0, black)
-	w.pdf.Ln(1.5)
-	w.text("Exported: "+day(v.Exported), "", 9.5, 0, grey)
+	w.text("GP practice: "+orNone(gp), "", 10, 0, black)
+	w.gap(1)
+	dates := "Exported: " + day(v.Exported)
 	if !v.CurrentUntil.IsZero() {
-		w.text("Current until: "+day(v.CurrentUntil), "", 9.5, 0, grey)
+		dates += "   ·   Current until: " + day(v.CurrentUntil)
 	}
-	w.text("Approved by: "+approval(v.Approval), "", 9.5, 0, grey)
+	w.text(dates, "", 9, 0, grey)
+	w.text("Approved by: "+approval(v.Approval), "", 9, 0, grey)
 
 	w.heading("Resuscitation and advance decisions")
 	if len(v.AdvanceDecisions) == 0 {
@@ -516,13 +548,13 @@ func (w *writer) result(r render.Result) {
 func (w *writer) letter(l render.Letter, src record.Letter) {
 	w.subheading(orNone(l.Title))
 	w.text(prefixed("From ", l.From)+sepIf(l.From != "")+when("Dated", l.Date), "", 9.5, 0, grey)
-	w.pdf.Ln(1)
+	w.gap(1)
 	if strings.TrimSpace(src.Body) == "" {
 		w.none("Document held at the practice: its text is not in this record. Ask the practice for a copy.")
 		return
 	}
 	w.blocks(w.md.Blocks([]byte(src.Body)))
-	w.pdf.Ln(2)
+	w.gap(2)
 }
 
 // pages writes the education pages.
@@ -546,7 +578,7 @@ func (w *writer) pages(v *render.View) {
 		}
 		if len(meta) > 0 {
 			w.text(strings.Join(meta, " · "), "", 9, 0, grey)
-			w.pdf.Ln(1)
+			w.gap(1)
 		}
 		w.blocks(pg.Text)
 	}
@@ -559,16 +591,16 @@ func (w *writer) blocks(bs []content.Block) {
 		switch b.Kind {
 		case content.Heading:
 			w.room(14)
-			w.pdf.Ln(1.5)
+			w.gap(1.5)
 			w.text(b.Text, "B", max(10.5, 14-float64(b.Level)), 0, black)
 		case content.Item:
 			w.text(b.Marker+" "+b.Text, "", 10.5, indent, black)
 		case content.Code:
 			w.text(b.Text, "", 9.5, indent+3, grey)
-			w.pdf.Ln(1)
+			w.gap(1)
 		default:
 			w.text(b.Text, "", 10.5, indent, black)
-			w.pdf.Ln(1.5)
+			w.gap(1.5)
 		}
 	}
 }

@@ -197,3 +197,24 @@ func TestSameRecordSameBytes(t *testing.T) {
 		t.Error("not a PDF")
 	}
 }
+
+// A long summary is set smaller so that it still fits on page 1.
+func TestALongSummaryStillFitsOnPageOne(t *testing.T) {
+	t.Parallel()
+	d := synthetic("Jane Example")
+	rec := d.Record
+	for i := 0; i < 6; i++ {
+		rec.Medications = append(rec.Medications, record.Medication{Name: fmt.Sprintf("Medicine %d 10mg tablets", i), Dose: "One tablet twice a day, with food", Status: "current"})
+		rec.Problems = append(rec.Problems, record.Problem{Title: fmt.Sprintf("Problem %d", i), Status: "active", Onset: record.NewDate(2001+i, time.May, 1)})
+		rec.Alerts = append(rec.Alerts, record.Alert{Title: fmt.Sprintf("Alert %d: a long alert about what a clinician must know first", i)})
+	}
+	p := pages(t, makePDF(t, d))
+	for _, want := range []string{"Medicine 5 10mg tablets", "Problem 5", "Alert 5"} {
+		if !strings.Contains(p[0], want) {
+			t.Errorf("page 1 lacks %q", want)
+		}
+	}
+	if !strings.Contains(p[1], "The full record") {
+		t.Error("page 2 does not start the full record")
+	}
+}
