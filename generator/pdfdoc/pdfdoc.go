@@ -541,7 +541,7 @@ func (w *writer) result(r render.Result) {
 	if r.Range != "" {
 		rng = r.RangeKind + ": " + r.Range
 	}
-	w.entry(orNone(r.Title), "Result: "+orNoneWord(strings.Join(value, " · "))+" · "+rng+" · "+r.When)
+	w.entry(orNone(r.Title), "Result: "+orNone(strings.Join(value, " · "))+" · "+rng+" · "+r.When)
 }
 
 // letter writes a letter's heading and its text as plain paragraphs.
@@ -648,8 +648,6 @@ func orNone(s string) string {
 	}
 	return s
 }
-
-func orNoneWord(s string) string { return orNone(s) }
 
 func prefixed(prefix, s string) string {
 	if s == "" {
