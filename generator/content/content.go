@@ -35,6 +35,8 @@ type Page struct {
 	NextReview record.Date
 	Source     string        // who wrote it or what it is based on
 	Body       template.HTML // rendered Markdown; heading ids prefixed by Slug
+	// Text is the same Markdown as plain-text blocks, for the PDF copy.
+	Text []Block
 }
 
 // Markdown renders Markdown to HTML with Satchel's settings: GFM, footnotes,
@@ -343,6 +345,7 @@ func parsePage(path, slug string, data []byte, md *Markdown) (*Page, error) {
 		NextReview: f.NextReview,
 		Source:     f.Source,
 		Body:       html,
+		Text:       md.Blocks(body),
 	}, nil
 }
 

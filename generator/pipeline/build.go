@@ -18,6 +18,7 @@ import (
 
 	"github.com/satchel-records/satchel/generator/bundle"
 	"github.com/satchel-records/satchel/generator/keycard"
+	"github.com/satchel-records/satchel/generator/pdfcrypt"
 	"github.com/satchel-records/satchel/generator/practicekey"
 	"github.com/satchel-records/satchel/generator/provenance"
 	"github.com/satchel-records/satchel/generator/record"
@@ -65,9 +66,12 @@ type Patient struct {
 	// reason (words, no patient data).
 	NotCarried map[string]int
 	Pages      int // education pages included
-	// Took is how long this patient's build took, and Render the part of
-	// it spent rendering the record document: for `make bench`.
-	Took, Render time.Duration
+	// Took is how long this patient's build took, Render the part of it
+	// spent rendering the record document and PDF laying out its PDF copy
+	// (zero when off); DocBytes and PDFBytes are their sizes, the PDF's
+	// unencrypted: for `make bench`.
+	Took, Render, PDF  time.Duration
+	DocBytes, PDFBytes int
 
 	// issued are the cards for the print sheet: new, changed, or never
 	// yet put on a sheet. They hold secrets: never in the manifest or a
@@ -91,6 +95,10 @@ type CardFiles struct {
 	// GPG is the bundle sealed for this card alone, in public_dir: the
 	// file the card tells GnuPG users to decrypt.
 	GPG string `json:"gpg"`
+	// PDF is the record as a PDF locked with this card's key (without
+	// dashes), in public_dir, for a phone's own PDF reader; empty when
+	// site.toml turns PDF copies off.
+	PDF string `json:"pdf,omitempty"`
 }
 
 // Report is the outcome of a build.
@@ -370,9 +378,17 @@ func (b *builder) patient(file string) (p Patient) {
 	until := b.currentUntil(pr, b.now)
 	doc, fhirJSON, took, err := b.document(pr, docMeta{now: b.now, bundleID: p.BundleID, currentUntil: until,
 		fingerprint: provenance.ShortFingerprint(b.key.Fingerprint)})
-	p.Render = took
+	p.Render, p.DocBytes = took, len(doc)
 	if err != nil {
 		return fail(err)
+	}
+	var pdf []byte
+	if b.pdf != nil {
+		if pdf, p.PDF, err = b.recordPDF(pr, docMeta{now: b.now, bundleID: p.BundleID, currentUntil: until,
+			fingerprint: provenance.ShortFingerprint(b.key.Fingerprint)}); err != nil {
+			return fail(err)
+		}
+		p.PDFBytes = len(pdf)
 	}
 	info, err := b.infoFile(p.BundleID, pr.Approval, until)
 	if err != nil {
@@ -424,6 +440,21 @@ func (b *builder) patient(file string) (p Patient) {
 			return fail(fmt.Errorf("cannot write the bundle: %w", err))
 		}
 	}
+	pdfFiles := make([]string, len(cards))
+	if pdf != nil {
+		for i, c := range cards {
+			name := pdfFile(holder.CardFile(b.master, c.Serial))
+			locked, err := pdfcrypt.Encrypt(pdf, pdfPassword(secrets[i]), b.rand)
+			if err != nil {
+				return fail(fmt.Errorf("%s: cannot lock the PDF copy for key card %d: %w", p.File, c.Serial, err))
+			}
+			if err := b.sync.WriteLater(filepath.Join(dir, name), locked, 0o644); err != nil {
+				return fail(fmt.Errorf("cannot write the PDF copy: %w", err))
+			}
+			pdfFiles[i] = name
+			keep[name] = true
+		}
+	}
 	removeStaleCardFiles(dir, keep)
 	html := filepath.Join(dir, "record.html")
 	err = b.sync.WriteFuncLater(html, 0o644, func(w io.Writer) error {
@@ -459,11 +490,14 @@ func (b *builder) patient(file string) (p Patient) {
 		return fail(fmt.Errorf("cannot create the card folder: %w", err))
 	}
 	for i, c := range cards {
-		files, issued, err := b.writeCard(cardDir, id, c, p.BundleID, gpgFiles[i], secrets[i])
+		files, issued, err := b.writeCard(cardDir, id, c, p.BundleID, gpgFiles[i], pdfFiles[i], secrets[i])
 		if err != nil {
 			return fail(fmt.Errorf("cannot write key card %d: %w", c.Serial, err))
 		}
 		files.GPG = b.rel(filepath.Join(dir, gpgFiles[i]))
+		if pdfFiles[i] != "" {
+			files.PDF = b.rel(filepath.Join(dir, pdfFiles[i]))
+		}
 		p.Cards = append(p.Cards, files)
 		if issued != nil {
 			p.issued = append(p.issued, *issued)

@@ -35,7 +35,7 @@ func (b *builder) qrContent(bundleID string, s cardkey.Secret) string {
 // the registry says it was put on a sheet just as it is now: so a new or
 // changed card is printed, and so is one written by a build that died
 // before its sheet.
-func (b *builder) writeCard(dir, id string, c registry.Card, bundleID, gpgFile string, s cardkey.Secret) (CardFiles, *issuedCard, error) {
+func (b *builder) writeCard(dir, id string, c registry.Card, bundleID, gpgFile, pdfName string, s cardkey.Secret) (CardFiles, *issuedCard, error) {
 	qrContent := b.qrContent(bundleID, s)
 	png, err := keycard.QR(qrContent, keycard.QRPixels)
 	if err != nil {
@@ -53,7 +53,7 @@ func (b *builder) writeCard(dir, id string, c registry.Card, bundleID, gpgFile s
 		Fingerprint:   provenance.ShortFingerprint(b.key.Fingerprint),
 		GPGFile:       gpgFile,
 		// The PDF copy per card (site option pdf) is named like its gpg file.
-		PDFFile: strings.TrimSuffix(gpgFile, ".pgp") + ".pdf",
+		PDFFile: pdfName, // "" when the site writes no PDF copy
 		QRPNG:   png,
 	}
 	var html bytes.Buffer
@@ -207,9 +207,22 @@ func (b *builder) removeRevokedCards(dir, id string) {
 	}
 }
 
-// removeStaleCardFiles deletes the per-card messages in a bundle folder
-// that belong to no live card: a revoked card's file would still open the
-// record as it was before the revocation.
+// pdfFile names a card's PDF copy after its gpg file: record-<tag>.pdf.
+func pdfFile(cardFile string) string {
+	return strings.TrimSuffix(cardFile, ".pgp") + ".pdf"
+}
+
+// pdfPassword is the password of a card's PDF copy: the key as printed,
+// without its dashes, 28 capitals and digits. Poppler refuses passwords
+// longer than 32 bytes, so the printed form with dashes would not do.
+func pdfPassword(s cardkey.Secret) string {
+	return strings.Join(s.Groups(), "")
+}
+
+// removeStaleCardFiles deletes the per-card files in a bundle folder
+// (messages and PDF copies) that belong to no live card: a revoked card's
+// file would still open the record as it was before the revocation, and a
+// PDF copy left from a build with PDFs on would no longer be current.
 func removeStaleCardFiles(bundleDir string, keep map[string]bool) {
 	entries, err := os.ReadDir(bundleDir)
 	if err != nil {
@@ -217,7 +230,7 @@ func removeStaleCardFiles(bundleDir string, keep map[string]bool) {
 	}
 	for _, e := range entries {
 		n := e.Name()
-		if strings.HasPrefix(n, "record-") && strings.HasSuffix(n, ".pgp") && !keep[n] {
+		if strings.HasPrefix(n, "record-") && (strings.HasSuffix(n, ".pgp") || strings.HasSuffix(n, ".pdf")) && !keep[n] {
 			os.Remove(filepath.Join(bundleDir, n))
 		}
 	}

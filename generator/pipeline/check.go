@@ -62,7 +62,11 @@ func (p *Pipeline) Check(now time.Time) *CheckReport {
 		rep.Warnings = append(rep.Warnings, pr.Warnings...)
 		if pr.Status == Built {
 			meta := docMeta{now: now, bundleID: "checkcheckcheckcheckcheck0", currentUntil: p.currentUntil(pr, now), fingerprint: "0000 0000 0000 0000"}
-			if _, _, _, err := p.document(pr, meta); err != nil {
+			_, _, _, err := p.document(pr, meta)
+			if err == nil && p.pdf != nil {
+				_, _, err = p.recordPDF(pr, meta)
+			}
+			if err != nil {
 				add(err)
 				pr.Status, pr.Reason = Failed, "failed"
 			}

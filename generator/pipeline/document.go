@@ -41,12 +41,20 @@ func (p *Pipeline) document(pr *Prepared, m docMeta) (doc, fhir []byte, took tim
 // renderDocument renders the record document of pr. An approval that is
 // still missing (a review sheet's preview) shows as none.
 func (p *Pipeline) renderDocument(pr *Prepared, m docMeta) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := p.renderer.Render(&buf, p.recordDocument(pr, m)); err != nil {
+		return nil, fmt.Errorf("%s: cannot render the record: %w", pr.File, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// recordDocument is what the record document, and its PDF copy, show.
+func (p *Pipeline) recordDocument(pr *Prepared, m docMeta) *render.Document {
 	var a render.Approval
 	if appr := pr.Approval; appr != nil {
 		a = render.Approval{By: appr.Approver, Role: appr.Role, Date: appr.Date}
 	}
-	var buf bytes.Buffer
-	err := p.renderer.Render(&buf, &render.Document{
+	return &render.Document{
 		Practice: p.cfg.Practice,
 		Record:   pr.Out(),
 		Pages:    pr.Pages,
@@ -56,9 +64,18 @@ func (p *Pipeline) renderDocument(pr *Prepared, m docMeta) ([]byte, error) {
 		// The same dates and key bundle.json and the card carry.
 		CurrentUntil: m.currentUntil,
 		Fingerprint:  m.fingerprint,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("%s: cannot render the record: %w", pr.File, err)
 	}
-	return buf.Bytes(), nil
+}
+
+// recordPDF lays out the same record as the document, unencrypted: the
+// build locks a copy of it for each card. took is the time it took.
+func (p *Pipeline) recordPDF(pr *Prepared, m docMeta) (pdf []byte, took time.Duration, err error) {
+	start := time.Now()
+	d := p.recordDocument(pr, m)
+	pdf, err = p.pdf.Make(d, p.renderer.View(d))
+	took = time.Since(start)
+	if err != nil {
+		return nil, took, fmt.Errorf("%s: %w", pr.File, err)
+	}
+	return pdf, took, nil
 }

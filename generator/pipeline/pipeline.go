@@ -28,6 +28,7 @@ import (
 	"github.com/satchel-records/satchel/generator/content"
 	"github.com/satchel-records/satchel/generator/keycard"
 	"github.com/satchel-records/satchel/generator/layers"
+	"github.com/satchel-records/satchel/generator/pdfdoc"
 	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/generator/render"
@@ -58,7 +59,10 @@ type Pipeline struct {
 	library  *content.Library
 	pageErr  error
 	renderer *render.Renderer
-	tmpl     layers.Stack
+	// pdf lays out each record's PDF copy; nil when site.toml turns
+	// the copy off.
+	pdf  *pdfdoc.Maker
+	tmpl layers.Stack
 	// The templates of the pages Satchel writes beside the record.
 	card, sheet, review *template.Template
 	viewer              *viewer.Viewer
@@ -77,6 +81,11 @@ func Open(cfg *site.Config) (*Pipeline, error) {
 	p.library, p.pageErr = lib, err
 	if p.renderer, err = render.ForSite(cfg, md); err != nil {
 		errs = append(errs, err)
+	}
+	if cfg.PDF {
+		if p.pdf, err = pdfdoc.New(md); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	// Each page template is parsed, then run once on an example, so that
 	// a broken practice override fails here and not halfway through.

@@ -567,7 +567,7 @@ func assertPublicNamesNobody(t *testing.T, cfg *site.Config) {
 	if len(needles) < 30 {
 		t.Fatalf("only %d things to look for: the search would prove little", len(needles))
 	}
-	shape := regexp.MustCompile(`^(robots\.txt|practice-key\.asc|bundles/[0-9a-z]{26}/(record\.html|record\.pgp|record-[0-9a-z]{10}\.pgp|sw\.js))$`)
+	shape := regexp.MustCompile(`^(robots\.txt|practice-key\.asc|bundles/[0-9a-z]{26}/(record\.html|record\.pgp|record-[0-9a-z]{10}\.(pgp|pdf)|sw\.js))$`)
 	searched := 0
 	err = filepath.WalkDir(cfg.PublicDir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {

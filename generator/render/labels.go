@@ -16,6 +16,7 @@ import (
 type labels struct {
 	html  map[string]template.HTML // key -> English, then the translations
 	flags map[string]template.HTML // risk group id -> its flag
+	words map[string]string        // risk group id -> its flag in English words
 }
 
 // newLabels loads English and the languages codes (in that order, each
@@ -39,7 +40,7 @@ func newLabels(codes []string, list *risk.List) (labels, error) {
 		}
 		others = append(others, l)
 	}
-	ls := labels{html: map[string]template.HTML{}, flags: map[string]template.HTML{}}
+	ls := labels{html: map[string]template.HTML{}, flags: map[string]template.HTML{}, words: map[string]string{}}
 	for _, key := range en.Keys() {
 		text, _ := en.Label(key)
 		var b strings.Builder
@@ -67,6 +68,7 @@ func newLabels(codes []string, list *risk.List) (labels, error) {
 				return hr + " – " + label
 			})
 			ls.flags[g.ID] = template.HTML(b.String())
+			ls.words[g.ID] = highRisk + " – " + label
 		}
 	}
 	return ls, nil

@@ -92,6 +92,7 @@ type Medication struct {
 type Risk struct {
 	Group string        // the risk group's id, such as "anticoagulant"
 	Flag  template.HTML // "High risk – anticoagulant" with a marker and translations
+	Words string        // "High risk – anticoagulant" in English words alone
 	Note  string        // why it matters, in a sentence; may be empty
 }
 
@@ -185,6 +186,14 @@ const (
 	idSafety        = "section-safety"
 	idGlossary      = "section-glossary"
 )
+
+// View returns d grouped and ordered exactly as the record templates see
+// it, for another layout of the same facts (the PDF copy, package pdfdoc).
+// Letters are not rendered (their HTML is empty) and the glossary is
+// empty: both are made by Render.
+func (r *Renderer) View(d *Document) *View {
+	return r.view(d)
+}
 
 // view groups d for the templates. Letters are left for Render to fill in,
 // since rendering Markdown can fail, and the glossary for Render to fill in
@@ -296,7 +305,7 @@ func (r *Renderer) risks(m record.Medication) []Risk {
 	}
 	out := make([]Risk, len(groups))
 	for i, g := range groups {
-		out[i] = Risk{Group: g.ID, Flag: r.labels.flags[g.ID], Note: g.Note}
+		out[i] = Risk{Group: g.ID, Flag: r.labels.flags[g.ID], Words: r.labels.words[g.ID], Note: g.Note}
 	}
 	return out
 }

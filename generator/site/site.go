@@ -47,6 +47,10 @@ type Config struct {
 	// HighRisk adds medicines to flag as high-risk in the emergency
 	// summary, beside the built-in list.
 	HighRisk []HighRiskMedicine
+	// PDF writes record-<tag>.pdf beside each card's gpg file: the record
+	// as a password-protected PDF a phone's own reader opens offline.
+	// Default true; "pdf = false" turns it off.
+	PDF bool
 }
 
 // Policy is site.toml's [policy] table. A nil list or zero MinAge keeps
@@ -92,6 +96,7 @@ type file struct {
 	CurrentDays int                `toml:"current_days"`
 	Policy      Policy             `toml:"policy"`
 	HighRisk    []HighRiskMedicine `toml:"high_risk"`
+	PDF         *bool              `toml:"pdf"`
 }
 
 var odsCode = regexp.MustCompile(`^[A-Z0-9]{3,10}$`)
@@ -166,6 +171,7 @@ func Parse(path string, data []byte) (*Config, error) {
 	}
 	c.BaseURL, c.Languages, c.Policy, c.HighRisk = f.BaseURL, f.Languages, f.Policy, f.HighRisk
 	c.CurrentDays = f.CurrentDays
+	c.PDF = f.PDF == nil || *f.PDF
 	if !md.IsDefined("current_days") {
 		c.CurrentDays = 90
 	} else if c.CurrentDays < 1 {

@@ -41,6 +41,9 @@ func TestLoadAppliesDefaults(t *testing.T) {
 	if c.Theme != "default" || filepath.Base(c.PublicDir) != "public" || filepath.Base(c.PrivateDir) != "private" {
 		t.Errorf("defaults: theme %q public %q private %q", c.Theme, c.PublicDir, c.PrivateDir)
 	}
+	if !c.PDF {
+		t.Error("pdf is off by default; want on")
+	}
 	if c.RecordsDir != filepath.Join(filepath.Dir(c.File), "records") {
 		t.Errorf("records dir %q is not beside site.toml", c.RecordsDir)
 	}
@@ -93,14 +96,14 @@ func TestLoadNamesAMissingFile(t *testing.T) {
 
 func TestLoadReadsOptionalSettings(t *testing.T) {
 	t.Parallel()
-	body := "base_url = \"https://records.example.org/riverside\"\nlanguages = [\"fr\", \"de\"]\ncurrent_days = 30\n" + good +
+	body := "base_url = \"https://records.example.org/riverside\"\nlanguages = [\"fr\", \"de\"]\ncurrent_days = 30\npdf = false\n" + good +
 		"\n[policy]\nsensitive_codes = [\"123456\"]\nmin_age = 13\n\n[[high_risk]]\nname = \"tacrolimus\"\ngroup = \"immunosuppressant\"\n"
 	c, err := Load(setup(t, body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.BaseURL != "https://records.example.org/riverside/" || len(c.Languages) != 2 || c.CurrentDays != 30 ||
-		c.Policy.MinAge != 13 || len(c.Policy.SensitiveCodes) != 1 || len(c.HighRisk) != 1 {
+		c.Policy.MinAge != 13 || len(c.Policy.SensitiveCodes) != 1 || len(c.HighRisk) != 1 || c.PDF {
 		t.Errorf("got %+v", c)
 	}
 }

@@ -24,7 +24,8 @@ import (
 
 // Render builds a synthetic practice of n patients in this process and
 // reports the median time to render one record document, and rendering's
-// share of the whole per-patient build time.
+// share of the whole per-patient build time; and the median time and size
+// of the same patient's PDF copy (unencrypted), against its document.
 func Render(ctx context.Context, work, education string, n int) ([]Figure, error) {
 	dir := filepath.Join(work, "render")
 	if err := writePractice(dir, n, education); err != nil {
@@ -38,8 +39,9 @@ func Render(ctx context.Context, work, education string, n int) ([]Figure, error
 	if err != nil {
 		return nil, err
 	}
-	var renders []time.Duration
-	var render, total time.Duration
+	var renders, pdfs, pdfBytes, docBytes []time.Duration
+	var render, pdf, total time.Duration
+	var pdfSize, docSize int
 	for _, p := range rep.Patients {
 		if p.Status != pipeline.Built {
 			continue
@@ -47,13 +49,28 @@ func Render(ctx context.Context, work, education string, n int) ([]Figure, error
 		renders = append(renders, p.Render)
 		render += p.Render
 		total += p.Took
+		pdfs = append(pdfs, p.PDF)
+		pdf += p.PDF
+		// Sizes ride in Durations only to share median.
+		pdfBytes = append(pdfBytes, time.Duration(p.PDFBytes))
+		docBytes = append(docBytes, time.Duration(p.DocBytes))
+		pdfSize += p.PDFBytes
+		docSize += p.DocBytes
 	}
 	if len(renders) == 0 {
 		return nil, fmt.Errorf("nothing built")
 	}
+	if pdf == 0 || docSize == 0 {
+		return nil, fmt.Errorf("no PDF copies built: is pdf = false in the synthetic site.toml?")
+	}
 	return []Figure{
 		{"render_ms_per_patient", float64(median(renders).Microseconds()) / 1000, "ms"},
 		{"render_vs_build", render.Seconds() / total.Seconds(), "share"},
+		{"pdf_ms_per_patient", float64(median(pdfs).Microseconds()) / 1000, "ms"},
+		{"pdf_vs_render", pdf.Seconds() / render.Seconds(), "x"},
+		{"pdf_bytes", float64(median(pdfBytes)), "bytes"},
+		{"document_bytes", float64(median(docBytes)), "bytes"},
+		{"pdf_bytes_vs_document", float64(pdfSize) / float64(docSize), "x"},
 	}, nil
 }
 

@@ -1,0 +1,680 @@
+// Package pdfdoc lays out one patient's approved record as a PDF: the copy
+// a phone's own PDF reader opens offline, once package pdfcrypt has locked
+// it with the card's key. It shows the facts the HTML record document shows
+// (package render groups them; this package only lays them out): the
+// emergency summary alone on page 1, then every section, the letters and
+// the education pages.
+//
+// A PDF cannot show the practice's signature, so every page says it is a
+// copy for reading and printing and how to check the record is genuine. The
+// document's unencrypted metadata holds no name and no clinical text: only
+// its producer and dates. Text is set in the Go fonts (Latin, Greek and
+// Cyrillic); a character they lack prints as "?", and that page says so,
+// rather than printing an empty box nobody can read.
+package pdfdoc
+
+import (
+	"bytes"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"codeberg.org/go-pdf/fpdf"
+	"golang.org/x/image/font/gofont/gobold"
+	"golang.org/x/image/font/gofont/goregular"
+	"golang.org/x/image/font/sfnt"
+
+	"github.com/satchel-records/satchel/generator/content"
+	"github.com/satchel-records/satchel/generator/record"
+	"github.com/satchel-records/satchel/generator/render"
+)
+
+// Maker lays out record PDFs. It parses the fonts once, in New, and is
+// then safe for concurrent use.
+type Maker struct {
+	font *sfnt.Font // Go Regular, to check which characters have a glyph
+	md   *content.Markdown
+}
+
+// New returns a Maker that renders letters' Markdown with md.
+func New(md *content.Markdown) (*Maker, error) {
+	f, err := sfnt.Parse(goregular.TTF)
+	if err != nil {
+		return nil, errors.New("cannot read the built-in PDF font")
+	}
+	if md == nil {
+		return nil, errors.New("no Markdown renderer for the PDF's letters")
+	}
+	return &Maker{font: f, md: md}, nil
+}
+
+// Trust is what every page says about the copy: exactly how to check the
+// record is genuine. The fingerprint follows it.
+const Trust = "A copy for reading and printing. It cannot show the practice's signature: " +
+	"to check this record is genuine, open record.html or run satchel open. Practice key "
+
+// MissingNote is said on every page where a character of the record had
+// no glyph in the fonts and was printed as "?".
+const MissingNote = "Some characters in this record cannot be shown in this copy; record.html shows them."
+
+// Page geometry, in millimetres (A4).
+const (
+	pageW, pageH = 210.0, 297.0
+	margin       = 16.0
+	bodyTop      = 26.0
+	bodyBottom   = 30.0 // from the bottom edge: the footer sits below
+	ptMM         = 25.4 / 72
+)
+
+// Make lays out d's record, grouped as v (render.Renderer.View of d), as
+// an unencrypted PDF. The output depends only on d and v: its dates are
+// d.Exported, so a fixed clock gives the same bytes. Errors never quote
+// the record.
+func (m *Maker) Make(d *render.Document, v *render.View) ([]byte, error) {
+	if d == nil || d.Record == nil || v == nil {
+		return nil, errors.New("no record to lay out")
+	}
+	// The summary must be read at a glance, on one page: a long one is
+	// set smaller until it fits, and continues overleaf only at the
+	// smallest size.
+	var out []byte
+	for _, scale := range summaryScales {
+		w := m.layout(d, v, scale)
+		var buf bytes.Buffer
+		if err := w.pdf.Output(&buf); err != nil {
+			// fpdf's messages are about fonts and layout, but say
+			// nothing of them in case one ever quotes text.
+			return nil, errors.New("cannot lay out the PDF copy")
+		}
+		out = buf.Bytes()
+		if w.summaryPages == 1 {
+			break
+		}
+	}
+	return out, nil
+}
+
+// summaryScales are the sizes the summary is tried at, largest first.
+var summaryScales = []float64{1, 0.88, 0.76}
+
+// layout lays out the whole document, the summary's type scaled by scale.
+func (m *Maker) layout(d *render.Document, v *render.View, scale float64) *writer {
+	pdf := fpdf.New("P", "mm", "A4", "")
+	pdf.SetCatalogSort(true)
+	pdf.SetCompression(true)
+	pdf.SetCreationDate(d.Exported.UTC())
+	pdf.SetModificationDate(d.Exported.UTC())
+	pdf.SetProducer("Satchel", false)
+	pdf.AddUTF8FontFromBytes("go", "", goregular.TTF)
+	pdf.AddUTF8FontFromBytes("go", "B", gobold.TTF)
+	pdf.SetMargins(margin, bodyTop, margin)
+	pdf.SetAutoPageBreak(true, bodyBottom)
+	pdf.AliasNbPages("")
+	w := &writer{pdf: pdf, font: m.font, md: m.md, missing: map[int]bool{}, width: pageW - 2*margin, scale: scale}
+	w.header, w.trust = w.identity(v), Trust+orNone(d.Fingerprint)
+	pdf.SetHeaderFunc(w.drawHeader)
+	pdf.SetFooterFunc(w.drawFooter)
+
+	pdf.AddPage()
+	w.summary(d, v)
+	w.summaryPages, w.scale = pdf.PageNo(), 1
+	pdf.AddPage()
+	w.sections(d, v)
+	w.pages(v)
+	return w
+}
+
+// writer lays out one document.
+type writer struct {
+	pdf     *fpdf.Fpdf
+	font    *sfnt.Font
+	buf     sfnt.Buffer
+	md      *content.Markdown
+	missing map[int]bool // pages where a character was printed as "?"
+	header  string       // name, date of birth and NHS number
+	trust   string
+	width   float64
+	// scale sizes the body's type and spacing (the summary's may be
+	// smaller); summaryPages is how many pages the summary took.
+	scale        float64
+	summaryPages int
+}
+
+// identity is the line that heads every page.
+func (w *writer) identity(v *render.View) string {
+	s := orNone(v.Patient.Name) + "   ·   Born " + dateText(v.Patient.Born)
+	if v.NHSNumber != "" {
+		s += "   ·   NHS number " + v.NHSNumber
+	}
+	return s
+}
+
+func (w *writer) drawHeader() {
+	p := w.pdf
+	p.SetTextColor(0, 0, 0)
+	p.SetFont("go", "B", 9)
+	p.SetXY(margin, 10)
+	p.CellFormat(w.width-30, 5, w.clean(w.header), "", 0, "L", false, 0, "")
+	p.SetFont("go", "", 9)
+	p.SetXY(pageW-margin-30, 10)
+	// fpdf fills in the number of pages, {nb}, at the end.
+	p.CellFormat(30, 5, "Page "+strconv.Itoa(p.PageNo())+" of {nb}", "", 0, "R", false, 0, "")
+	p.SetDrawColor(120, 120, 120)
+	p.Line(margin, 17, pageW-margin, 17)
+	p.SetXY(margin, bodyTop)
+}
+
+func (w *writer) drawFooter() {
+	p := w.pdf
+	p.SetTextColor(60, 60, 60)
+	p.SetDrawColor(120, 120, 120)
+	y := pageH - bodyBottom + 6
+	p.Line(margin, y-1.5, pageW-margin, y-1.5)
+	p.SetFont("go", "", 7.5)
+	lh := 7.5 * ptMM * 1.3
+	for _, l := range p.SplitText(w.clean(w.trust), w.width) {
+		p.SetXY(margin, y)
+		p.CellFormat(w.width, lh, l, "", 0, "L", false, 0, "")
+		y += lh
+	}
+	if w.missing[p.PageNo()] {
+		p.SetFont("go", "B", 7.5)
+		p.SetXY(margin, y)
+		p.CellFormat(w.width, lh, MissingNote, "", 0, "L", false, 0, "")
+	}
+	p.SetTextColor(0, 0, 0)
+}
+
+// clean returns s with every character the fonts lack replaced by "?",
+// and marks the current page as one that must say so.
+func (w *writer) clean(s string) string {
+	t, missing := w.replace(s)
+	if missing {
+		w.missing[w.pdf.PageNo()] = true
+	}
+	return t
+}
+
+// replace returns s with tabs and other controls as spaces and every
+// character Go Regular has no glyph for as "?"; missing says whether any
+// character was replaced.
+func (w *writer) replace(s string) (string, bool) {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 && c != '\n' || c >= 0x7f {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return s, false
+	}
+	var b strings.Builder
+	missing := false
+	for _, r := range s {
+		switch {
+		case r == '\n':
+		case unicode.IsControl(r) || r == '\u00ad':
+			r = ' '
+		case r >= 0x20 && r < 0x7f:
+		default:
+			if gi, err := w.font.GlyphIndex(&w.buf, r); err != nil || gi == 0 {
+				r, missing = '?', true
+			}
+		}
+		b.WriteRune(r)
+	}
+	return b.String(), missing
+}
+
+// gap leaves h millimetres of space, scaled like the type.
+func (w *writer) gap(h float64) { w.pdf.Ln(h * w.scale) }
+
+// room starts a new page unless h millimetres fit above the footer.
+func (w *writer) room(h float64) {
+	if w.pdf.GetY()+h > pageH-bodyBottom {
+		w.pdf.AddPage()
+	}
+}
+
+// text writes s wrapped to the body's width, indented by indent. A page
+// that any of its lines reaches says so if a character was replaced.
+func (w *writer) text(s, style string, size, indent float64, color [3]int) {
+	p := w.pdf
+	size *= w.scale
+	p.SetFont("go", style, size)
+	p.SetTextColor(color[0], color[1], color[2])
+	lh := size * ptMM * 1.35
+	t, missing := w.replace(s)
+	for _, para := range strings.Split(t, "\n") {
+		lines := p.SplitText(para, w.width-indent)
+		if len(lines) == 0 {
+			lines = []string{""}
+		}
+		for _, l := range lines {
+			w.room(lh)
+			if missing {
+				w.missing[p.PageNo()] = true
+			}
+			p.SetX(margin + indent)
+			p.CellFormat(w.width-indent, lh, l, "", 1, "L", false, 0, "")
+		}
+	}
+	p.SetTextColor(0, 0, 0)
+}
+
+// riskMark flags a high-risk medicine: the HTML's warning sign is not in
+// the Go fonts, this triangle is.
+const riskMark = "▲ "
+
+var (
+	black = [3]int{0, 0, 0}
+	grey  = [3]int{80, 80, 80}
+	blue  = [3]int{20, 50, 110}
+	red   = [3]int{150, 20, 20}
+)
+
+// title heads the document's parts (18pt); heading a section (13pt);
+// subheading a group within one (11pt). Each keeps room for what follows.
+func (w *writer) title(s string) {
+	w.room(30)
+	w.text(s, "B", 16, 0, blue)
+	w.gap(1)
+}
+
+func (w *writer) heading(s string) {
+	w.room(20)
+	w.gap(2.5)
+	w.text(s, "B", 12, 0, blue)
+	y := w.pdf.GetY()
+	w.pdf.SetDrawColor(20, 50, 110)
+	w.pdf.Line(margin, y, pageW-margin, y)
+	w.gap(1.5)
+}
+
+func (w *writer) subheading(s string) {
+	w.room(16)
+	w.gap(1.5)
+	w.text(s, "B", 10.5, 0, black)
+}
+
+// entry writes one entry: its title in bold, then each non-empty detail,
+// a high-risk flag in red.
+func (w *writer) entry(title string, details ...string) {
+	w.room(9)
+	w.text(title, "B", 10, 3, black)
+	for _, d := range details {
+		switch {
+		case d == "":
+		case strings.HasPrefix(d, riskMark):
+			w.text(d, "B", 9, 3, red)
+		default:
+			w.text(d, "", 9, 3, grey)
+		}
+	}
+	w.gap(0.8)
+}
+
+// none says a list is empty, in words, never as a blank.
+func (w *writer) none(s string) {
+	w.text(s, "", 10, 3, grey)
+	w.gap(1)
+}
+
+// summary writes page 1: who, how old the record is and who approved it,
+// then what a clinician must see in an emergency, advance decisions first.
+func (w *writer) summary(d *render.Document, v *render.View) {
+	w.title("Emergency summary")
+	w.text(orNone(v.Patient.Name), "B", 13, 0, black)
+	w.text("Date of birth: "+dateText(v.Patient.Born)+"   ·   NHS number: "+orNone(v.NHSNumber), "", 10, 0, black)
+	gp := v.Practice.Name
+	if v.Practice.Phone != "" {
+		gp += ", " + v.Practice.Phone
+	}
+	w.text("GP practice: "+orNone(gp), "", 10, 0, black)
+	w.gap(1)
+	dates := "Exported: " + day(v.Exported)
+	if !v.CurrentUntil.IsZero() {
+		dates += "   ·   Current until: " + day(v.CurrentUntil)
+	}
+	w.text(dates, "", 9, 0, grey)
+	w.text("Approved by: "+approval(v.Approval), "", 9, 0, grey)
+
+	w.heading("Resuscitation and advance decisions")
+	if len(v.AdvanceDecisions) == 0 {
+		w.none("None recorded")
+	}
+	for _, a := range v.AdvanceDecisions {
+		t := a.Words() + " recorded " + on(a.Date)
+		if a.Status != "active" {
+			t += " (not in force)"
+		}
+		w.entry(t, prefixed("Recorded as: ", a.Title))
+	}
+	w.heading("Alerts")
+	if len(v.Alerts) == 0 {
+		w.none("None recorded")
+	}
+	for _, a := range v.Alerts {
+		w.entry(orNone(a.Title), prefixed("Recorded ", a.Date.String()))
+	}
+	w.heading("Allergies")
+	if len(v.Allergies) == 0 {
+		w.none("No allergies in this record. This does not prove there are none: always ask the patient.")
+	}
+	for _, a := range v.Allergies {
+		w.entry(orNone(a.Substance)+badge(severity(a.Severity)), prefixed("Reaction: ", a.Reaction))
+	}
+	w.heading("Current medicines")
+	if len(v.CurrentMedications) == 0 {
+		w.none("No current medicines recorded")
+	}
+	for _, m := range v.CurrentMedications {
+		details := make([]string, 0, len(m.Risks)+1)
+		for _, r := range m.Risks {
+			details = append(details, riskMark+r.Words)
+		}
+		w.entry(orNone(m.Name), append(details, m.Dose)...)
+	}
+	w.heading("Active problems")
+	if len(v.ActiveProblems) == 0 {
+		w.none("No active problems recorded")
+	}
+	for _, p := range v.ActiveProblems {
+		w.entry(orNone(p.Title), prefixed("Since ", p.Onset.String()))
+	}
+	if len(v.Devices) > 0 {
+		w.heading("Devices and implants")
+		for _, dv := range v.Devices {
+			w.entry(orNone(dv.Title), prefixed("Fitted ", dv.Date.String()))
+		}
+	}
+}
+
+// sections writes the full record, in the HTML document's order.
+func (w *writer) sections(d *render.Document, v *render.View) {
+	w.title("The full record")
+	if len(v.ActiveProblems)+len(v.PastProblems) > 0 {
+		w.heading("Problems")
+		for _, g := range []struct {
+			name string
+			list []render.Problem
+		}{{"Active", v.ActiveProblems}, {"Past", v.PastProblems}} {
+			if len(g.list) > 0 {
+				w.subheading(g.name)
+			}
+			for _, p := range g.list {
+				w.problem(p)
+			}
+		}
+	}
+	if len(v.CurrentMedications)+len(v.PastMedications) > 0 {
+		w.heading("Medicines")
+		if len(v.CurrentMedications) > 0 {
+			w.subheading("Current")
+		}
+		for _, m := range v.CurrentMedications {
+			var details []string
+			for _, r := range m.Risks {
+				details = append(details, riskMark+r.Words+prefixed(". ", r.Note))
+			}
+			meta := when("Started", m.Start)
+			if m.Kind == "repeat" {
+				meta += " · " + when("Review by", m.Review)
+			} else if !m.Review.IsZero() {
+				meta += " · Review by " + m.Review.String()
+			}
+			w.entry(orNone(m.Name)+badge(sentence(m.Kind)), append(details, m.Dose, meta)...)
+		}
+		if len(v.PastMedications) > 0 {
+			w.subheading("Past")
+		}
+		for _, m := range v.PastMedications {
+			w.entry(orNone(m.Name)+badge(sentence(m.Kind)), m.Dose, when("Started", m.Start)+" · "+when("Stopped", m.End))
+		}
+	}
+	if len(v.Allergies) > 0 {
+		w.heading("Allergies")
+		for _, a := range v.Allergies {
+			w.entry(orNone(a.Substance)+badge(severity(a.Severity)), prefixed("Reaction: ", a.Reaction), when("Recorded", a.Recorded))
+		}
+	}
+	if len(v.Immunisations) > 0 {
+		w.heading("Immunisations")
+		for _, im := range v.Immunisations {
+			if im.NotGiven {
+				w.entry(orNone(im.Vaccine)+badge("not given"), prefixed("Reason: ", im.Reason), when("Recorded", im.Date))
+			} else {
+				w.entry(orNone(im.Vaccine), when("Given", im.Date))
+			}
+		}
+	}
+	if len(v.Results) > 0 {
+		w.heading("Test results")
+		for _, r := range v.Results {
+			if r.PanelStart != "" {
+				w.subheading(r.PanelStart)
+			}
+			w.result(r)
+		}
+	}
+	list := func(heading string, n int, item func(i int) (string, []string)) {
+		if n == 0 {
+			return
+		}
+		w.heading(heading)
+		for i := 0; i < n; i++ {
+			t, details := item(i)
+			w.entry(t, details...)
+		}
+	}
+	list("Procedures", len(v.Procedures), func(i int) (string, []string) {
+		p := v.Procedures[i]
+		return orNone(p.Title), []string{when("Date", p.Date)}
+	})
+	if len(v.Letters) > 0 {
+		w.heading("Letters")
+		for i, l := range v.Letters {
+			w.letter(l, d.Record.Letters[i])
+		}
+	}
+	list("Devices and implants", len(v.Devices), func(i int) (string, []string) {
+		x := v.Devices[i]
+		return orNone(x.Title), []string{when("Fitted", x.Date)}
+	})
+	list("Care plans", len(v.CarePlans), func(i int) (string, []string) {
+		x := v.CarePlans[i]
+		return orNone(x.Title), []string{x.Summary, when("Dated", x.Date)}
+	})
+	list("Appointments and visits", len(v.Encounters), func(i int) (string, []string) {
+		x := v.Encounters[i]
+		return orNone(x.Title), []string{when("Date", x.Date)}
+	})
+	list("Referrals", len(v.Referrals), func(i int) (string, []string) {
+		x := v.Referrals[i]
+		return orNone(x.Title) + badge(sentence(x.Status)), []string{when("Requested", x.Date)}
+	})
+	list("Other findings", len(v.Findings), func(i int) (string, []string) {
+		x := v.Findings[i]
+		return orNone(x.Title), []string{when("Recorded", x.Date)}
+	})
+}
+
+func (w *writer) problem(p render.Problem) {
+	meta := "Onset: date not recorded"
+	if !p.Onset.IsZero() {
+		meta = "Onset " + p.Onset.String()
+		if p.Active {
+			meta = "Since " + p.Onset.String()
+		}
+	}
+	title := orNone(p.Title)
+	if !p.Active {
+		title += badge(sentence(p.Status))
+	}
+	var linked []string
+	for _, d := range p.Linked {
+		linked = append(linked, d.String())
+	}
+	var reading []string
+	for _, pg := range p.Reading {
+		reading = append(reading, pg.Title)
+	}
+	w.entry(title, meta, prefixed("Also recorded ", strings.Join(linked, ", ")),
+		prefixed("Read: ", strings.Join(reading, "; ")))
+}
+
+func (w *writer) result(r render.Result) {
+	var value []string
+	if r.Measured != "" {
+		value = append(value, strings.TrimSpace(r.Measured+" "+r.Unit))
+	}
+	if r.Flag != "" {
+		value = append(value, r.Flag)
+	}
+	if r.Text != "" {
+		value = append(value, r.Text)
+	}
+	rng := "Range: not given"
+	if r.Range != "" {
+		rng = r.RangeKind + ": " + r.Range
+	}
+	w.entry(orNone(r.Title), "Result: "+orNone(strings.Join(value, " · "))+" · "+rng+" · "+r.When)
+}
+
+// letter writes a letter's heading and its text as plain paragraphs.
+func (w *writer) letter(l render.Letter, src record.Letter) {
+	w.subheading(orNone(l.Title))
+	w.text(prefixed("From ", l.From)+sepIf(l.From != "")+when("Dated", l.Date), "", 9.5, 0, grey)
+	w.gap(1)
+	if strings.TrimSpace(src.Body) == "" {
+		w.none("Document held at the practice: its text is not in this record. Ask the practice for a copy.")
+		return
+	}
+	w.blocks(w.md.Blocks([]byte(src.Body)))
+	w.gap(2)
+}
+
+// pages writes the education pages.
+func (w *writer) pages(v *render.View) {
+	if len(v.Pages) == 0 {
+		return
+	}
+	w.pdf.AddPage()
+	w.title("Understanding your conditions")
+	for _, pg := range v.Pages {
+		w.heading(orNone(pg.Title))
+		var meta []string
+		if !pg.Reviewed.IsZero() {
+			meta = append(meta, "Reviewed "+pg.Reviewed.String())
+		}
+		if !pg.NextReview.IsZero() {
+			meta = append(meta, "Next review "+pg.NextReview.String())
+		}
+		if pg.Source != "" {
+			meta = append(meta, "Source: "+pg.Source)
+		}
+		if len(meta) > 0 {
+			w.text(strings.Join(meta, " · "), "", 9, 0, grey)
+			w.gap(1)
+		}
+		w.blocks(pg.Text)
+	}
+}
+
+// blocks writes Markdown's plain-text blocks.
+func (w *writer) blocks(bs []content.Block) {
+	for _, b := range bs {
+		indent := 5 * float64(b.Level)
+		switch b.Kind {
+		case content.Heading:
+			w.room(14)
+			w.gap(1.5)
+			w.text(b.Text, "B", max(10.5, 14-float64(b.Level)), 0, black)
+		case content.Item:
+			w.text(b.Marker+" "+b.Text, "", 10.5, indent, black)
+		case content.Code:
+			w.text(b.Text, "", 9.5, indent+3, grey)
+			w.gap(1)
+		default:
+			w.text(b.Text, "", 10.5, indent, black)
+			w.gap(1.5)
+		}
+	}
+}
+
+func approval(a render.Approval) string {
+	if a.By == "" {
+		return "Approval not recorded"
+	}
+	s := a.By
+	if a.Role != "" {
+		s += " (" + a.Role + ")"
+	}
+	if a.Date.IsZero() {
+		return s + ", approval date not recorded"
+	}
+	return s + " on " + a.Date.String()
+}
+
+func dateText(d record.Date) string {
+	if d.IsZero() {
+		return "not recorded"
+	}
+	return d.String()
+}
+
+func on(d record.Date) string {
+	if d.IsZero() {
+		return "(date not recorded)"
+	}
+	return "on " + d.String()
+}
+
+func when(label string, d record.Date) string {
+	if d.IsZero() {
+		return label + ": date not recorded"
+	}
+	return label + " " + d.String()
+}
+
+func day(t time.Time) string { return t.UTC().Format("2 Jan 2006") }
+
+func orNone(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "not recorded"
+	}
+	return s
+}
+
+func prefixed(prefix, s string) string {
+	if s == "" {
+		return ""
+	}
+	return prefix + s
+}
+
+func sepIf(b bool) string {
+	if b {
+		return " · "
+	}
+	return ""
+}
+
+func badge(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "  [" + s + "]"
+}
+
+func severity(s string) string { return sentence(s) }
+
+func sentence(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
+}
