@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/generator/registry"
+	"github.com/satchel-records/satchel/internal/testtool"
 )
 
 // pdfsIn lists the PDF copies in a bundle folder.
@@ -112,5 +115,91 @@ func TestEveryLiveCardHasItsOwnPDFAndARevokedCardsGoes(t *testing.T) {
 	p = patientOf(t, buildAt(t, cfg, at.Add(4*time.Minute)), id)
 	if got := pdfsIn(t, dir); len(got) != 0 || p.Cards[0].PDF != "" {
 		t.Errorf("with pdf = false: PDF copies %v, card lists %q", got, p.Cards[0].PDF)
+	}
+}
+
+// Each card's PDF copy opens with that card's key (as its QR code reads,
+// without dashes) in qpdf and poppler, and holds the patient's name and
+// first active problem; another card's key opens nothing; pdfinfo reports
+// AES-256; and the file's raw bytes hold no name, NHS number or birth date.
+func TestPDFCopiesOpenWithTheirCardAloneAndNameNobody(t *testing.T) {
+	t.Parallel()
+	testtool.Need(t, "qpdf", "pdftotext", "pdfinfo", "zbarimg")
+	cfg := samplePractice(t)
+	now := clock()
+	rep := buildAt(t, cfg, now)
+	pl, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type copyOf struct {
+		id, pdf, key string
+		out          *record.Record
+	}
+	var copies []copyOf
+	for _, p := range rep.Patients {
+		if p.Status != Built {
+			continue
+		}
+		pr := pl.Prepare(filepath.Join(cfg.Root, p.File), now)
+		for _, c := range p.Cards {
+			qr, err := testtool.Zbar(t, filepath.Join(cfg.Root, c.PNG))
+			if err != nil {
+				t.Fatal(err)
+			}
+			copies = append(copies, copyOf{p.ID, filepath.Join(cfg.Root, c.PDF), strings.ReplaceAll(qr, "-", ""), pr.Out()})
+		}
+	}
+	if len(copies) < 5 {
+		t.Fatalf("only %d PDF copies", len(copies))
+	}
+	for i, c := range copies {
+		if c.out == nil {
+			t.Fatalf("%s: built, but its record does not prepare", c.id)
+		}
+		out := filepath.Join(t.TempDir(), "plain.pdf")
+		if b, err := exec.Command("qpdf", "--password="+c.key, "--decrypt", c.pdf, out).CombinedOutput(); err != nil {
+			t.Errorf("%s: qpdf does not open the copy with its card's key: %v %.200s", c.id, err, b)
+		}
+		text, err := exec.Command("pdftotext", "-upw", c.key, c.pdf, "-").Output()
+		if err != nil {
+			t.Errorf("%s: pdftotext does not open the copy with its card's key: %v", c.id, err)
+		}
+		if !strings.Contains(string(text), c.out.Patient.Name) {
+			t.Errorf("%s: the opened copy does not hold the patient's name", c.id)
+		}
+		for _, pb := range c.out.Problems {
+			if pb.Status == "active" {
+				if !strings.Contains(string(text), pb.Title) {
+					t.Errorf("%s: the opened copy does not hold the first active problem", c.id)
+				}
+				break
+			}
+		}
+		info, err := exec.Command("pdfinfo", "-upw", c.key, c.pdf).Output()
+		if err != nil || !strings.Contains(string(info), "algorithm:AES-256") {
+			t.Errorf("%s: pdfinfo does not report AES-256: %v", c.id, err)
+		}
+		wrong := copies[(i+1)%len(copies)].key
+		if exec.Command("qpdf", "--password="+wrong, "--decrypt", c.pdf, out).Run() == nil {
+			t.Errorf("%s: another card's key opens the copy in qpdf", c.id)
+		}
+		if exec.Command("pdftotext", "-upw", wrong, c.pdf, "-").Run() == nil {
+			t.Errorf("%s: another card's key opens the copy in pdftotext", c.id)
+		}
+		raw, err := os.ReadFile(c.pdf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pat := c.out.Patient
+		needles := []string{pat.Name, strings.ToUpper(pat.Name), pat.Born.ISO(), pat.Born.String(), pat.Born.Time.Format("2 January 2006"), pat.Born.Time.Format("2 Jan 2006")}
+		if nhs := strings.ReplaceAll(pat.NHSNumber, " ", ""); nhs != "" {
+			needles = append(needles, nhs, nhs[:3]+" "+nhs[3:6]+" "+nhs[6:])
+		}
+		for _, n := range needles {
+			if n != "" && bytes.Contains(raw, []byte(n)) {
+				t.Errorf("%s: the raw PDF holds the patient's name, NHS number or birth date", c.id)
+			}
+		}
 	}
 }
