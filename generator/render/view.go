@@ -21,8 +21,12 @@ type View struct {
 	Practice  site.Practice
 	Patient   record.Patient
 	NHSNumber string // grouped 3-3-4 when it is ten digits; as recorded otherwise
-	Approval  Approval
-	Exported  time.Time
+	// Age is the patient's age in words ("81 years", "80 or 81 years"
+	// when only the year of birth is known) on the record's own date, or
+	// at death; empty when it cannot be known.
+	Age      string
+	Approval Approval
+	Exported time.Time
 	// CurrentUntil is when the record stops being current; zero when the
 	// build set no such date.
 	CurrentUntil time.Time
@@ -56,9 +60,15 @@ type View struct {
 	Procedures []record.Procedure
 	Letters    []Letter
 	Devices    []record.Device
-	CarePlans  []record.CarePlan
-	Encounters []record.Encounter
-	Referrals  []record.Referral
+	// KeyResults are the newest INR, eGFR, HbA1c and potassium results,
+	// those the record holds, for the emergency summary.
+	KeyResults []Result
+	// RecentProcedures are the procedures of the two years up to the
+	// record's date, newest first, for the emergency summary.
+	RecentProcedures []record.Procedure
+	CarePlans        []record.CarePlan
+	Encounters       []record.Encounter
+	Referrals        []record.Referral
 	// Findings are coded observations without a value ("never smoked").
 	Findings []record.Finding
 	Pages    []*content.Page
@@ -223,6 +233,15 @@ func (r *Renderer) view(d *Document) *View {
 		Findings:         rec.Findings,
 		Pages:            d.Pages,
 	}
+	on := asOf(d)
+	if died := rec.Patient.Died; !died.IsZero() {
+		on = died.Time
+	}
+	if !rec.Patient.HasDied() || !rec.Patient.Died.IsZero() {
+		v.Age = age(rec.Patient.Born, on)
+	}
+	v.KeyResults = keyResults(rec.Results)
+	v.RecentProcedures = recentProcedures(rec.Procedures, asOf(d))
 	if slices.Contains(d.Pages, nil) {
 		v.Pages = slices.DeleteFunc(slices.Clone(d.Pages), func(p *content.Page) bool { return p == nil })
 	}
