@@ -48,7 +48,10 @@ type View struct {
 	ActiveProblems     []Problem
 	PastProblems       []Problem
 	CurrentMedications []Medication // high-risk ones first
-	PastMedications    []Medication
+	// HighRiskCount is how many of CurrentMedications are high-risk: the
+	// summary lists them on their own, before the active problems.
+	HighRiskCount   int
+	PastMedications []Medication
 	// Immunisations and Results are grouped by vaccine or test (results by
 	// panel, else code, else title), the group with the newest entry first
 	// and newest first within a group.
@@ -102,6 +105,7 @@ type Medication struct {
 type Risk struct {
 	Group string        // the risk group's id, such as "anticoagulant"
 	Flag  template.HTML // "High risk – anticoagulant" with a marker and translations
+	Kind  template.HTML // "anticoagulant", with translations: the kind alone
 	Words string        // "High risk – anticoagulant" in English words alone
 	Note  string        // why it matters, in a sentence; may be empty
 }
@@ -257,6 +261,9 @@ func (r *Renderer) view(d *Document) *View {
 		item := Medication{Code: m.Code, Name: m.Name, Dose: m.Dose, Start: m.Start, End: m.End, Status: m.Status, Kind: m.Kind, Review: m.Review}
 		if currentMedication(m.Status) {
 			item.Risks = r.risks(m)
+			if len(item.Risks) > 0 {
+				v.HighRiskCount++
+			}
 			v.CurrentMedications = append(v.CurrentMedications, item)
 		} else {
 			v.PastMedications = append(v.PastMedications, item)
@@ -324,7 +331,7 @@ func (r *Renderer) risks(m record.Medication) []Risk {
 	}
 	out := make([]Risk, len(groups))
 	for i, g := range groups {
-		out[i] = Risk{Group: g.ID, Flag: r.labels.flags[g.ID], Words: r.labels.words[g.ID], Note: g.Note}
+		out[i] = Risk{Group: g.ID, Flag: r.labels.flags[g.ID], Kind: r.labels.kinds[g.ID], Words: r.labels.words[g.ID], Note: g.Note}
 	}
 	return out
 }
