@@ -24,9 +24,12 @@ type View struct {
 	// Age is the patient's age in words ("81 years", "80 or 81 years"
 	// when only the year of birth is known) on the record's own date, or
 	// at death; empty when it cannot be known.
-	Age      string
-	Approval Approval
-	Exported time.Time
+	Age string
+	// RunningHead names the patient and their birth date at the top of
+	// every printed page.
+	RunningHead string
+	Approval    Approval
+	Exported    time.Time
 	// CurrentUntil is when the record stops being current; zero when the
 	// build set no such date.
 	CurrentUntil time.Time
@@ -244,6 +247,7 @@ func (r *Renderer) view(d *Document) *View {
 	if !rec.Patient.HasDied() || !rec.Patient.Died.IsZero() {
 		v.Age = age(rec.Patient.Born, on)
 	}
+	v.RunningHead = runningHead(rec.Patient)
 	v.KeyResults = keyResults(rec.Results)
 	v.RecentProcedures = recentProcedures(rec.Procedures, asOf(d))
 	if slices.Contains(d.Pages, nil) {
