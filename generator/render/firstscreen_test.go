@@ -100,7 +100,11 @@ func TestEmergencySummaryStartsOnThePhonesFirstScreen(t *testing.T) {
 				t.Errorf("a result date wraps: %s", w)
 			}
 			if keepShots {
-				shot(t, tc, filepath.Join(dir, patient.ID+"-first-1280.png"), true)
+				shot(t, tc, filepath.Join(dir, patient.ID+"-first-1280.png"), false)
+				if got.Cells > 0 {
+					run(t, tc, chromedp.ScrollIntoView(".results"))
+					shot(t, tc, filepath.Join(dir, patient.ID+"-results-1280.png"), false)
+				}
 			}
 		})
 	}
