@@ -128,6 +128,7 @@ func TestChosenLanguagesShowBesideTheEnglishLabels(t *testing.T) {
 	for _, want := range []string{
 		`Allergies<span class="tr" data-noglossary><span class="tr-lead" aria-hidden="true"> · </span><span lang="fr">Allergies</span><span aria-hidden="true"> · </span><span lang="es">Alergias</span><span aria-hidden="true"> · </span><span lang="de">Allergien</span></span>`,
 		`<span lang="fr">Résumé d&#39;urgence</span>`,
+		`<span lang="es">Medicamentos de alto riesgo</span>`,
 		`<span lang="es">Medicación actual</span>`,
 		`<span lang="de">Aktuelle Diagnosen</span>`,
 		`<span lang="fr">Haut risque – anticoagulant</span>`,

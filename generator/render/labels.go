@@ -16,6 +16,7 @@ import (
 type labels struct {
 	html  map[string]template.HTML // key -> English, then the translations
 	flags map[string]template.HTML // risk group id -> its flag
+	kinds map[string]template.HTML // risk group id -> its kind ("anticoagulant"), with translations
 	words map[string]string        // risk group id -> its flag in English words
 }
 
@@ -40,7 +41,7 @@ func newLabels(codes []string, list *risk.List) (labels, error) {
 		}
 		others = append(others, l)
 	}
-	ls := labels{html: map[string]template.HTML{}, flags: map[string]template.HTML{}, words: map[string]string{}}
+	ls := labels{html: map[string]template.HTML{}, flags: map[string]template.HTML{}, kinds: map[string]template.HTML{}, words: map[string]string{}}
 	for _, key := range en.Keys() {
 		text, _ := en.Label(key)
 		var b strings.Builder
@@ -68,6 +69,15 @@ func newLabels(codes []string, list *risk.List) (labels, error) {
 				return hr + " – " + label
 			})
 			ls.flags[g.ID] = template.HTML(b.String())
+			b.Reset()
+			b.WriteString(template.HTMLEscapeString(label))
+			translations(&b, others, func(l *i18n.Language) string {
+				if s, ok := l.Label(key); ok {
+					return s
+				}
+				return label
+			})
+			ls.kinds[g.ID] = template.HTML(b.String())
 			ls.words[g.ID] = highRisk + " – " + label
 		}
 	}

@@ -21,8 +21,15 @@ type View struct {
 	Practice  site.Practice
 	Patient   record.Patient
 	NHSNumber string // grouped 3-3-4 when it is ten digits; as recorded otherwise
-	Approval  Approval
-	Exported  time.Time
+	// Age is the patient's age in words ("81 years", "80 or 81 years"
+	// when only the year of birth is known) on the record's own date, or
+	// at death; empty when it cannot be known.
+	Age string
+	// RunningHead names the patient and their birth date at the top of
+	// every printed page.
+	RunningHead string
+	Approval    Approval
+	Exported    time.Time
 	// CurrentUntil is when the record stops being current; zero when the
 	// build set no such date.
 	CurrentUntil time.Time
@@ -44,7 +51,10 @@ type View struct {
 	ActiveProblems     []Problem
 	PastProblems       []Problem
 	CurrentMedications []Medication // high-risk ones first
-	PastMedications    []Medication
+	// HighRiskCount is how many of CurrentMedications are high-risk: the
+	// summary lists them on their own, before the active problems.
+	HighRiskCount   int
+	PastMedications []Medication
 	// Immunisations and Results are grouped by vaccine or test (results by
 	// panel, else code, else title), the group with the newest entry first
 	// and newest first within a group.
@@ -56,9 +66,15 @@ type View struct {
 	Procedures []record.Procedure
 	Letters    []Letter
 	Devices    []record.Device
-	CarePlans  []record.CarePlan
-	Encounters []record.Encounter
-	Referrals  []record.Referral
+	// KeyResults are the newest INR, eGFR, HbA1c and potassium results,
+	// those the record holds, for the emergency summary.
+	KeyResults []Result
+	// RecentProcedures are the procedures of the two years up to the
+	// record's date, newest first, for the emergency summary.
+	RecentProcedures []record.Procedure
+	CarePlans        []record.CarePlan
+	Encounters       []record.Encounter
+	Referrals        []record.Referral
 	// Findings are coded observations without a value ("never smoked").
 	Findings []record.Finding
 	Pages    []*content.Page
@@ -92,6 +108,7 @@ type Medication struct {
 type Risk struct {
 	Group string        // the risk group's id, such as "anticoagulant"
 	Flag  template.HTML // "High risk – anticoagulant" with a marker and translations
+	Kind  template.HTML // "anticoagulant", with translations: the kind alone
 	Words string        // "High risk – anticoagulant" in English words alone
 	Note  string        // why it matters, in a sentence; may be empty
 }
@@ -223,6 +240,16 @@ func (r *Renderer) view(d *Document) *View {
 		Findings:         rec.Findings,
 		Pages:            d.Pages,
 	}
+	on := asOf(d)
+	if died := rec.Patient.Died; !died.IsZero() {
+		on = died.Time
+	}
+	if !rec.Patient.HasDied() || !rec.Patient.Died.IsZero() {
+		v.Age = age(rec.Patient.Born, on)
+	}
+	v.RunningHead = runningHead(rec.Patient)
+	v.KeyResults = keyResults(rec.Results)
+	v.RecentProcedures = recentProcedures(rec.Procedures, asOf(d))
 	if slices.Contains(d.Pages, nil) {
 		v.Pages = slices.DeleteFunc(slices.Clone(d.Pages), func(p *content.Page) bool { return p == nil })
 	}
@@ -238,6 +265,9 @@ func (r *Renderer) view(d *Document) *View {
 		item := Medication{Code: m.Code, Name: m.Name, Dose: m.Dose, Start: m.Start, End: m.End, Status: m.Status, Kind: m.Kind, Review: m.Review}
 		if currentMedication(m.Status) {
 			item.Risks = r.risks(m)
+			if len(item.Risks) > 0 {
+				v.HighRiskCount++
+			}
 			v.CurrentMedications = append(v.CurrentMedications, item)
 		} else {
 			v.PastMedications = append(v.PastMedications, item)
@@ -305,7 +335,7 @@ func (r *Renderer) risks(m record.Medication) []Risk {
 	}
 	out := make([]Risk, len(groups))
 	for i, g := range groups {
-		out[i] = Risk{Group: g.ID, Flag: r.labels.flags[g.ID], Words: r.labels.words[g.ID], Note: g.Note}
+		out[i] = Risk{Group: g.ID, Flag: r.labels.flags[g.ID], Kind: r.labels.kinds[g.ID], Words: r.labels.words[g.ID], Note: g.Note}
 	}
 	return out
 }

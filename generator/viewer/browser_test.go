@@ -419,6 +419,18 @@ func TestRecordHTMLInChromium(t *testing.T) {
 		if !tb.recordShown() || tb.threw() > 0 {
 			t.Error("printing broke the page")
 		}
+		// The two print choices: the frame's print is watched to see
+		// which class the record has when it prints.
+		evalIn[bool](tb, `(() => { const f = document.querySelector("iframe"); window.printedWith = []; f.contentWindow.print = () => window.printedWith.push(f.contentDocument.documentElement.classList.contains("print-summary")); return true; })()`)
+		tb.do(chromedp.Click(chromedp.ID("print-summary")))
+		if !evalIn[bool](tb, `document.querySelector("iframe").contentDocument.documentElement.classList.contains("print-summary")`) {
+			t.Error("Print emergency summary did not mark the record to print its summary alone")
+		}
+		evalIn[bool](tb, `document.querySelector("iframe").contentWindow.dispatchEvent(new Event("afterprint"))`)
+		tb.do(chromedp.Click(chromedp.ID("print")))
+		if got := evalIn[[]bool](tb, `window.printedWith`); len(got) != 2 || !got[0] || got[1] {
+			t.Errorf("printed with the summary-only class %v, want [true false] (summary, then everything)", got)
+		}
 		tb.do(chromedp.Click(chromedp.ID("lock")))
 		if evalIn[string](tb, `document.documentElement.dataset.state`) != "locked" {
 			t.Error("the page is not locked")

@@ -270,6 +270,7 @@
       reachable = false;
     }
     $("print").hidden = !reachable;
+    $("print-summary").hidden = !reachable;
     frame.style.visibility = "";
     root.dataset.state = "open";
     root.dataset.openedMs = String(Math.round(performance.now()));
@@ -431,6 +432,18 @@
     }
   }
 
+  // printRecord prints the record in its frame: the emergency summary
+  // alone (the document's print-summary class, which its print rules
+  // read), or everything. The class comes off once printing is done.
+  function printRecord(summaryOnly) {
+    const frame = state.frame;
+    if (!frame || !frame.contentWindow || !frame.contentDocument) return;
+    const root = frame.contentDocument.documentElement;
+    root.classList.toggle("print-summary", summaryOnly);
+    frame.contentWindow.addEventListener("afterprint", () => root.classList.remove("print-summary"), { once: true });
+    frame.contentWindow.print();
+  }
+
   async function start() {
     performance.mark("satchel-parsed");
     const key = keyFromFragment();
@@ -440,9 +453,8 @@
       e.preventDefault();
       unlock($("key").value);
     });
-    $("print").addEventListener("click", () => {
-      if (state.frame && state.frame.contentWindow) state.frame.contentWindow.print();
-    });
+    $("print").addEventListener("click", () => printRecord(false));
+    $("print-summary").addEventListener("click", () => printRecord(true));
     $("lock").addEventListener("click", lock);
     $("scan-stop").addEventListener("click", () => {
       stopScan();
