@@ -37,6 +37,8 @@ type Page struct {
 	Body       template.HTML // rendered Markdown; heading ids prefixed by Slug
 	// Text is the same Markdown as plain-text blocks, for the PDF copy.
 	Text []Block
+	// only999 holds the lines where the page gives 999 without 112.
+	only999 []int
 }
 
 // Markdown renders Markdown to HTML with Satchel's settings: GFM, footnotes,
@@ -346,6 +348,7 @@ func parsePage(path, slug string, data []byte, md *Markdown) (*Page, error) {
 		Source:     f.Source,
 		Body:       html,
 		Text:       md.Blocks(body),
+		only999:    only999(body, bodyLine),
 	}, nil
 }
 

@@ -330,8 +330,9 @@ func (w *writer) summary(d *render.Document, v *render.View) {
 	w.text(orNone(v.Patient.Name), "B", 13, 0, black)
 	w.text("Date of birth: "+dateText(v.Patient.Born)+"   ·   NHS number: "+orNone(v.NHSNumber), "", 10, 0, black)
 	gp := v.Practice.Name
-	if v.Practice.Phone != "" {
-		gp += ", " + v.Practice.Phone
+	// +44 ...: the copy is read abroad too.
+	if n := v.Practice.PhoneDial(); n != nil {
+		gp += ", " + n.Text
 	}
 	w.text("GP practice: "+orNone(gp), "", 10, 0, black)
 	w.gap(1)

@@ -105,7 +105,8 @@ func TestPageOneIsTheEmergencySummaryAlone(t *testing.T) {
 	}
 	first := p[0]
 	for _, want := range []string{"Emergency summary", "Do not attempt CPR (DNACPR) decision recorded on 4 Mar 2021",
-		"Penicillin", "Anaphylaxis", "Warfarin 1mg tablets", "High risk", "Atrial fibrillation", "Difficult airway", "Approved by: Dr Example (GP) on 4 Mar 2021"} {
+		"Penicillin", "Anaphylaxis", "Warfarin 1mg tablets", "High risk", "Atrial fibrillation", "Difficult airway", "Approved by: Dr Example (GP) on 4 Mar 2021",
+		"GP practice: Example Practice, +44 1632 960000"} {
 		if !strings.Contains(first, want) {
 			t.Errorf("page 1 lacks %q", want)
 		}

@@ -39,6 +39,9 @@ func (p *Pipeline) Check(now time.Time) *CheckReport {
 	for _, pg := range p.library.Stale(now) {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: education page is past its review date (%s)", p.rel(pg.File), pg.NextReview))
 	}
+	for _, m := range p.library.Only999() {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s:%d: education page says 999 without 112: write \"999 in the UK, 112 in Europe and many other countries\" for readers abroad", p.rel(m.File), m.Line))
+	}
 	if _, err := cardkey.LoadMaster(p.cfg.MasterFile()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		add(err)
 	}

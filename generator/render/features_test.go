@@ -1,6 +1,7 @@
 package render
 
 import (
+	"html"
 	"html/template"
 	"regexp"
 	"strings"
@@ -193,14 +194,22 @@ func TestEveryDocumentSaysHowToUseTheRecordSafely(t *testing.T) {
 	d := testDocument(&record.Record{Patient: record.Patient{Name: "A"}})
 	d.CurrentUntil = time.Date(2025, time.September, 1, 0, 0, 0, 0, time.UTC)
 	d.Fingerprint = "1234 5678 9ABC DEF0 1234  5678 9ABC DEF0 1234 5678"
-	sec := sectionOf(t, render(t, newRendererWith(t), d), "section-safety")
+	// Unescaped: html/template writes "+" as "&#43;".
+	sec := html.UnescapeString(sectionOf(t, render(t, newRendererWith(t), d), "section-safety"))
 	for _, want := range []string{
 		"Using your record safely",
-		"If you lose your key card", "Call Example Practice on <span class=\"phone\">01632 960123</span>", "cancel the card",
+		"If you lose your key card", `Call Example Practice on <a class="phone" href="tel:+441632960123">+44 1632 960123</a>`, "cancel the card",
 		"Nobody can make you show it", "employer", "insurer", "official", "family",
 		"A doctor, nurse or paramedic who is treating you", "Someone who cares for you",
 		"How to tell it is genuine", "digital signature", "1234 5678 9ABC DEF0 1234  5678 9ABC DEF0 1234 5678",
 		"How old it is", "exported on 3 Jun 2025 and is current until 1 Sep 2025",
+		// A carer's own card, pressure, the unencrypted download, travelling.
+		"A card for someone who cares for you", "give a carer or a family member their own card", "ask the practice to cancel their card",
+		"If someone pressures you", "you do not have to", "talk to you privately",
+		"Downloading a copy", "That saved copy is not encrypted",
+		"Travelling", "999 in the UK, 112 in Europe and many other countries", "Global Health Insurance Card (GHIC)", "travel insurance",
+		"show the doctor or nurse the emergency summary", "Keep your key card apart from your phone",
+		`From abroad, call the practice on <a class="phone" href="tel:+441632960123">+44 1632 960123</a>.`,
 	} {
 		if !strings.Contains(sec, want) {
 			t.Errorf("Using your record safely lacks %q", want)

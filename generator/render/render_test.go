@@ -374,7 +374,10 @@ func externalRefs(doc string) []string {
 	attr := regexp.MustCompile(`(?i)\b(?:src|href|action|formaction|srcset|poster|background|xlink:href)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))`)
 	for _, m := range attr.FindAllStringSubmatch(doc, -1) {
 		v := strings.TrimSpace(m[1] + m[2] + m[3])
-		if !strings.HasPrefix(v, "#") && !strings.HasPrefix(strings.ToLower(v), "data:") {
+		// tel: and mailto: links fetch nothing: they hand a number or an
+		// address to the phone or the mail program.
+		lv := strings.ToLower(html.UnescapeString(v))
+		if !strings.HasPrefix(v, "#") && !strings.HasPrefix(lv, "data:") && !regexp.MustCompile(`^(tel:\+[0-9]+|mailto:[^:/?#]+@[^:/?#]+)$`).MatchString(lv) {
 			bad = append(bad, m[0])
 		}
 	}

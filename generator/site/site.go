@@ -6,12 +6,14 @@ package site
 import (
 	"errors"
 	"fmt"
+	"html/template"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 
+	"github.com/satchel-records/satchel/generator/phone"
 	"github.com/satchel-records/satchel/internal/input"
 	"github.com/satchel-records/satchel/internal/strict"
 )
@@ -76,8 +78,39 @@ type HighRiskMedicine struct {
 type Practice struct {
 	Name    string `toml:"name"`
 	Address string `toml:"address"`
-	Phone   string `toml:"phone"`
+	Phone   string `toml:"phone"` // as written; Load checks it can be dialled from abroad
 	ODS     string `toml:"ods_code"`
+	// Email, Hours and OutOfHours are optional: how to reach the practice,
+	// when it is open ("Monday to Friday, 8am to 6:30pm") and the number
+	// to call when it is closed.
+	Email      string `toml:"email"`
+	Hours      string `toml:"hours"`
+	OutOfHours string `toml:"out_of_hours"`
+}
+
+// Dial is a phone number as printed in the record and as a tel: link.
+type Dial struct {
+	Text string       // "+44 1632 960123"
+	URI  template.URL // "tel:+441632960123"
+}
+
+// PhoneDial returns the practice's phone number in international form, or
+// nil if there is none. A number Load would refuse is printed as written,
+// with no link.
+func (p Practice) PhoneDial() *Dial { return dial(p.Phone) }
+
+// OutOfHoursDial returns the out-of-hours number like PhoneDial.
+func (p Practice) OutOfHoursDial() *Dial { return dial(p.OutOfHours) }
+
+func dial(s string) *Dial {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	n, err := phone.Parse(s)
+	if err != nil {
+		return &Dial{Text: strings.TrimSpace(s)}
+	}
+	return &Dial{Text: n.String(), URI: template.URL(n.URI())}
 }
 
 // file is the on-disk shape of site.toml.
@@ -99,7 +132,15 @@ type file struct {
 	PDF         *bool              `toml:"pdf"`
 }
 
-var odsCode = regexp.MustCompile(`^[A-Z0-9]{3,10}$`)
+var (
+	odsCode = regexp.MustCompile(`^[A-Z0-9]{3,10}$`)
+	// email is deliberately plain: one @, a dot in the domain, no spaces
+	// or characters that would need quoting in a mailto: link.
+	email = regexp.MustCompile(`^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$`)
+)
+
+// maxHours bounds the opening-hours line, which is printed as one line.
+const maxHours = 200
 
 // Load reads and validates the site file at path.
 func Load(path string) (*Config, error) {
@@ -146,6 +187,20 @@ func Parse(path string, data []byte) (*Config, error) {
 		}
 		if f.Practice.ODS != "" && !odsCode.MatchString(f.Practice.ODS) {
 			errs = append(errs, strict.Errorf(path, line("practice", "ods_code"), "practice.ods_code", "must be 3 to 10 capital letters and digits, such as Y12345"))
+		}
+		for _, k := range []struct{ key, val string }{{"phone", f.Practice.Phone}, {"out_of_hours", f.Practice.OutOfHours}} {
+			if _, err := phone.Parse(k.val); strings.TrimSpace(k.val) != "" && err != nil {
+				errs = append(errs, strict.Errorf(path, line("practice", k.key), "practice."+k.key, "%s", err))
+			}
+		}
+		if md.IsDefined("practice", "out_of_hours") && strings.TrimSpace(f.Practice.OutOfHours) == "" {
+			errs = append(errs, strict.Errorf(path, line("practice", "out_of_hours"), "practice.out_of_hours", "is empty: give a phone number or leave the line out"))
+		}
+		if md.IsDefined("practice", "email") && !email.MatchString(f.Practice.Email) {
+			errs = append(errs, strict.Errorf(path, line("practice", "email"), "practice.email", "must be an email address such as reception@example.org"))
+		}
+		if h := f.Practice.Hours; md.IsDefined("practice", "hours") && (strings.TrimSpace(h) == "" || len(h) > maxHours || strings.ContainsAny(h, "\r\n")) {
+			errs = append(errs, strict.Errorf(path, line("practice", "hours"), "practice.hours", "must be one line of at most %d characters, such as Monday to Friday, 8am to 6:30pm", maxHours))
 		}
 	}
 	if f.Records == "" {

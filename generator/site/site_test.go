@@ -135,3 +135,63 @@ func TestLoadRejectsSensitiveCodesThatWouldMatchNothing(t *testing.T) {
 		t.Errorf("valid codes refused: %v", err)
 	}
 }
+
+func TestLoadReadsHelpAbroadSettings(t *testing.T) {
+	t.Parallel()
+	body := good + "email = \"reception@example.org\"\nhours = \"Monday to Friday, 8am to 6:30pm\"\nout_of_hours = \"(01632) 960 999\"\n"
+	c, err := Load(setup(t, body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.Practice
+	if p.Email != "reception@example.org" || p.Hours != "Monday to Friday, 8am to 6:30pm" {
+		t.Errorf("got %+v", p)
+	}
+	if d := p.PhoneDial(); d == nil || d.Text != "+44 1632 960000" || d.URI != "tel:+441632960000" {
+		t.Errorf("phone: %+v", d)
+	}
+	if d := p.OutOfHoursDial(); d == nil || d.Text != "+44 1632 960999" || d.URI != "tel:+441632960999" {
+		t.Errorf("out of hours: %+v", d)
+	}
+}
+
+func TestLoadLeavesHelpAbroadSettingsOptional(t *testing.T) {
+	t.Parallel()
+	c, err := Load(setup(t, good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := c.Practice; p.Email != "" || p.Hours != "" || p.OutOfHours != "" || p.OutOfHoursDial() != nil {
+		t.Errorf("got %+v", p)
+	}
+}
+
+// A number a patient abroad could not dial, an email that is not one and
+// hours that break the line are refused with file, line and field, never
+// the value.
+func TestLoadRejectsBadHelpAbroadSettings(t *testing.T) {
+	t.Parallel()
+	body := strings.Replace(good, `phone = "01632 960000"`, `phone = "960000 Zq9"`, 1) +
+		"email = \"Zq9 at example.org\"\nhours = \"\"\"Zq9\nsecond line\"\"\"\nout_of_hours = \"NHS 111 Zq9\"\n"
+	_, err := Load(setup(t, body))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{
+		`site.toml:7: field "practice.phone": must be a UK phone number`,
+		`site.toml:9: field "practice.email": must be an email address`,
+		`site.toml:10: field "practice.hours": must be one line`,
+		`site.toml:12: field "practice.out_of_hours": must be a UK phone number`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not contain %q:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "Zq9") {
+		t.Errorf("the error quotes a value:\n%v", err)
+	}
+	_, err = Load(setup(t, good+"out_of_hours = \" \"\n"))
+	if err == nil || !strings.Contains(err.Error(), `site.toml:9: field "practice.out_of_hours": is empty`) {
+		t.Errorf("empty out_of_hours: %v", err)
+	}
+}

@@ -28,6 +28,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 
+	"github.com/satchel-records/satchel/generator/phone"
 	"github.com/satchel-records/satchel/generator/seal"
 )
 
@@ -205,7 +206,8 @@ type pageData struct {
 	Message       template.HTML
 	PracticeKey   template.HTML
 	Practice      string
-	Phone         string
+	Phone         string       // in international form when it can be dialled
+	PhoneURI      template.URL // its tel: link, or empty
 	Date, DateISO string
 	Until         string // current-until date, e.g. "12 June 2026"
 	UntilISO      string // the instant, RFC 3339, for the page's clock check
@@ -246,6 +248,12 @@ func (v *Viewer) Render(w io.Writer, p Page) error {
 		Date:        p.Exported.Format("2 January 2006"),
 		DateISO:     p.Exported.Format("2006-01-02"),
 		Hosted:      p.Hosted,
+	}
+	// A patient abroad cannot dial 01632 960123: show +44 1632 960123,
+	// as a link. site.Load has already refused a number that cannot be
+	// dialled; one that still fails here is shown as given.
+	if n, err := phone.Parse(p.PracticePhone); err == nil {
+		data.Phone, data.PhoneURI = n.String(), template.URL(n.URI())
 	}
 	if !p.CurrentUntil.IsZero() {
 		data.Until = p.CurrentUntil.UTC().Format("2 January 2006")

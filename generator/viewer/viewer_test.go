@@ -221,8 +221,13 @@ func TestPageAllowsOnlyItsOwnScriptsAndStyleByHash(t *testing.T) {
 func TestPageShowsPracticeAndDateButNothingOfThePatient(t *testing.T) {
 	t.Parallel()
 	f, page := fixturePage(t)
-	for _, want := range []string{"Riverside Test Surgery", "14 March 2026", `datetime="2026-03-14"`, "01632 960000", "-----BEGIN PGP MESSAGE-----"} {
-		if !bytes.Contains(page, []byte(want)) {
+	for _, want := range []string{"Riverside Test Surgery", "14 March 2026", `datetime="2026-03-14"`, "-----BEGIN PGP MESSAGE-----",
+		// The practice's number, dialable from abroad, and both emergency numbers.
+		`<a class="phone" href="tel:+441632960000">+44 1632 960000</a>`, "999 in the UK, 112 in Europe and many other countries",
+		// The Download menu says the saved copy is not encrypted.
+		`id="download-warning"`, "<b>Not encrypted.</b>",
+	} {
+		if !strings.Contains(html.UnescapeString(string(page)), want) {
 			t.Errorf("page lacks %q", want)
 		}
 	}
