@@ -408,7 +408,7 @@ func (b *builder) patient(file string) (p Patient) {
 	secrets := make([]cardkey.Secret, len(cards))
 	pass := make([][]byte, len(cards))
 	for i, c := range cards {
-		secrets[i] = holder.Secret(b.master, c.Serial)
+		secrets[i] = cardSecret(b.master, holder, c)
 		pass[i] = secrets[i].Passphrase()
 	}
 	// The first card's packet leads record.pgp, which GnuPG 2.2 opens with

@@ -19,6 +19,16 @@ import (
 	"github.com/satchel-records/satchel/internal/atomicfile"
 )
 
+// cardSecret is card c's secret: a card issued before check characters
+// were letters and digits only keeps the secret it was issued with, which
+// may end in a check symbol, so it goes on opening its record.
+func cardSecret(master []byte, h cardkey.Holder, c registry.Card) cardkey.Secret {
+	if c.Letters {
+		return h.Secret(master, c.Serial)
+	}
+	return h.LegacySecret(master, c.Serial)
+}
+
 // qrContent is what a card's QR code holds: with base_url, the link that
 // opens the hosted record with no typing (the key in the fragment, which
 // browsers never send to the server); otherwise the secret alone.
