@@ -161,6 +161,21 @@ func CardFile(master []byte, patientID string, serial int) string {
 // CardFile returns the name of the file holding the record sealed for card
 // serial of h alone, as the function CardFile does for generation 0.
 func (h Holder) CardFile(master []byte, serial int) string {
+	return "record-" + h.fileTag(master, serial) + ".pgp"
+}
+
+// CardTag returns the short tag printed on both faces of card serial of h
+// and in the print sheet's margin, so cut cards can be told apart and a
+// front printed behind another card's back shows: the first six symbols of
+// its file tag (see CardFile), in capitals, e.g. "7K3MQ9". Like the file
+// tag it says nothing about the patient.
+func (h Holder) CardTag(master []byte, serial int) string {
+	return strings.ToUpper(h.fileTag(master, serial)[:6])
+}
+
+// fileTag is the tag in the name of card serial's file: an HMAC under
+// master as 10 lower-case base32 symbols.
+func (h Holder) fileTag(master []byte, serial int) string {
 	mac := keyedHash(master, cardFileLabel, h)
 	var n [8]byte
 	binary.BigEndian.PutUint64(n[:], uint64(int64(serial)))
@@ -171,7 +186,7 @@ func (h Holder) CardFile(master []byte, serial int) string {
 	for i, v := range sym {
 		out[i] = alphabet[v] | 0x20
 	}
-	return "record-" + string(out) + ".pgp"
+	return string(out)
 }
 
 // keyedHash starts an HMAC-SHA256 under master over label, the
