@@ -134,7 +134,7 @@ func TestCardIsSelfContainedAndShowsWhatItShould(t *testing.T) {
 	for _, want := range []string{
 		c.PracticeName, c.PracticePhone, "Your medical record key", "14 March 2025",
 		"Card 2 · " + c.Tag, "Key · card 2 · " + c.Tag, c.Label, c.BundleID, "367C 0E36 6BDA",
-		"Phone: scan the QR code with your phone camera Computer: open record.html in a browser and type the key GnuPG: gpg --decrypt record.pgp",
+		"Phone: scan the QR code with your phone camera Computer: open record.html and type the key GnuPG: gpg --decrypt record.pgp",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("card text lacks %q", want)
@@ -162,12 +162,12 @@ func TestCardSaysWhichFileToOpenOnWhichDevice(t *testing.T) {
 	}{
 		{"hosted, PDF", true, "record-7k3mq9xr2a.pgp", "record-7k3mq9xr2a.pdf", []string{
 			"Phone: scan the QR code with your phone camera PDF reader: open record-7k3mq9xr2a.pdf and type the key in capitals, no dashes",
-			"Computer: open record.html in a browser and type the key",
+			"Computer: open record.html and type the key",
 			"GnuPG: gpg --decrypt record-7k3mq9xr2a.pgp",
 		}, []string{"record.pdf", "Phone or computer"}},
 		{"file, PDF", false, "", "record.pdf", []string{
 			"Phone: open record.pdf and type the key in capitals, no dashes",
-			"Computer: open record.html in a browser and type the key",
+			"Computer: open record.html and type the key",
 			"GnuPG: gpg --decrypt record.pgp",
 		}, []string{"scan the QR code", "camera", "Phone or computer"}},
 		{"hosted, no PDF", true, "", "", []string{
