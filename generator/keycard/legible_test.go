@@ -46,7 +46,7 @@ const fitScript = `(() => {
 })()`
 
 type fit struct {
-	Cards, Texts         int
+	Cards, Texts          int
 	Small, Spill, Overlap []string
 }
 
