@@ -6,7 +6,10 @@
 // mod-37 check symbol, printed as 7 groups of 4. It is derived from the
 // practice master secret, the patient id, the id's generation (see Holder)
 // and the card serial, so a rebuild gives the patient the same card, and
-// revoking a card is bumping its serial.
+// revoking a card is bumping its serial. A card's check character is a
+// letter or digit of the base32 alphabet; cards issued before that was so
+// (Holder.LegacySecret) may end in one of Crockford's check symbols
+// * ~ $ = U, and still parse and open their records.
 package cardkey
 
 import (
@@ -37,6 +40,7 @@ const (
 // none may be computable from another.
 const (
 	secretLabel   = "satchel/keycard/secret/v1"
+	retryLabel    = "satchel/keycard/secret/letters-retry/v1"
 	bundleIDLabel = "satchel/keycard/bundle-id/v1"
 	cardFileLabel = "satchel/keycard/card-file/v1"
 	identityLabel = "satchel/registry/identity/v1"
@@ -86,8 +90,30 @@ func Derive(master []byte, patientID string, serial int) Secret {
 }
 
 // Secret returns the secret of card serial of h under master, as Derive
-// does for generation 0.
+// does for generation 0. Its check character is always a letter or digit
+// of the base32 alphabet, easy on a phone keyboard: it is LegacySecret
+// whenever that one's is (six cards in seven), so such cards issued before
+// keep their secret under either; otherwise the first of further HMACs
+// over the serial and a counter 1, 2, ... whose check character is.
 func (h Holder) Secret(master []byte, serial int) Secret {
+	s := h.LegacySecret(master, serial)
+	for try := uint64(1); s.check() >= len(alphabet); try++ {
+		mac := keyedHash(master, retryLabel, h)
+		var n [16]byte
+		binary.BigEndian.PutUint64(n[:8], uint64(int64(serial)))
+		binary.BigEndian.PutUint64(n[8:], try)
+		mac.Write(n[:])
+		toSymbols(s.sym[:], mac.Sum(nil))
+	}
+	return s
+}
+
+// LegacySecret returns the secret of card serial of h as cards issued
+// before check characters were letters and digits only have it: about one
+// in seven of these ends in one of Crockford's check symbols * ~ $ = U.
+// Such a card keeps this secret (its passphrase is what it prints, and
+// records are sealed to it), so it goes on opening its record.
+func (h Holder) LegacySecret(master []byte, serial int) Secret {
 	mac := keyedHash(master, secretLabel, h)
 	var n [8]byte
 	binary.BigEndian.PutUint64(n[:], uint64(int64(serial)))
@@ -135,6 +161,21 @@ func CardFile(master []byte, patientID string, serial int) string {
 // CardFile returns the name of the file holding the record sealed for card
 // serial of h alone, as the function CardFile does for generation 0.
 func (h Holder) CardFile(master []byte, serial int) string {
+	return "record-" + h.fileTag(master, serial) + ".pgp"
+}
+
+// CardTag returns the short tag printed on both faces of card serial of h
+// and in the print sheet's margin, so cut cards can be told apart and a
+// front printed behind another card's back shows: the first six symbols of
+// its file tag (see CardFile), in capitals, e.g. "7K3MQ9". Like the file
+// tag it says nothing about the patient.
+func (h Holder) CardTag(master []byte, serial int) string {
+	return strings.ToUpper(h.fileTag(master, serial)[:6])
+}
+
+// fileTag is the tag in the name of card serial's file: an HMAC under
+// master as 10 lower-case base32 symbols.
+func (h Holder) fileTag(master []byte, serial int) string {
 	mac := keyedHash(master, cardFileLabel, h)
 	var n [8]byte
 	binary.BigEndian.PutUint64(n[:], uint64(int64(serial)))
@@ -145,7 +186,7 @@ func (h Holder) CardFile(master []byte, serial int) string {
 	for i, v := range sym {
 		out[i] = alphabet[v] | 0x20
 	}
-	return "record-" + string(out) + ".pgp"
+	return string(out)
 }
 
 // keyedHash starts an HMAC-SHA256 under master over label, the
@@ -198,7 +239,8 @@ func (s Secret) check() int {
 }
 
 // String returns the secret as printed: 7 groups of 4 joined by '-', the
-// last symbol being the check symbol, e.g. "7K3M-Q9XR-...-ABC*".
+// last symbol being the check symbol, e.g. "7K3M-Q9XR-...-ABCD" (or, for
+// a legacy secret, "...-ABC*").
 func (s Secret) String() string {
 	var b strings.Builder
 	b.Grow(dataSymbols + 1 + 6)
@@ -227,7 +269,8 @@ func (s Secret) Passphrase() []byte {
 }
 
 // Parse reads a secret as a person typed it: any case, with or without
-// spaces and dashes, O for 0 and I or L for 1. It returns ErrLength,
+// spaces and dashes, O for 0 and I or L for 1. It reads the check symbols
+// * ~ $ = U of legacy cards as well as letters and digits. It returns ErrLength,
 // ErrCharacter or ErrCheck, never echoing the input.
 func Parse(typed string) (Secret, error) {
 	var vals []int

@@ -18,7 +18,11 @@ func testMaster(seed byte) []byte {
 	return m
 }
 
-var printedForm = regexp.MustCompile(`^([0-9A-HJKMNP-TV-Z]{4}-){6}[0-9A-HJKMNP-TV-Z]{3}[0-9A-HJKMNP-TV-Z*~$=U]$`)
+var printedForm = regexp.MustCompile(`^([0-9A-HJKMNP-TV-Z]{4}-){6}[0-9A-HJKMNP-TV-Z]{3}[0-9A-HJKMNP-TV-Z]$`)
+
+// legacyForm is the printed form of a card issued before check characters
+// were letters and digits only.
+var legacyForm = regexp.MustCompile(`^([0-9A-HJKMNP-TV-Z]{4}-){6}[0-9A-HJKMNP-TV-Z]{3}[0-9A-HJKMNP-TV-Z*~$=U]$`)
 
 func TestDeriveIsStableAndDiffersPerPatientSerialAndPractice(t *testing.T) {
 	m := testMaster(1)
@@ -119,7 +123,7 @@ func TestParseForgivesHowPeopleType(t *testing.T) {
 
 func TestParseReadsTheLowerCaseCheckSymbolU(t *testing.T) {
 	for serial := range 10_000 {
-		s := Derive(testMaster(4), "patient-0001", serial)
+		s := Holder{ID: "patient-0001"}.LegacySecret(testMaster(4), serial)
 		if p := s.String(); strings.HasSuffix(p, "U") {
 			got, err := Parse(strings.ToLower(p))
 			if err != nil || got != s {
@@ -293,5 +297,66 @@ func TestCardFileNamesAreOpaqueStableAndDistinct(t *testing.T) {
 	}
 	if CardFile(testMaster(5), "rmc-0001", 1) == a {
 		t.Error("another practice gives the same file name")
+	}
+}
+
+func TestNoNewKeyEndsInASymbol(t *testing.T) {
+	symbols := 0
+	for g := range 3 {
+		for i := range 300 {
+			h := Holder{ID: "patient-" + strconv.Itoa(i), Generation: g}
+			for serial := 1; serial <= 5; serial++ {
+				p := h.Secret(testMaster(byte(g+1)), serial).String()
+				if !printedForm.MatchString(p) {
+					t.Fatalf("generation %d, patient %d, card %d: the key has a character other than the 32 letters and digits of the card alphabet", g, i, serial)
+				}
+				if l := h.LegacySecret(testMaster(byte(g+1)), serial).String(); strings.ContainsAny(l[len(l)-1:], "*~$=U") {
+					symbols++
+				}
+			}
+		}
+	}
+	// The test must be able to fail: about one legacy key in seven ends in
+	// a symbol, so these ids and serials reach the retry.
+	if symbols < 500 {
+		t.Fatalf("only %d legacy keys ended in a symbol: the retry was hardly tried", symbols)
+	}
+}
+
+func TestLegacyKeysKeepTheirSecretAndStillParse(t *testing.T) {
+	m := testMaster(1)
+	h := Holder{ID: "patient-0001"}
+	// Pinned from the derivation before check characters were letters and
+	// digits only: cards issued then must keep exactly these keys.
+	for _, c := range []struct {
+		h      Holder
+		serial int
+		want   string
+	}{
+		{h, 1, "JBWQ-MQEX-WTB3-KYJF-D2DE-F6RK-PC4*"},
+		{h, 19, "MMXW-40MH-Q067-DTJ5-Z62H-20M7-ZSQU"},
+		{h, 27, "BS5Q-EM70-VTXC-45YZ-XK5W-MWVW-H4Z$"},
+		{h, 72, "WK4M-V72X-AATN-DNMM-XH5C-5ZBN-WRY="},
+		{h, 89, "3G43-PCFY-Y84Z-T06B-Q14W-4FEC-KJQ~"},
+		{Holder{ID: "patient-0001", Generation: 2}, 3, "S9ZW-VH80-BS4S-BX7D-3R2D-ZRKP-7608"},
+	} {
+		old := c.h.LegacySecret(m, c.serial)
+		if old.String() != c.want || string(old.Passphrase()) != c.want {
+			t.Fatalf("card %d: the legacy derivation changed", c.serial)
+		}
+		for _, typed := range []string{c.want, strings.ToLower(c.want), strings.ReplaceAll(c.want, "-", " ")} {
+			got, err := Parse(typed)
+			if err != nil || got != old {
+				t.Fatalf("card %d: a legacy key no longer parses: %v", c.serial, err)
+			}
+		}
+		now := c.h.Secret(m, c.serial)
+		symbol := strings.ContainsAny(c.want[len(c.want)-1:], "*~$=U")
+		if symbol == (now == old) {
+			t.Fatalf("card %d: Secret should differ from LegacySecret exactly when the legacy key ends in a symbol", c.serial)
+		}
+		if !legacyForm.MatchString(old.String()) || !printedForm.MatchString(now.String()) {
+			t.Fatalf("card %d: not in the printed form", c.serial)
+		}
 	}
 }

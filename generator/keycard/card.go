@@ -73,6 +73,10 @@ type Card struct {
 	Issued time.Time
 	// Serial numbers the patient's cards; revoking one bumps it.
 	Serial int
+	// Tag is the card's short tag (cardkey.Holder.CardTag), printed with
+	// the serial on both faces, so cut cards can be told apart and a front
+	// printed behind another card's back shows; may be empty.
+	Tag string
 	// Label says whose card it is, e.g. "Patient" or "Carer"; may be empty.
 	Label string
 	// BundleID names the patient's record bundle.
@@ -104,6 +108,8 @@ type cardView struct {
 	Issued                      string // e.g. "14 March 2025"
 	IssuedISO                   string // e.g. "2025-03-14", for <time>
 	Serial                      int
+	Tag                         string
+	ID                          string // "CARD 2 7K3MQ9": what the sheet's margin codes hold
 	Label                       string
 	BundleID                    string
 	SecretGroups                []string
@@ -156,6 +162,8 @@ func newCardView(c Card) (cardView, error) {
 		Issued:        c.Issued.Format("2 January 2006"),
 		IssuedISO:     c.Issued.Format(time.DateOnly),
 		Serial:        c.Serial,
+		Tag:           c.Tag,
+		ID:            cardID(c),
 		Label:         c.Label,
 		BundleID:      c.BundleID,
 		SecretGroups:  c.Secret.Groups(),
@@ -169,6 +177,17 @@ func newCardView(c Card) (cardView, error) {
 		// one is built here from PNG bytes only.
 		QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)),
 	}, nil
+}
+
+// cardID is what the print sheet's margin codes beside both faces of c
+// hold: its serial and tag, in the characters a QR code stores most
+// compactly (capitals, digits, space), e.g. "CARD 2 7K3MQ9".
+func cardID(c Card) string {
+	id := fmt.Sprintf("CARD %d", c.Serial)
+	if c.Tag != "" {
+		id += " " + strings.ToUpper(c.Tag)
+	}
+	return id
 }
 
 // groupFingerprint writes an unspaced hex fingerprint in groups of four, as

@@ -54,6 +54,7 @@ func sampleCard(hosted bool) Card {
 		PracticePhone: "01632 960 123",
 		Issued:        time.Date(2025, 3, 14, 0, 0, 0, 0, time.UTC),
 		Serial:        2,
+		Tag:           cardkey.Holder{ID: "9434765919"}.CardTag(m, 2),
 		Label:         "Carer",
 		BundleID:      cardkey.BundleID(m, "9434765919"),
 		Secret:        s,
@@ -132,8 +133,8 @@ func TestCardIsSelfContainedAndShowsWhatItShould(t *testing.T) {
 	text := strings.Join(strings.Fields(tags.ReplaceAllString(rest, " ")), " ")
 	for _, want := range []string{
 		c.PracticeName, c.PracticePhone, "Your medical record key", "14 March 2025",
-		"Card 2", c.Label, c.BundleID, "367C 0E36 6BDA",
-		"Phone: scan the QR code Computer: open record.html in a browser and type the key GnuPG: gpg --decrypt record.pgp",
+		"Card 2 · " + c.Tag, "Key · card 2 · " + c.Tag, c.Label, c.BundleID, "367C 0E36 6BDA",
+		"Phone: scan the QR code with your phone camera Computer: open record.html and type the key GnuPG: gpg --decrypt record.pgp",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("card text lacks %q", want)
@@ -160,21 +161,21 @@ func TestCardSaysWhichFileToOpenOnWhichDevice(t *testing.T) {
 		want, forbidden []string
 	}{
 		{"hosted, PDF", true, "record-7k3mq9xr2a.pgp", "record-7k3mq9xr2a.pdf", []string{
-			"Phone: scan the QR code, or open record-7k3mq9xr2a.pdf and type the key in capitals, no dashes",
-			"Computer: open record.html in a browser and type the key",
+			"Phone: scan the QR code with your phone camera PDF reader: open record-7k3mq9xr2a.pdf and type the key in capitals, no dashes",
+			"Computer: open record.html and type the key",
 			"GnuPG: gpg --decrypt record-7k3mq9xr2a.pgp",
 		}, []string{"record.pdf", "Phone or computer"}},
 		{"file, PDF", false, "", "record.pdf", []string{
 			"Phone: open record.pdf and type the key in capitals, no dashes",
-			"Computer: open record.html in a browser and type the key",
+			"Computer: open record.html and type the key",
 			"GnuPG: gpg --decrypt record.pgp",
-		}, []string{"scan the QR code", "Phone or computer"}},
+		}, []string{"scan the QR code", "camera", "Phone or computer"}},
 		{"hosted, no PDF", true, "", "", []string{
-			"Phone: scan the QR code Computer:",
+			"Phone: scan the QR code with your phone camera Computer:",
 		}, []string{".pdf", "Phone or computer"}},
 		{"file, no PDF", false, "", "", []string{
 			"Phone or computer: open record.html in a browser and type or scan the key GnuPG: gpg --decrypt record.pgp",
-		}, []string{".pdf", "Phone:", "Computer:"}},
+		}, []string{".pdf", "Phone:", "Computer:", "camera"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := sampleCard(tc.hosted)

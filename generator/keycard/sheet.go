@@ -2,6 +2,7 @@ package keycard
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"html/template"
@@ -30,6 +31,11 @@ const (
 	gridY0         = (pageH - sheetRows*cardH) / 2
 	markGap, markL = 1.5, 5.0 // cut marks start this far from the grid and are this long
 	markW          = 0.2
+	// The margin code beside each face: a QR code this wide, this far
+	// from the card grid and from the top of the card's row, with the id
+	// in text under it. The holder note (keycard-sheet.html) takes the
+	// lower 34 mm of the row.
+	checkW, checkGap, checkTop = 11.0, 2.5, 3.0
 )
 
 // sheetView is what keycard-sheet.html sees.
@@ -59,6 +65,11 @@ type sheetSlot struct {
 	Card             cardView
 	Holder           string // patient id and serial, fronts only
 	HolderX, HolderY string
+	// Check is a QR code of the card's id (serial and tag) in the margin
+	// beside this face, at CheckX, CheckY: the codes beside a front and
+	// the back printed behind it must read the same.
+	Check          template.URL
+	CheckX, CheckY string
 }
 
 type sheetMark struct{ X, Y, W, H string }
@@ -89,11 +100,16 @@ func RenderSheet(w io.Writer, tmpl *template.Template, cards []SheetCard, printe
 			if err != nil {
 				return fmt.Errorf("sheet card %d of %s: %w", c.Serial, c.PatientID, err)
 			}
+			check, err := QR(cv.ID, checkPixels)
+			if err != nil {
+				return fmt.Errorf("sheet card %d of %s: %w", c.Serial, c.PatientID, err)
+			}
+			checkURL := template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(check))
 			col, row := i%sheetCols, i/sheetCols
 			y := gridY0 + float64(row)*cardH
 			fx := gridX0 + float64(col)*cardW
 			// The holder note reads bottom to top in the margin beside
-			// the card's outer edge.
+			// the card's outer edge, under the margin code.
 			hx := gridX0 - markGap - markL - 5.5
 			if col == sheetCols-1 {
 				hx = gridX0 + sheetCols*cardW + markGap + markL + 1.5
@@ -102,9 +118,14 @@ func RenderSheet(w io.Writer, tmpl *template.Template, cards []SheetCard, printe
 				X: mm(fx), Y: mm(y), Side: "front", Card: cv,
 				Holder:  fmt.Sprintf("%s · card %d", c.PatientID, c.Serial),
 				HolderX: mm(hx), HolderY: mm(y + cardH),
+				Check: checkURL, CheckX: mm(checkX(col)), CheckY: mm(y + checkTop),
 			})
-			bx := gridX0 + float64(sheetCols-1-col)*cardW
-			back.Slots = append(back.Slots, sheetSlot{X: mm(bx), Y: mm(y), Side: "back", Card: cv})
+			bcol := sheetCols - 1 - col
+			bx := gridX0 + float64(bcol)*cardW
+			back.Slots = append(back.Slots, sheetSlot{
+				X: mm(bx), Y: mm(y), Side: "back", Card: cv,
+				Check: checkURL, CheckX: mm(checkX(bcol)), CheckY: mm(y + checkTop),
+			})
 			v.List = append(v.List, sheetItem{Sheet: n, Patient: c.PatientID, Serial: c.Serial, Label: c.Label})
 		}
 		v.Pages = append(v.Pages, front, back)
@@ -115,6 +136,19 @@ func RenderSheet(w io.Writer, tmpl *template.Template, cards []SheetCard, printe
 	}
 	_, err := w.Write(buf.Bytes())
 	return err
+}
+
+// checkPixels is the size of a margin code's image: a version 1 code
+// (21 modules and the quiet zone) at 4 pixels a module.
+const checkPixels = 116
+
+// checkX is the left edge of the margin code beside a card in column col:
+// in the outer margin, checkGap from the grid.
+func checkX(col int) float64 {
+	if col == 0 {
+		return gridX0 - checkGap - checkW
+	}
+	return gridX0 + sheetCols*cardW + checkGap
 }
 
 // cutMarks returns short lines in the margins continuing every edge of the

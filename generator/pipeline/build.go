@@ -408,7 +408,7 @@ func (b *builder) patient(file string) (p Patient) {
 	secrets := make([]cardkey.Secret, len(cards))
 	pass := make([][]byte, len(cards))
 	for i, c := range cards {
-		secrets[i] = holder.Secret(b.master, c.Serial)
+		secrets[i] = cardSecret(b.master, holder, c)
 		pass[i] = secrets[i].Passphrase()
 	}
 	// The first card's packet leads record.pgp, which GnuPG 2.2 opens with
@@ -490,7 +490,7 @@ func (b *builder) patient(file string) (p Patient) {
 		return fail(fmt.Errorf("cannot create the card folder: %w", err))
 	}
 	for i, c := range cards {
-		files, issued, err := b.writeCard(cardDir, id, c, p.BundleID, gpgFiles[i], pdfFiles[i], secrets[i])
+		files, issued, err := b.writeCard(cardDir, id, c, p.BundleID, gpgFiles[i], pdfFiles[i], secrets[i], holder.CardTag(b.master, c.Serial))
 		if err != nil {
 			return fail(fmt.Errorf("cannot write key card %d: %w", c.Serial, err))
 		}

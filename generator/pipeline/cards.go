@@ -19,6 +19,16 @@ import (
 	"github.com/satchel-records/satchel/internal/atomicfile"
 )
 
+// cardSecret is card c's secret: a card issued before check characters
+// were letters and digits only keeps the secret it was issued with, which
+// may end in a check symbol, so it goes on opening its record.
+func cardSecret(master []byte, h cardkey.Holder, c registry.Card) cardkey.Secret {
+	if c.Letters {
+		return h.Secret(master, c.Serial)
+	}
+	return h.LegacySecret(master, c.Serial)
+}
+
 // qrContent is what a card's QR code holds: with base_url, the link that
 // opens the hosted record with no typing (the key in the fragment, which
 // browsers never send to the server); otherwise the secret alone.
@@ -34,8 +44,9 @@ func (b *builder) qrContent(bundleID string, s cardkey.Secret) string {
 // not rewritten. A card is returned as issued, for the print sheet, unless
 // the registry says it was put on a sheet just as it is now: so a new or
 // changed card is printed, and so is one written by a build that died
-// before its sheet.
-func (b *builder) writeCard(dir, id string, c registry.Card, bundleID, gpgFile, pdfName string, s cardkey.Secret) (CardFiles, *issuedCard, error) {
+// before its sheet. tag is the card's short tag (cardkey.Holder.CardTag),
+// printed on both faces.
+func (b *builder) writeCard(dir, id string, c registry.Card, bundleID, gpgFile, pdfName string, s cardkey.Secret, tag string) (CardFiles, *issuedCard, error) {
 	qrContent := b.qrContent(bundleID, s)
 	png, err := keycard.QR(qrContent, keycard.QRPixels)
 	if err != nil {
@@ -46,6 +57,7 @@ func (b *builder) writeCard(dir, id string, c registry.Card, bundleID, gpgFile, 
 		PracticePhone: b.cfg.Practice.Phone,
 		Issued:        c.Issued,
 		Serial:        c.Serial,
+		Tag:           tag,
 		Label:         c.Label,
 		BundleID:      bundleID,
 		Secret:        s,

@@ -55,6 +55,10 @@ type Card struct {
 	// or its QR code changed) goes on the next sheet. A digest of a page
 	// holding a 135-bit secret tells nothing about the secret.
 	Printed string `json:"printed,omitempty"`
+	// Letters says the card's secret is cardkey.Holder.Secret, whose check
+	// character is always a letter or digit; a card issued before this
+	// field existed has Holder.LegacySecret, and keeps it.
+	Letters bool `json:"letters,omitempty"`
 }
 
 // Identity is whom a patient id belongs to: the keyed digest of the
@@ -181,7 +185,7 @@ func (r *Registry) Add(id, label string, now time.Time) Card {
 	for _, c := range r.Patients[id] {
 		serial = max(serial, c.Serial+1)
 	}
-	c := Card{Serial: serial, Label: label, Issued: now.UTC().Truncate(time.Second), Generation: r.Identities[id].Generation}
+	c := Card{Serial: serial, Label: label, Issued: now.UTC().Truncate(time.Second), Generation: r.Identities[id].Generation, Letters: true}
 	r.Patients[id] = append(r.Patients[id], c)
 	return c
 }
