@@ -10,7 +10,7 @@ GOSRC    := $(shell find cmd generator internal templates themes -type f \( -nam
 JSSRC    := $(wildcard generator/viewer/js/*.js generator/viewer/js/*.mjs)
 NODE_MODULES := node_modules/.package-lock.json
 
-.PHONY: all build run test test-fast test-deps check bench decryptor clean fixtures-note fuzz fuzz-short
+.PHONY: all build run test test-fast test-deps check bench decryptor clean fixtures-note fuzz fuzz-short dist
 
 all: build
 
@@ -49,10 +49,10 @@ run: build
 ## test-deps: install the real tools the tests use (GnuPG, Sequoia, zbar,
 ## poppler, qpdf, npm, and the three browser engines: Chromium, Firefox ESR, and
 ## WebKitGTK: webkit2gtk-driver, whose libwebkit2gtk-4.1-0 holds MiniBrowser,
-## run under Xvfb)
+## run under Xvfb; wine and mingw-w64, which run the Windows binary)
 test-deps:
 	@missing=""; \
-	for t in gpg:gnupg sq:sq zbarimg:zbar-tools chromium:chromium firefox-esr:firefox-esr WebKitWebDriver:webkit2gtk-driver Xvfb:xvfb script:bsdutils pdftotext:poppler-utils qpdf:qpdf npm:npm; do \
+	for t in gpg:gnupg sq:sq zbarimg:zbar-tools chromium:chromium firefox-esr:firefox-esr WebKitWebDriver:webkit2gtk-driver Xvfb:xvfb script:bsdutils pdftotext:poppler-utils qpdf:qpdf npm:npm wine:wine /usr/lib/wine/wine64:wine64 x86_64-w64-mingw32-gcc:gcc-mingw-w64-x86-64-win32; do \
 	  command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t#*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -114,9 +114,23 @@ fixtures-note:
 	@dir="$${SATCHEL_FHIR_FIXTURES:-../shared/fixtures/fhir}"; \
 	if [ ! -d "$$dir" ]; then echo "note: no public FHIR examples at $$dir (set SATCHEL_FHIR_FIXTURES): their conformance tests are skipped"; fi
 
+## dist: ready-to-run binaries for the practice's computers, each with the
+## viewer inside, and their SHA-256 sums, in dist/: Windows (amd64), macOS
+## (Apple silicon and Intel) and Linux (amd64). Nothing else to install.
+PLATFORMS := windows/amd64 darwin/arm64 darwin/amd64 linux/amd64
+dist: decryptor
+	@rm -rf dist && mkdir dist
+	@release=$$(git describe --tags --always --dirty 2>/dev/null || echo unknown); \
+	for p in $(PLATFORMS); do \
+	  os=$${p%/*}; arch=$${p#*/}; ext=""; if [ "$$os" = windows ]; then ext=.exe; fi; \
+	  echo "dist/satchel-$$os-$$arch$$ext"; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags="-s -w -X main.release=$$release" -o dist/satchel-$$os-$$arch$$ext ./cmd/satchel || exit 1; \
+	done
+	cd dist && sha256sum satchel-* > SHA256SUMS
+
 ## bench: build a large synthetic practice and print the figures
 bench: build test-deps
 	$(GO) run ./cmd/satchel-bench
 
 clean:
-	rm -rf bin public private $(DIST)/decryptor.js $(DIST)/NOTICES.txt $(DIST)/packages.json
+	rm -rf bin dist public private $(DIST)/decryptor.js $(DIST)/NOTICES.txt $(DIST)/packages.json

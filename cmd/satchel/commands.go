@@ -209,7 +209,14 @@ func openPipeline(cfg *site.Config, stderr io.Writer) (*pipeline.Pipeline, error
 	return p, nil
 }
 
+// release is the version `make dist` stamps into the binaries it builds
+// (-ldflags -X main.release=...), from git describe.
+var release string
+
 func version() string {
+	if release != "" {
+		return "satchel " + release
+	}
 	v := "satchel (devel)"
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
