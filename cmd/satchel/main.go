@@ -20,7 +20,8 @@ bundle that opens offline in any browser, and prints a key card to open it.
 Usage:
     satchel build   [-site FILE]
     satchel watch   [-site FILE]
-    satchel approve [-site FILE] [-adult-confirmed] [-fresh] -by NAME -role ROLE ID...
+    satchel approve [-site FILE] -by NAME -role ROLE [-adult-confirmed] [-fresh]
+                    [-competence-by NAME -competence-date DATE] [-release ENTRY]... ID...
     satchel check   [-site FILE]
     satchel review  [-site FILE] ID...
     satchel open    -key SECRET [-out DIR] [-force] [-practice-key FILE] FILE
@@ -41,8 +42,14 @@ Commands:
               patient ID, with its letters, the patient's own key file and
               site.toml's release policy. If any of them changes after
               approval the record is refused, naming what changed, until
-              approved again. Re-approving keeps the previous approval's
-              named entries, competence assessment and adult confirmation.
+              approved again. Re-approving keeps, and says it kept, the
+              previous approval's competence assessment, adult confirmation
+              and named releases (those whose entry is unchanged).
+              -competence-by NAME -competence-date DATE records that NAME
+              assessed a patient under 16 as competent to hold their record.
+              -release ENTRY releases an entry a security label or
+              sensitive code withholds, by the identifier its review sheet
+              shows (problems[2], Condition/<id>); one patient ID only.
               -adult-confirmed records that a patient with no birth date
               is an adult (-adult-confirmed=false withdraws it); -fresh
               drops what the previous approval held.
@@ -84,6 +91,8 @@ Examples:
     satchel review rmc-0005
     satchel approve -by "Dr Amara Okafor" -role "GP partner" rmc-0001 rmc-0002
     satchel approve -by "Dr Amara Okafor" -role "GP partner" -adult-confirmed rmc-0013
+    satchel approve -by "Dr Amara Okafor" -role "GP partner" -competence-by "Dr Amara Okafor" -competence-date 2026-11-20 rmc-0012
+    satchel approve -by "Dr Amara Okafor" -role "GP partner" -release 'problems[2]' rmc-0004
     satchel open -key 7K3M-Q9XR-... -out /tmp/record public/bundles/<id>/record.pgp
     satchel keygen
     satchel card add rmc-0001 -label Carer

@@ -1,0 +1,141 @@
+package policy
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+
+	"github.com/satchel-records/satchel/generator/record"
+	"github.com/satchel-records/satchel/internal/atomicfile"
+	"github.com/satchel-records/satchel/internal/input"
+	"github.com/satchel-records/satchel/internal/strict"
+)
+
+// Snapshot is what an approval saw: every entry of the approved record,
+// by key, with its label and a digest of its content. Later commands
+// compare the record with it: a named release is carried to a new
+// approval only while its entry is the one approved, and the review sheet
+// can say what changed since. It holds entry labels, which are clinical,
+// so it lives in private_dir only, 0600.
+type Snapshot struct {
+	// SHA256 is the approval's record digest (Approval.SHA256): the
+	// snapshot belongs to that approval.
+	SHA256   string          `json:"sha256"`
+	Approved string          `json:"approved"` // the approval date, ISO
+	Entries  []SnapshotEntry `json:"entries"`
+}
+
+// SnapshotEntry is one entry as approved.
+type SnapshotEntry struct {
+	Key    string `json:"key"`
+	Label  string `json:"label"`
+	Digest string `json:"digest"` // EntryDigest
+}
+
+// NewSnapshot returns the snapshot of record r as approved by a.
+func NewSnapshot(a *Approval, r *record.Record) *Snapshot {
+	s := &Snapshot{SHA256: a.SHA256, Approved: a.Date.ISO(), Entries: []SnapshotEntry{}}
+	for _, e := range r.Entries() {
+		s.Entries = append(s.Entries, SnapshotEntry{Key: record.Marked(e).Key, Label: e.Label(), Digest: EntryDigest(e)})
+	}
+	return s
+}
+
+// EntryDigest returns a digest of everything an entry holds: two entries
+// with the same digest say the same thing, with the same marks and codes.
+func EntryDigest(e record.Entry) string {
+	data, err := json.Marshal(e)
+	if err != nil {
+		// Entries are plain data; this does not happen. An entry that
+		// cannot be digested matches nothing.
+		return ""
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// Entry returns the approved entry with key, or nil.
+func (s *Snapshot) Entry(key string) *SnapshotEntry {
+	if s == nil {
+		return nil
+	}
+	for i := range s.Entries {
+		if s.Entries[i].Key == key {
+			return &s.Entries[i]
+		}
+	}
+	return nil
+}
+
+// Write writes the snapshot to path atomically, 0600.
+func (s *Snapshot) Write(path string) error {
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(path, append(data, '\n'), 0o600)
+}
+
+// ReadSnapshot reads the snapshot at path; (nil, nil) when there is none
+// (an approval from before Satchel kept them). Its errors name the file,
+// never its content.
+func ReadSnapshot(path string) (*Snapshot, error) {
+	data, err := input.Read(path, "", input.MaxRecord)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, strict.Errorf(path, 0, "", "cannot read the approval snapshot: %s", input.Reason(err))
+	}
+	var s Snapshot
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, strict.Errorf(path, 0, "", "the approval snapshot is not valid JSON: approve the record again")
+	}
+	return &s, nil
+}
+
+// printableKey matches entry keys that carry no words of the record: a
+// TOML record's section and position ("problems[2]"), and a FHIR
+// resource type with a numeric, hexadecimal or UUID id
+// ("Condition/3f2a...").
+var printableKey = regexp.MustCompile(`^([a-z_]+\[[0-9]+\]|[A-Z][A-Za-z]+/[0-9a-fA-F-]{1,64})$`)
+
+// PrintableKey reports whether an entry key may be printed in a message.
+// A FHIR id is chosen by the exporting system and may hold words
+// ("Condition/hiv-diagnosis"): such keys are counted, not printed; the
+// review sheet shows them.
+func PrintableKey(key string) bool { return printableKey.MatchString(key) }
+
+// DescribeKeys lists keys for a message: the printable ones by name, the
+// others counted.
+func DescribeKeys(keys []string) string {
+	var shown []string
+	hidden := 0
+	for _, k := range keys {
+		if PrintableKey(k) {
+			shown = append(shown, k)
+		} else {
+			hidden++
+		}
+	}
+	out := ""
+	for i, k := range shown {
+		if i > 0 {
+			out += ", "
+		}
+		out += k
+	}
+	switch {
+	case hidden > 0 && out != "":
+		out += fmt.Sprintf(" and %d more (see the review sheet)", hidden)
+	case hidden == 1:
+		out = "1 entry (its identifier is not shown: see the review sheet)"
+	case hidden > 1:
+		out = fmt.Sprintf("%d entries (their identifiers are not shown: see the review sheet)", hidden)
+	}
+	return out
+}
