@@ -23,6 +23,7 @@ Usage:
     satchel approve [-site FILE] -by NAME -role ROLE [-adult-confirmed] [-fresh]
                     [-competence-by NAME -competence-date DATE] [-release ENTRY]... ID...
     satchel check   [-site FILE]
+    satchel status  [-site FILE] [-json]
     satchel review  [-site FILE] ID...
     satchel open    -key SECRET [-out DIR] [-force] [-practice-key FILE] FILE
     satchel keygen  [-site FILE] [-email ADDRESS]
@@ -55,6 +56,11 @@ Commands:
               drops what the previous approval held.
     check     Check the site, every record, approval and education page
               without building; list every problem. Exits 1 if any.
+    status    List every patient, one line each: built, approved and not
+              built yet, awaiting approval, changed since approval, blocked
+              by rule or failed, with the next command to run and, for a
+              blocked patient, what would unblock them. Nothing of what a
+              record holds is printed. -json writes it for scripts.
     review    Write a review sheet for each patient ID in private/review/:
               every entry, exported or withheld and by which rule, and the
               record document the patient would get.
@@ -88,6 +94,7 @@ Options:
 Examples:
     satchel build
     satchel check
+    satchel status
     satchel review rmc-0005
     satchel approve -by "Dr Amara Okafor" -role "GP partner" rmc-0001 rmc-0002
     satchel approve -by "Dr Amara Okafor" -role "GP partner" -adult-confirmed rmc-0013
@@ -147,6 +154,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdApprove(rest, stderr)
 	case "check":
 		return cmdCheck(rest, stderr)
+	case "status":
+		return cmdStatus(rest, stdout, stderr)
 	case "review":
 		return cmdReview(rest, stderr)
 	case "watch":
@@ -164,7 +173,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return usageError{msg: fmt.Sprintf("unknown command %q", cmd), hint: "commands are " + strings.Join([]string{"build", "watch", "approve", "check", "review", "open", "keygen", "card", "version"}, ", ") + "; see satchel -help"}
+	return usageError{msg: fmt.Sprintf("unknown command %q", cmd), hint: "commands are " + strings.Join([]string{"build", "watch", "approve", "check", "status", "review", "open", "keygen", "card", "version"}, ", ") + "; see satchel -help"}
 }
 
 // msg prints one line in Satchel's message grammar. The line is cleaned of
