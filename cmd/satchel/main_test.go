@@ -52,6 +52,7 @@ func TestScripts(t *testing.T) {
 			"mode":         cmdMode,
 			"sample":       cmdSample,
 			"append":       cmdAppend,
+			"withheld":     cmdWithheld,
 		},
 		Setup: func(env *testscript.Env) error {
 			home := filepath.Join(env.WorkDir, ".gnupg")
@@ -334,4 +335,30 @@ func cmdAppend(ts *testscript.TestScript, neg bool, args []string) {
 	_, err = f.WriteString(ts.ReadFile(args[0]))
 	ts.Check(err)
 	ts.Check(f.Close())
+}
+
+// withheld ID RULE N: the manifest says the patient's last build withheld
+// N entries by RULE.
+func cmdWithheld(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 || neg {
+		ts.Fatalf("usage: withheld ID RULE N")
+	}
+	var m struct {
+		Patients []struct {
+			ID       string
+			Withheld map[string]int
+		}
+	}
+	ts.Check(json.Unmarshal([]byte(ts.ReadFile("private/manifest.json")), &m))
+	want, err := strconv.Atoi(args[2])
+	ts.Check(err)
+	for _, p := range m.Patients {
+		if p.ID == args[0] {
+			if got := p.Withheld[args[1]]; got != want {
+				ts.Fatalf("patient %s: %d withheld by %s, want %d", p.ID, got, args[1], want)
+			}
+			return
+		}
+	}
+	ts.Fatalf("patient %s is not in the manifest", args[0])
 }
