@@ -24,6 +24,7 @@ import (
 	"html/template"
 	"time"
 
+	"github.com/satchel-records/satchel/education"
 	"github.com/satchel-records/satchel/generator/cardkey"
 	"github.com/satchel-records/satchel/generator/content"
 	"github.com/satchel-records/satchel/generator/keycard"
@@ -74,7 +75,7 @@ func Open(cfg *site.Config) (*Pipeline, error) {
 	p := &Pipeline{cfg: cfg, rules: policy.ForSite(cfg.Policy), tmpl: layers.Templates(cfg)}
 	var errs []error
 	md := content.NewMarkdown()
-	lib, err := content.Load(cfg.EducationDir, md)
+	lib, err := content.LoadWith(education.FS(), cfg.EducationDir, md)
 	if lib == nil {
 		errs = append(errs, err)
 	}
