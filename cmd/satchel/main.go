@@ -18,6 +18,7 @@ const usage = `Satchel builds each patient's approved medical record into an enc
 bundle that opens offline in any browser, and prints a key card to open it.
 
 Usage:
+    satchel init    [DIR]
     satchel build   [-site FILE]
     satchel watch   [-site FILE]
     satchel approve [-site FILE] -by NAME -role ROLE [-adult-confirmed] [-fresh]
@@ -33,6 +34,10 @@ Usage:
     satchel version
 
 Commands:
+    init      Make a new practice folder DIR (default: here): a commented
+              site.toml, an empty records folder, and an empty education
+              folder whose pages replace Satchel's built-in education pages
+              of the same name. Never replaces an existing site.toml.
     build     Build every approved patient: public/bundles/<bundle id>/record.html
               and record.pgp, key cards in private/cards/<id>/, and
               private/manifest.json. Exits 1 if any patient failed.
@@ -92,6 +97,7 @@ Options:
     -site FILE   The practice's site.toml (default: site.toml).
 
 Examples:
+    satchel init riverside && cd riverside && satchel check
     satchel build
     satchel check
     satchel status
@@ -154,6 +160,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdApprove(rest, stderr)
 	case "check":
 		return cmdCheck(rest, stderr)
+	case "init":
+		return cmdInit(rest, stderr)
 	case "status":
 		return cmdStatus(rest, stdout, stderr)
 	case "review":
@@ -173,7 +181,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return usageError{msg: fmt.Sprintf("unknown command %q", cmd), hint: "commands are " + strings.Join([]string{"build", "watch", "approve", "check", "status", "review", "open", "keygen", "card", "version"}, ", ") + "; see satchel -help"}
+	return usageError{msg: fmt.Sprintf("unknown command %q", cmd), hint: "commands are " + strings.Join([]string{"init", "build", "watch", "approve", "check", "status", "review", "open", "keygen", "card", "version"}, ", ") + "; see satchel -help"}
 }
 
 // msg prints one line in Satchel's message grammar. The line is cleaned of
