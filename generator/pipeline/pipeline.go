@@ -143,6 +143,7 @@ func exampleSheet() Sheet {
 		Withheld: map[string]int{policy.RuleThirdParty: 1}, Exported: 1, Pages: []string{"Example page"},
 		Skipped:    map[string]int{"Claim": 1},
 		Accounting: Accounting{Shown: 1, Withheld: map[string]int{policy.RuleThirdParty: 1}, NotCarried: map[string]int{"billing: not clinical": 1}}, Document: "example.document.html", Generated: exampleTime,
+		Changed: true, Changes: []policy.Change{{Kind: "changed", Key: "problems[0]", Label: "Example", Was: "Earlier example"}},
 	}
 }
 

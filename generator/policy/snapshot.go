@@ -45,17 +45,98 @@ func NewSnapshot(a *Approval, r *record.Record) *Snapshot {
 	return s
 }
 
-// EntryDigest returns a digest of everything an entry holds: two entries
-// with the same digest say the same thing, with the same marks and codes.
+// EntryDigest returns a digest of everything an entry holds but its key
+// (its place in the record): two entries with the same digest say the same
+// thing, with the same marks and codes, wherever they stand.
 func EntryDigest(e record.Entry) string {
 	data, err := json.Marshal(e)
+	var fields map[string]any
+	if err == nil {
+		err = json.Unmarshal(data, &fields)
+	}
+	if err == nil {
+		delete(fields, "Key")
+		data, err = json.Marshal(fields) // map keys sorted: one form
+	}
 	if err != nil {
 		// Entries are plain data; this does not happen. An entry that
 		// cannot be digested matches nothing.
 		return ""
 	}
-	sum := sha256.Sum256(data)
+	sum := sha256.Sum256(append([]byte(fmt.Sprintf("%T\x00", e)), data...))
 	return hex.EncodeToString(sum[:])
+}
+
+// Change is an entry added, removed or changed since an approval.
+type Change struct {
+	Kind  string // "added", "removed" or "changed"
+	Key   string // the entry's key now; for a removed entry, as approved
+	Label string // the entry's label now; for a removed entry, as approved
+	Was   string // for a changed entry whose label changed, the label approved
+}
+
+// Changes lists what differs between the snapshot and record r: entries
+// with the same content are the same entry wherever they moved, an entry
+// whose content changed at the same key is changed, and the rest were
+// added or removed. Added and changed entries come in the record's order,
+// then the removed in the snapshot's.
+func (s *Snapshot) Changes(r *record.Record) []Change {
+	left := map[string][]int{} // digest -> indexes of unmatched snapshot entries
+	for i, e := range s.Entries {
+		left[e.Digest] = append(left[e.Digest], i)
+	}
+	matched := make([]bool, len(s.Entries))
+	type cur struct {
+		key, label string
+		same       bool
+	}
+	var now []cur
+	for _, e := range r.Entries() {
+		c := cur{key: record.Marked(e).Key, label: e.Label()}
+		d := EntryDigest(e)
+		if ix := left[d]; len(ix) > 0 {
+			// Prefer the snapshot entry at the same key.
+			pick := 0
+			for j, i := range ix {
+				if s.Entries[i].Key == c.key {
+					pick = j
+					break
+				}
+			}
+			matched[ix[pick]] = true
+			left[d] = append(ix[:pick:pick], ix[pick+1:]...)
+			c.same = true
+		}
+		now = append(now, c)
+	}
+	byKey := map[string]int{}
+	for i, e := range s.Entries {
+		if !matched[i] {
+			byKey[e.Key] = i
+		}
+	}
+	var out []Change
+	for _, c := range now {
+		if c.same {
+			continue
+		}
+		if i, ok := byKey[c.key]; ok && !matched[i] {
+			matched[i] = true
+			ch := Change{Kind: "changed", Key: c.key, Label: c.label}
+			if old := s.Entries[i].Label; old != c.label {
+				ch.Was = old
+			}
+			out = append(out, ch)
+			continue
+		}
+		out = append(out, Change{Kind: "added", Key: c.key, Label: c.label})
+	}
+	for i, e := range s.Entries {
+		if !matched[i] {
+			out = append(out, Change{Kind: "removed", Key: e.Key, Label: e.Label})
+		}
+	}
+	return out
 }
 
 // Entry returns the approved entry with key, or nil.
