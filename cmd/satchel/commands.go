@@ -171,6 +171,9 @@ func cmdApprove(args []string, stderr io.Writer) error {
 	if len(release) > 0 && fs.NArg() > 1 {
 		return usageError{msg: "-release names entries of one record: approve one patient ID with it", hint: "satchel approve ... -release problems[2] rmc-0004"}
 	}
+	if who.Competence != nil && fs.NArg() > 1 {
+		return usageError{msg: "a competence assessment is of one patient: approve one patient ID with it", hint: "satchel approve ... -competence-by NAME -competence-date DATE rmc-0012"}
+	}
 	cfg, err := loadSite(*sitePath, stderr)
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strings"
 
 	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/internal/atomicfile"
@@ -179,17 +180,40 @@ func ReadSnapshot(path string) (*Snapshot, error) {
 	return &s, nil
 }
 
-// printableKey matches entry keys that carry no words of the record: a
-// TOML record's section and position ("problems[2]"), and a FHIR
-// resource type with a numeric, hexadecimal or UUID id
-// ("Condition/3f2a...").
+// printableKey matches entry keys that may carry no words of the record:
+// a TOML record's section and position ("problems[2]"), and a FHIR
+// resource type with an id of digits, hex letters and dashes ("Condition/
+// 3f2a..."); PrintableKey also wants a digit in the id and no three
+// letters in a row, so that "Condition/deaf" is not printed.
 var printableKey = regexp.MustCompile(`^([a-z_]+\[[0-9]+\]|[A-Z][A-Za-z]+/[0-9a-fA-F-]{1,64})$`)
 
 // PrintableKey reports whether an entry key may be printed in a message.
 // A FHIR id is chosen by the exporting system and may hold words
 // ("Condition/hiv-diagnosis"): such keys are counted, not printed; the
-// review sheet shows them.
-func PrintableKey(key string) bool { return printableKey.MatchString(key) }
+// review sheet shows them. It errs on the side of counting.
+func PrintableKey(key string) bool {
+	if !printableKey.MatchString(key) {
+		return false
+	}
+	_, id, fhir := strings.Cut(key, "/")
+	if !fhir {
+		return true
+	}
+	letters, digit := 0, false
+	for _, r := range id {
+		switch {
+		case r >= '0' && r <= '9':
+			digit, letters = true, 0
+		case r == '-':
+			letters = 0
+		default:
+			if letters++; letters >= 3 {
+				return false
+			}
+		}
+	}
+	return digit
+}
 
 // DescribeKeys lists keys for a message: the printable ones by name, the
 // others counted.
