@@ -67,8 +67,10 @@ Commands:
               blocked patient, what would unblock them. Nothing of what a
               record holds is printed. -json writes it for scripts.
     review    Write a review sheet for each patient ID in private/review/:
-              every entry, exported or withheld and by which rule, and the
-              record document the patient would get.
+              for a record changed since approval, first the entries added,
+              removed and changed since; then every entry, exported or
+              withheld and by which rule, and the record document the
+              patient would get.
     open      Decrypt a bundle (record.pgp or record.html) with a key card's
               secret, check the practice's signature, show who signed and
               approved it and when, and write its files (document.html,
