@@ -40,7 +40,7 @@ func run(ctx context.Context, satchel, fixtures string, small, large, docs int, 
 	if err != nil {
 		return err
 	}
-	edu, err := filepath.Abs("sample-data/education")
+	edu, err := filepath.Abs("education")
 	if err != nil {
 		return err
 	}

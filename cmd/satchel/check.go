@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/satchel-records/satchel/generator/pipeline"
+	"github.com/satchel-records/satchel/generator/status"
 )
 
 func cmdCheck(args []string, stderr io.Writer) error {
@@ -37,8 +38,13 @@ func cmdCheck(args []string, stderr io.Writer) error {
 	for _, p := range rep.Patients {
 		counts[p.Status]++
 		switch p.Status {
-		case pipeline.AwaitingApproval, pipeline.Blocked:
+		case pipeline.AwaitingApproval:
 			msg(stderr, "", "%s: %s", p.ID, p.Reason)
+		case pipeline.Blocked:
+			msg(stderr, "", "%s: %s", p.ID, p.Reason)
+			for _, b := range p.Blocks {
+				msg(stderr, "hint", "%s: %s", p.ID, status.Unblock(b, p.ID))
+			}
 		case pipeline.ChangedSinceApproval:
 			// As satchel build says it: the record is not built, and the
 			// check does not fail, until a clinician approves it again.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/satchel-records/satchel/generator/pipeline"
 	"github.com/satchel-records/satchel/generator/policy"
+	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/generator/site"
 )
 
@@ -130,11 +131,15 @@ func cmdApprove(args []string, stderr io.Writer) error {
 	by := fs.String("by", "", "the approving clinician's name")
 	role := fs.String("role", "", "the approving clinician's role")
 	adult := fs.Bool("adult-confirmed", false, "confirm that a patient whose record has no birth date is an adult (-adult-confirmed=false withdraws it)")
-	fresh := fs.Bool("fresh", false, "start from a blank approval: drop the previous approval's named entries, competence assessment and adult confirmation")
+	compBy := fs.String("competence-by", "", "who assessed a patient under 16 as competent to hold their record")
+	compDate := fs.String("competence-date", "", "the date of that assessment, such as 2026-11-20")
+	var release listFlag
+	fs.Var(&release, "release", "release a withheld entry by the identifier its review sheet shows (repeat, or separate with commas)")
+	fresh := fs.Bool("fresh", false, "start from a blank approval: drop the previous approval's named releases, competence assessment and adult confirmation")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	who := pipeline.Approver{By: *by, Role: *role, Fresh: *fresh}
+	who := pipeline.Approver{By: *by, Role: *role, Fresh: *fresh, Release: release}
 	fs.Visit(func(f *flag.Flag) {
 		if f.Name == "adult-confirmed" {
 			who.AdultConfirmed = adult
@@ -145,13 +150,29 @@ func cmdApprove(args []string, stderr io.Writer) error {
 	}
 	// The approver's name and role go into every bundle (bundle.json) and
 	// are printed by satchel open and the viewer.
-	for _, f := range []struct{ name, value string }{{"by", *by}, {"role", *role}} {
+	for _, f := range []struct{ name, value string }{{"by", *by}, {"role", *role}, {"competence-by", *compBy}} {
 		if err := checkText(f.name, f.value, 100); err != nil {
 			return err
 		}
 	}
+	if (*compBy == "") != (*compDate == "") {
+		return usageError{msg: "-competence-by and -competence-date go together", hint: `satchel approve -by "Dr A Name" -role "GP partner" -competence-by "Dr A Name" -competence-date 2026-11-20 ID`}
+	}
+	if *compBy != "" {
+		d, err := record.ParseDate(*compDate)
+		if err != nil || d.Precision != record.Day {
+			return usageError{msg: "-competence-date must be a full date", hint: "such as 2026-11-20"}
+		}
+		who.Competence = &policy.Competence{AssessedBy: *compBy, Date: d}
+	}
 	if fs.NArg() == 0 {
 		return usageError{msg: "approve needs at least one patient ID", hint: "the ID is the record file's name without its extension"}
+	}
+	if len(release) > 0 && fs.NArg() > 1 {
+		return usageError{msg: "-release names entries of one record: approve one patient ID with it", hint: "satchel approve ... -release problems[2] rmc-0004"}
+	}
+	if who.Competence != nil && fs.NArg() > 1 {
+		return usageError{msg: "a competence assessment is of one patient: approve one patient ID with it", hint: "satchel approve ... -competence-by NAME -competence-date DATE rmc-0012"}
 	}
 	cfg, err := loadSite(*sitePath, stderr)
 	if err != nil {
@@ -163,13 +184,14 @@ func cmdApprove(args []string, stderr io.Writer) error {
 	}
 	failed := false
 	for _, id := range fs.Args() {
-		a, err := p.Approve(id, who, time.Now())
+		res, err := p.Approve(id, who, time.Now())
 		if err != nil {
 			printErrors(stderr, err)
 			failed = true
 			continue
 		}
-		msg(stderr, "", "%s: approved by %s (%s)%s", id, *by, *role, approvalExtras(a))
+		msg(stderr, "", "%s: approved by %s (%s)%s", id, *by, *role, approvalExtras(res.Approval))
+		reportCarried(stderr, id, res.Carried)
 	}
 	if failed {
 		return errReported
@@ -177,10 +199,24 @@ func cmdApprove(args []string, stderr io.Writer) error {
 	return nil
 }
 
-// approvalExtras says what an approval holds beyond the record, so that
-// the approver sees what a re-approval kept: how many named entries, a
-// competence assessment, an adult confirmation. It prints none of their
-// content: the review sheet shows that.
+// listFlag is a flag that may be given more than once, each value a
+// comma-separated list.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*l = append(*l, s)
+		}
+	}
+	return nil
+}
+
+// approvalExtras says what an approval holds beyond the record: how many
+// named entries, a competence assessment, an adult confirmation. It
+// prints none of their content: the review sheet shows that.
 func approvalExtras(a *policy.Approval) string {
 	var parts []string
 	if n := len(a.Named); n > 0 {
@@ -196,6 +232,29 @@ func approvalExtras(a *policy.Approval) string {
 		return ""
 	}
 	return "; " + strings.Join(parts, "; ")
+}
+
+// reportCarried says what an approval kept from the previous one, and
+// which named releases it did not keep. Entries are named by identifier
+// only where the identifier holds no words of the record
+// (policy.DescribeKeys); nothing else of the record is printed.
+func reportCarried(stderr io.Writer, id string, c pipeline.Carried) {
+	var parts []string
+	if c.Competence != nil {
+		parts = append(parts, fmt.Sprintf("competence assessment by %s on %s", c.Competence.AssessedBy, c.Competence.Date.ISO()))
+	}
+	if c.AdultConfirmed {
+		parts = append(parts, "adult confirmation")
+	}
+	if len(c.Named) > 0 {
+		parts = append(parts, "named release of "+policy.DescribeKeys(c.Named))
+	}
+	if len(parts) > 0 {
+		msg(stderr, "", "%s: carried from the previous approval: %s (satchel approve -fresh drops them)", id, strings.Join(parts, "; "))
+	}
+	if len(c.Dropped) > 0 {
+		msg(stderr, "warning", "%s: not carried: named release of %s: the entry changed or went since it was approved; if it should still be released, review the record and approve with -release", id, policy.DescribeKeys(c.Dropped))
+	}
 }
 
 // openPipeline opens the site's pipeline, printing every problem that

@@ -18,10 +18,13 @@ const usage = `Satchel builds each patient's approved medical record into an enc
 bundle that opens offline in any browser, and prints a key card to open it.
 
 Usage:
+    satchel init    [DIR]
     satchel build   [-site FILE]
     satchel watch   [-site FILE]
-    satchel approve [-site FILE] [-adult-confirmed] [-fresh] -by NAME -role ROLE ID...
+    satchel approve [-site FILE] -by NAME -role ROLE [-adult-confirmed] [-fresh]
+                    [-competence-by NAME -competence-date DATE] [-release ENTRY]... ID...
     satchel check   [-site FILE]
+    satchel status  [-site FILE] [-json]
     satchel review  [-site FILE] ID...
     satchel open    -key SECRET [-out DIR] [-force] [-practice-key FILE] FILE
     satchel keygen  [-site FILE] [-email ADDRESS]
@@ -31,6 +34,10 @@ Usage:
     satchel version
 
 Commands:
+    init      Make a new practice folder DIR (default: here): a commented
+              site.toml, an empty records folder, and an empty education
+              folder whose pages replace Satchel's built-in education pages
+              of the same name. Never replaces an existing site.toml.
     build     Build every approved patient: public/bundles/<bundle id>/record.html
               and record.pgp, key cards in private/cards/<id>/, and
               private/manifest.json. Exits 1 if any patient failed.
@@ -41,16 +48,29 @@ Commands:
               patient ID, with its letters, the patient's own key file and
               site.toml's release policy. If any of them changes after
               approval the record is refused, naming what changed, until
-              approved again. Re-approving keeps the previous approval's
-              named entries, competence assessment and adult confirmation.
+              approved again. Re-approving keeps, and says it kept, the
+              previous approval's competence assessment, adult confirmation
+              and named releases (those whose entry is unchanged).
+              -competence-by NAME -competence-date DATE records that NAME
+              assessed a patient under 16 as competent to hold their record.
+              -release ENTRY releases an entry a security label or
+              sensitive code withholds, by the identifier its review sheet
+              shows (problems[2], Condition/<id>); one patient ID only.
               -adult-confirmed records that a patient with no birth date
               is an adult (-adult-confirmed=false withdraws it); -fresh
               drops what the previous approval held.
     check     Check the site, every record, approval and education page
               without building; list every problem. Exits 1 if any.
+    status    List every patient, one line each: built, approved and not
+              built yet, awaiting approval, changed since approval, blocked
+              by rule or failed, with the next command to run and, for a
+              blocked patient, what would unblock them. Nothing of what a
+              record holds is printed. -json writes it for scripts.
     review    Write a review sheet for each patient ID in private/review/:
-              every entry, exported or withheld and by which rule, and the
-              record document the patient would get.
+              for a record changed since approval, first the entries added,
+              removed and changed since; then every entry, exported or
+              withheld and by which rule, and the record document the
+              patient would get.
     open      Decrypt a bundle (record.pgp or record.html) with a key card's
               secret, check the practice's signature, show who signed and
               approved it and when, and write its files (document.html,
@@ -79,11 +99,15 @@ Options:
     -site FILE   The practice's site.toml (default: site.toml).
 
 Examples:
+    satchel init riverside && cd riverside && satchel check
     satchel build
     satchel check
+    satchel status
     satchel review rmc-0005
     satchel approve -by "Dr Amara Okafor" -role "GP partner" rmc-0001 rmc-0002
     satchel approve -by "Dr Amara Okafor" -role "GP partner" -adult-confirmed rmc-0013
+    satchel approve -by "Dr Amara Okafor" -role "GP partner" -competence-by "Dr Amara Okafor" -competence-date 2026-11-20 rmc-0012
+    satchel approve -by "Dr Amara Okafor" -role "GP partner" -release 'problems[2]' rmc-0004
     satchel open -key 7K3M-Q9XR-... -out /tmp/record public/bundles/<id>/record.pgp
     satchel keygen
     satchel card add rmc-0001 -label Carer
@@ -138,6 +162,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdApprove(rest, stderr)
 	case "check":
 		return cmdCheck(rest, stderr)
+	case "init":
+		return cmdInit(rest, stderr)
+	case "status":
+		return cmdStatus(rest, stdout, stderr)
 	case "review":
 		return cmdReview(rest, stderr)
 	case "watch":
@@ -155,7 +183,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return usageError{msg: fmt.Sprintf("unknown command %q", cmd), hint: "commands are " + strings.Join([]string{"build", "watch", "approve", "check", "review", "open", "keygen", "card", "version"}, ", ") + "; see satchel -help"}
+	return usageError{msg: fmt.Sprintf("unknown command %q", cmd), hint: "commands are " + strings.Join([]string{"init", "build", "watch", "approve", "check", "status", "review", "open", "keygen", "card", "version"}, ", ") + "; see satchel -help"}
 }
 
 // msg prints one line in Satchel's message grammar. The line is cleaned of

@@ -50,6 +50,9 @@ func TestScripts(t *testing.T) {
 			"keyfpr":       cmdKeyFingerprint,
 			"forge":        cmdForge,
 			"mode":         cmdMode,
+			"sample":       cmdSample,
+			"append":       cmdAppend,
+			"withheld":     cmdWithheld,
 		},
 		Setup: func(env *testscript.Env) error {
 			home := filepath.Join(env.WorkDir, ".gnupg")
@@ -290,4 +293,72 @@ func cmdWaitManifest(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	ts.Fatalf("patient %s still has status %q after 60 s, want %s", args[0], last, args[1])
+}
+
+// sample: copy the sample practice (the repository's site.toml and
+// sample-data folder) into the work folder.
+func cmdSample(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 0 || neg {
+		ts.Fatalf("usage: sample")
+	}
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	ts.Check(err)
+	copyOne := func(from, to string) {
+		data, err := os.ReadFile(from)
+		ts.Check(err)
+		ts.Check(os.WriteFile(to, data, 0o644))
+	}
+	copyOne(filepath.Join(root, "site.toml"), ts.MkAbs("site.toml"))
+	ts.Check(filepath.WalkDir(filepath.Join(root, "sample-data"), func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return os.MkdirAll(ts.MkAbs(rel), 0o755)
+		}
+		copyOne(p, ts.MkAbs(rel))
+		return nil
+	}))
+}
+
+// append FROM TO: add FROM's content to the end of TO.
+func cmdAppend(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 || neg {
+		ts.Fatalf("usage: append FROM TO")
+	}
+	f, err := os.OpenFile(ts.MkAbs(args[1]), os.O_APPEND|os.O_WRONLY, 0)
+	ts.Check(err)
+	_, err = f.WriteString(ts.ReadFile(args[0]))
+	ts.Check(err)
+	ts.Check(f.Close())
+}
+
+// withheld ID RULE N: the manifest says the patient's last build withheld
+// N entries by RULE.
+func cmdWithheld(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 || neg {
+		ts.Fatalf("usage: withheld ID RULE N")
+	}
+	var m struct {
+		Patients []struct {
+			ID       string
+			Withheld map[string]int
+		}
+	}
+	ts.Check(json.Unmarshal([]byte(ts.ReadFile("private/manifest.json")), &m))
+	want, err := strconv.Atoi(args[2])
+	ts.Check(err)
+	for _, p := range m.Patients {
+		if p.ID == args[0] {
+			if got := p.Withheld[args[1]]; got != want {
+				ts.Fatalf("patient %s: %d withheld by %s, want %d", p.ID, got, args[1], want)
+			}
+			return
+		}
+	}
+	ts.Fatalf("patient %s is not in the manifest", args[0])
 }

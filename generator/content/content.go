@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"html/template"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -238,47 +239,96 @@ type frontMatter struct {
 // without problems are returned all the same, so one bad page does not stop
 // every patient's build. The Library is nil only if dir cannot be read.
 func Load(dir string, md *Markdown) (*Library, error) {
+	return LoadWith(nil, dir, md)
+}
+
+// BuiltInPrefix starts the File of a built-in page, in messages: the page
+// is inside Satchel, not in the practice's folder.
+const BuiltInPrefix = "(built-in education) "
+
+// LoadWith reads the built-in pages in builtin (nil for none), then every
+// *.md file in dir ("" for none), as Load does: a page of dir replaces the
+// built-in page with the same slug, so a practice overrides the built-in
+// library page by page. The Library is nil only if dir cannot be read.
+func LoadWith(builtin fs.FS, dir string, md *Markdown) (*Library, error) {
 	if md == nil {
 		md = NewMarkdown()
 	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, strict.Errorf(dir, 0, "", "cannot read the education folder: %s", input.Reason(err))
+	// Every file, built-in or the practice's, is an item: a page to read
+	// or a problem with its name. Items are handled in file name order,
+	// so pages and problems come in the order of the files.
+	type item struct {
+		name, slug, path string
+		err              error
+		read             func() ([]byte, error)
 	}
-	var names []string
-	for _, e := range entries {
-		name := e.Name()
-		// Hidden files are editors' locks and swap files, not pages.
-		// Anything else named like a page is read, a folder too: reading
-		// it fails and names it, rather than the page going missing.
-		if strings.HasPrefix(name, ".") || !strings.EqualFold(filepath.Ext(name), ".md") {
-			continue
+	var items []item
+	own := map[string]string{} // slug -> the practice's file
+	if dir != "" {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return nil, strict.Errorf(dir, 0, "", "cannot read the education folder: %s", input.Reason(err))
 		}
-		names = append(names, name)
+		for _, e := range entries {
+			name := e.Name()
+			// Hidden files are editors' locks and swap files, not pages.
+			// Anything else named like a page is read, a folder too:
+			// reading it fails and names it, rather than the page going
+			// missing.
+			if strings.HasPrefix(name, ".") || !strings.EqualFold(filepath.Ext(name), ".md") {
+				continue
+			}
+			path := filepath.Join(dir, name)
+			slug := strings.ToLower(strings.TrimSuffix(name, filepath.Ext(name)))
+			it := item{name: name, slug: slug, path: path, read: func() ([]byte, error) {
+				data, err := input.Read(path, dir, input.MaxPage)
+				if err != nil {
+					return nil, strict.Errorf(path, 0, "", "cannot read: %s", input.Reason(err))
+				}
+				return data, nil
+			}}
+			items = append(items, it)
+		}
+		sort.Slice(items, func(i, j int) bool { return items[i].name < items[j].name })
+		for i, it := range items {
+			switch other, dup := own[it.slug]; {
+			case !validPrefix.MatchString(it.slug):
+				items[i].err = strict.Errorf(it.path, 0, "", "file name must be lowercase letters, digits and dashes, such as high-blood-pressure.md")
+			case dup:
+				items[i].err = strict.Errorf(it.path, 0, "", "same page name as %s", filepath.Base(other))
+			default:
+				own[it.slug] = it.path
+			}
+		}
 	}
-	sort.Strings(names)
+	if builtin != nil {
+		names, err := fs.Glob(builtin, "*.md")
+		if err != nil {
+			return nil, err
+		}
+		for _, name := range names {
+			slug := strings.TrimSuffix(name, ".md")
+			if _, replaced := own[slug]; replaced {
+				continue
+			}
+			items = append(items, item{name: name, slug: slug, path: BuiltInPrefix + name, read: func() ([]byte, error) { return fs.ReadFile(builtin, name) }})
+		}
+	}
+	sort.SliceStable(items, func(i, j int) bool { return items[i].name < items[j].name })
 
 	l := &Library{byCode: map[string][]int{}}
 	var errs []error
-	seen := map[string]string{}
-	for _, name := range names {
-		path := filepath.Join(dir, name)
-		slug := strings.ToLower(strings.TrimSuffix(name, filepath.Ext(name)))
-		if !validPrefix.MatchString(slug) {
-			errs = append(errs, strict.Errorf(path, 0, "", "file name must be lowercase letters, digits and dashes, such as high-blood-pressure.md"))
+	for _, it := range items {
+		if it.err != nil {
+			errs = append(errs, it.err)
 			continue
 		}
-		if other, ok := seen[slug]; ok {
-			errs = append(errs, strict.Errorf(path, 0, "", "same page name as %s", filepath.Base(other)))
-			continue
-		}
-		seen[slug] = path
-		data, err := input.Read(path, dir, input.MaxPage)
+		data, err := it.read()
 		if err != nil {
-			errs = append(errs, strict.Errorf(path, 0, "", "cannot read: %s", input.Reason(err)))
+			errs = append(errs, err)
 			continue
 		}
-		p, err := parsePage(path, slug, data, md)
+		p, err := parsePage(it.path, it.slug, data, md)
 		if err != nil {
 			errs = append(errs, strict.Split(err)...)
 			continue

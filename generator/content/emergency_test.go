@@ -44,7 +44,7 @@ func TestLibraryOnly999NamesFileAndLine(t *testing.T) {
 
 func TestSamplePagesSay112WhereverTheySay999(t *testing.T) {
 	t.Parallel()
-	l, err := Load(filepath.Join("..", "..", "sample-data", "education"), nil)
+	l, err := Load(filepath.Join("..", "..", "education"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

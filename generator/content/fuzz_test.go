@@ -14,7 +14,7 @@ import (
 // panic, every error line names the file, none repeats the canary, and a
 // page that parses has a title and codes.
 func FuzzParsePage(f *testing.F) {
-	files, _ := filepath.Glob("../../sample-data/education/*.md")
+	files, _ := filepath.Glob("../../education/*.md")
 	for _, p := range files[:min(len(files), 8)] {
 		data, err := os.ReadFile(p)
 		if err != nil {

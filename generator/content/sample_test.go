@@ -20,7 +20,7 @@ import (
 
 const (
 	sampleRecords   = "../../sample-data/records"
-	sampleEducation = "../../sample-data/education"
+	sampleEducation = "../../education"
 )
 
 // readRecord reads the Satchel TOML record at path, as a build does.

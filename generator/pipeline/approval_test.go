@@ -88,7 +88,7 @@ func approveAs(t *testing.T, cfg *site.Config, id string, who Approver) *policy.
 	if err != nil {
 		t.Fatal(err)
 	}
-	return a
+	return a.Approval
 }
 
 // statusOf builds cfg and checks it, both as of the test clock, and
@@ -219,9 +219,13 @@ func TestApprovalFromBeforeKeyAndPolicyFailsClosed(t *testing.T) {
 // unless told to start afresh; -adult-confirmed sets and clears the last.
 func TestReapprovalKeepsTheClinicianDecisions(t *testing.T) {
 	t.Parallel()
-	cfg := practiceWithPolicy(t, "", map[string]string{"p1": "[patient]\nname = \"Pat One\"\n"})
+	rec := "[patient]\nname = \"Pat One\"\n\n[[problems]]\ntitle = \"Counselling\"\nlabels = [\"PSY\"]\n"
+	cfg := practiceWithPolicy(t, "", map[string]string{"p1": rec})
 	path := filepath.Join(cfg.RecordsDir, "p1.approval.toml")
-	hand := "approver = \"Dr A\"\nrole = \"GP\"\ndate = 2026-11-01\nsha256 = \"" + strings.Repeat("0", 64) + "\"\nnamed = [\"problems[0]\"]\n\n[competence]\nassessed_by = \"Dr C\"\ndate = 2026-10-01\n"
+	// A hand-written approval of the record as it is, from before
+	// snapshots: its named release is carried because the record is
+	// unchanged.
+	hand := "approver = \"Dr A\"\nrole = \"GP\"\ndate = 2026-11-01\nsha256 = \"" + policy.Digest([]byte(rec), nil) + "\"\nnamed = [\"problems[0]\"]\n\n[competence]\nassessed_by = \"Dr C\"\ndate = 2026-10-01\n"
 	if err := os.WriteFile(path, []byte(hand), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -269,5 +273,88 @@ func TestAdultConfirmedApprovalBuildsARecordWithNoBirthDate(t *testing.T) {
 	approveAs(t, cfg, "p1", Approver{By: dr.By, Role: dr.Role, AdultConfirmed: &yes})
 	if p := statusOf(t, cfg, "p1"); p.Status != Built {
 		t.Errorf("adult confirmed: %s (%s)", p.Status, p.Reason)
+	}
+}
+
+// A named release is carried to a new approval only while it names the
+// entry that was approved: a new export that puts another entry at the
+// same position does not release that one.
+func TestNamedReleaseIsCarriedOnlyWhileItsEntryIsUnchanged(t *testing.T) {
+	t.Parallel()
+	const head = "[patient]\nname = \"Pat One\"\nborn = 1970-01-01\n"
+	const counselling = "\n[[problems]]\ntitle = \"Counselling\"\nlabels = [\"PSY\"]\n"
+	const sexualHealth = "\n[[problems]]\ntitle = \"Clinic visit\"\nlabels = [\"SEX\"]\n"
+	const asthma = "\n[[problems]]\ntitle = \"Asthma\"\n"
+	cfg := practiceWithPolicy(t, "", map[string]string{"p1": head + counselling})
+	pl, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	approve := func(who Approver) *Approved {
+		t.Helper()
+		res, err := pl.Approve("p1", who, clock())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	rewrite := func(rec string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(cfg.RecordsDir, "p1.toml"), []byte(rec), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	approve(Approver{By: dr.By, Role: dr.Role, Release: []string{"problems[0]"}})
+	if p := statusOf(t, cfg, "p1"); p.Status != Built || p.Withheld[policy.RuleSecurityLabel] != 0 {
+		t.Fatalf("released by name: %s, withheld %v", p.Status, p.Withheld)
+	}
+	if st, err := os.Stat(cfg.SnapshotFile("p1")); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("snapshot: %v, %v", st, err)
+	}
+
+	// An entry added after it: problems[0] is the same entry, so it stays
+	// released.
+	rewrite(head + counselling + asthma)
+	res := approve(dr)
+	if len(res.Carried.Named) != 1 || len(res.Carried.Dropped) != 0 || len(res.Approval.Named) != 1 {
+		t.Fatalf("entry unchanged: carried %+v", res.Carried)
+	}
+	if p := statusOf(t, cfg, "p1"); p.Status != Built || p.Withheld[policy.RuleSecurityLabel] != 0 {
+		t.Fatalf("carried release: %s, withheld %v", p.Status, p.Withheld)
+	}
+
+	// Another labelled entry now at problems[0]: not released.
+	rewrite(head + sexualHealth + counselling + asthma)
+	res = approve(dr)
+	if len(res.Carried.Named) != 0 || len(res.Carried.Dropped) != 1 || len(res.Approval.Named) != 0 {
+		t.Fatalf("another entry at the position: carried %+v, named %v", res.Carried, res.Approval.Named)
+	}
+	if p := statusOf(t, cfg, "p1"); p.Status != Built || p.Withheld[policy.RuleSecurityLabel] != 2 {
+		t.Fatalf("dropped release: %s, withheld %v", p.Status, p.Withheld)
+	}
+}
+
+// -release takes only entries a security label or sensitive code
+// withholds, and says which it refused.
+func TestReleaseRefusesWhatItCannotRelease(t *testing.T) {
+	t.Parallel()
+	rec := "[patient]\nname = \"Pat One\"\nborn = 1970-01-01\n\n[[problems]]\ntitle = \"Asthma\"\n\n[[problems]]\ntitle = \"Brother's illness\"\nthird_party = true\nlabels = [\"PSY\"]\n"
+	cfg := practiceWithPolicy(t, "", map[string]string{"p1": rec})
+	pl, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]string{
+		"problems[0]": "not withheld",
+		"problems[1]": "withheld by rule third-party",
+		"problems[7]": "no such entry",
+	} {
+		_, err := pl.Approve("p1", Approver{By: dr.By, Role: dr.Role, Release: []string{key}}, clock())
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("-release %s: %v, want %q", key, err, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(cfg.RecordsDir, "p1.approval.toml")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a refused release wrote an approval: %v", err)
 	}
 }

@@ -18,6 +18,9 @@ type CheckedPatient struct {
 	File   string
 	Status Status // Built means it would build
 	Reason string // for any other status; no patient data
+	// Blocks are the patient-level rules that stop the record, when
+	// Blocked.
+	Blocks []string
 }
 
 // CheckReport is the outcome of a check.
@@ -80,7 +83,11 @@ func (p *Pipeline) Check(now time.Time) *CheckReport {
 			add(fmt.Errorf("%s: no live key card: issue one with satchel card add %s", pr.File, pr.ID))
 			pr.Status, pr.Reason = Failed, "failed"
 		}
-		rep.Patients = append(rep.Patients, CheckedPatient{ID: pr.ID, File: pr.File, Status: pr.Status, Reason: pr.Reason})
+		cp := CheckedPatient{ID: pr.ID, File: pr.File, Status: pr.Status, Reason: pr.Reason}
+		if pr.Status == Blocked {
+			cp.Blocks = pr.Decision.Blocks
+		}
+		rep.Patients = append(rep.Patients, cp)
 	}
 	return rep
 }

@@ -192,7 +192,7 @@ func quoteTOML(s string) string { return `"` + strings.ReplaceAll(s, `\`, `\\`) 
 // builds the practice.
 func buildPractice(t *testing.T, files []testtool.FHIRFile, fileName func(testtool.FHIRFile) string) (*site.Config, *Report) {
 	t.Helper()
-	edu, err := filepath.Abs(filepath.Join("..", "..", "sample-data", "education"))
+	edu, err := filepath.Abs(filepath.Join("..", "..", "education"))
 	if err != nil {
 		t.Fatal(err)
 	}

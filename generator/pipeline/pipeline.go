@@ -24,6 +24,7 @@ import (
 	"html/template"
 	"time"
 
+	"github.com/satchel-records/satchel/education"
 	"github.com/satchel-records/satchel/generator/cardkey"
 	"github.com/satchel-records/satchel/generator/content"
 	"github.com/satchel-records/satchel/generator/keycard"
@@ -74,7 +75,7 @@ func Open(cfg *site.Config) (*Pipeline, error) {
 	p := &Pipeline{cfg: cfg, rules: policy.ForSite(cfg.Policy), tmpl: layers.Templates(cfg)}
 	var errs []error
 	md := content.NewMarkdown()
-	lib, err := content.Load(cfg.EducationDir, md)
+	lib, err := content.LoadWith(education.FS(), cfg.EducationDir, md)
 	if lib == nil {
 		errs = append(errs, err)
 	}
@@ -142,6 +143,7 @@ func exampleSheet() Sheet {
 		Withheld: map[string]int{policy.RuleThirdParty: 1}, Exported: 1, Pages: []string{"Example page"},
 		Skipped:    map[string]int{"Claim": 1},
 		Accounting: Accounting{Shown: 1, Withheld: map[string]int{policy.RuleThirdParty: 1}, NotCarried: map[string]int{"billing: not clinical": 1}}, Document: "example.document.html", Generated: exampleTime,
+		Changed: true, Changes: []policy.Change{{Kind: "changed", Key: "problems[0]", Label: "Example", Was: "Earlier example"}},
 	}
 }
 

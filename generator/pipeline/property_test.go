@@ -112,7 +112,7 @@ func TestOnlyApprovedUnwithheldEntriesEverLeave(t *testing.T) {
 		t.Skip("slow: builds 90 random practices; make test runs it")
 	}
 	t.Parallel()
-	edu, _ := filepath.Abs(filepath.Join("..", "..", "sample-data", "education"))
+	edu, _ := filepath.Abs(filepath.Join("..", "..", "education"))
 	for seed := uint64(1); seed <= 3; seed++ {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 99))

@@ -35,6 +35,13 @@ type Sheet struct {
 	Accounting Accounting
 	Document   string // file name of "what the patient will see", beside the sheet
 	Generated  time.Time
+	// Changes are the entries added, removed or changed since the
+	// approval, from its snapshot; Changed says the record differs from
+	// what was approved, and NoSnapshot that the approval kept no snapshot
+	// to compare with (one from before Satchel kept them).
+	Changes    []policy.Change
+	Changed    bool
+	NoSnapshot bool
 }
 
 // Review writes the review sheet of patient id into private_dir/review/:
@@ -57,6 +64,18 @@ func (p *Pipeline) Review(id string, now time.Time) (string, error) {
 	for _, e := range d.Entries {
 		if e.Exported {
 			s.Exported++
+		}
+	}
+	if a := pr.Approval; a != nil && a.SHA256 != policy.Digest(pr.Data, pr.Record.Letters) {
+		s.Changed = true
+		snap, err := policy.ReadSnapshot(p.cfg.SnapshotFile(id))
+		if err != nil {
+			return "", err
+		}
+		if snap == nil || snap.SHA256 != a.SHA256 {
+			s.NoSnapshot = true
+		} else {
+			s.Changes = snap.Changes(pr.Record)
 		}
 	}
 	dir := p.cfg.ReviewDir()

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/satchel-records/satchel/education"
 	"github.com/satchel-records/satchel/generator/chart"
 	"github.com/satchel-records/satchel/generator/content"
 	"github.com/satchel-records/satchel/generator/glossary"
@@ -56,7 +57,7 @@ func samplePatients(t testing.TB) []samplePatient {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lib, err := content.Load(cfg.EducationDir, content.NewMarkdown())
+	lib, err := content.LoadWith(education.FS(), cfg.EducationDir, content.NewMarkdown())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import "path/filepath"
 //	  cards/<patient id>/card-<serial>.png, .html
 //	  cards/sheet-<date>.html
 //	  review/<patient id>.html, <patient id>.document.html
+//	  approved/<patient id>.json  (what each approval saw, 0600)
 //	  manifest.json
 //	  cards.json, audit.jsonl, cards.lock (package registry)
 
@@ -47,6 +48,12 @@ func (c *Config) PatientCardsDir(id string) string { return filepath.Join(c.Card
 
 // ReviewDir is the folder of review sheets.
 func (c *Config) ReviewDir() string { return filepath.Join(c.PrivateDir, "review") }
+
+// SnapshotFile is the snapshot of what patient id's approval saw
+// (policy.Snapshot).
+func (c *Config) SnapshotFile(id string) string {
+	return filepath.Join(c.PrivateDir, "approved", id+".json")
+}
 
 // ManifestFile is what the last build did, for the practice.
 func (c *Config) ManifestFile() string { return filepath.Join(c.PrivateDir, "manifest.json") }

@@ -26,8 +26,11 @@ type Config struct {
 
 	Practice Practice
 
-	RecordsDir   string // patient records and their approvals
-	EducationDir string // education pages
+	RecordsDir string // patient records and their approvals
+	// EducationDir holds the practice's own education pages, each
+	// replacing the built-in page of the same name; "" for the built-in
+	// library alone.
+	EducationDir string
 	PublicDir    string // only what may be handed out or hosted
 	PrivateDir   string // key cards, manifest, master secret (0700)
 	TemplatesDir string // optional: practice templates overriding the built-in ones
@@ -205,9 +208,6 @@ func Parse(path string, data []byte) (*Config, error) {
 	}
 	if f.Records == "" {
 		missing("records", "records")
-	}
-	if f.Education == "" {
-		missing("education", "education")
 	}
 	// Paths stay relative to the working folder when site.toml's path is,
 	// so that messages name files as the user would type them.

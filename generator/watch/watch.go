@@ -84,7 +84,10 @@ func same(a, b string) bool {
 // the records and education folders, and the practice's template and theme
 // folders with their subfolders.
 func Folders(cfg *site.Config) []string {
-	dirs := []string{filepath.Dir(cfg.File), cfg.RecordsDir, cfg.EducationDir}
+	dirs := []string{filepath.Dir(cfg.File), cfg.RecordsDir}
+	if cfg.EducationDir != "" {
+		dirs = append(dirs, cfg.EducationDir)
+	}
 	for _, root := range []string{cfg.TemplatesDir, cfg.ThemesDir} {
 		if root == "" {
 			continue
