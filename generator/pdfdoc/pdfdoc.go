@@ -59,6 +59,10 @@ const Trust = "A copy for reading and printing. It cannot show the practice's si
 // no glyph in the fonts and was printed as "?".
 const MissingNote = "Some characters in this record cannot be shown in this copy; record.html shows them."
 
+// SummaryOnlyNote heads a summary-only card's copy, which holds the
+// emergency summary alone.
+const SummaryOnlyNote = "This is the emergency summary only. The key that opened it opens nothing else: the full record opens with the patient's own full key card."
+
 // Page geometry, in millimetres (A4).
 const (
 	pageW, pageH = 210.0, 297.0
@@ -120,6 +124,10 @@ func (m *Maker) layout(d *render.Document, v *render.View, scale float64) *write
 	pdf.AddPage()
 	w.summary(d, v)
 	w.summaryPages, w.scale = pdf.PageNo(), 1
+	if v.SummaryOnly {
+		// A summary-only card's copy: the summary is all it holds.
+		return w
+	}
 	pdf.AddPage()
 	w.sections(d, v)
 	w.pages(v)
@@ -342,6 +350,9 @@ func (w *writer) summary(d *render.Document, v *render.View) {
 	}
 	w.text(dates, "", 9, 0, grey)
 	w.text("Approved by: "+approval(v.Approval), "", 9, 0, grey)
+	if v.SummaryOnly {
+		w.text(SummaryOnlyNote, "B", 9, 0, black)
+	}
 
 	w.heading("Resuscitation and advance decisions")
 	if len(v.AdvanceDecisions) == 0 {
