@@ -249,3 +249,91 @@ func TestSummaryOnlyCardOpensTheSummaryAlone(t *testing.T) {
 		t.Error("the revoked summary card opens record.pgp")
 	}
 }
+
+// With the real tools: gpg and sq open the summary card's own file, and
+// the viewer opens summary.html with its key, showing the summary and
+// nothing else; neither gpg, sq nor the viewer opens the full record with
+// it. A full card opens everything in each.
+func TestSummaryOnlyCardInGPGSQAndTheViewer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: opens bundles in Chromium, gpg and sq; make test runs it")
+	}
+	t.Parallel()
+	testtool.Need(t, "gpg", "sq", "chromium")
+	cfg, p, keys, _, _ := scopedPractice(t)
+	root := cfg.Root
+	var sumCard, fullCard CardFiles
+	for _, c := range p.Cards {
+		switch c.Serial {
+		case 2:
+			sumCard = c
+		case 3:
+			fullCard = c
+		}
+	}
+	unpack := func(what string, plain []byte) string {
+		t.Helper()
+		files, err := bundle.Unpack(plain)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if d := bundle.Find(files, bundle.Document); d != nil {
+			return string(d.Data)
+		}
+		t.Fatalf("%s: no document", what)
+		return ""
+	}
+	sumKey, fullKey := []byte(keys[2].String()), []byte(keys[3].String())
+	pgp := filepath.Join(root, p.Bundle)
+
+	plain, err := gpgDecrypt(t, cfg, filepath.Join(root, sumCard.GPG), sumKey)
+	if err != nil {
+		t.Fatalf("gpg does not open the summary card's file: %v", err)
+	}
+	checkSummaryOnly(t, "gpg, summary card", unpack("gpg", plain))
+	if plain, err = testtool.SQDecrypt(t, filepath.Join(root, sumCard.GPG), sumKey); err != nil {
+		t.Fatalf("sq does not open the summary card's file: %v", err)
+	}
+	checkSummaryOnly(t, "sq, summary card", unpack("sq", plain))
+	if _, err := gpgDecrypt(t, cfg, pgp, sumKey); err == nil {
+		t.Error("gpg opens record.pgp with the summary card")
+	}
+	if _, err := testtool.SQDecrypt(t, pgp, sumKey); err == nil {
+		t.Error("sq opens record.pgp with the summary card")
+	}
+	if _, err := testtool.SQDecrypt(t, filepath.Join(root, fullCard.GPG), sumKey); err == nil {
+		t.Error("sq opens a full card's file with the summary card")
+	}
+	if plain, err = gpgDecrypt(t, cfg, filepath.Join(root, fullCard.GPG), fullKey); err != nil {
+		t.Fatalf("gpg does not open the full card's file: %v", err)
+	}
+	checkFull(t, "gpg, full card", unpack("gpg", plain))
+	if plain, err = testtool.SQDecrypt(t, pgp, fullKey); err != nil {
+		t.Fatalf("sq does not open record.pgp with a full card: %v", err)
+	}
+	checkFull(t, "sq, full card", unpack("sq", plain))
+
+	bc := browser(t)
+	summaryPage, fullPage := fileURL(filepath.Join(root, sumCard.Viewer)), fileURL(filepath.Join(root, p.Viewer))
+	for _, s := range append(inSummary, summaryOnlyNote) {
+		if v := openPage(t, bc, summaryPage, keys[2].String(), s); v.state != "open" || !v.shown {
+			t.Errorf("the viewer does not show %q from summary.html with the summary card (state %s %s)", s, v.state, v.code)
+		}
+	}
+	for _, s := range onlyInFull {
+		if v := openPage(t, bc, summaryPage, keys[2].String(), s); v.state != "open" || v.shown {
+			t.Errorf("summary.html with the summary card: state %s, shows %q: %v", v.state, s, v.shown)
+		}
+	}
+	if v := openPage(t, bc, fullPage, keys[2].String(), inSummary[0]); v.state != "error" || v.code != "wrong-key" || v.shown {
+		t.Errorf("record.html with the summary card: state %s code %s, want error wrong-key", v.state, v.code)
+	}
+	if v := openPage(t, bc, summaryPage, keys[3].String(), inSummary[0]); v.state != "error" || v.code != "wrong-key" {
+		t.Errorf("summary.html with a full card: state %s code %s, want error wrong-key", v.state, v.code)
+	}
+	for _, s := range onlyInFull {
+		if v := openPage(t, bc, fullPage, keys[3].String(), s); v.state != "open" || !v.shown {
+			t.Errorf("record.html with a full card does not show %q (state %s %s)", s, v.state, v.code)
+		}
+	}
+}
