@@ -56,8 +56,8 @@ type Patient struct {
 	Reason   string // why, for any status but built; no patient data
 	Err      error  // the input errors, for failed
 	BundleID string
-	Bundle   string // record.pgp, relative to the site root
-	Viewer   string // record.html, relative to the site root
+	Bundle   string // record.pgp, relative to the site root; empty when no full record is published
+	Viewer   string // record.html (summary.html when no full record is published), relative to the site root
 	SHA256   string // of record.pgp
 	Cards    []CardFiles
 	Withheld map[string]int // withheld entries per rule
@@ -512,11 +512,15 @@ func (b *builder) patient(file string) (p Patient) {
 		// one may open the full record.
 		os.Remove(pgp)
 		os.Remove(html)
+		p.Warnings = append(p.Warnings, fmt.Sprintf("%s: every live card opens the emergency summary only: the full record is not published until a full card is issued (satchel card add %s)", id, id))
 	}
 	summaryHTML := filepath.Join(dir, summaryPage)
 	if sum != nil {
 		if err := b.writeViewer(summaryHTML, sum.msg.All, sum.doc, until); err != nil {
 			return fail(err)
+		}
+		if msg == nil {
+			p.Viewer = b.rel(summaryHTML)
 		}
 	} else {
 		os.Remove(summaryHTML)

@@ -337,3 +337,37 @@ func TestSummaryOnlyCardInGPGSQAndTheViewer(t *testing.T) {
 		}
 	}
 }
+
+// When every live card is summary-only (and the record names no key of
+// the patient's own), nobody may open the full record: record.pgp and
+// record.html are withdrawn, the build says so, and summary.html stays.
+func TestOnlySummaryCardsWithdrawTheFullRecord(t *testing.T) {
+	t.Parallel()
+	cfg, p, keys, reg, at := scopedPractice(t)
+	pgp, page := filepath.Join(cfg.Root, p.Bundle), filepath.Join(cfg.Root, p.Viewer)
+	for _, serial := range []int{1, 3} {
+		if err := reg.Revoke("p1", serial, at.Add(2*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := reg.Save(); err != nil {
+		t.Fatal(err)
+	}
+	p = patientOf(t, buildAt(t, cfg, at.Add(3*time.Minute)), "p1")
+	for _, f := range []string{pgp, page} {
+		if _, err := os.Stat(f); err == nil {
+			t.Errorf("%s is still published with only a summary-only card live", filepath.Base(f))
+		}
+	}
+	if p.Bundle != "" || filepath.Base(p.Viewer) != summaryPage {
+		t.Errorf("bundle %q, viewer %q: want no bundle and summary.html", p.Bundle, p.Viewer)
+	}
+	if len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], "the full record is not published") || strings.Contains(p.Warnings[0], "Wynfreda") {
+		t.Errorf("warnings %q: want one saying the full record is not published, naming nobody", p.Warnings)
+	}
+	doc, ok := opensWith(t, filepath.Join(cfg.Root, p.Cards[0].GPG), keys[2])
+	if !ok {
+		t.Fatal("the summary card no longer opens its file")
+	}
+	checkSummaryOnly(t, "the summary card's file", doc)
+}
