@@ -1,6 +1,9 @@
 package pipeline
 
 import (
+	"context"
+	"encoding/json"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +16,7 @@ import (
 	"github.com/satchel-records/satchel/generator/registry"
 	"github.com/satchel-records/satchel/generator/seal"
 	"github.com/satchel-records/satchel/generator/site"
+	"github.com/satchel-records/satchel/internal/browsers"
 	"github.com/satchel-records/satchel/internal/testtool"
 )
 
@@ -370,4 +374,51 @@ func TestOnlySummaryCardsWithdrawTheFullRecord(t *testing.T) {
 		t.Fatal("the summary card no longer opens its file")
 	}
 	checkSummaryOnly(t, "the summary card's file", doc)
+}
+
+// summary.html opens with the summary-only card in each of the three
+// engines, from file:// with the key in the fragment, showing the summary
+// and nothing only the full record holds; record.html refuses that key.
+func TestSummaryPageOpensInThreeEngines(t *testing.T) {
+	testtool.Slow(t, "opens summary.html in Chromium, Firefox and WebKit")
+	for _, name := range browsers.Names {
+		testtool.Need(t, browsers.Tools[name]...)
+	}
+	cfg, p, keys, _, _ := scopedPractice(t)
+	var sumPage string
+	for _, c := range p.Cards {
+		if c.Viewer != "" {
+			sumPage = filepath.Join(cfg.Root, c.Viewer)
+		}
+	}
+	want, _ := json.Marshal(append(inSummary, summaryOnlyNote))
+	unwanted, _ := json.Marshal(onlyInFull)
+	pg := samplePage{id: "p1", key: keys[2].String(), texts: string(want)}
+	withKey := func(path string) string {
+		return (&url.URL{Scheme: "file", Path: filepath.ToSlash(path)}).String() + "#k=" + url.QueryEscape(pg.key)
+	}
+	for _, name := range browsers.Names {
+		t.Run(name, func(t *testing.T) {
+			e, err := browsers.Start(context.Background(), name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			b := &engineTab{t: t, e: e}
+			b.open(withKey(sumPage), pg, "summary.html with the summary card")
+			var leaked bool
+			b.eval(`(() => {
+				const f = document.querySelector("#frame-box iframe");
+				const text = f && f.contentDocument ? f.contentDocument.body.textContent : "";
+				return `+string(unwanted)+`.some((t) => text.includes(t));
+			})()`, &leaked)
+			if leaked {
+				t.Error("summary.html shows what only the full record holds")
+			}
+			b.navigate(withKey(filepath.Join(cfg.Root, p.Viewer)))
+			if state, code := b.settle("record.html with the summary card"); state != "error" || code != "wrong-key" {
+				t.Errorf("record.html with the summary card: state %s code %s, want error wrong-key", state, code)
+			}
+		})
+	}
 }
