@@ -422,3 +422,43 @@ func TestSummaryPageOpensInThreeEngines(t *testing.T) {
 		})
 	}
 }
+
+// A hosted summary-only card's QR link opens summary.html, which its
+// service worker keeps for offline use like record.html; the phone never
+// fetches record.html.
+func TestHostedSummaryStillUnlocksWhenTheHostIsGone(t *testing.T) {
+	testtool.Slow(t, "opens a hosted summary.html in Chromium three times")
+	testtool.Need(t, "chromium", "zbarimg")
+	t.Parallel()
+	cfg := tinyPractice(t, "", map[string]string{"p1": scopeRecord})
+	h := newHost(t, cfg)
+	cfg.BaseURL = h.URL + "/"
+	at := time.Now().UTC().Add(-2 * time.Hour).Truncate(time.Second)
+	buildAt(t, cfg, at)
+	reg, err := registry.Load(cfg.PrivateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg.AddScope("p1", "Wallet", registry.ScopeSummary, at)
+	if err := reg.Save(); err != nil {
+		t.Fatal(err)
+	}
+	p := patientOf(t, buildAt(t, cfg, at.Add(time.Minute)), "p1")
+	link, err := testtool.Zbar(t, filepath.Join(cfg.Root, p.Cards[1].PNG))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pageURL, frag, _ := strings.Cut(link, "#k=")
+	if !strings.HasPrefix(pageURL, h.URL+"/bundles/") || !strings.HasSuffix(pageURL, "/"+summaryPage) {
+		t.Fatalf("the summary card's QR link is not to its hosted summary.html")
+	}
+	key, err := url.QueryUnescape(frag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range stillUnlocks(t, h, pageURL, key) {
+		if strings.HasSuffix(r, "/record.html") || strings.HasSuffix(r, "/record.pgp") {
+			t.Errorf("the summary card's phone fetched %s", r)
+		}
+	}
+}
