@@ -118,6 +118,12 @@ func (m *Maker) layout(d *render.Document, v *render.View, scale float64) *write
 	pdf.AliasNbPages("")
 	w := &writer{pdf: pdf, font: m.font, md: m.md, missing: map[int]bool{}, width: pageW - 2*margin, scale: scale}
 	w.header, w.trust = w.identity(v), Trust+orNone(d.Fingerprint)
+	w.missingNote = MissingNote
+	if v.SummaryOnly {
+		// A summary-only card opens summary.html, not record.html.
+		w.trust = strings.Replace(w.trust, "record.html", "summary.html", 1)
+		w.missingNote = strings.Replace(MissingNote, "record.html", "summary.html", 1)
+	}
 	pdf.SetHeaderFunc(w.drawHeader)
 	pdf.SetFooterFunc(w.drawFooter)
 
@@ -143,7 +149,9 @@ type writer struct {
 	missing map[int]bool // pages where a character was printed as "?"
 	header  string       // name, date of birth and NHS number
 	trust   string
-	width   float64
+	// missingNote is MissingNote, naming the page this copy's card opens.
+	missingNote string
+	width       float64
 	// scale sizes the body's type and spacing (the summary's may be
 	// smaller); summaryPages is how many pages the summary took.
 	scale        float64
@@ -190,7 +198,7 @@ func (w *writer) drawFooter() {
 	if w.missing[p.PageNo()] {
 		p.SetFont("go", "B", 7.5)
 		p.SetXY(margin, y)
-		p.CellFormat(w.width, lh, MissingNote, "", 0, "L", false, 0, "")
+		p.CellFormat(w.width, lh, w.missingNote, "", 0, "L", false, 0, "")
 	}
 	p.SetTextColor(0, 0, 0)
 }
