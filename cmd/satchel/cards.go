@@ -21,7 +21,7 @@ import (
 
 func cmdCard(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usageError{msg: "card needs add, revoke or list", hint: "satchel card add ID [-label TEXT], satchel card revoke ID SERIAL, satchel card list [ID]"}
+		return usageError{msg: "card needs add, revoke or list", hint: "satchel card add ID [-label TEXT] [-scope full|summary], satchel card revoke ID SERIAL, satchel card list [ID]"}
 	}
 	switch args[0] {
 	case "add":
@@ -130,9 +130,14 @@ func cmdCardAdd(args []string, stderr io.Writer) error {
 	sitePath := fs.String("site", "site.toml", "the practice's site.toml")
 	label := fs.String("label", "", `whose card it is, printed on it, e.g. "Carer"`)
 	by := fs.String("by", "", "who issues the card, for the audit log (default: $USER)")
+	scopeFlag := fs.String("scope", "full", "what the card opens: full (the whole record) or summary (the emergency summary only)")
 	pos, err := parseAll(fs, args)
 	if err != nil {
 		return err
+	}
+	scope, err := registry.ParseScope(*scopeFlag)
+	if err != nil {
+		return usageError{msg: "-scope: " + err.Error(), hint: "satchel card add rmc-0001 -scope summary -label Wallet"}
 	}
 	if len(pos) != 1 {
 		return usageError{msg: "card add needs exactly one patient ID", hint: "satchel card add rmc-0001 -label Carer"}
@@ -150,16 +155,24 @@ func cmdCardAdd(args []string, stderr io.Writer) error {
 	}
 	defer reg.Close()
 	now := time.Now()
-	c := reg.Add(id, strings.TrimSpace(*label), now)
+	c := reg.AddScope(id, strings.TrimSpace(*label), scope, now)
 	if err := reg.Save(); err != nil {
 		return fmt.Errorf("cannot save the card registry: %w", err)
 	}
-	if err := reg.Audit(registry.Event{Time: now, Who: who(*by), What: "issue", Patient: id, Serial: c.Serial, Label: c.Label}); err != nil {
+	ev := registry.Event{Time: now, Who: who(*by), What: "issue", Patient: id, Serial: c.Serial, Label: c.Label}
+	if c.SummaryOnly() {
+		ev.Scope = c.Scope
+	}
+	if err := reg.Audit(ev); err != nil {
 		return fmt.Errorf("cannot write the audit log: %w", err)
 	}
 	what := ""
 	if c.Label != "" {
 		what = " (" + c.Label + ")"
+	}
+	if c.SummaryOnly() {
+		msg(stderr, "", "%s: issued card %d%s, emergency summary only: satchel build writes it and seals the emergency summary, and nothing else, for it", id, c.Serial, what)
+		return nil
 	}
 	msg(stderr, "", "%s: issued card %d%s: satchel build writes it and seals the record for it", id, c.Serial, what)
 	return nil
@@ -235,7 +248,7 @@ func cmdCardList(args []string, stdout, stderr io.Writer) error {
 		ids = []string{id}
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "PATIENT\tCARD\tLABEL\tISSUED\tSTATUS")
+	fmt.Fprintln(tw, "PATIENT\tCARD\tLABEL\tSCOPE\tISSUED\tSTATUS")
 	for _, pid := range ids {
 		for _, c := range reg.Cards(pid) {
 			status := "live"
@@ -248,7 +261,7 @@ func cmdCardList(args []string, stdout, stderr io.Writer) error {
 			}
 			// Ids come from file names and labels from the registry file:
 			// clean both before they reach the terminal.
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", termtext.Clean(pid), c.Serial, termtext.Clean(label), c.Issued.UTC().Format(time.DateOnly), status)
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", termtext.Clean(pid), c.Serial, termtext.Clean(label), c.Scope, c.Issued.UTC().Format(time.DateOnly), status)
 		}
 	}
 	return tw.Flush()

@@ -112,8 +112,8 @@ func cmdManifest(ts *testscript.TestScript, neg bool, args []string) {
 		Patients []struct {
 			ID, Status, Bundle string
 			Cards              []struct {
-				Serial   int
-				PNG, GPG string
+				Serial           int
+				PNG, GPG, Viewer string
 			}
 		}
 	}
@@ -131,10 +131,14 @@ func cmdManifest(ts *testscript.TestScript, neg bool, args []string) {
 				ts.Setenv(args[2]+"_CARD", p.Cards[0].PNG)
 			}
 			// Every card: $VAR_CARD<serial> (QR image), $VAR_GPG<serial>
-			// (the file sealed for that card alone).
+			// (the file sealed for that card alone), and for a summary-only
+			// card $VAR_VIEWER<serial> (the page it opens).
 			for _, c := range p.Cards {
 				ts.Setenv(fmt.Sprintf("%s_CARD%d", args[2], c.Serial), c.PNG)
 				ts.Setenv(fmt.Sprintf("%s_GPG%d", args[2], c.Serial), c.GPG)
+				if c.Viewer != "" {
+					ts.Setenv(fmt.Sprintf("%s_VIEWER%d", args[2], c.Serial), c.Viewer)
+				}
 			}
 		}
 		return

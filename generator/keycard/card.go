@@ -97,6 +97,12 @@ type Card struct {
 	// e.g. "record-7k3mq9xr2a.pdf"; empty when the practice makes no PDF,
 	// and the card then names none.
 	PDFFile string
+	// SummaryOnly says the card opens the emergency summary alone, not
+	// the whole record: the card says so on both faces.
+	SummaryOnly bool
+	// ViewerFile is the page a browser opens with this card, e.g.
+	// "summary.html" for a summary-only card; empty means "record.html".
+	ViewerFile string
 	// QRPNG is the QR code already drawn by QR(QRContent, QRPixels), for
 	// a caller that also saves it as a file; nil means Render draws it.
 	QRPNG []byte
@@ -116,6 +122,8 @@ type cardView struct {
 	Fingerprint                 string // grouped in fours for reading aloud
 	GPGFile                     string // the file gpg opens with this card
 	PDFFile                     string // the PDF a phone opens; "" if none
+	ViewerFile                  string // the page a browser opens with this card
+	SummaryOnly                 bool   // the card opens the emergency summary alone
 	Hosted                      bool   // the QR code is a link to the hosted record
 	QR                          template.URL
 }
@@ -156,6 +164,10 @@ func newCardView(c Card) (cardView, error) {
 	if gpgFile == "" {
 		gpgFile = "record.pgp"
 	}
+	viewerFile := c.ViewerFile
+	if viewerFile == "" {
+		viewerFile = "record.html"
+	}
 	return cardView{
 		PracticeName:  c.PracticeName,
 		PracticePhone: c.PracticePhone,
@@ -170,6 +182,8 @@ func newCardView(c Card) (cardView, error) {
 		Fingerprint:   groupFingerprint(c.Fingerprint),
 		GPGFile:       gpgFile,
 		PDFFile:       c.PDFFile,
+		ViewerFile:    viewerFile,
+		SummaryOnly:   c.SummaryOnly,
 		// QRContent is either a link or the secret, whose printed form
 		// (Crockford base32 groups) never starts with a scheme.
 		Hosted: strings.HasPrefix(c.QRContent, "https://") || strings.HasPrefix(c.QRContent, "http://"),

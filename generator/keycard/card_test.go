@@ -295,3 +295,34 @@ func testMaster(seed byte) []byte {
 	}
 	return m
 }
+
+// A summary-only card says, on both faces, that it opens the emergency
+// summary alone, and names the page and file made for it; a full card
+// says neither.
+func TestSummaryOnlyCardSaysSo(t *testing.T) {
+	t.Parallel()
+	for _, hosted := range []bool{false, true} {
+		c := sampleCard(hosted)
+		c.GPGFile, c.PDFFile = "record-7k3mq9xr2a.pgp", "record-7k3mq9xr2a.pdf"
+		full := render(t, c)
+		c.SummaryOnly, c.ViewerFile = true, "summary.html"
+		out := render(t, c)
+		for _, want := range []string{"Emergency summary key", "Opens your emergency summary only"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("hosted=%v: summary-only card lacks %q", hosted, want)
+			}
+			if strings.Contains(full, want) {
+				t.Errorf("hosted=%v: full card says %q", hosted, want)
+			}
+		}
+		if !hosted && !strings.Contains(out, "<b>summary.html</b>") {
+			t.Errorf("summary-only card does not name its own page")
+		}
+		if strings.Contains(out, "<b>record.html</b>") {
+			t.Errorf("hosted=%v: summary-only card names record.html, which it cannot open", hosted)
+		}
+		if !hosted && !strings.Contains(full, "<b>record.html</b>") {
+			t.Errorf("full card does not name record.html")
+		}
+	}
+}

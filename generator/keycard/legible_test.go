@@ -82,17 +82,34 @@ func TestCardTextIsAtLeast8PointAndFits(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer stop()
-	c := sampleCard(true)
-	c.GPGFile, c.PDFFile = "record-7k3mq9xr2a.pgp", "record-7k3mq9xr2a.pdf"
-	c.Label = "Family abroad"
-	c.Fingerprint = "163F89D695D26420" // as the pipeline prints it: provenance.ShortFingerprint
-	c.Serial = 12
-	c.Tag = cardkey.Holder{ID: "9434765919"}.CardTag(testMaster(9), 12)
+	// A summary-only card names its own page, summary.html, longer than
+	// record.html.
+	for _, summary := range []bool{false, true} {
+		c := sampleCard(true)
+		c.GPGFile, c.PDFFile = "record-7k3mq9xr2a.pgp", "record-7k3mq9xr2a.pdf"
+		c.Label = "Family abroad"
+		c.Fingerprint = "163F89D695D26420" // as the pipeline prints it: provenance.ShortFingerprint
+		c.Serial = 12
+		c.Tag = cardkey.Holder{ID: "9434765919"}.CardTag(testMaster(9), 12)
+		if summary {
+			c.SummaryOnly, c.ViewerFile = true, "summary.html"
+		}
+		measureCard(t, browser, c)
+	}
+}
+
+// measureCard checks that every word of c, on its own page and on a print
+// sheet, is at least 8 pt and stays on the card.
+func measureCard(t *testing.T, browser context.Context, c Card) {
+	t.Helper()
 	var sheet bytes.Buffer
 	if err := RenderSheet(&sheet, sheetTemplate(t), []SheetCard{{Card: c, PatientID: "9434765919"}}, time.Date(2026, 3, 14, 0, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
 	for name, html := range map[string][]byte{"card page": []byte(render(t, c)), "print sheet": sheet.Bytes()} {
+		if c.SummaryOnly {
+			name = "summary-only " + name
+		}
 		f := measureFit(t, browser, html)
 		if f.Cards != 2 || f.Texts < 15 {
 			t.Fatalf("%s: measured %d faces and %d text elements: the page is not laid out as expected", name, f.Cards, f.Texts)

@@ -59,6 +59,10 @@ const Trust = "A copy for reading and printing. It cannot show the practice's si
 // no glyph in the fonts and was printed as "?".
 const MissingNote = "Some characters in this record cannot be shown in this copy; record.html shows them."
 
+// SummaryOnlyNote heads a summary-only card's copy, which holds the
+// emergency summary alone.
+const SummaryOnlyNote = "This is the emergency summary only. The key that opened it opens nothing else: the full record opens with the patient's own full key card."
+
 // Page geometry, in millimetres (A4).
 const (
 	pageW, pageH = 210.0, 297.0
@@ -114,12 +118,22 @@ func (m *Maker) layout(d *render.Document, v *render.View, scale float64) *write
 	pdf.AliasNbPages("")
 	w := &writer{pdf: pdf, font: m.font, md: m.md, missing: map[int]bool{}, width: pageW - 2*margin, scale: scale}
 	w.header, w.trust = w.identity(v), Trust+orNone(d.Fingerprint)
+	w.missingNote = MissingNote
+	if v.SummaryOnly {
+		// A summary-only card opens summary.html, not record.html.
+		w.trust = strings.Replace(w.trust, "record.html", "summary.html", 1)
+		w.missingNote = strings.Replace(MissingNote, "record.html", "summary.html", 1)
+	}
 	pdf.SetHeaderFunc(w.drawHeader)
 	pdf.SetFooterFunc(w.drawFooter)
 
 	pdf.AddPage()
 	w.summary(d, v)
 	w.summaryPages, w.scale = pdf.PageNo(), 1
+	if v.SummaryOnly {
+		// A summary-only card's copy: the summary is all it holds.
+		return w
+	}
 	pdf.AddPage()
 	w.sections(d, v)
 	w.pages(v)
@@ -135,7 +149,9 @@ type writer struct {
 	missing map[int]bool // pages where a character was printed as "?"
 	header  string       // name, date of birth and NHS number
 	trust   string
-	width   float64
+	// missingNote is MissingNote, naming the page this copy's card opens.
+	missingNote string
+	width       float64
 	// scale sizes the body's type and spacing (the summary's may be
 	// smaller); summaryPages is how many pages the summary took.
 	scale        float64
@@ -182,7 +198,7 @@ func (w *writer) drawFooter() {
 	if w.missing[p.PageNo()] {
 		p.SetFont("go", "B", 7.5)
 		p.SetXY(margin, y)
-		p.CellFormat(w.width, lh, MissingNote, "", 0, "L", false, 0, "")
+		p.CellFormat(w.width, lh, w.missingNote, "", 0, "L", false, 0, "")
 	}
 	p.SetTextColor(0, 0, 0)
 }
@@ -342,6 +358,9 @@ func (w *writer) summary(d *render.Document, v *render.View) {
 	}
 	w.text(dates, "", 9, 0, grey)
 	w.text("Approved by: "+approval(v.Approval), "", 9, 0, grey)
+	if v.SummaryOnly {
+		w.text(SummaryOnlyNote, "B", 9, 0, black)
+	}
 
 	w.heading("Resuscitation and advance decisions")
 	if len(v.AdvanceDecisions) == 0 {

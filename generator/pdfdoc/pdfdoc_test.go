@@ -219,3 +219,26 @@ func TestALongSummaryStillFitsOnPageOne(t *testing.T) {
 		t.Error("page 2 does not start the full record")
 	}
 }
+
+// A summary-only card's copy holds the emergency summary and nothing of
+// the sections, letters or pages after it.
+func TestSummaryOnlyCopyHoldsTheSummaryAlone(t *testing.T) {
+	t.Parallel()
+	d := synthetic("Jane Example")
+	d.SummaryOnly = true
+	p := pages(t, makePDF(t, d))
+	if len(p) != 1 {
+		t.Errorf("summary-only copy has %d pages, want the summary's one", len(p))
+	}
+	all := strings.Join(p, "")
+	for _, want := range []string{"Emergency summary", "Penicillin", "Warfarin 1mg tablets", "Atrial fibrillation", "Difficult airway", "This is the emergency summary only.", "open summary.html"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("summary-only copy lacks %q", want)
+		}
+	}
+	for _, only := range []string{"Appendicectomy", "Potassium", "Cardiology clinic letter", "arrhythmia", "Fractured wrist", "Atrial fibrillation explained", "Amoxicillin", "record.html"} {
+		if strings.Contains(all, only) {
+			t.Errorf("summary-only copy holds %q, from the full record", only)
+		}
+	}
+}

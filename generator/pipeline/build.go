@@ -56,8 +56,8 @@ type Patient struct {
 	Reason   string // why, for any status but built; no patient data
 	Err      error  // the input errors, for failed
 	BundleID string
-	Bundle   string // record.pgp, relative to the site root
-	Viewer   string // record.html, relative to the site root
+	Bundle   string // record.pgp, relative to the site root; empty when no full record is published
+	Viewer   string // record.html (summary.html when no full record is published), relative to the site root
 	SHA256   string // of record.pgp
 	Cards    []CardFiles
 	Withheld map[string]int // withheld entries per rule
@@ -99,6 +99,13 @@ type CardFiles struct {
 	// dashes), in public_dir, for a phone's own PDF reader; empty when
 	// site.toml turns PDF copies off.
 	PDF string `json:"pdf,omitempty"`
+	// Scope is "summary" for a card that opens the emergency summary
+	// alone (its GPG, PDF and Viewer hold nothing else); empty for a full
+	// card.
+	Scope string `json:"scope,omitempty"`
+	// Viewer is the page a summary-only card opens, summary.html; empty
+	// for a full card, which opens the patient's record.html.
+	Viewer string `json:"viewer,omitempty"`
 }
 
 // Report is the outcome of a build.
@@ -405,18 +412,67 @@ func (b *builder) patient(file string) (p Patient) {
 		b.unpublish(id)
 		return p
 	}
+	// Everything is sealed and locked before anything is written: a
+	// patient that fails here leaves the last build's files as they were.
 	secrets := make([]cardkey.Secret, len(cards))
-	pass := make([][]byte, len(cards))
+	var fullPass, summaryPass [][]byte
 	for i, c := range cards {
 		secrets[i] = cardSecret(b.master, holder, c)
-		pass[i] = secrets[i].Passphrase()
+		if c.SummaryOnly() {
+			summaryPass = append(summaryPass, secrets[i].Passphrase())
+		} else {
+			fullPass = append(fullPass, secrets[i].Passphrase())
+		}
 	}
-	// The first card's packet leads record.pgp, which GnuPG 2.2 opens with
-	// it: only the others need a file of their own.
-	own1 := cards[0].Serial == first
-	msg, err := b.seal(zipped, pass, pr.OwnKey, own1)
-	if err != nil {
-		return fail(fmt.Errorf("%s: cannot seal the bundle: %w", p.File, err))
+	// The full record is sealed to the full cards and the patient's own
+	// key only: never to a summary-only card. The first card's packet
+	// leads record.pgp, which GnuPG 2.2 opens with it: only the others
+	// need a file of their own.
+	own1 := len(fullPass) > 0 && !cards[0].SummaryOnly() && cards[0].Serial == first
+	var msg *sealed
+	if len(fullPass) > 0 || len(pr.OwnKey) > 0 {
+		if msg, err = b.seal(zipped, fullPass, pr.OwnKey, own1); err != nil {
+			return fail(fmt.Errorf("%s: cannot seal the bundle: %w", p.File, err))
+		}
+	}
+	// The emergency summary alone, for the summary-only cards: a document,
+	// bundle and messages of its own, with no FHIR record (which would
+	// hold everything).
+	var sum *summaryBundle
+	if len(summaryPass) > 0 {
+		if sum, err = b.summary(pr, docMeta{now: b.now, bundleID: p.BundleID, currentUntil: until,
+			fingerprint: provenance.ShortFingerprint(b.key.Fingerprint)}, info, summaryPass); err != nil {
+			return fail(err)
+		}
+	}
+	// Each card's own files: the message gpg opens, the page a browser
+	// opens, and its PDF copy.
+	gpgFiles, viewers, pdfFiles := make([]string, len(cards)), make([]string, len(cards)), make([]string, len(cards))
+	perCard := make([][]byte, len(cards))
+	lockedPDFs := make([][]byte, len(cards))
+	nFull, nSummary := 0, 0
+	for i, c := range cards {
+		own := holder.CardFile(b.master, c.Serial)
+		if c.SummaryOnly() {
+			gpgFiles[i], viewers[i], perCard[i] = own, summaryPage, sum.msg.PerCard[nSummary]
+			nSummary++
+		} else {
+			gpgFiles[i], viewers[i], perCard[i] = own, "record.html", msg.PerCard[nFull]
+			if nFull == 0 && own1 {
+				gpgFiles[i], perCard[i] = "record.pgp", nil
+			}
+			nFull++
+		}
+		copyPDF := pdf
+		if c.SummaryOnly() {
+			copyPDF = sum.pdf
+		}
+		if copyPDF != nil {
+			if lockedPDFs[i], err = pdfcrypt.Encrypt(copyPDF, pdfPassword(secrets[i]), b.rand); err != nil {
+				return fail(fmt.Errorf("%s: cannot lock the PDF copy for key card %d: %w", p.File, c.Serial, err))
+			}
+			pdfFiles[i] = pdfFile(own)
+		}
 	}
 
 	dir := b.cfg.BundleDir(p.BundleID)
@@ -424,54 +480,50 @@ func (b *builder) patient(file string) (p Patient) {
 		return fail(fmt.Errorf("cannot create the bundle folder: %w", err))
 	}
 	pgp := filepath.Join(dir, "record.pgp")
-	if err := b.sync.WriteLater(pgp, msg.All, 0o644); err != nil {
-		return fail(fmt.Errorf("cannot write the bundle: %w", err))
-	}
-	gpgFiles := make([]string, len(cards))
+	html := filepath.Join(dir, "record.html")
 	keep := map[string]bool{}
-	for i, c := range cards {
-		if i == 0 && own1 {
-			gpgFiles[i] = "record.pgp"
-			continue
-		}
-		gpgFiles[i] = holder.CardFile(b.master, c.Serial)
-		keep[gpgFiles[i]] = true
-		if err := b.sync.WriteLater(filepath.Join(dir, gpgFiles[i]), msg.PerCard[i], 0o644); err != nil {
-			return fail(fmt.Errorf("cannot write the bundle: %w", err))
-		}
-	}
-	pdfFiles := make([]string, len(cards))
-	if pdf != nil {
-		for i, c := range cards {
-			name := pdfFile(holder.CardFile(b.master, c.Serial))
-			locked, err := pdfcrypt.Encrypt(pdf, pdfPassword(secrets[i]), b.rand)
-			if err != nil {
-				return fail(fmt.Errorf("%s: cannot lock the PDF copy for key card %d: %w", p.File, c.Serial, err))
+	for i := range cards {
+		if perCard[i] != nil {
+			keep[gpgFiles[i]] = true
+			if err := b.sync.WriteLater(filepath.Join(dir, gpgFiles[i]), perCard[i], 0o644); err != nil {
+				return fail(fmt.Errorf("cannot write the bundle: %w", err))
 			}
-			if err := b.sync.WriteLater(filepath.Join(dir, name), locked, 0o644); err != nil {
+		}
+		if lockedPDFs[i] != nil {
+			keep[pdfFiles[i]] = true
+			if err := b.sync.WriteLater(filepath.Join(dir, pdfFiles[i]), lockedPDFs[i], 0o644); err != nil {
 				return fail(fmt.Errorf("cannot write the PDF copy: %w", err))
 			}
-			pdfFiles[i] = name
-			keep[name] = true
 		}
 	}
 	removeStaleCardFiles(dir, keep)
-	html := filepath.Join(dir, "record.html")
-	err = b.sync.WriteFuncLater(html, 0o644, func(w io.Writer) error {
-		return b.viewer.Render(w, viewer.Page{
-			PracticeName:  b.cfg.Practice.Name,
-			PracticePhone: b.cfg.Practice.Phone,
-			Exported:      b.now,
-			CurrentUntil:  until,
-			Message:       msg.All,
-			PracticeKey:   b.key.Public,
-			// The theme's style sheet, allowed by hash in the page's CSP.
-			DocumentStyles: viewer.Styles(doc),
-			Hosted:         b.cfg.BaseURL != "",
-		})
-	})
-	if err != nil {
-		return fail(fmt.Errorf("cannot write the viewer: %w", err))
+	if msg != nil {
+		if err := b.sync.WriteLater(pgp, msg.All, 0o644); err != nil {
+			return fail(fmt.Errorf("cannot write the bundle: %w", err))
+		}
+		if err := b.writeViewer(html, msg.All, doc, until); err != nil {
+			return fail(err)
+		}
+		digest := sha256.Sum256(msg.All)
+		p.SHA256 = hex.EncodeToString(digest[:])
+		p.Bundle, p.Viewer = b.rel(pgp), b.rel(html)
+	} else {
+		// Only summary-only cards, and no key of the patient's own: no
+		// one may open the full record.
+		os.Remove(pgp)
+		os.Remove(html)
+		p.Warnings = append(p.Warnings, fmt.Sprintf("%s: every live card opens the emergency summary only: the full record is not published until a full card is issued (satchel card add %s)", id, id))
+	}
+	summaryHTML := filepath.Join(dir, summaryPage)
+	if sum != nil {
+		if err := b.writeViewer(summaryHTML, sum.msg.All, sum.doc, until); err != nil {
+			return fail(err)
+		}
+		if msg == nil {
+			p.Viewer = b.rel(summaryHTML)
+		}
+	} else {
+		os.Remove(summaryHTML)
 	}
 	// A hosted record.html keeps itself for offline use through sw.js
 	// beside it; a bundle no longer hosted loses it.
@@ -481,22 +533,22 @@ func (b *builder) patient(file string) (p Patient) {
 	} else if err := b.sync.WriteLater(sw, viewer.ServiceWorker(), 0o644); err != nil {
 		return fail(fmt.Errorf("cannot write the viewer: %w", err))
 	}
-	sum := sha256.Sum256(msg.All)
-	p.SHA256 = hex.EncodeToString(sum[:])
-	p.Bundle, p.Viewer = b.rel(pgp), b.rel(html)
 
 	cardDir := b.cfg.PatientCardsDir(id)
 	if err := os.MkdirAll(cardDir, 0o700); err != nil {
 		return fail(fmt.Errorf("cannot create the card folder: %w", err))
 	}
 	for i, c := range cards {
-		files, issued, err := b.writeCard(cardDir, id, c, p.BundleID, gpgFiles[i], pdfFiles[i], secrets[i], holder.CardTag(b.master, c.Serial))
+		files, issued, err := b.writeCard(cardDir, id, c, p.BundleID, cardPaths{gpg: gpgFiles[i], pdf: pdfFiles[i], viewer: viewers[i]}, secrets[i], holder.CardTag(b.master, c.Serial))
 		if err != nil {
 			return fail(fmt.Errorf("cannot write key card %d: %w", c.Serial, err))
 		}
 		files.GPG = b.rel(filepath.Join(dir, gpgFiles[i]))
 		if pdfFiles[i] != "" {
 			files.PDF = b.rel(filepath.Join(dir, pdfFiles[i]))
+		}
+		if c.SummaryOnly() {
+			files.Scope, files.Viewer = string(c.Scope), b.rel(summaryHTML)
 		}
 		p.Cards = append(p.Cards, files)
 		if issued != nil {
@@ -506,6 +558,28 @@ func (b *builder) patient(file string) (p Patient) {
 	b.removeRevokedCards(cardDir, id)
 	p.Status = Built
 	return p
+}
+
+// writeViewer writes a self-opening page at path holding message, the
+// sealed bundle whose document is doc.
+func (b *builder) writeViewer(path string, message, doc []byte, until time.Time) error {
+	err := b.sync.WriteFuncLater(path, 0o644, func(w io.Writer) error {
+		return b.viewer.Render(w, viewer.Page{
+			PracticeName:  b.cfg.Practice.Name,
+			PracticePhone: b.cfg.Practice.Phone,
+			Exported:      b.now,
+			CurrentUntil:  until,
+			Message:       message,
+			PracticeKey:   b.key.Public,
+			// The theme's style sheet, allowed by hash in the page's CSP.
+			DocumentStyles: viewer.Styles(doc),
+			Hosted:         b.cfg.BaseURL != "",
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("cannot write the viewer: %w", err)
+	}
+	return nil
 }
 
 // unpublish removes a patient's bundle from public_dir: a record that is

@@ -32,11 +32,20 @@ func cardSecret(master []byte, h cardkey.Holder, c registry.Card) cardkey.Secret
 // qrContent is what a card's QR code holds: with base_url, the link that
 // opens the hosted record with no typing (the key in the fragment, which
 // browsers never send to the server); otherwise the secret alone.
-func (b *builder) qrContent(bundleID string, s cardkey.Secret) string {
+// page is the page the card opens: record.html, or summary.html for a
+// summary-only card.
+func (b *builder) qrContent(bundleID, page string, s cardkey.Secret) string {
 	if b.cfg.BaseURL == "" {
 		return s.String()
 	}
-	return b.cfg.BaseURL + "bundles/" + bundleID + "/record.html#k=" + url.QueryEscape(s.String())
+	return b.cfg.BaseURL + "bundles/" + bundleID + "/" + page + "#k=" + url.QueryEscape(s.String())
+}
+
+// cardPaths are the files in the bundle folder a card names: the message
+// gpg opens, its PDF copy ("" when the site makes none) and the page a
+// browser opens.
+type cardPaths struct {
+	gpg, pdf, viewer string
 }
 
 // writeCard writes the QR image and the printable card, both 0600: they
@@ -46,8 +55,8 @@ func (b *builder) qrContent(bundleID string, s cardkey.Secret) string {
 // changed card is printed, and so is one written by a build that died
 // before its sheet. tag is the card's short tag (cardkey.Holder.CardTag),
 // printed on both faces.
-func (b *builder) writeCard(dir, id string, c registry.Card, bundleID, gpgFile, pdfName string, s cardkey.Secret, tag string) (CardFiles, *issuedCard, error) {
-	qrContent := b.qrContent(bundleID, s)
+func (b *builder) writeCard(dir, id string, c registry.Card, bundleID string, paths cardPaths, s cardkey.Secret, tag string) (CardFiles, *issuedCard, error) {
+	qrContent := b.qrContent(bundleID, paths.viewer, s)
 	png, err := keycard.QR(qrContent, keycard.QRPixels)
 	if err != nil {
 		return CardFiles{}, nil, err
@@ -63,10 +72,12 @@ func (b *builder) writeCard(dir, id string, c registry.Card, bundleID, gpgFile, 
 		Secret:        s,
 		QRContent:     qrContent,
 		Fingerprint:   provenance.ShortFingerprint(b.key.Fingerprint),
-		GPGFile:       gpgFile,
+		GPGFile:       paths.gpg,
 		// The PDF copy per card (site option pdf) is named like its gpg file.
-		PDFFile: pdfName, // "" when the site writes no PDF copy
-		QRPNG:   png,
+		PDFFile:     paths.pdf, // "" when the site writes no PDF copy
+		ViewerFile:  paths.viewer,
+		SummaryOnly: c.SummaryOnly(),
+		QRPNG:       png,
 	}
 	var html bytes.Buffer
 	if err := keycard.Render(&html, b.card, card); err != nil {

@@ -15,6 +15,9 @@ type docMeta struct {
 	bundleID     string
 	currentUntil time.Time
 	fingerprint  string
+	// summaryOnly makes the document the emergency summary alone, for
+	// summary-only key cards.
+	summaryOnly bool
 }
 
 // document renders what a bundle holds for a patient whose record builds:
@@ -64,6 +67,7 @@ func (p *Pipeline) recordDocument(pr *Prepared, m docMeta) *render.Document {
 		// The same dates and key bundle.json and the card carry.
 		CurrentUntil: m.currentUntil,
 		Fingerprint:  m.fingerprint,
+		SummaryOnly:  m.summaryOnly,
 	}
 }
 

@@ -221,6 +221,8 @@ func TestRegistryWithoutIdentitiesAdoptsWithoutRotating(t *testing.T) {
 			Serial int       `json:"serial"`
 			Label  string    `json:"label"`
 			Issued time.Time `json:"issued"`
+			// Kept: a card keeps the secret it was issued with.
+			Letters bool `json:"letters"`
 		} `json:"patients"`
 	}
 	data, _ := os.ReadFile(path)

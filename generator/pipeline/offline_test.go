@@ -151,6 +151,15 @@ func TestHostedRecordStillUnlocksWhenTheHostIsGone(t *testing.T) {
 	testtool.Need(t, "chromium")
 	t.Parallel()
 	h, _, pageURL, key := hostedSample(t, true)
+	stillUnlocks(t, h, pageURL, key)
+}
+
+// stillUnlocks opens the hosted page at pageURL with key, lets its service
+// worker take control, then opens it again with the host answering 503
+// and with the host gone. It checks every request stayed in the page's
+// folder and carried no key, and returns them.
+func stillUnlocks(t *testing.T, h *host, pageURL, key string) []string {
+	t.Helper()
 	folder := pageURL[len(h.URL) : strings.LastIndex(pageURL, "/")+1]
 
 	browser, stop, err := browsers.Chromium(context.Background())
@@ -221,6 +230,7 @@ func TestHostedRecordStillUnlocksWhenTheHostIsGone(t *testing.T) {
 	if !sawWorker {
 		t.Errorf("the page never fetched %s: %q", viewer.ServiceWorkerFile, reqs)
 	}
+	return reqs
 }
 
 // Without base_url the page registers no worker, even when served over

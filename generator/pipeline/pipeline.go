@@ -94,6 +94,11 @@ func Open(cfg *site.Config) (*Pipeline, error) {
 	if p.card, err = p.tmpl.Parse(nil, "keycard-faces.html", "keycard.html"); err == nil {
 		card = exampleCard()
 		err = keycard.Render(&bytes.Buffer{}, p.card, card)
+		if err == nil {
+			// A summary-only card takes the templates' other branches.
+			card.SummaryOnly, card.ViewerFile = true, summaryPage
+			err = keycard.Render(&bytes.Buffer{}, p.card, card)
+		}
 	}
 	errs = append(errs, p.tmpl.Explain(err))
 	if p.sheet, err = p.tmpl.Parse(nil, "keycard-faces.html", "keycard-sheet.html"); err == nil {

@@ -59,7 +59,39 @@ type Card struct {
 	// character is always a letter or digit; a card issued before this
 	// field existed has Holder.LegacySecret, and keeps it.
 	Letters bool `json:"letters,omitempty"`
+	// Scope is what the card opens: the whole record (ScopeFull), or the
+	// emergency summary alone (ScopeSummary), sealed as a document of its
+	// own that the full bundle is never sealed to. A card from before
+	// scopes has none in the file, and is read as full.
+	Scope Scope `json:"scope,omitempty"`
 }
+
+// Scope is what a card opens.
+type Scope string
+
+// The scopes a card may have.
+const (
+	// ScopeFull opens the whole record: the default.
+	ScopeFull Scope = "full"
+	// ScopeSummary opens only the emergency summary, for everyday
+	// carrying or for someone the patient trusts with less.
+	ScopeSummary Scope = "summary"
+)
+
+// ParseScope reads a scope as `satchel card add -scope` takes it; ""
+// means full.
+func ParseScope(s string) (Scope, error) {
+	switch Scope(s) {
+	case "", ScopeFull:
+		return ScopeFull, nil
+	case ScopeSummary:
+		return ScopeSummary, nil
+	}
+	return "", fmt.Errorf("the scope must be %s or %s", ScopeFull, ScopeSummary)
+}
+
+// SummaryOnly reports whether the card opens the emergency summary alone.
+func (c Card) SummaryOnly() bool { return c.Scope == ScopeSummary }
 
 // Identity is whom a patient id belongs to: the keyed digest of the
 // patient's NHS number and birth date (cardkey.Identity) and the id's
@@ -151,6 +183,16 @@ func Load(dir string) (*Registry, error) {
 	if r.Identities == nil {
 		r.Identities = map[string]Identity{}
 	}
+	for id, cards := range r.Patients {
+		for i, c := range cards {
+			scope, err := ParseScope(string(c.Scope))
+			if err != nil {
+				// Never guess: a card read as full would open everything.
+				return nil, fmt.Errorf("%s: the card registry is damaged: patient %s card %d: scope: %w", filepath.Join(dir, FileName), id, c.Serial, err)
+			}
+			cards[i].Scope = scope
+		}
+	}
 	return r, nil
 }
 
@@ -178,14 +220,23 @@ func (r *Registry) IDs() []string {
 	return ids
 }
 
-// Add issues a new card to patient id, with the next unused serial, under
-// the id's current generation.
+// Add issues a new full card to patient id, with the next unused serial,
+// under the id's current generation.
 func (r *Registry) Add(id, label string, now time.Time) Card {
+	return r.AddScope(id, label, ScopeFull, now)
+}
+
+// AddScope issues a new card of scope to patient id, like Add; an empty
+// scope is full.
+func (r *Registry) AddScope(id, label string, scope Scope, now time.Time) Card {
+	if scope == "" {
+		scope = ScopeFull
+	}
 	serial := 1
 	for _, c := range r.Patients[id] {
 		serial = max(serial, c.Serial+1)
 	}
-	c := Card{Serial: serial, Label: label, Issued: now.UTC().Truncate(time.Second), Generation: r.Identities[id].Generation, Letters: true}
+	c := Card{Serial: serial, Label: label, Issued: now.UTC().Truncate(time.Second), Generation: r.Identities[id].Generation, Letters: true, Scope: scope}
 	r.Patients[id] = append(r.Patients[id], c)
 	return c
 }
@@ -296,6 +347,9 @@ type Event struct {
 	Patient string    `json:"patient"`
 	Serial  int       `json:"serial"`
 	Label   string    `json:"label,omitempty"`
+	// Scope is the scope of a card issued as summary only; empty for a
+	// full card, as before scopes.
+	Scope Scope `json:"scope,omitempty"`
 	// Reason says why, when the change was not asked for (a build
 	// revoking the cards of an id that now names another patient). It
 	// never holds patient data.

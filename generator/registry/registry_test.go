@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -178,5 +180,63 @@ func TestBindRotatesOnlyForAnotherPatient(t *testing.T) {
 	}
 	if again.Holder("p1").Generation != 1 || again.Identities["p1"].Digest != "bbbb" || again.Cards("p1")[2].Printed != "digest" {
 		t.Errorf("not saved: %+v", again)
+	}
+}
+
+func TestScopeSavedAndOldCardsReadAsFull(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	// A registry from before scopes: no scope field at all.
+	old := `{"format":1,"patients":{"p1":[{"serial":1,"label":"Patient","issued":"2026-01-01T00:00:00Z","letters":true}]}}`
+	if err := os.WriteFile(filepath.Join(dir, FileName), []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := r.Cards("p1")[0]; c.Scope != ScopeFull || c.SummaryOnly() {
+		t.Errorf("old card read with scope %q, want full", c.Scope)
+	}
+	if c := r.AddScope("p1", "Wallet", ScopeSummary, now); !c.SummaryOnly() {
+		t.Errorf("AddScope summary gave scope %q", c.Scope)
+	}
+	if c := r.Add("p1", "Carer", now); c.Scope != ScopeFull {
+		t.Errorf("Add gave scope %q, want full", c.Scope)
+	}
+	if err := r.Save(); err != nil {
+		t.Fatal(err)
+	}
+	r2, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []Scope
+	for _, c := range r2.Cards("p1") {
+		got = append(got, c.Scope)
+	}
+	if want := []Scope{ScopeFull, ScopeSummary, ScopeFull}; !slices.Equal(got, want) {
+		t.Errorf("scopes after save and load %v, want %v", got, want)
+	}
+}
+
+func TestUnknownScopeIsAnError(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	bad := `{"format":1,"patients":{"p1":[{"serial":1,"issued":"2026-01-01T00:00:00Z","scope":"everything"}]}}`
+	if err := os.WriteFile(filepath.Join(dir, FileName), []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(dir)
+	if err == nil || !strings.Contains(err.Error(), "p1 card 1: scope") || !strings.Contains(err.Error(), FileName) {
+		t.Fatalf("Load of an unknown scope: %v, want an error naming the file, patient, card and field", err)
+	}
+	for _, s := range []string{"", "full", "summary"} {
+		if _, err := ParseScope(s); err != nil {
+			t.Errorf("ParseScope(%q): %v", s, err)
+		}
+	}
+	if _, err := ParseScope("Summary "); err == nil {
+		t.Error("ParseScope accepted an unknown scope")
 	}
 }

@@ -58,6 +58,11 @@ type Document struct {
 	// match. Empty shows none.
 	Fingerprint string
 	BundleID    string
+	// SummaryOnly makes the document the emergency summary alone, with
+	// who it is about, its provenance and a line saying it is only the
+	// summary: no other section, letter or page. It is what a summary-only
+	// key card opens, sealed on its own.
+	SummaryOnly bool
 }
 
 // Approval says who approved the record for sharing, so a hospital clinician
@@ -116,6 +121,10 @@ func HighRisk(extra []site.HighRiskMedicine) Option {
 // folders (such as keycard.html) belong to other packages and are ignored.
 const rootTemplate = "record.html"
 
+// summaryOnlyTemplate is the root of a summary-only document
+// (Document.SummaryOnly).
+const summaryOnlyTemplate = "record-summary-only.html"
+
 // New parses the record templates from templateLayers and loads the theme
 // named theme from themeLayers. In both, the first layer holding a file wins
 // (package layers). A theme other than "default" is laid over the default
@@ -164,6 +173,13 @@ func New(theme string, templateLayers, themeLayers layers.Stack, md Markdowner, 
 		return nil, err
 	}
 	r.size = buf.Len() + 16<<10
+	// And its summary-only document, which a practice's own
+	// record-summary.html or record-summary-only.html could break.
+	ex := exampleDocument()
+	ex.SummaryOnly = true
+	if err := r.execute(&bytes.Buffer{}, r.view(ex)); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -176,6 +192,9 @@ func (r *Renderer) Render(w io.Writer, d *Document) error {
 	}
 	v := r.view(d)
 	for i, l := range d.Record.Letters {
+		if d.SummaryOnly {
+			break // the summary shows no letter
+		}
 		if strings.TrimSpace(l.Body) == "" {
 			continue // its text is not in the export: the document says so
 		}
@@ -217,7 +236,11 @@ func (r *Renderer) execute(buf *bytes.Buffer, v *View) error {
 	// These are rendered ahead of the document, and their glossary terms
 	// marked, in document order: the first use of a term is marked in
 	// whichever comes first. record.html places them with include.
-	marked := [...]string{"record-summary.html", "record-sections.html", "record-pages.html"}
+	marked := []string{"record-summary.html", "record-sections.html", "record-pages.html"}
+	root := rootTemplate
+	if v.SummaryOnly {
+		marked, root = marked[:1], summaryOnlyTemplate
+	}
 	v.fragments = make(map[string]template.HTML, len(marked))
 	frag := r.buffer()
 	defer r.bufs.Put(frag)
@@ -236,10 +259,10 @@ func (r *Renderer) execute(buf *bytes.Buffer, v *View) error {
 			v.Glossary = append(v.Glossary, GlossaryEntry{ID: "glossary-" + glossary.Slug(t.Term), Term: t.Term, Explanation: t.Explanation})
 		}
 	}
-	if len(v.Glossary) > 0 {
+	if len(v.Glossary) > 0 && !v.SummaryOnly {
 		v.Contents = append(v.Contents, Link{ID: idGlossary, Title: "Glossary"})
 	}
-	if err := r.tmpl.ExecuteTemplate(buf, rootTemplate, v); err != nil {
+	if err := r.tmpl.ExecuteTemplate(buf, root, v); err != nil {
 		return r.layers.Explain(err)
 	}
 	return nil

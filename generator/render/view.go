@@ -38,6 +38,10 @@ type View struct {
 	Fingerprint string
 	BundleID    string
 	CSS         template.CSS // the theme, checked for external references
+	// SummaryOnly is set for the emergency summary alone (a summary-only
+	// key card's document): then only what the summary shows is filled
+	// in, and Contents, the other sections' lists and Pages are empty.
+	SummaryOnly bool
 
 	// Contents lists the sections present, in document order.
 	Contents []Link
@@ -321,7 +325,26 @@ func (r *Renderer) view(d *Document) *View {
 	add(len(rec.Findings) > 0, idFindings, "Other findings")
 	add(len(v.Pages) > 0, idPages, "Understanding your conditions")
 	add(true, idSafety, "Using your record safely")
+	if d.SummaryOnly {
+		summaryOnly(v)
+	}
 	return v
+}
+
+// summaryOnly empties what the emergency summary does not show, so that a
+// summary-only document cannot carry more than the summary, whatever a
+// practice's templates do.
+func summaryOnly(v *View) {
+	v.SummaryOnly = true
+	v.Contents, v.Pages = nil, nil
+	v.PastProblems, v.PastMedications = nil, nil
+	v.Immunisations, v.Results, v.Charts = nil, nil, nil
+	v.Procedures, v.Letters = nil, nil
+	v.Encounters, v.Referrals, v.Findings = nil, nil, nil
+	v.ActiveProblems = slices.Clone(v.ActiveProblems)
+	for i := range v.ActiveProblems {
+		v.ActiveProblems[i].Reading = nil // the pages are not in it
+	}
 }
 
 // risks returns why m is high-risk, if it is.

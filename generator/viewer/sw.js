@@ -1,8 +1,10 @@
-// sw.js: the service worker of a hosted record.html, written beside it only
-// when the practice hosts its bundles (base_url). It keeps one copy of that
-// one page, still locked (the record inside is encrypted; the key is never
-// in it), so the record opens again with no network: abroad, on a plane.
-// It keeps nothing else and fetches nothing else.
+// sw.js: the service worker of a hosted record.html (or summary.html, the
+// page summary-only key cards open), written beside it only when the
+// practice hosts its bundles (base_url). It keeps one copy of the page
+// that was opened, still locked (the record inside is encrypted; the key
+// is never in it), so the record opens again with no network: abroad, on
+// a plane. It keeps nothing else and fetches nothing else: a phone that
+// opened only summary.html never fetches record.html, nor the other way.
 //
 // Network first: while the host answers, the patient gets the page as the
 // practice last built it, and that copy replaces the kept one; only when
@@ -13,15 +15,26 @@
 // host share the origin's storage, and no worker touches another's.
 "use strict";
 
-const page = new URL("record.html", self.registration.scope).href;
+const pages = ["record.html", "summary.html"].map((p) => new URL(p, self.registration.scope).href);
 const store = "satchel-record " + self.registration.scope;
 
+// pageOf returns which of pages u is (its fragment ignored), or "".
+function pageOf(u) {
+  const url = new URL(u);
+  url.hash = "";
+  return pages.includes(url.href) ? url.href : "";
+}
+
 self.addEventListener("install", (event) => {
-  // "reload": keep what the host holds now, not an older HTTP-cached copy.
+  // Keep the page that registered this worker (the one open now), as the
+  // host holds it now: "reload" skips an older HTTP-cached copy.
   event.waitUntil(
-    caches
-      .open(store)
-      .then((c) => c.add(new Request(page, { cache: "reload" })))
+    self.clients
+      .matchAll({ type: "window", includeUncontrolled: true })
+      .then((open) => {
+        const keep = [...new Set(open.map((c) => pageOf(c.url)).filter(Boolean))];
+        return caches.open(store).then((c) => c.addAll(keep.map((p) => new Request(p, { cache: "reload" }))));
+      })
       .then(() => self.skipWaiting()),
   );
 });
@@ -33,13 +46,12 @@ self.addEventListener("activate", (event) => {
 });
 
 self.addEventListener("fetch", (event) => {
-  const url = new URL(event.request.url);
-  url.hash = "";
-  if (event.request.method !== "GET" || url.href !== page) return; // not ours: the network, untouched
-  event.respondWith(networkFirst(event.request));
+  const page = pageOf(event.request.url);
+  if (event.request.method !== "GET" || !page) return; // not ours: the network, untouched
+  event.respondWith(networkFirst(event.request, page));
 });
 
-async function networkFirst(request) {
+async function networkFirst(request, page) {
   const kept = await caches.open(store);
   let response;
   try {
@@ -48,7 +60,7 @@ async function networkFirst(request) {
     return (await kept.match(page)) || Response.error();
   }
   if (response.status === 404 || response.status === 410) {
-    await caches.delete(store);
+    await kept.delete(page);
     return response;
   }
   if (response.ok && response.type === "basic") {

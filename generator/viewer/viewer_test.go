@@ -503,7 +503,7 @@ func TestOnlyAHostedPageMayRegisterItsServiceWorker(t *testing.T) {
 		}
 	}
 	sw := string(viewer.ServiceWorker())
-	for _, want := range []string{`new URL("record.html", self.registration.scope)`, "caches.open(store)", `"fetch"`} {
+	for _, want := range []string{`["record.html", "summary.html"].map((p) => new URL(p, self.registration.scope)`, "caches.open(store)", `"fetch"`} {
 		if !strings.Contains(sw, want) {
 			t.Errorf("sw.js lacks %s", want)
 		}
