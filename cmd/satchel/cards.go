@@ -154,14 +154,14 @@ func cmdCardAdd(args []string, stderr io.Writer) error {
 	if err := reg.Save(); err != nil {
 		return fmt.Errorf("cannot save the card registry: %w", err)
 	}
-	if err := reg.Audit(registry.Event{Time: now, Who: who(*by), What: "issue", Patient: id, Serial: c.Serial, Label: c.Label}); err != nil {
+	if err := reg.Audit(registry.Event{Time: now, Who: who(*by), What: registry.EventAdd, Patient: id, Serial: c.Serial, Label: c.Label}); err != nil {
 		return fmt.Errorf("cannot write the audit log: %w", err)
 	}
 	what := ""
 	if c.Label != "" {
 		what = " (" + c.Label + ")"
 	}
-	msg(stderr, "", "%s: issued card %d%s: satchel build writes it and seals the record for it", id, c.Serial, what)
+	msg(stderr, "", "%s: added card %d%s: the next satchel build issues it, sealing the record for it, and writes it", id, c.Serial, what)
 	return nil
 }
 
@@ -196,7 +196,7 @@ func cmdCardRevoke(args []string, stderr io.Writer) error {
 	if err := reg.Save(); err != nil {
 		return fmt.Errorf("cannot save the card registry: %w", err)
 	}
-	if err := reg.Audit(registry.Event{Time: now, Who: who(*by), What: "revoke", Patient: id, Serial: serial}); err != nil {
+	if err := reg.Audit(registry.Event{Time: now, Who: who(*by), What: registry.EventRevoke, Patient: id, Serial: serial}); err != nil {
 		return fmt.Errorf("cannot write the audit log: %w", err)
 	}
 	// The card's files hold its secret: nobody should print it again.
@@ -239,6 +239,9 @@ func cmdCardList(args []string, stdout, stderr io.Writer) error {
 	for _, pid := range ids {
 		for _, c := range reg.Cards(pid) {
 			status := "live"
+			if c.Pending {
+				status = "pending (the next build issues it)"
+			}
 			if !c.Live() {
 				status = "revoked " + c.Revoked.UTC().Format(time.DateOnly)
 			}

@@ -3,12 +3,14 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/generator/record/load"
+	"github.com/satchel-records/satchel/generator/registry"
 )
 
 // Approver is who approves a record, and what they decide beyond the
@@ -61,5 +63,23 @@ func (p *Pipeline) Approve(id string, who Approver, now time.Time) (*policy.Appr
 	if who.AdultConfirmed != nil {
 		a.AdultConfirmed = *who.AdultConfirmed
 	}
-	return a, a.Write(path, p.inputs(pr))
+	if err := a.Write(path, p.inputs(pr)); err != nil {
+		return nil, err
+	}
+	if err := p.audit(registry.Event{Time: now, Who: who.By, Role: who.Role, What: registry.EventApprove, Patient: id, Digest: a.SHA256}); err != nil {
+		return nil, fmt.Errorf("approved, but %w", err)
+	}
+	return a, nil
+}
+
+// audit appends events to the practice's audit log, making the private
+// folder (0700) if this is the practice's first command.
+func (p *Pipeline) audit(events ...registry.Event) error {
+	if err := os.MkdirAll(p.cfg.PrivateDir, 0o700); err != nil {
+		return fmt.Errorf("cannot write the audit log: %w", err)
+	}
+	if err := registry.Audit(p.cfg.PrivateDir, events...); err != nil {
+		return fmt.Errorf("cannot write the audit log: %w", err)
+	}
+	return nil
 }
