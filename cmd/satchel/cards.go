@@ -159,7 +159,7 @@ func cmdCardAdd(args []string, stderr io.Writer) error {
 	if err := reg.Save(); err != nil {
 		return fmt.Errorf("cannot save the card registry: %w", err)
 	}
-	ev := registry.Event{Time: now, Who: who(*by), What: "issue", Patient: id, Serial: c.Serial, Label: c.Label}
+	ev := registry.Event{Time: now, Who: who(*by), What: registry.EventAdd, Patient: id, Serial: c.Serial, Label: c.Label}
 	if c.SummaryOnly() {
 		ev.Scope = c.Scope
 	}
@@ -171,10 +171,10 @@ func cmdCardAdd(args []string, stderr io.Writer) error {
 		what = " (" + c.Label + ")"
 	}
 	if c.SummaryOnly() {
-		msg(stderr, "", "%s: issued card %d%s, emergency summary only: satchel build writes it and seals the emergency summary, and nothing else, for it", id, c.Serial, what)
+		msg(stderr, "", "%s: added card %d%s, emergency summary only: the next satchel build issues it, sealing the emergency summary, and nothing else, for it, and writes it", id, c.Serial, what)
 		return nil
 	}
-	msg(stderr, "", "%s: issued card %d%s: satchel build writes it and seals the record for it", id, c.Serial, what)
+	msg(stderr, "", "%s: added card %d%s: the next satchel build issues it, sealing the record for it, and writes it", id, c.Serial, what)
 	return nil
 }
 
@@ -209,7 +209,7 @@ func cmdCardRevoke(args []string, stderr io.Writer) error {
 	if err := reg.Save(); err != nil {
 		return fmt.Errorf("cannot save the card registry: %w", err)
 	}
-	if err := reg.Audit(registry.Event{Time: now, Who: who(*by), What: "revoke", Patient: id, Serial: serial}); err != nil {
+	if err := reg.Audit(registry.Event{Time: now, Who: who(*by), What: registry.EventRevoke, Patient: id, Serial: serial}); err != nil {
 		return fmt.Errorf("cannot write the audit log: %w", err)
 	}
 	// The card's files hold its secret: nobody should print it again.
@@ -252,6 +252,9 @@ func cmdCardList(args []string, stdout, stderr io.Writer) error {
 	for _, pid := range ids {
 		for _, c := range reg.Cards(pid) {
 			status := "live"
+			if c.Pending {
+				status = "pending (the next build issues it)"
+			}
 			if !c.Live() {
 				status = "revoked " + c.Revoked.UTC().Format(time.DateOnly)
 			}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/satchel-records/satchel/generator/practicekey"
 	"github.com/satchel-records/satchel/generator/provenance"
+	"github.com/satchel-records/satchel/generator/registry"
 )
 
 // passphraseEnv holds the practice key's passphrase for builds run without
@@ -107,6 +108,9 @@ func cmdKeygen(args []string, stderr io.Writer) error {
 	}
 	if _, err := practicekey.Export(cfg.PublicKeyFile(), k); err != nil {
 		return err
+	}
+	if err := registry.Audit(cfg.PrivateDir, registry.Event{Time: time.Now(), Who: who(""), What: registry.EventKeygen, Key: k.Fingerprint}); err != nil {
+		return fmt.Errorf("made the key, but cannot write the audit log: %w", err)
 	}
 	protection := "not protected by a passphrase"
 	if k.Protected {

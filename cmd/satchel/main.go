@@ -31,6 +31,7 @@ Usage:
     satchel card    add    [-site FILE] [-by NAME] ID [-label TEXT]
     satchel card    revoke [-site FILE] [-by NAME] ID SERIAL
     satchel card    list   [-site FILE] [ID]
+    satchel audit   [-site FILE] [-json] [ID]
     satchel version
 
 Commands:
@@ -93,6 +94,12 @@ Commands:
               card opens the patient's bundles; a revoked card opens none
               built after it. Changes are logged to private/audit.jsonl
               with -by NAME (default: $USER).
+    audit     Print the audit log (private/audit.jsonl), oldest first, or
+              one patient's part of it: approvals (who, role, record
+              digest), builds (bundle digest, cards sealed to), cards
+              added, issued (first sealed into a bundle), revoked and put
+              on a print sheet, and keys made. It holds no secret and no
+              clinical text. -json prints the log's own lines.
     version   Print Satchel's version.
 
 Options:
@@ -176,6 +183,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdKeygen(rest, stderr)
 	case "card":
 		return cmdCard(rest, stdout, stderr)
+	case "audit":
+		return cmdAudit(rest, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, version())
 		return nil
@@ -183,7 +192,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return usageError{msg: fmt.Sprintf("unknown command %q", cmd), hint: "commands are " + strings.Join([]string{"init", "build", "watch", "approve", "check", "status", "review", "open", "keygen", "card", "version"}, ", ") + "; see satchel -help"}
+	return usageError{msg: fmt.Sprintf("unknown command %q", cmd), hint: "commands are " + strings.Join([]string{"init", "build", "watch", "approve", "check", "status", "review", "open", "keygen", "card", "audit", "version"}, ", ") + "; see satchel -help"}
 }
 
 // msg prints one line in Satchel's message grammar. The line is cleaned of

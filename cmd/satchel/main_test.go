@@ -21,6 +21,7 @@ import (
 
 	"github.com/satchel-records/satchel/generator/bundle"
 	"github.com/satchel-records/satchel/generator/provenance"
+	"github.com/satchel-records/satchel/generator/registry"
 	"github.com/satchel-records/satchel/generator/seal"
 	"github.com/satchel-records/satchel/internal/testtool"
 )
@@ -53,6 +54,7 @@ func TestScripts(t *testing.T) {
 			"sample":       cmdSample,
 			"append":       cmdAppend,
 			"withheld":     cmdWithheld,
+			"auditevents":  cmdAuditEvents,
 		},
 		Setup: func(env *testscript.Env) error {
 			home := filepath.Join(env.WorkDir, ".gnupg")
@@ -365,4 +367,23 @@ func cmdWithheld(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	ts.Fatalf("patient %s is not in the manifest", args[0])
+}
+
+// auditevents: print private/audit.jsonl one event a line, without times or
+// names: what, patient ("-" for none), serial, and the cards a build was
+// sealed to.
+func cmdAuditEvents(ts *testscript.TestScript, neg bool, args []string) {
+	events, err := registry.ReadAudit(ts.MkAbs("private"))
+	ts.Check(err)
+	for _, e := range events {
+		p := e.Patient
+		if p == "" {
+			p = "-"
+		}
+		line := fmt.Sprintf("%s %s %d", e.What, p, e.Serial)
+		if e.Cards != nil {
+			line += fmt.Sprintf(" %v", e.Cards)
+		}
+		ts.Stdout().Write([]byte(line + "\n"))
+	}
 }

@@ -16,7 +16,8 @@ import (
 
 // TestWindowsBinaryBuildsTheSamplePracticeUnderWine cross-builds satchel for
 // windows/amd64, as `make dist` does, and runs it under Debian's wine on a
-// copy of the sample practice: check, then build. Every bundle the Windows
+// copy of the sample practice: check, then build; and init makes a new
+// practice that check accepts. Every bundle the Windows
 // binary wrote must open with stock gpg on Linux, with a good signature, with
 // the secret zbarimg reads from that patient's card, and the manifest's
 // digest must be the bundle's.
@@ -53,6 +54,11 @@ func TestWindowsBinaryBuildsTheSamplePracticeUnderWine(t *testing.T) {
 	}
 	if out := runCmd(t, env, practice, "wine", exe, "version"); !strings.HasPrefix(out, "satchel ") {
 		t.Fatalf("satchel.exe version printed %q", out)
+	}
+	// A new practice, as the practice's own computer starts one.
+	runCmd(t, env, tmp, "wine", exe, "init", "newpractice")
+	if out := runCmd(t, env, filepath.Join(tmp, "newpractice"), "wine", exe, "check", "-site", "site.toml"); !strings.Contains(out, "checked 0 records") {
+		t.Fatalf("satchel.exe check after init:\n%s", out)
 	}
 	out := runCmd(t, env, practice, "wine", exe, "check", "-site", "site.toml")
 	if !strings.Contains(out, "would build") {

@@ -12,6 +12,7 @@ import (
 	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/generator/record/load"
+	"github.com/satchel-records/satchel/generator/registry"
 )
 
 // Approver is who approves a record, and what they decide beyond the
@@ -140,7 +141,13 @@ func (p *Pipeline) Approve(id string, who Approver, now time.Time) (*Approved, e
 	if err := policy.NewSnapshot(a, pr.Record).Write(snapPath); err != nil {
 		return nil, err
 	}
-	return res, a.Write(path, in)
+	if err := a.Write(path, in); err != nil {
+		return nil, err
+	}
+	if err := p.audit(registry.Event{Time: now, Who: who.By, Role: who.Role, What: registry.EventApprove, Patient: id, Digest: a.SHA256}); err != nil {
+		return nil, fmt.Errorf("approved, but %w", err)
+	}
+	return res, nil
 }
 
 // carry returns which of the previous approval's named releases still
@@ -201,4 +208,16 @@ func (p *Pipeline) checkReleases(pr *Prepared, keys []string, now time.Time) err
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// audit appends events to the practice's audit log, making the private
+// folder (0700) if this is the practice's first command.
+func (p *Pipeline) audit(events ...registry.Event) error {
+	if err := os.MkdirAll(p.cfg.PrivateDir, 0o700); err != nil {
+		return fmt.Errorf("cannot write the audit log: %w", err)
+	}
+	if err := registry.Audit(p.cfg.PrivateDir, events...); err != nil {
+		return fmt.Errorf("cannot write the audit log: %w", err)
+	}
+	return nil
 }

@@ -239,27 +239,19 @@ func (p *Pipeline) Build(ctx context.Context, opt Options) (*Report, error) {
 	for _, pg := range p.library.Stale(b.now) {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: education page is past its review date (%s)", p.rel(pg.File), pg.NextReview))
 	}
-	// Issue a first card to every patient who has none, before the workers
-	// start: the registry is then read-only while they run.
-	var events []registry.Event
+	// Give a first card to every patient who has none, before the workers
+	// start: the registry is then read-only while they run. It is pending
+	// until a bundle is sealed to it, and dropped if the patient does not
+	// build: a patient never built has no card.
 	b.by = opt.By
 	if b.by == "" {
 		b.by = "satchel build"
 	}
-	by := b.by
+	firsts := map[string]int{}
 	for _, f := range files {
 		id := record.Stem(f)
 		if len(b.reg.Cards(id)) == 0 {
-			c := b.reg.Add(id, "Patient", b.now)
-			events = append(events, registry.Event{Time: b.now, Who: by, What: "issue", Patient: id, Serial: c.Serial, Label: c.Label})
-		}
-	}
-	if len(events) > 0 {
-		if err := b.reg.Save(); err != nil {
-			return nil, fmt.Errorf("cannot save the card registry: %w", err)
-		}
-		if err := b.reg.Audit(events...); err != nil {
-			return nil, fmt.Errorf("cannot write the audit log: %w", err)
+			firsts[id] = b.reg.Add(id, "Patient", b.now).Serial
 		}
 	}
 
@@ -306,11 +298,19 @@ func (p *Pipeline) Build(ctx context.Context, opt Options) (*Report, error) {
 			sheet = append(sheet, c.SheetCard)
 		}
 	}
+	var events []registry.Event
+	if rep.KeyCreated {
+		events = append(events, registry.Event{Time: b.now, Who: b.by, What: registry.EventKeygen, Key: b.key.Fingerprint})
+	}
+	events = append(events, b.sealed(rep, firsts)...)
 	if len(sheet) > 0 {
 		if rep.Sheet, err = b.writeSheet(sheet); err != nil {
 			return nil, fmt.Errorf("cannot write the print sheet: %w", err)
 		}
 		rep.SheetCards = len(sheet)
+		for _, c := range issued {
+			events = append(events, registry.Event{Time: b.now, Who: b.by, What: registry.EventPrintSheet, Patient: c.PatientID, Serial: c.Serial, Sheet: filepath.Base(rep.Sheet)})
+		}
 	}
 	// Bundles and cards were written without a flush each; make them all
 	// durable at once before the manifest says they exist.
@@ -326,10 +326,43 @@ func (p *Pipeline) Build(ctx context.Context, opt Options) (*Report, error) {
 	if err := b.reg.Save(); err != nil {
 		return nil, fmt.Errorf("cannot save the card registry: %w", err)
 	}
+	if err := b.reg.Audit(events...); err != nil {
+		return nil, fmt.Errorf("cannot write the audit log: %w", err)
+	}
 	if rep.Manifest, err = b.writeManifest(rep, len(opt.Only) > 0); err != nil {
 		return nil, fmt.Errorf("cannot write the manifest: %w", err)
 	}
 	return rep, nil
+}
+
+// sealed brings the registry up to date with what the build sealed, and
+// returns the audit events for it: each built patient's bundle (its
+// digest and the cards it is sealed to) and each card issued by it, that
+// is, sealed into a bundle for the first time. A first card given to a
+// patient who did not build (firsts) is dropped: it opens nothing.
+func (b *builder) sealed(rep *Report, firsts map[string]int) []registry.Event {
+	var events []registry.Event
+	for _, p := range rep.Patients {
+		if p.Status != Built {
+			if serial, ok := firsts[p.ID]; ok {
+				b.reg.Drop(p.ID, serial)
+			}
+			continue
+		}
+		serials := make([]int, len(p.Cards))
+		for i, c := range p.Cards {
+			serials[i] = c.Serial
+		}
+		events = append(events, registry.Event{Time: b.now, Who: b.by, What: registry.EventBuild, Patient: p.ID, Bundle: p.BundleID, Digest: p.SHA256, Cards: serials})
+		for _, c := range b.reg.Sealed(p.ID, serials) {
+			ev := registry.Event{Time: b.now, Who: b.by, What: registry.EventIssue, Patient: p.ID, Serial: c.Serial, Label: c.Label}
+			if c.SummaryOnly() {
+				ev.Scope = c.Scope
+			}
+			events = append(events, ev)
+		}
+	}
+	return events
 }
 
 // patient builds one patient. It never panics on bad input and never

@@ -158,9 +158,10 @@ func (b *builder) bind(id string, r *record.Record) (string, error) {
 	}
 	var events []registry.Event
 	for _, c := range bd.Revoked {
-		events = append(events, registry.Event{Time: b.now, Who: b.by, What: "revoke", Patient: id, Serial: c.Serial, Label: c.Label, Reason: rotatedReason})
+		events = append(events, registry.Event{Time: b.now, Who: b.by, What: registry.EventRevoke, Patient: id, Serial: c.Serial, Label: c.Label, Reason: rotatedReason})
 	}
-	events = append(events, registry.Event{Time: b.now, Who: b.by, What: "issue", Patient: id, Serial: bd.Issued.Serial, Label: bd.Issued.Label, Reason: rotatedReason})
+	// The new patient's first card is issued when its bundle is sealed
+	// (see sealed), like any other.
 	if err := b.reg.Save(); err != nil {
 		return "", fmt.Errorf("cannot save the card registry: %w", err)
 	}

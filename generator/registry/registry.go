@@ -13,12 +13,15 @@
 package registry
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/satchel-records/satchel/generator/cardkey"
@@ -64,6 +67,13 @@ type Card struct {
 	// own that the full bundle is never sealed to. A card from before
 	// scopes has none in the file, and is read as full.
 	Scope Scope `json:"scope,omitempty"`
+
+	// Pending says the card has not yet been sealed into any bundle: a
+	// card added by `satchel card add`, or a patient's first card, is
+	// issued (and audited as issued) only when a build first seals the
+	// patient's bundle to it. A card from before this field existed was
+	// sealed when it was made.
+	Pending bool `json:"pending,omitempty"`
 }
 
 // Scope is what a card opens.
@@ -220,8 +230,9 @@ func (r *Registry) IDs() []string {
 	return ids
 }
 
-// Add issues a new full card to patient id, with the next unused serial,
-// under the id's current generation.
+// Add adds a new full card to patient id, with the next unused serial,
+// under the id's current generation. The card is pending until Sealed:
+// no bundle opens with it yet.
 func (r *Registry) Add(id, label string, now time.Time) Card {
 	return r.AddScope(id, label, ScopeFull, now)
 }
@@ -236,9 +247,34 @@ func (r *Registry) AddScope(id, label string, scope Scope, now time.Time) Card {
 	for _, c := range r.Patients[id] {
 		serial = max(serial, c.Serial+1)
 	}
-	c := Card{Serial: serial, Label: label, Issued: now.UTC().Truncate(time.Second), Generation: r.Identities[id].Generation, Letters: true, Scope: scope}
+	c := Card{Serial: serial, Label: label, Issued: now.UTC().Truncate(time.Second), Generation: r.Identities[id].Generation, Letters: true, Scope: scope, Pending: true}
 	r.Patients[id] = append(r.Patients[id], c)
 	return c
+}
+
+// Sealed records that patient id's bundle, built at now, is sealed to the
+// cards serials, and returns the ones that were pending: issued only now,
+// as this is the first bundle they open. (Issued keeps the day the card
+// was added, which its printed page shows.)
+func (r *Registry) Sealed(id string, serials []int) []Card {
+	var issued []Card
+	for i, c := range r.Patients[id] {
+		if c.Pending && slices.Contains(serials, c.Serial) {
+			c.Pending = false
+			r.Patients[id][i] = c
+			issued = append(issued, c)
+		}
+	}
+	return issued
+}
+
+// Drop removes card serial of patient id if it is still pending: a card
+// that no bundle was ever sealed to can be forgotten without trace.
+func (r *Registry) Drop(id string, serial int) {
+	r.Patients[id] = slices.DeleteFunc(r.Patients[id], func(c Card) bool { return c.Serial == serial && c.Pending })
+	if len(r.Patients[id]) == 0 {
+		delete(r.Patients, id)
+	}
 }
 
 // Revoke marks card serial of patient id as revoked. Bundles built after
@@ -339,15 +375,31 @@ func (r *Registry) Save() error {
 	return atomicfile.Write(filepath.Join(r.dir, FileName), append(data, '\n'), 0o600)
 }
 
-// Event is one line of the audit log. It never holds a secret.
+// Event is one line of the audit log, private/audit.jsonl. It never holds
+// a secret, nor any clinical text: ids, serials, names of staff, digests.
 type Event struct {
-	Time    time.Time `json:"time"`
-	Who     string    `json:"who"`
-	What    string    `json:"what"` // "issue", "revoke"
-	Patient string    `json:"patient"`
-	Serial  int       `json:"serial"`
-	Label   string    `json:"label,omitempty"`
-	// Scope is the scope of a card issued as summary only; empty for a
+	Time time.Time `json:"time"`
+	Who  string    `json:"who"`
+	// What is one of the Event constants: approve, build, issue, add,
+	// revoke, print-sheet, keygen.
+	What    string `json:"what"`
+	Patient string `json:"patient,omitempty"`
+	Serial  int    `json:"serial,omitempty"`
+	Label   string `json:"label,omitempty"`
+	// Role is the approver's role (approve).
+	Role string `json:"role,omitempty"`
+	// Digest is the SHA-256 of what the event is about: the approved
+	// record (approve) or the sealed bundle, record.pgp (build).
+	Digest string `json:"digest,omitempty"`
+	// Bundle is the patient's bundle id (build).
+	Bundle string `json:"bundle,omitempty"`
+	// Cards are the serials of the cards a bundle is sealed to (build).
+	Cards []int `json:"cards,omitempty"`
+	// Sheet is the print sheet's file name (print-sheet).
+	Sheet string `json:"sheet,omitempty"`
+	// Key is the fingerprint of the practice key made (keygen).
+	Key string `json:"key,omitempty"`
+	// Scope is the scope of a card added as summary only; empty for a
 	// full card, as before scopes.
 	Scope Scope `json:"scope,omitempty"`
 	// Reason says why, when the change was not asked for (a build
@@ -356,22 +408,122 @@ type Event struct {
 	Reason string `json:"reason,omitempty"`
 }
 
+// The kinds of Event.
+const (
+	EventApprove    = "approve"     // a clinician approved a patient's record
+	EventBuild      = "build"       // a patient's bundle was built and sealed
+	EventAdd        = "add"         // staff added a card; issued at the next build
+	EventIssue      = "issue"       // a card was first sealed into a bundle
+	EventRevoke     = "revoke"      // a card was revoked
+	EventPrintSheet = "print-sheet" // a card was put on a print sheet
+	EventKeygen     = "keygen"      // a practice signing key was made
+)
+
 // Audit appends events to the audit log (0600), one JSON object a line.
-func (r *Registry) Audit(events ...Event) error {
+func (r *Registry) Audit(events ...Event) error { return Audit(r.dir, events...) }
+
+// Audit appends events to the audit log in the private folder dir (0600),
+// one JSON object a line, in one write: a reader never sees half an event.
+// A command that does not hold the registry (approve, keygen) may call it:
+// appends of whole lines do not interleave.
+func Audit(dir string, events ...Event) error {
 	if len(events) == 0 {
 		return nil
 	}
-	f, err := os.OpenFile(filepath.Join(r.dir, AuditName), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	var buf []byte
+	for _, e := range events {
+		e.Time = e.Time.UTC().Truncate(time.Second)
+		line, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		buf = append(append(buf, line...), '\n')
+	}
+	f, err := os.OpenFile(filepath.Join(dir, AuditName), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(f)
-	for _, e := range events {
-		e.Time = e.Time.UTC().Truncate(time.Second)
-		if err := enc.Encode(e); err != nil {
-			f.Close()
-			return err
-		}
+	if _, err := f.Write(buf); err != nil {
+		f.Close()
+		return err
 	}
 	return f.Close()
+}
+
+// ReadAudit returns every event of the audit log in the private folder
+// dir, oldest first; none if there is no log yet. A damaged line is an
+// error naming its line number.
+func ReadAudit(dir string) ([]Event, error) {
+	path := filepath.Join(dir, AuditName)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: cannot read the audit log: %w", path, err)
+	}
+	var events []Event
+	for i, line := range bytes.Split(data, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var e Event
+		if err := json.Unmarshal(line, &e); err != nil {
+			return nil, fmt.Errorf("%s:%d: the audit log is damaged: not a JSON event", path, i+1)
+		}
+		events = append(events, e)
+	}
+	return events, nil
+}
+
+// Describe says what the event records in a few plain words, without its
+// time or who: "approved (GP), record sha256 3f2a…". It holds only what
+// the event holds: ids, serials, digests, never clinical text.
+func (e Event) Describe() string {
+	var b strings.Builder
+	short := func(digest string) string {
+		if len(digest) > 12 {
+			return digest[:12]
+		}
+		return digest
+	}
+	card := func() string {
+		if e.Label != "" {
+			return fmt.Sprintf("card %d (%s)", e.Serial, e.Label)
+		}
+		return fmt.Sprintf("card %d", e.Serial)
+	}
+	switch e.What {
+	case EventApprove:
+		fmt.Fprintf(&b, "approved the record (%s), sha256 %s", e.Role, short(e.Digest))
+	case EventBuild:
+		serials := make([]string, len(e.Cards))
+		for i, s := range e.Cards {
+			serials[i] = strconv.Itoa(s)
+		}
+		fmt.Fprintf(&b, "built bundle %s, sha256 %s, sealed to card%s %s", e.Bundle, short(e.Digest), plural(len(e.Cards)), strings.Join(serials, ", "))
+	case EventAdd:
+		fmt.Fprintf(&b, "added %s: issued at the next build", card())
+	case EventIssue:
+		fmt.Fprintf(&b, "issued %s: first sealed into a bundle", card())
+	case EventRevoke:
+		fmt.Fprintf(&b, "revoked %s", card())
+	case EventPrintSheet:
+		fmt.Fprintf(&b, "put %s on print sheet %s", card(), e.Sheet)
+	case EventKeygen:
+		fmt.Fprintf(&b, "made the practice signing key %s", e.Key)
+	default:
+		fmt.Fprintf(&b, "%s", e.What)
+	}
+	if e.Reason != "" {
+		fmt.Fprintf(&b, ": %s", e.Reason)
+	}
+	return b.String()
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
