@@ -132,6 +132,9 @@ type EntryDecision struct {
 	Exported bool
 	Rule     string // empty when exported
 	Reason   string // the practice's own reason, for marked-withheld
+	// TextNotCarried names the entry's free-text parts that the export
+	// held and Satchel does not carry ("note").
+	TextNotCarried []string
 }
 
 // The two ways an approval fails to cover a record, as Check returns them.
@@ -309,7 +312,7 @@ func (rules Rules) Apply(r *record.Record, a *Approval, now time.Time) Decision 
 			// they stay in the practice.
 			rule = "access-code"
 		}
-		ed := EntryDecision{Key: m.Key, Label: e.Label(), Exported: rule == "", Rule: rule}
+		ed := EntryDecision{Key: m.Key, Label: e.Label(), Exported: rule == "", Rule: rule, TextNotCarried: m.TextNotCarried}
 		if rule == RuleMarkedWithheld {
 			ed.Reason = m.Reason
 		}

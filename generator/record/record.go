@@ -149,6 +149,11 @@ type Mark struct {
 	// request). The sensitive-code rule matches on them; nothing shows
 	// them. Set by readers.
 	Linked []Code `toml:"-"`
+	// TextNotCarried names the free-text parts of the source entry that
+	// Satchel does not carry ("note", "comment"): a clinician's
+	// annotations may speak of others, so they never leave, and the review
+	// sheet says which entries lost some. Set by readers.
+	TextNotCarried []string `toml:"-"`
 }
 
 // Entry gives the policy package access to an entry's mark, codes and date.

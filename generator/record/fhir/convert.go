@@ -206,7 +206,35 @@ func (r *reader) mark(n *node) record.Mark {
 		linked = append(linked, all(r.code(t))...)
 		linked = append(linked, valueCodes(t.res)...)
 	}
-	return record.Mark{Key: n.key, Labels: labels, ThirdParty: n.third, Also: all(r.code(n)), Linked: linked}
+	return record.Mark{Key: n.key, Labels: labels, ThirdParty: n.third, Also: all(r.code(n)), Linked: linked, TextNotCarried: textNotCarried(n.res)}
+}
+
+// textNotCarried names the free-text elements of res that hold text and
+// are not carried: note (R4 annotations, and reaction notes) and comment
+// (STU3 Observation).
+func textNotCarried(res *resource) []string {
+	var out []string
+	note := holdsText(res.Note)
+	for _, rc := range res.Reaction {
+		note = note || holdsText(rc.Note)
+	}
+	if note {
+		out = append(out, "note")
+	}
+	if holdsText(res.Comment) {
+		out = append(out, "comment")
+	}
+	return out
+}
+
+// holdsText reports whether a raw JSON element holds anything: not
+// absent, null, empty, "" or [].
+func holdsText(raw json.RawMessage) bool {
+	switch strings.TrimSpace(string(raw)) {
+	case "", "null", `""`, "[]", "{}":
+		return false
+	}
+	return true
 }
 
 // maxLinked bounds how many resources one entry's labels are gathered from.

@@ -128,6 +128,9 @@ type reaction struct {
 	Substance     *concept  `json:"substance"`
 	Manifestation []concept `json:"manifestation"`
 	Severity      string    `json:"severity"`
+	// Note is the reaction's annotation: read only to say it is not
+	// carried.
+	Note json.RawMessage `json:"note"`
 }
 
 type refRange struct {
@@ -246,7 +249,13 @@ type resource struct {
 	Related        []related       `json:"related"`   // STU3
 	Result         json.RawMessage `json:"result"`    // one reference in GuidanceResponse
 	Conclusion     string          `json:"conclusion"`
-	PresentedForm  []attachment    `json:"presentedForm"`
+	// Free text Satchel does not carry, read only to say so: R4's
+	// annotations (Condition, AllergyIntolerance, Observation, ...) and
+	// STU3's Observation comment.
+	// Raw, so an oddly typed one never stops the resource being read.
+	Note          json.RawMessage `json:"note"`
+	Comment       json.RawMessage `json:"comment"`
+	PresentedForm []attachment    `json:"presentedForm"`
 
 	// Immunization
 	VaccineCode        *concept `json:"vaccineCode"`
