@@ -115,8 +115,8 @@ const viewerFirstScreen = `(() => {
 
 type viewerTops struct {
 	FrameTop, Allergies, Problem int
-	Signature, Stale           bool
-	Scroll                     float64
+	Signature, Stale             bool
+	Scroll                       float64
 }
 
 // frameDateLines is dateLines, run from the viewer on its frame's document.
