@@ -55,8 +55,8 @@ func TestSampleSummariesGiveCarePlansAndContacts(t *testing.T) {
 			if strings.Contains(out, "Mental health crisis plan") {
 				t.Error("rmc-0011: the withheld (PSY) care plan is in the document")
 			}
-			if strings.Contains(box, "Smoking cessation plan") || !strings.Contains(out, "Smoking cessation plan") {
-				t.Error("rmc-0011: the completed care plan should be in the full list only, not the summary")
+			if strings.Contains(box, "Smoking cessation plan") || !strings.Contains(out, "Smoking cessation plan <span class=\"badge\">Not in force") {
+				t.Error("rmc-0011: the completed care plan should be in the full list only, marked not in force, and not in the summary")
 			}
 		}
 	}
