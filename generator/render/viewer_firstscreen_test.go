@@ -257,6 +257,13 @@ func TestViewerFirstPhoneScreenAnswersTheClinician(t *testing.T) {
 				t.Fatal(err)
 			}
 			shot(t, tc, filepath.Join(dir, p.ID+"-viewer-"+s.kind+"-390.png"), false)
+			if i == 0 {
+				// The signature line opened, and the Print menu.
+				run(t, tc, chromedp.Evaluate[chromedp.Void](`document.getElementById("signature").open = true`))
+				shot(t, tc, filepath.Join(dir, p.ID+"-viewer-"+s.kind+"-signature-390.png"), false)
+				run(t, tc, chromedp.Evaluate[chromedp.Void](`document.getElementById("signature").open = false; document.getElementById("printing").open = true`))
+				shot(t, tc, filepath.Join(dir, p.ID+"-viewer-"+s.kind+"-print-390.png"), false)
+			}
 		}
 	}
 }
