@@ -102,11 +102,15 @@ const viewerFirstScreen = `(() => {
 	const d = f.contentDocument;
 	const base = f.getBoundingClientRect().top;
 	const bottom = (sel) => { const e = d.querySelector(sel); return e ? Math.round(base + e.getBoundingClientRect().bottom) : -1; };
+	const top = (sel) => { const e = d.querySelector(sel); return e ? Math.round(base + e.getBoundingClientRect().top) : -1; };
 	const onScreen = (id) => { const e = document.getElementById(id); if (!e || e.hidden) return false; const r = e.getBoundingClientRect(); return r.height > 10 && r.top >= 0 && r.bottom <= innerHeight; };
 	return {
 		frameTop: Math.round(base),
 		allergies: bottom(".summary-allergies h3"),
 		problem: bottom(".summary-problems li strong"),
+		highRisk: top(".summary-high-risk li"),
+		alerts: top(".summary-alerts h3"),
+		decisions: top(".summary-decisions h3"),
 		signature: onScreen("signature"),
 		stale: onScreen("stale"),
 		scroll: f.contentWindow.scrollY + window.scrollY,
@@ -115,6 +119,7 @@ const viewerFirstScreen = `(() => {
 
 type viewerTops struct {
 	FrameTop, Allergies, Problem int
+	HighRisk, Alerts, Decisions  int
 	Signature, Stale             bool
 	Scroll                       float64
 }
@@ -188,7 +193,8 @@ func TestViewerFirstPhoneScreenAnswersTheClinician(t *testing.T) {
 						open(t, u+"#k="+url.QueryEscape(s.sealed.key))
 						var got viewerTops
 						must(t, e.Eval(viewerFirstScreen, &got))
-						t.Logf("frame top %d px, allergies heading ends %d px, first active problem %d px", got.FrameTop, got.Allergies, got.Problem)
+						t.Logf("frame top %d px, allergies heading ends %d px, first active problem %d px; high-risk medicines, alerts and advance decisions start %d, %d, %d px",
+							got.FrameTop, got.Allergies, got.Problem, got.HighRisk, got.Alerts, got.Decisions)
 						if got.Scroll != 0 {
 							t.Fatalf("the page opened scrolled by %v px", got.Scroll)
 						}
@@ -197,6 +203,13 @@ func TestViewerFirstPhoneScreenAnswersTheClinician(t *testing.T) {
 						}
 						if got.Problem > 844 {
 							t.Errorf("the first active problem ends at %d px, want within the first 844", got.Problem)
+						}
+						// High-risk medicines and advance decisions come
+						// before the active problems: they start on the
+						// first screen too. (Alerts, after the problems,
+						// may not: see the log line.)
+						if got.HighRisk > 844 || got.Decisions > 844 {
+							t.Errorf("high-risk medicines start at %d px, advance decisions at %d px, want within the first 844", got.HighRisk, got.Decisions)
 						}
 						if got.Problem < 0 && hasActiveProblem(p) {
 							t.Error("an active problem is missing from the summary")
