@@ -169,6 +169,19 @@ func (d *doc) patient() reference {
 	if clean(p.Name) != "" {
 		res.Name = []humanName{nameParts(p.Name)}
 	}
+	for _, c := range d.rec.Contacts {
+		var pc patientContact
+		if v := clean(c.Relationship); v != "" {
+			pc.Relationship = []concept{{Text: v}}
+		}
+		if v := clean(c.Name); v != "" {
+			pc.Name = &humanName{Text: v}
+		}
+		if v := clean(c.Phone); v != "" {
+			pc.Telecom = []contactPoint{{System: "phone", Value: v}}
+		}
+		res.Contact = append(res.Contact, pc)
+	}
 	return d.add("patient", res)
 }
 
@@ -508,7 +521,7 @@ func (d *doc) planOfCare() (section, bool) {
 		res := carePlan{
 			ResourceType: "CarePlan",
 			ID:           d.id(k),
-			Status:       "active",
+			Status:       carePlanStatus(c.Status),
 			Intent:       "plan",
 			Title:        clean(c.Title),
 			Description:  clean(c.Summary),
@@ -797,4 +810,16 @@ func rangeWords(r *record.Result) string {
 		return "up to " + num(*r.High) + unit
 	}
 	return ""
+}
+
+// carePlanStatus is a care plan's FHIR status: as recorded when FHIR has
+// it, active when none is recorded, else unknown.
+func carePlanStatus(s string) string {
+	switch s {
+	case "":
+		return "active"
+	case "active", "draft", "on-hold", "revoked", "completed", "entered-in-error", "unknown":
+		return s
+	}
+	return "unknown"
 }

@@ -518,7 +518,7 @@ func allowedCodes() map[string]map[string][]string {
 		"Procedure":           {"status": {"completed"}},
 		"DeviceUseStatement":  {"status": {"active"}},
 		"Flag":                {"status": {"active"}},
-		"CarePlan":            {"status": {"active"}, "intent": {"plan"}},
+		"CarePlan":            {"status": {"draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown"}, "intent": {"plan"}},
 		"ServiceRequest":      {"status": {"draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown"}, "intent": {"order"}},
 		"Encounter":           {"status": {"finished", "unknown"}},
 		"DocumentReference":   {"status": {"current"}},
@@ -1019,4 +1019,26 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// Contacts go out as Patient.contact and a care plan keeps its status:
+// our own reader reads back the same contacts and statuses.
+func TestContactsAndCarePlanStatusGoOutAndComeBack(t *testing.T) {
+	t.Parallel()
+	rec := &record.Record{
+		Patient:   record.Patient{Name: "Jane Example", Born: record.NewDate(1960, 1, 2)},
+		Contacts:  []record.Contact{{Relationship: "Husband", Name: "John Example", Phone: "07700 900123"}, {Relationship: "Neighbour", Name: "Ann Other"}},
+		CarePlans: []record.CarePlan{{Title: "Asthma action plan", Status: "active"}, {Title: "Old plan", Status: "completed"}},
+	}
+	back, err := fhir.Read("record.json", write(t, "contacts", rec, testMeta()))
+	if err != nil {
+		t.Fatalf("our reader refuses the document: %v", err)
+	}
+	if len(back.Contacts) != 2 || back.Contacts[0].Relationship != "Husband" || back.Contacts[0].Name != "John Example" ||
+		back.Contacts[0].Phone != "07700 900123" || back.Contacts[1].Name != "Ann Other" || back.Contacts[1].Phone != "" {
+		t.Errorf("contacts read back: %+v", back.Contacts)
+	}
+	if len(back.CarePlans) != 2 || back.CarePlans[0].Status != "active" || back.CarePlans[1].Status != "completed" {
+		t.Errorf("care plans read back: %+v", back.CarePlans)
+	}
 }

@@ -118,6 +118,15 @@ type patient struct {
 	// deceased[x]: the date of death when known, else true.
 	DeceasedDateTime string `json:"deceasedDateTime,omitempty"`
 	DeceasedBoolean  *bool  `json:"deceasedBoolean,omitempty"`
+	// Contact: next of kin and emergency contacts.
+	Contact []patientContact `json:"contact,omitempty"`
+}
+
+// patientContact is one of Patient.contact.
+type patientContact struct {
+	Relationship []concept      `json:"relationship,omitempty"`
+	Name         *humanName     `json:"name,omitempty"`
+	Telecom      []contactPoint `json:"telecom,omitempty"`
 }
 
 type organization struct {

@@ -411,6 +411,30 @@ func (w *writer) summary(d *render.Document, v *render.View) {
 			w.entry(orNone(dv.Title), prefixed("Fitted ", dv.Date.String()))
 		}
 	}
+	if len(v.ActiveCarePlans) > 0 {
+		w.heading("Current care and action plans")
+		for _, c := range v.ActiveCarePlans {
+			w.entry(orNone(c.Title), c.Summary, when("Dated", c.Date))
+		}
+	}
+	w.heading("Next of kin and emergency contacts")
+	if len(v.Contacts) == 0 {
+		w.none("None recorded")
+	}
+	for _, c := range v.Contacts {
+		name := c.Name
+		if name == "" {
+			name = "Name not recorded"
+		}
+		if c.Relationship != "" {
+			name += " (" + c.Relationship + ")"
+		}
+		tel := "Phone number not recorded"
+		if c.Phone != nil {
+			tel = c.Phone.Text
+		}
+		w.entry(name, tel)
+	}
 }
 
 // sections writes the full record, in the HTML document's order.
@@ -506,7 +530,11 @@ func (w *writer) sections(d *render.Document, v *render.View) {
 	})
 	list("Care plans", len(v.CarePlans), func(i int) (string, []string) {
 		x := v.CarePlans[i]
-		return orNone(x.Title), []string{x.Summary, when("Dated", x.Date)}
+		t := orNone(x.Title)
+		if !x.Active() {
+			t += " (not in force)"
+		}
+		return t, []string{x.Summary, when("Dated", x.Date)}
 	})
 	list("Appointments and visits", len(v.Encounters), func(i int) (string, []string) {
 		x := v.Encounters[i]

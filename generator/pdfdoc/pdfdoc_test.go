@@ -242,3 +242,36 @@ func TestSummaryOnlyCopyHoldsTheSummaryAlone(t *testing.T) {
 		}
 	}
 }
+
+// Page 1 gives the care and action plans in force and the contacts, their
+// numbers in international form; a plan no longer in force is in the full
+// record only, marked so; with no contact, page 1 says none is recorded.
+func TestSummaryGivesCarePlansAndContacts(t *testing.T) {
+	t.Parallel()
+	d := synthetic("Jane Example")
+	d.Record.CarePlans = []record.CarePlan{
+		{Title: "Asthma action plan", Summary: "Two puffs when wheezy.", Date: record.NewDate(2026, time.April, 2)},
+		{Title: "Old rehabilitation plan", Status: "completed"},
+	}
+	d.Record.Contacts = []record.Contact{
+		{Relationship: "Husband", Name: "John Example", Phone: "07700 900123"},
+		{Relationship: "Neighbour"},
+	}
+	p := pages(t, makePDF(t, d))
+	first, all := p[0], strings.Join(p, "")
+	for _, want := range []string{"Current care and action plans", "Asthma action plan", "Two puffs when wheezy.", "Dated 2 Apr 2026",
+		"Next of kin and emergency contacts", "John Example (Husband)", "+44 7700 900123", "Name not recorded (Neighbour)", "Phone number not recorded"} {
+		if !strings.Contains(first, want) {
+			t.Errorf("page 1 lacks %q", want)
+		}
+	}
+	if strings.Contains(first, "Old rehabilitation plan") || !strings.Contains(all, "Old rehabilitation plan (not in force)") {
+		t.Error("the completed plan should be in the full record only, marked not in force")
+	}
+	d.Record.Contacts = nil
+	// The synthetic record has alerts and advance decisions: "None
+	// recorded" can only be the contacts'.
+	if first := pages(t, makePDF(t, d))[0]; !strings.Contains(first, "None recorded") {
+		t.Error("with no contact, page 1 does not say none is recorded")
+	}
+}

@@ -43,6 +43,11 @@ func Account(r *record.Record, d policy.Decision) Accounting {
 	var order []string
 	fates := map[string]*fate{}
 	for _, e := range d.Entries {
+		// A FHIR Patient's contacts are part of the Patient resource,
+		// which the reader accounts for as the record's heading.
+		if strings.Contains(e.Key, ".contact[") {
+			continue
+		}
 		k := resourceKey(e.Key)
 		f := fates[k]
 		if f == nil {

@@ -239,7 +239,7 @@ func (b *engineTab) styled(what string, printable bool) {
 		b.t.Errorf("%s: %d of the record's %d style sheets apply", what, st.Applied, st.Styles)
 	}
 	var print bool
-	b.eval(`!document.getElementById("print").hidden && document.getElementById("print").getBoundingClientRect().width > 0`, &print)
+	b.eval(`!document.getElementById("printing").hidden && document.getElementById("printing").getBoundingClientRect().width > 0`, &print)
 	if print != printable {
 		b.t.Errorf("%s: Print shown %v, want %v", what, print, printable)
 	}

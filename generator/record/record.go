@@ -33,9 +33,12 @@ type Record struct {
 	Devices       []Device
 	Alerts        []Alert
 	CarePlans     []CarePlan
-	Encounters    []Encounter
-	Referrals     []Referral
-	Findings      []Finding
+	// Contacts are the people to contact about the patient: next of kin,
+	// an emergency contact.
+	Contacts   []Contact
+	Encounters []Encounter
+	Referrals  []Referral
+	Findings   []Finding
 	// AdvanceDecisions are DNACPR decisions, advance decisions to refuse
 	// treatment, treatment escalation plans and other advance directives:
 	// what a clinician must see first in an emergency.
@@ -283,6 +286,25 @@ type CarePlan struct {
 	Title   string `toml:"title"`
 	Summary string `toml:"summary"`
 	Date    Date   `toml:"date"`
+	// Status is active (in force: the TOML default), or one FHIR's
+	// CarePlan.status names: draft, on-hold, revoked, completed,
+	// unknown. Only an active plan is in the emergency summary.
+	Status string `toml:"status"`
+}
+
+// Active reports whether the plan is in force.
+func (c *CarePlan) Active() bool { return c.Status == "" || c.Status == "active" }
+
+// Contact is someone to contact about the patient: next of kin or an
+// emergency contact (FHIR Patient.contact).
+type Contact struct {
+	Mark
+	// Relationship is who they are to the patient, in words: "Wife",
+	// "Next of kin", "Emergency contact".
+	Relationship string `toml:"relationship"`
+	Name         string `toml:"name"`
+	// Phone is a telephone number as recorded.
+	Phone string `toml:"phone"`
 }
 
 // Encounter is a consultation, visit or admission.
@@ -420,6 +442,9 @@ func (a *Alert) Codes() []Code { return a.Mark.codes(a.Code) }
 // Codes returns the care plan's codes.
 func (c *CarePlan) Codes() []Code { return c.Mark.codes(c.Code) }
 
+// Codes returns no codes: contacts are not coded.
+func (c *Contact) Codes() []Code { return c.Mark.codes(Code{}) }
+
 // Codes returns the encounter's codes.
 func (e *Encounter) Codes() []Code { return e.Mark.codes(e.Code) }
 
@@ -461,6 +486,9 @@ func (a *Alert) When() Date { return a.Date }
 // When returns the plan's date.
 func (c *CarePlan) When() Date { return c.Date }
 
+// When returns no date: a contact is not dated.
+func (c *Contact) When() Date { return Date{} }
+
 // When returns the encounter's date.
 func (e *Encounter) When() Date { return e.Date }
 
@@ -496,6 +524,18 @@ func (a *Alert) Label() string { return "alert: " + a.Title }
 
 // Label describes the entry for the review sheet.
 func (c *CarePlan) Label() string { return "care plan: " + c.Title }
+
+// Label describes the entry for the review sheet.
+func (c *Contact) Label() string {
+	who := c.Name
+	if who == "" {
+		who = "name not recorded"
+	}
+	if c.Relationship != "" {
+		who += " (" + c.Relationship + ")"
+	}
+	return "contact: " + who
+}
 
 // Label describes the entry for the review sheet.
 func (e *Encounter) Label() string { return "encounter: " + e.Title }
@@ -536,6 +576,9 @@ func (r *Record) Entries() []Entry {
 	for i := range r.CarePlans {
 		es = append(es, &r.CarePlans[i])
 	}
+	for i := range r.Contacts {
+		es = append(es, &r.Contacts[i])
+	}
 	for i := range r.Encounters {
 		es = append(es, &r.Encounters[i])
 	}
@@ -564,6 +607,7 @@ func (r *Record) Filter(keep func(Entry) bool) *Record {
 	out.Devices = filter(r.Devices, keep)
 	out.Alerts = filter(r.Alerts, keep)
 	out.CarePlans = filter(r.CarePlans, keep)
+	out.Contacts = filter(r.Contacts, keep)
 	out.Encounters = filter(r.Encounters, keep)
 	out.Referrals = filter(r.Referrals, keep)
 	out.Findings = filter(r.Findings, keep)

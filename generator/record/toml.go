@@ -23,9 +23,11 @@ type tomlRecord struct {
 	Devices       []Device       `toml:"devices"`
 	Alerts        []Alert        `toml:"alerts"`
 	CarePlans     []CarePlan     `toml:"care_plans"`
-	Encounters    []Encounter    `toml:"encounters"`
-	Referrals     []Referral     `toml:"referrals"`
-	Findings      []Finding      `toml:"findings"`
+	// Contacts are written [[contacts]]: relationship, name, phone.
+	Contacts   []Contact   `toml:"contacts"`
+	Encounters []Encounter `toml:"encounters"`
+	Referrals  []Referral  `toml:"referrals"`
+	Findings   []Finding   `toml:"findings"`
 	// AdvanceDecisions are written [[advance_decisions]], with kind one of
 	// dnacpr, adrt, escalation or directive.
 	AdvanceDecisions []AdvanceDecision `toml:"advance_decisions"`
@@ -66,6 +68,7 @@ func DecodeTOML(path string, data []byte) (*Record, error) {
 		Devices:       t.Devices,
 		Alerts:        t.Alerts,
 		CarePlans:     t.CarePlans,
+		Contacts:      t.Contacts,
 		Encounters:    t.Encounters,
 		Referrals:     t.Referrals,
 		Findings:      t.Findings,
@@ -142,7 +145,15 @@ func DecodeTOML(path string, data []byte) (*Record, error) {
 	titled("devices", len(r.Devices), func(i int) string { return r.Devices[i].Title })
 	keyed(r.Alerts, "alerts", func(*Alert, string) {})
 	titled("alerts", len(r.Alerts), func(i int) string { return r.Alerts[i].Title })
-	keyed(r.CarePlans, "care_plans", func(*CarePlan, string) {})
+	keyed(r.CarePlans, "care_plans", func(c *CarePlan, field string) {
+		if c.Status == "" {
+			c.Status = "active"
+		}
+		errs = appendEnum(errs, path, field+".status", c.Status, "active", "draft", "on-hold", "revoked", "completed", "unknown")
+	})
+	keyed(r.Contacts, "contacts", func(c *Contact, field string) {
+		need(c.Name != "" || c.Phone != "", 0, field+".name", "a name or a phone number")
+	})
 	titled("care_plans", len(r.CarePlans), func(i int) string { return r.CarePlans[i].Title })
 	keyed(r.Encounters, "encounters", func(*Encounter, string) {})
 	titled("encounters", len(r.Encounters), func(i int) string { return r.Encounters[i].Title })

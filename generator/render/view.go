@@ -77,8 +77,14 @@ type View struct {
 	// record's date, newest first, for the emergency summary.
 	RecentProcedures []record.Procedure
 	CarePlans        []record.CarePlan
-	Encounters       []record.Encounter
-	Referrals        []record.Referral
+	// ActiveCarePlans are the care and action plans in force, for the
+	// emergency summary.
+	ActiveCarePlans []record.CarePlan
+	// Contacts are the next of kin and emergency contacts, for the
+	// emergency summary.
+	Contacts   []Contact
+	Encounters []record.Encounter
+	Referrals  []record.Referral
 	// Findings are coded observations without a value ("never smoked").
 	Findings []record.Finding
 	Pages    []*content.Page
@@ -92,6 +98,14 @@ type View struct {
 	// ahead of the document, by template name, for include.
 	fragments map[string]template.HTML
 	marker    *glossary.Marker
+}
+
+// Contact is someone to contact about the patient, with their phone
+// number in international form.
+type Contact struct {
+	Relationship string
+	Name         string
+	Phone        *site.Dial // nil when not recorded
 }
 
 // Medication is a medicine, with what makes it high-risk.
@@ -254,6 +268,14 @@ func (r *Renderer) view(d *Document) *View {
 	v.RunningHead = runningHead(rec.Patient)
 	v.KeyResults = keyResults(rec.Results)
 	v.RecentProcedures = recentProcedures(rec.Procedures, asOf(d))
+	for i := range rec.CarePlans {
+		if rec.CarePlans[i].Active() {
+			v.ActiveCarePlans = append(v.ActiveCarePlans, rec.CarePlans[i])
+		}
+	}
+	for _, c := range rec.Contacts {
+		v.Contacts = append(v.Contacts, Contact{Relationship: c.Relationship, Name: c.Name, Phone: site.NewDial(c.Phone)})
+	}
 	if slices.Contains(d.Pages, nil) {
 		v.Pages = slices.DeleteFunc(slices.Clone(d.Pages), func(p *content.Page) bool { return p == nil })
 	}

@@ -105,6 +105,11 @@ func (p Practice) PhoneDial() *Dial { return dial(p.Phone) }
 // OutOfHoursDial returns the out-of-hours number like PhoneDial.
 func (p Practice) OutOfHoursDial() *Dial { return dial(p.OutOfHours) }
 
+// NewDial returns any phone number s (a contact's, as recorded) like
+// PhoneDial: in international form with a tel: link when it can be
+// dialled, else as written with no link; nil when s is empty.
+func NewDial(s string) *Dial { return dial(s) }
+
 func dial(s string) *Dial {
 	if strings.TrimSpace(s) == "" {
 		return nil

@@ -224,8 +224,13 @@ func TestRecordHTMLInChromium(t *testing.T) {
 			t.Error("the page stored something")
 		}
 		want := "Signed by the practice on 14 March 2026 with practice key " + spaced(f.fingerprint) + "."
-		if sig := evalIn[string](tb, `document.getElementById("signature").textContent`); !strings.HasPrefix(sig, want) {
-			t.Errorf("signature line %q, want it to start %q", sig, want)
+		// One line, which opens to the fingerprint: the line names the
+		// signer and the date, the panel the key.
+		if sig := evalIn[string](tb, `document.querySelector("#signature > summary").textContent`); sig != "Signed by the practice on 14 March 2026" {
+			t.Errorf("signature line %q, want the signer and the date", sig)
+		}
+		if sig := evalIn[string](tb, `document.querySelector("#signature > p").textContent`); !strings.HasPrefix(sig, want) {
+			t.Errorf("signature panel %q, want it to start %q", sig, want)
 		}
 		if marked := evalIn[string](tb, `document.querySelector("#signature .fp b").textContent`); marked != spaced(f.fingerprint)[30:] {
 			t.Errorf("the marked part of the fingerprint is %q, want the card's short form", marked)
@@ -415,19 +420,22 @@ func TestRecordHTMLInChromium(t *testing.T) {
 		if !bytes.Equal(got, []byte(testDocument)) {
 			t.Error("the downloaded record document differs from the one sealed")
 		}
-		tb.do(chromedp.Click(chromedp.ID("print")))
+		tb.do(chromedp.Click(chromedp.CSS("#printing summary")), chromedp.Click(chromedp.ID("print")))
+		if evalIn[bool](tb, `document.getElementById("printing").open`) {
+			t.Error("the Print menu stays open after printing")
+		}
 		if !tb.recordShown() || tb.threw() > 0 {
 			t.Error("printing broke the page")
 		}
 		// The two print choices: the frame's print is watched to see
 		// which class the record has when it prints.
 		evalIn[bool](tb, `(() => { const f = document.querySelector("iframe"); window.printedWith = []; f.contentWindow.print = () => window.printedWith.push(f.contentDocument.documentElement.classList.contains("print-summary")); return true; })()`)
-		tb.do(chromedp.Click(chromedp.ID("print-summary")))
+		tb.do(chromedp.Click(chromedp.CSS("#printing summary")), chromedp.Click(chromedp.ID("print-summary")))
 		if !evalIn[bool](tb, `document.querySelector("iframe").contentDocument.documentElement.classList.contains("print-summary")`) {
 			t.Error("Print emergency summary did not mark the record to print its summary alone")
 		}
 		evalIn[bool](tb, `document.querySelector("iframe").contentWindow.dispatchEvent(new Event("afterprint"))`)
-		tb.do(chromedp.Click(chromedp.ID("print")))
+		tb.do(chromedp.Click(chromedp.CSS("#printing summary")), chromedp.Click(chromedp.ID("print")))
 		if got := evalIn[[]bool](tb, `window.printedWith`); len(got) != 2 || !got[0] || got[1] {
 			t.Errorf("printed with the summary-only class %v, want [true false] (summary, then everything)", got)
 		}

@@ -189,7 +189,13 @@
     const box = $("signature");
     const who = info && info.practice ? info.practice + (info.ods_code ? " (" + info.ods_code + ")" : "") : "the practice";
     const when = result.signedAt ? " on " + formatDate(result.signedAt) : "";
+    // One line, so the record starts on a phone's first screen; it opens
+    // to the key's fingerprint, the approver and the dates.
+    const head = document.createElement("summary");
+    head.append("Signed by ", strong(info && info.practice ? info.practice : who), when);
+    box.open = false;
     box.replaceChildren(
+      head,
       line(["Signed by ", strong(who), when + " with practice key ", fingerprintElement(result.fingerprint), "."]),
       line(["Check that the marked part matches “Signed by” on the key card."]),
     );
@@ -269,8 +275,7 @@
     } catch (e) {
       reachable = false;
     }
-    $("print").hidden = !reachable;
-    $("print-summary").hidden = !reachable;
+    $("printing").hidden = !reachable;
     frame.style.visibility = "";
     root.dataset.state = "open";
     root.dataset.openedMs = String(Math.round(performance.now()));
@@ -336,6 +341,7 @@
     state.files = null;
     $("files").replaceChildren();
     $("downloads").open = false;
+    $("printing").open = false;
     $("signature").replaceChildren();
     $("signature").hidden = true;
     showCurrency(document.body.dataset.currentUntil);
@@ -441,6 +447,7 @@
     const root = frame.contentDocument.documentElement;
     root.classList.toggle("print-summary", summaryOnly);
     frame.contentWindow.addEventListener("afterprint", () => root.classList.remove("print-summary"), { once: true });
+    $("printing").open = false;
     frame.contentWindow.print();
   }
 
@@ -465,8 +472,15 @@
       stopScan();
       lock();
     });
+    // One menu open at a time: they hang from the same toolbar.
+    for (const [id, other] of [["downloads", "printing"], ["printing", "downloads"]]) {
+      $(id).addEventListener("toggle", () => {
+        if ($(id).open) $(other).open = false;
+      });
+    }
     document.addEventListener("keydown", (e) => {
-      if (e.key === "Escape" && $("downloads").open) $("downloads").open = false;
+      if (e.key !== "Escape") return;
+      for (const id of ["downloads", "printing"]) if ($(id).open) $(id).open = false;
     });
 
     if (!$("satchel-end") || !$("satchel-message")) {

@@ -49,6 +49,9 @@ type Engine interface {
 	Click(selector string) error
 	// URL is the address bar's address, as the driver reports it.
 	URL() (string, error)
+	// Resize makes the page's viewport width x height CSS pixels (a phone's
+	// 390x844, a laptop's 1280x900), for layout checks.
+	Resize(width, height int) error
 	// Close ends the browser and removes its profile.
 	Close() error
 }

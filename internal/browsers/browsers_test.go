@@ -13,7 +13,8 @@ import (
 )
 
 // Each engine starts, loads a page from 127.0.0.1 and from TestHost (which
-// it maps to 127.0.0.1 itself, a non-secure origin), types and clicks.
+// it maps to 127.0.0.1 itself, a non-secure origin), types, clicks and
+// sets its viewport's size.
 func TestEachEngineLoadsTypesAndMapsTheTestHost(t *testing.T) {
 	testtool.Slow(t, "starts Chromium, Firefox and WebKit")
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -59,6 +60,15 @@ func TestEachEngineLoadsTypesAndMapsTheTestHost(t *testing.T) {
 			}
 			if u, err := e.URL(); err != nil || u != srv.URL+"/y" {
 				t.Errorf("URL %q (%v), want %s/y", u, err, srv.URL)
+			}
+			for _, size := range [][2]int{{1280, 900}, {800, 700}} {
+				if err := e.Resize(size[0], size[1]); err != nil {
+					t.Fatal(err)
+				}
+				var got [2]int
+				if err := e.Eval(`[window.innerWidth, window.innerHeight]`, &got); err != nil || got != size {
+					t.Errorf("after Resize(%d, %d) the viewport is %dx%d (%v)", size[0], size[1], got[0], got[1], err)
+				}
 			}
 		})
 	}

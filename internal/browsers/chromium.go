@@ -154,6 +154,12 @@ func (c *chromium) Click(selector string) error {
 	return chromedp.Do(ctx, chromedp.Click(chromedp.CSS(selector)))
 }
 
+func (c *chromium) Resize(width, height int) error {
+	ctx, cancel := c.ctx()
+	defer cancel()
+	return chromedp.Do(ctx, chromedp.EmulateViewport(int64(width), int64(height)))
+}
+
 func (c *chromium) URL() (string, error) {
 	ctx, cancel := c.ctx()
 	defer cancel()

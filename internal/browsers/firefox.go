@@ -131,6 +131,10 @@ func (f *firefox) Click(selector string) error {
 	return f.call(map[string]any{"op": "click", "selector": selector}, nil)
 }
 
+func (f *firefox) Resize(width, height int) error {
+	return f.call(map[string]any{"op": "viewport", "width": width, "height": height}, nil)
+}
+
 func (f *firefox) URL() (string, error) {
 	var u string
 	err := f.call(map[string]any{"op": "url"}, &u)

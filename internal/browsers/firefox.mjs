@@ -42,6 +42,9 @@ async function run(cmd) {
     case "click":
       await page.click(cmd.selector);
       return null;
+    case "viewport":
+      await page.setViewport({ width: cmd.width, height: cmd.height });
+      return null;
     case "url":
       return page.url();
     case "close":

@@ -253,6 +253,36 @@ func (w *webkit) Click(selector string) error {
 	return w.do("POST", "/element/"+id+"/click", map[string]any{}, nil)
 }
 
+// Resize sets the window's size, then corrects it by what the browser's
+// own frame takes, so the viewport is width x height.
+func (w *webkit) Resize(width, height int) error {
+	ww, wh := width, height
+	var inner struct{ W, H int }
+	for range 4 {
+		if err := w.do("POST", "/window/rect", map[string]any{"width": ww, "height": wh}, nil); err != nil {
+			return err
+		}
+		// The window manager's answer can come after the driver's: wait
+		// until the viewport settles.
+		last := inner
+		for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if err := w.Eval(`({w: window.innerWidth, h: window.innerHeight})`, &inner); err != nil {
+				return err
+			}
+			if inner == last || inner.W == width && inner.H == height {
+				break
+			}
+			last = inner
+		}
+		if inner.W == width && inner.H == height {
+			return nil
+		}
+		ww += width - inner.W
+		wh += height - inner.H
+	}
+	return fmt.Errorf("webkit: could not make the viewport %dx%d (it is %dx%d)", width, height, inner.W, inner.H)
+}
+
 func (w *webkit) URL() (string, error) {
 	var u string
 	err := w.do("GET", "/url", nil, &u)

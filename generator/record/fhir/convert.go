@@ -427,6 +427,7 @@ func (r *reader) entry(n *node) {
 			Title:   t,
 			Summary: res.Description,
 			Date:    r.firstDate(n, "period.start", start(res.Period), "created", res.Created),
+			Status:  strings.TrimSpace(res.Status),
 		})
 	case "Encounter":
 		types := concepts(res.Type)

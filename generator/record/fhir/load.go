@@ -3,6 +3,8 @@ package fhir
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -334,6 +336,73 @@ func (r *reader) findPatient() {
 		return
 	}
 	r.rec.Patient.Name = chooseName(names, false)
+	r.contacts()
+}
+
+// contacts reads Patient.contact: each person with a name or a phone
+// number becomes a contact, under the Patient's own security labels. A
+// contact whose period ended before the record's date is no longer one
+// (in an undated record, any recorded end counts as past).
+func (r *reader) contacts() {
+	p := r.patient
+	for i, c := range p.res.Contact {
+		var name string
+		if c.Name != nil {
+			name = chooseName([]humanName{*c.Name}, true)
+		}
+		var phone string
+		for _, t := range c.Telecom {
+			if t.System == "phone" && strings.TrimSpace(t.Value) != "" && t.Use != "old" {
+				phone = strings.TrimSpace(t.Value)
+				break
+			}
+		}
+		if name == "" && phone == "" {
+			continue
+		}
+		if c.Period != nil && c.Period.End != "" {
+			end := r.date(p, fmt.Sprintf("contact[%d].period.end", i), c.Period.End)
+			if !end.IsZero() && (r.rec.Dated.IsZero() || end.Time.Before(r.rec.Dated)) {
+				continue
+			}
+		}
+		labels, third := slices.Clone(p.labels), p.third
+		r.rec.Contacts = append(r.rec.Contacts, record.Contact{
+			Mark:         record.Mark{Key: fmt.Sprintf("%s.contact[%d]", p.key, i), Labels: labels, ThirdParty: third},
+			Relationship: relationship(c.Relationship),
+			Name:         name,
+			Phone:        phone,
+		})
+	}
+}
+
+// relationship says in words who a contact is to the patient: the text
+// or display of the first relationship that has words, else the meaning
+// of an HL7 v2 table 0131 code (C, N, ...: R4 names the system
+// terminology.hl7.org/CodeSystem/v2-0131, STU3 hl7.org/fhir/v2/0131), which exports often send
+// without a display.
+func relationship(cs []concept) string {
+	if t := title(firstTitled(cs)); t != "" {
+		return t
+	}
+	for _, cc := range cs {
+		for _, c := range cc.Coding {
+			if !strings.HasSuffix(c.System, "v2-0131") && !strings.HasSuffix(c.System, "v2/0131") {
+				continue
+			}
+			switch c.Code {
+			case "C":
+				return "Emergency contact"
+			case "N":
+				return "Next of kin"
+			case "E":
+				return "Employer"
+			case "O":
+				return "Other"
+			}
+		}
+	}
+	return ""
 }
 
 func isNHSNumberSystem(s string) bool {

@@ -120,6 +120,21 @@ type humanName struct {
 	Prefix []string `json:"prefix"`
 }
 
+// patientContact is one of Patient.contact.
+type patientContact struct {
+	Relationship []concept   `json:"relationship"`
+	Name         *humanName  `json:"name"`
+	Telecom      []contactPt `json:"telecom"`
+	Period       *period     `json:"period"`
+}
+
+// contactPt is a ContactPoint: a phone number, an email address.
+type contactPt struct {
+	System string `json:"system"`
+	Value  string `json:"value"`
+	Use    string `json:"use"`
+}
+
 type dosage struct {
 	Text string `json:"text"`
 }
@@ -213,6 +228,8 @@ type resource struct {
 	// deceased[x], R4 and STU3 alike
 	DeceasedBoolean  *bool  `json:"deceasedBoolean"`
 	DeceasedDateTime string `json:"deceasedDateTime"`
+	// Patient.contact: next of kin, emergency contacts (R4 and STU3 alike)
+	Contact []patientContact `json:"contact"`
 
 	// Condition, AllergyIntolerance
 	OnsetDateTime     string     `json:"onsetDateTime"`
