@@ -61,7 +61,11 @@ func cmdCheck(args []string, stderr io.Writer) error {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[s], name))
 		}
 	}
-	msg(stderr, "", "checked %d record%s: %s", len(rep.Patients), plural(len(rep.Patients)), strings.Join(parts, ", "))
+	if len(rep.Patients) == 0 {
+		msg(stderr, "", "checked 0 records: the records folder holds none yet")
+	} else {
+		msg(stderr, "", "checked %d record%s: %s", len(rep.Patients), plural(len(rep.Patients)), strings.Join(parts, ", "))
+	}
 	if len(rep.Problems) > 0 {
 		msg(stderr, "error", "%d problem%s to fix", len(rep.Problems), plural(len(rep.Problems)))
 		return errReported
