@@ -15,7 +15,7 @@ func rowTitles(t *testing.T, out string) []string {
 	t.Helper()
 	sec := sectionOf(t, out, "section-results")
 	var rows []string
-	re := regexp.MustCompile(`(?s)<tr class="panel"><th scope="colgroup" colspan="4">(.*?)</th></tr>|<th scope="row">(.*?)</th>.*?<td data-label="Date">(.*?)</td>`)
+	re := regexp.MustCompile(`(?s)<tr class="panel"><th scope="colgroup" colspan="4">(.*?)</th></tr>|<th scope="row">(.*?)</th>.*?<td class="result-date" data-label="Date">(.*?)</td>`)
 	for _, m := range re.FindAllStringSubmatch(unmark(sec), -1) {
 		if m[1] != "" {
 			rows = append(rows, "# "+m[1])
