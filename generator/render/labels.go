@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"html/template"
+	"regexp"
 	"strconv"
 	"strings"
 	"text/template/parse"
@@ -23,6 +24,7 @@ type labels struct {
 	html  map[string]template.HTML // key -> the label in every language
 	flags map[string]template.HTML // risk group id -> its flag
 	kinds map[string]template.HTML // risk group id -> its kind ("anticoagulant"), in every language
+	notes map[string]template.HTML // risk group id -> why it matters, in every language
 	words map[string]string        // risk group id -> its flag in English words
 }
 
@@ -34,7 +36,7 @@ func newLabels(codes []string, list *risk.List) (labels, error) {
 	if err != nil {
 		return labels{}, fmt.Errorf("built-in labels: %w", err)
 	}
-	ls := labels{langs: []*i18n.Language{en}, html: map[string]template.HTML{}, flags: map[string]template.HTML{}, kinds: map[string]template.HTML{}, words: map[string]string{}}
+	ls := labels{langs: []*i18n.Language{en}, html: map[string]template.HTML{}, flags: map[string]template.HTML{}, kinds: map[string]template.HTML{}, notes: map[string]template.HTML{}, words: map[string]string{}}
 	seen := map[string]bool{i18n.English: true}
 	for _, c := range codes {
 		if seen[c] {
@@ -76,6 +78,15 @@ func newLabels(codes []string, list *risk.List) (labels, error) {
 				return template.HTML(template.HTMLEscapeString(kind(l)))
 			})
 			ls.words[g.ID] = highRisk + " – " + label
+			if g.Note != "" {
+				noteKey := "risk_note_" + strings.ReplaceAll(g.ID, "-", "_")
+				if _, ok := en.Label(noteKey); ok {
+					ls.notes[g.ID] = ls.html[noteKey]
+				} else {
+					// A practice's own group: its note as written.
+					ls.notes[g.ID] = template.HTML(template.HTMLEscapeString(g.Note))
+				}
+			}
 		}
 	}
 	return ls, nil
@@ -130,7 +141,7 @@ func (ls labels) text(key string, args ...any) (template.HTML, error) {
 		s, _ := l.Label(key)
 		s = template.HTMLEscapeString(s)
 		for i, p := range parts {
-			s = strings.ReplaceAll(s, "{"+strconv.Itoa(i)+"}", p)
+			s = strings.ReplaceAll(s, "{"+strconv.Itoa(i)+"}", pick(p, l.Code))
 		}
 		return template.HTML(s)
 	}), nil
@@ -290,4 +301,22 @@ func (ls labels) plain(code, key string, args ...any) (string, error) {
 		s = strings.ReplaceAll(s, "{"+strconv.Itoa(i)+"}", fmt.Sprint(a))
 	}
 	return s, nil
+}
+
+// span matches one language's text as each writes it.
+var span = regexp.MustCompile(`<span class="l" lang="([a-z]{2})"(?: data-noglossary)?>([^<]*)</span>`)
+
+// pick returns markup made by each (a date "not recorded", an age, an
+// advance decision's kind) in the language code alone, so that it can go
+// inside another label's text in that language.
+func pick(h, code string) string {
+	if !strings.Contains(h, `<span class="l"`) {
+		return h
+	}
+	return span.ReplaceAllStringFunc(h, func(s string) string {
+		if m := span.FindStringSubmatch(s); m[1] == code {
+			return m[2]
+		}
+		return ""
+	})
 }

@@ -124,6 +124,8 @@ type Risk struct {
 	Kind  template.HTML // "anticoagulant", with translations: the kind alone
 	Words string        // "High risk – anticoagulant" in English words alone
 	Note  string        // why it matters, in a sentence; may be empty
+	// NoteText is Note in every language of the document.
+	NoteText template.HTML
 }
 
 // Chart is one results trend chart.
@@ -364,7 +366,7 @@ func (r *Renderer) risks(m record.Medication) []Risk {
 	}
 	out := make([]Risk, len(groups))
 	for i, g := range groups {
-		out[i] = Risk{Group: g.ID, Flag: r.labels.flags[g.ID], Kind: r.labels.kinds[g.ID], Words: r.labels.words[g.ID], Note: g.Note}
+		out[i] = Risk{Group: g.ID, Flag: r.labels.flags[g.ID], Kind: r.labels.kinds[g.ID], Words: r.labels.words[g.ID], Note: g.Note, NoteText: r.labels.notes[g.ID]}
 	}
 	return out
 }
