@@ -210,6 +210,10 @@ type resource struct {
 	// deceased[x], R4 and STU3 alike
 	DeceasedBoolean  *bool  `json:"deceasedBoolean"`
 	DeceasedDateTime string `json:"deceasedDateTime"`
+	Communication    []struct {
+		Language  json.RawMessage `json:"language"`
+		Preferred bool            `json:"preferred"`
+	} `json:"communication"`
 
 	// Condition, AllergyIntolerance
 	OnsetDateTime     string     `json:"onsetDateTime"`
