@@ -105,6 +105,9 @@ func TestSwitchingLanguageShowsOnlyThatLanguage(t *testing.T) {
 				}
 			}
 			check("de")
+			if err := e.Click(".lang-switch summary"); err != nil {
+				t.Fatal(err)
+			}
 			for _, code := range []string{"fr", "en", "it", "es", "de"} {
 				if err := e.Click(fmt.Sprintf(`label[for="satchel-lang-%s"]`, code)); err != nil {
 					t.Fatal(err)
@@ -127,6 +130,9 @@ func TestLanguageScreenshots(t *testing.T) {
 	u := srv.add("languages.html", allLanguages(t, ""))
 	ctx := browser(t)
 	tc := tab(t, ctx, u, 390, 844)
+	shot(t, tc, filepath.Join(dir, "language-closed-390.png"), false)
+	run(t, tc, chromedp.Click(chromedp.CSS(".lang-switch summary")))
+	shot(t, tc, filepath.Join(dir, "language-open-390.png"), false)
 	for _, code := range i18n.Available() {
 		run(t, tc, chromedp.Click(chromedp.CSS(fmt.Sprintf(`label[for="satchel-lang-%s"]`, code))))
 		got := eval[labelsShown](t, tc, shownLabels)
@@ -138,6 +144,6 @@ func TestLanguageScreenshots(t *testing.T) {
 		shot(t, tc, filepath.Join(dir, "language-"+code+"-390-safety.png"), false)
 		run(t, tc, chromedp.ScrollIntoView("#section-medications"))
 		shot(t, tc, filepath.Join(dir, "language-"+code+"-390-medicines.png"), false)
-		run(t, tc, chromedp.ScrollIntoView(".lang-switch"))
+		run(t, tc, chromedp.ScrollIntoView(".masthead"))
 	}
 }
