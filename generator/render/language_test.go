@@ -41,7 +41,7 @@ var (
 	// switch (each language's name in itself), the glossary's entries
 	// (English terms, explained in English: package glossary) and the
 	// trend charts' descriptions (package chart writes them in English).
-	markup = regexp.MustCompile(`(?s)<style>.*?</style>|<title>.*?</title>|<div class="lang-switch".*?</div>|<dl class="glossary-list">.*?</dl>|<div class="charts">.*?</figure>\n</div>|<[^>]*>`)
+	markup = regexp.MustCompile(`(?s)<style>.*?</style>|<title>.*?</title>|<details class="lang-switch".*?</details>|<dl class="glossary-list">.*?</dl>|<div class="charts">.*?</figure>\n</div>|<[^>]*>`)
 	// What is left of a document in the chosen language once its labels
 	// are gone: the example's clinical text, names and numbers, dates,
 	// punctuation, and words that are the same in every language.
