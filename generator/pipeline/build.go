@@ -468,6 +468,10 @@ func (b *builder) patient(file string) (p Patient) {
 			// The theme's style sheet, allowed by hash in the page's CSP.
 			DocumentStyles: viewer.Styles(doc),
 			Hosted:         b.cfg.BaseURL != "",
+			// The lock screen offers the record document's languages and
+			// opens in the patient's own.
+			Language:  pr.Record.Patient.Language,
+			Languages: b.cfg.Languages,
 		})
 	})
 	if err != nil {
