@@ -61,9 +61,19 @@ func (ls labels) css(code string) template.CSS {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, ".l:not([lang=%q]) { display: none; }\n", code)
+	// The results table's cells name their column on a phone (the
+	// theme's content: var(--cell-label, attr(data-label))).
+	cells := func(prefix string, l *i18n.Language) {
+		for _, c := range [...]struct{ class, key string }{{"result-value", "result"}, {"result-range", "range"}, {"result-date", "date"}} {
+			s, _ := l.Label(c.key)
+			fmt.Fprintf(&b, "%s.results td.%s { --cell-label: %s; }\n", prefix, c.class, cssString(s))
+		}
+	}
+	cells("", ls.language(code))
 	for _, l := range ls.langs {
 		fmt.Fprintf(&b, "body:has(#satchel-lang-%s:checked) .l[lang=%q] { display: inline; }\n", l.Code, l.Code)
 		fmt.Fprintf(&b, "body:has(#satchel-lang-%s:checked) .l:not([lang=%q]) { display: none; }\n", l.Code, l.Code)
+		cells("body:has(#satchel-lang-"+l.Code+":checked) ", l)
 	}
 	return template.CSS(b.String())
 }

@@ -144,6 +144,8 @@ func TestLanguageScreenshots(t *testing.T) {
 		shot(t, tc, filepath.Join(dir, "language-"+code+"-390-safety.png"), false)
 		run(t, tc, chromedp.ScrollIntoView("#section-medications"))
 		shot(t, tc, filepath.Join(dir, "language-"+code+"-390-medicines.png"), false)
+		run(t, tc, chromedp.ScrollIntoView("table.results tbody"))
+		shot(t, tc, filepath.Join(dir, "language-"+code+"-390-results.png"), false)
 		run(t, tc, chromedp.ScrollIntoView(".masthead"))
 	}
 }

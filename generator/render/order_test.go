@@ -94,7 +94,7 @@ func TestATargetRangeIsShownAsATarget(t *testing.T) {
 		{Title: "Sodium", Value: ptr(140), Unit: "mmol/L", Low: ptr(133), High: ptr(146), Date: date(2026, time.August, 31)},
 	}
 	sec := unmark(sectionOf(t, render(t, newRendererWith(t), testDocument(rec)), "section-results"))
-	for _, want := range []string{`<td data-label="Range">Target: 2 to 3</td>`, `<td data-label="Range">Normal: 133 to 146 mmol/L</td>`} {
+	for _, want := range []string{`<td class="result-range" data-label="Range">Target: 2 to 3</td>`, `<td class="result-range" data-label="Range">Normal: 133 to 146 mmol/L</td>`} {
 		if !strings.Contains(sec, want) {
 			t.Errorf("results table lacks %s", want)
 		}
