@@ -408,9 +408,6 @@
     $("signature").replaceChildren();
     $("signature").hidden = true;
     showCurrency(document.body.dataset.currentUntil);
-    // The page's dates are written in English; the reader's language
-    // writes them again.
-    if (lang !== "en") setLanguage(lang);
     $("record-screen").hidden = true;
     $("lock-screen").hidden = false;
     $("key").value = "";
@@ -521,6 +518,9 @@
     const key = keyFromFragment();
     keepOffline();
     showCurrency(document.body.dataset.currentUntil);
+    // The page's dates are written in English; the reader's language
+    // writes them again.
+    if (lang !== "en") setLanguage(lang);
     $("unlock").addEventListener("submit", (e) => {
       e.preventDefault();
       unlock($("key").value);
