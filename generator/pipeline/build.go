@@ -534,7 +534,7 @@ func (b *builder) patient(file string) (p Patient) {
 		if err := b.sync.WriteLater(pgp, msg.All, 0o644); err != nil {
 			return fail(fmt.Errorf("cannot write the bundle: %w", err))
 		}
-		if err := b.writeViewer(html, msg.All, doc, until); err != nil {
+		if err := b.writeViewer(html, msg.All, doc, until, pr.Record.Patient.Language); err != nil {
 			return fail(err)
 		}
 		digest := sha256.Sum256(msg.All)
@@ -549,7 +549,7 @@ func (b *builder) patient(file string) (p Patient) {
 	}
 	summaryHTML := filepath.Join(dir, summaryPage)
 	if sum != nil {
-		if err := b.writeViewer(summaryHTML, sum.msg.All, sum.doc, until); err != nil {
+		if err := b.writeViewer(summaryHTML, sum.msg.All, sum.doc, until, pr.Record.Patient.Language); err != nil {
 			return fail(err)
 		}
 		if msg == nil {
@@ -595,7 +595,7 @@ func (b *builder) patient(file string) (p Patient) {
 
 // writeViewer writes a self-opening page at path holding message, the
 // sealed bundle whose document is doc.
-func (b *builder) writeViewer(path string, message, doc []byte, until time.Time) error {
+func (b *builder) writeViewer(path string, message, doc []byte, until time.Time, language string) error {
 	err := b.sync.WriteFuncLater(path, 0o644, func(w io.Writer) error {
 		return b.viewer.Render(w, viewer.Page{
 			PracticeName:  b.cfg.Practice.Name,
@@ -607,6 +607,10 @@ func (b *builder) writeViewer(path string, message, doc []byte, until time.Time)
 			// The theme's style sheet, allowed by hash in the page's CSP.
 			DocumentStyles: viewer.Styles(doc),
 			Hosted:         b.cfg.BaseURL != "",
+			// The lock screen offers the record document's languages and
+			// opens in the patient's own.
+			Language:  language,
+			Languages: b.cfg.Languages,
 		})
 	})
 	if err != nil {

@@ -3,10 +3,14 @@ package pipeline
 import (
 	"bytes"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/satchel-records/satchel/generator/ips"
+	"github.com/satchel-records/satchel/generator/layers"
 	"github.com/satchel-records/satchel/generator/render"
+	"github.com/satchel-records/satchel/internal/strict"
 )
 
 // docMeta is what a record document says about its own bundle.
@@ -44,8 +48,12 @@ func (p *Pipeline) document(pr *Prepared, m docMeta) (doc, fhir []byte, took tim
 // renderDocument renders the record document of pr. An approval that is
 // still missing (a review sheet's preview) shows as none.
 func (p *Pipeline) renderDocument(pr *Prepared, m docMeta) ([]byte, error) {
+	r, err := p.rendererFor(pr)
+	if err != nil {
+		return nil, err
+	}
 	var buf bytes.Buffer
-	if err := p.renderer.Render(&buf, p.recordDocument(pr, m)); err != nil {
+	if err := r.Render(&buf, p.recordDocument(pr, m)); err != nil {
 		return nil, fmt.Errorf("%s: cannot render the record: %w", pr.File, err)
 	}
 	return buf.Bytes(), nil
@@ -68,7 +76,46 @@ func (p *Pipeline) recordDocument(pr *Prepared, m docMeta) *render.Document {
 		CurrentUntil: m.currentUntil,
 		Fingerprint:  m.fingerprint,
 		SummaryOnly:  m.summaryOnly,
+		Language:     pr.Record.Patient.Language,
 	}
+}
+
+// rendererFor returns the renderer of pr's record document: the site's,
+// or, when the patient's record sets a theme or a language the site's
+// renderer lacks, one with that theme and the site's languages plus the
+// patient's, made once and kept.
+func (p *Pipeline) rendererFor(pr *Prepared) (*render.Renderer, error) {
+	pat := pr.Record.Patient
+	theme := p.cfg.Theme
+	if pat.Theme != "" {
+		theme = pat.Theme
+	}
+	langs := p.cfg.Languages
+	if pat.Language != "" && !p.renderer.Has(pat.Language) {
+		langs = append(slices.Clip(langs), pat.Language)
+	}
+	if theme == p.cfg.Theme && len(langs) == len(p.cfg.Languages) {
+		return p.renderer, nil
+	}
+	key := theme + "|" + strings.Join(langs, ",")
+	p.renderersMu.Lock()
+	defer p.renderersMu.Unlock()
+	if r, ok := p.renderers[key]; ok {
+		return r, nil
+	}
+	r, err := render.New(theme, p.tmpl, layers.Themes(p.cfg), p.md, render.Languages(langs...), render.HighRisk(p.cfg.HighRisk))
+	if err != nil {
+		field := "patient.theme"
+		if theme == p.cfg.Theme {
+			field = "patient.language"
+		}
+		return nil, strict.Errorf(pr.File, 0, field, "%v", err)
+	}
+	if p.renderers == nil {
+		p.renderers = map[string]*render.Renderer{}
+	}
+	p.renderers[key] = r
+	return r, nil
 }
 
 // recordPDF lays out the same record as the document, unencrypted: the
@@ -76,7 +123,11 @@ func (p *Pipeline) recordDocument(pr *Prepared, m docMeta) *render.Document {
 func (p *Pipeline) recordPDF(pr *Prepared, m docMeta) (pdf []byte, took time.Duration, err error) {
 	start := time.Now()
 	d := p.recordDocument(pr, m)
-	pdf, err = p.pdf.Make(d, p.renderer.View(d))
+	r, err := p.rendererFor(pr)
+	if err != nil {
+		return nil, time.Since(start), err
+	}
+	pdf, err = p.pdf.Make(d, r.View(d))
 	took = time.Since(start)
 	if err != nil {
 		return nil, took, fmt.Errorf("%s: %w", pr.File, err)

@@ -22,6 +22,7 @@ import (
 	"bytes"
 	"errors"
 	"html/template"
+	"sync"
 	"time"
 
 	"github.com/satchel-records/satchel/education"
@@ -60,6 +61,11 @@ type Pipeline struct {
 	library  *content.Library
 	pageErr  error
 	renderer *render.Renderer
+	// renderers are those of patients whose record sets their own theme
+	// or language (rendererFor), by theme and languages.
+	renderers   map[string]*render.Renderer
+	renderersMu sync.Mutex
+	md          *content.Markdown
 	// pdf lays out each record's PDF copy; nil when site.toml turns
 	// the copy off.
 	pdf  *pdfdoc.Maker
@@ -75,6 +81,7 @@ func Open(cfg *site.Config) (*Pipeline, error) {
 	p := &Pipeline{cfg: cfg, rules: policy.ForSite(cfg.Policy), tmpl: layers.Templates(cfg)}
 	var errs []error
 	md := content.NewMarkdown()
+	p.md = md
 	lib, err := content.LoadWith(education.FS(), cfg.EducationDir, md)
 	if lib == nil {
 		errs = append(errs, err)

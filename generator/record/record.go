@@ -85,6 +85,16 @@ type Patient struct {
 	// the record: the bundle is then also encrypted to it, so the patient
 	// can open it with their own gpg. The build reads it.
 	PublicKey string `toml:"public_key"`
+	// Language is the two-letter code of the language the patient's
+	// record document and viewer open in ("fr"), instead of site.toml's
+	// default; the reader can still switch. Satchel's TOML sets it as
+	// patient.language; a FHIR record's Patient.communication gives it
+	// (the preferred language, when Satchel has it). Empty: the site's.
+	Language string `toml:"language"`
+	// Theme is the name of the theme of the patient's record document
+	// ("large-print"), instead of site.toml's theme; Satchel's TOML only.
+	// Empty: the site's.
+	Theme string `toml:"theme"`
 }
 
 // HasDied reports whether the record says the patient has died.

@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 
+	"github.com/satchel-records/satchel/generator/i18n"
 	"github.com/satchel-records/satchel/internal/input"
 	"github.com/satchel-records/satchel/internal/strict"
 )
@@ -85,6 +88,12 @@ func DecodeTOML(path string, data []byte) (*Record, error) {
 		errs = append(errs, strict.Errorf(path, 0, "patient", "missing [patient] table"))
 	} else {
 		need(r.Patient.Name != "", strict.KeyLine(data, []string{"patient"}), "patient.name", "the patient's name")
+		if l := r.Patient.Language; l != "" && !slices.Contains(i18n.Available(), l) {
+			errs = append(errs, strict.Errorf(path, strict.KeyLine(data, []string{"patient", "language"}), "patient.language", "no labels for language %q: Satchel has %s", l, strings.Join(i18n.Available(), ", ")))
+		}
+		if th := r.Patient.Theme; th != "" && !themeName.MatchString(th) {
+			errs = append(errs, strict.Errorf(path, strict.KeyLine(data, []string{"patient", "theme"}), "patient.theme", "%q is not a theme name: lower-case letters, digits and dashes, such as large-print", th))
+		}
 		if !r.Patient.Died.IsZero() {
 			r.Patient.Deceased = true
 			if r.Patient.Died.Before(r.Patient.Born) {
@@ -206,6 +215,9 @@ func keyed[T any, P interface {
 		check(p, field)
 	}
 }
+
+// themeName is what a theme's name may be (site.toml's theme alike).
+var themeName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 
 func appendEnum(errs []error, path, field, v string, allowed ...string) []error {
 	for _, a := range allowed {

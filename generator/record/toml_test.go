@@ -97,6 +97,12 @@ func TestReadTOMLErrorsNameFileLineFieldNotData(t *testing.T) {
 		{"bad code", func(s string) string {
 			return strings.Replace(s, `code = "SNOMED:38341003"`, `code = "Quillfeather"`, 1)
 		}, []string{"p.toml:8", `"problems.code"`, "invalid code"}, []string{"Quillfeather"}},
+		{"unknown language", func(s string) string {
+			return strings.Replace(s, `sex = "male"`, `sex = "male"`+"\nlanguage = \"xq\"", 1)
+		}, []string{"p.toml:6", `"patient.language"`, "no labels for language", "fr"}, nil},
+		{"bad theme name", func(s string) string {
+			return strings.Replace(s, `sex = "male"`, `sex = "male"`+"\ntheme = \"../Quillfeather\"", 1)
+		}, []string{"p.toml:6", `"patient.theme"`, "not a theme name"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

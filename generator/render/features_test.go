@@ -122,20 +122,20 @@ func TestEveryRiskGroupHasLabelsInEveryLanguage(t *testing.T) {
 	}
 }
 
-func TestChosenLanguagesShowBesideTheEnglishLabels(t *testing.T) {
+func TestChosenLanguagesAreEachRenderedOnce(t *testing.T) {
 	t.Parallel()
 	out := render(t, newRendererWith(t, Languages("fr", "es", "de")), testDocument(highRiskRecord()))
 	box := summaryOf(t, out)
 	for _, want := range []string{
-		`Allergies<span class="tr" data-noglossary><span class="tr-lead" aria-hidden="true"> · </span><span lang="fr">Allergies</span><span aria-hidden="true"> · </span><span lang="es">Alergias</span><span aria-hidden="true"> · </span><span lang="de">Allergien</span></span>`,
-		`<span lang="fr">Résumé d&#39;urgence</span>`,
-		`<span lang="es">Medicamentos de alto riesgo</span>`,
-		`<span lang="es">Medicación actual</span>`,
-		`<span lang="de">Aktuelle Diagnosen</span>`,
-		`<span lang="fr">Haut risque – anticoagulant</span>`,
-		`<span lang="de">Hohes Risiko – Gerinnungshemmer (Antikoagulans)</span>`,
-		`<span lang="es">Grave</span>`,
-		`<span lang="fr">Exporté le</span>`,
+		`<span class="l" lang="en">Allergies</span><span class="l" lang="fr" data-noglossary>Allergies</span><span class="l" lang="es" data-noglossary>Alergias</span><span class="l" lang="de" data-noglossary>Allergien</span>`,
+		`<span class="l" lang="fr" data-noglossary>Résumé d&#39;urgence</span>`,
+		`<span class="l" lang="es" data-noglossary>Medicamentos de alto riesgo</span>`,
+		`<span class="l" lang="es" data-noglossary>Medicación actual</span>`,
+		`<span class="l" lang="de" data-noglossary>Aktuelle Diagnosen</span>`,
+		`<span class="l" lang="fr" data-noglossary>Haut risque – anticoagulant</span>`,
+		`<span class="l" lang="de" data-noglossary>Hohes Risiko – Gerinnungshemmer (Antikoagulans)</span>`,
+		`<span class="l" lang="es" data-noglossary>Grave</span>`,
+		`<span class="l" lang="fr" data-noglossary>Exporté le</span>`,
 	} {
 		if !strings.Contains(box, want) {
 			t.Errorf("summary lacks %q", want)
@@ -143,7 +143,7 @@ func TestChosenLanguagesShowBesideTheEnglishLabels(t *testing.T) {
 	}
 	for _, id := range []string{"section-problems", "section-medications", "section-results", "section-safety"} {
 		sec := sectionOf(t, out, id)
-		if !strings.Contains(sec[:strings.Index(sec, "</h2>")], `<span lang="de">`) {
+		if !strings.Contains(sec[:strings.Index(sec, "</h2>")], `<span class="l" lang="de" data-noglossary>`) {
 			t.Errorf("%s heading is not translated", id)
 		}
 	}
@@ -152,7 +152,7 @@ func TestChosenLanguagesShowBesideTheEnglishLabels(t *testing.T) {
 		t.Error("clinical text was translated or repeated")
 	}
 	// English only, when no language is chosen.
-	if strings.Contains(render(t, newRendererWith(t), testDocument(fullRecord())), `class="tr"`) {
+	if strings.Contains(render(t, newRendererWith(t), testDocument(fullRecord())), `class="l"`) {
 		t.Error("translations shown though no language was chosen")
 	}
 	_, err := New("default", layers.Of(templates.FS()), layers.Of(themes.FS()), testMarkdown{}, Languages("fr", "xx"))

@@ -31,7 +31,7 @@ const firstScreen = `(() => {
 const dateLines = `(() => {
 	const wrapped = [];
 	let n = 0;
-	for (const td of document.querySelectorAll('.results td[data-label="Date"]')) {
+	for (const td of document.querySelectorAll('.results td.result-date')) {
 		n++;
 		const range = document.createRange();
 		range.selectNodeContents(td);

@@ -3,32 +3,40 @@ package render
 import (
 	"fmt"
 	"html/template"
+	"regexp"
+	"strconv"
 	"strings"
 	"text/template/parse"
 
 	"github.com/satchel-records/satchel/generator/i18n"
+	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/generator/risk"
 )
 
-// labels holds the markup of every fixed label, English with the chosen
-// languages beside it, made once in New: a document uses each label once
-// or more, and building the markup per use would cost every render.
+// labels holds the markup of every fixed label in each of the document's
+// languages (English first, then site.toml's languages), made once in New:
+// a document uses each label once or more, and building the markup per use
+// would cost every render. With more than one language each label is one
+// span per language, carrying its lang attribute; the document's CSS shows
+// the reader's chosen language only (see switcher).
 type labels struct {
-	html  map[string]template.HTML // key -> English, then the translations
+	langs []*i18n.Language         // English, then the others, each once
+	html  map[string]template.HTML // key -> the label in every language
 	flags map[string]template.HTML // risk group id -> its flag
-	kinds map[string]template.HTML // risk group id -> its kind ("anticoagulant"), with translations
+	kinds map[string]template.HTML // risk group id -> its kind ("anticoagulant"), in every language
+	notes map[string]template.HTML // risk group id -> why it matters, in every language
 	words map[string]string        // risk group id -> its flag in English words
 }
 
 // newLabels loads English and the languages codes (in that order, each
-// once; "en" is skipped, as English is always shown) and makes the labels'
-// markup and the risk flags for the groups of list.
+// once) and makes the labels' markup and the risk flags for the groups of
+// list.
 func newLabels(codes []string, list *risk.List) (labels, error) {
 	en, err := i18n.Load(i18n.English)
 	if err != nil {
 		return labels{}, fmt.Errorf("built-in labels: %w", err)
 	}
-	var others []*i18n.Language
+	ls := labels{langs: []*i18n.Language{en}, html: map[string]template.HTML{}, flags: map[string]template.HTML{}, kinds: map[string]template.HTML{}, notes: map[string]template.HTML{}, words: map[string]string{}}
 	seen := map[string]bool{i18n.English: true}
 	for _, c := range codes {
 		if seen[c] {
@@ -39,15 +47,13 @@ func newLabels(codes []string, list *risk.List) (labels, error) {
 		if err != nil {
 			return labels{}, fmt.Errorf("languages: %w", err)
 		}
-		others = append(others, l)
+		ls.langs = append(ls.langs, l)
 	}
-	ls := labels{html: map[string]template.HTML{}, flags: map[string]template.HTML{}, kinds: map[string]template.HTML{}, words: map[string]string{}}
 	for _, key := range en.Keys() {
-		text, _ := en.Label(key)
-		var b strings.Builder
-		b.WriteString(template.HTMLEscapeString(text))
-		translations(&b, others, func(l *i18n.Language) string { s, _ := l.Label(key); return s })
-		ls.html[key] = template.HTML(b.String())
+		ls.html[key] = ls.each(func(l *i18n.Language) template.HTML {
+			s, _ := l.Label(key)
+			return template.HTML(template.HTMLEscapeString(s))
+		})
 	}
 	if list != nil {
 		highRisk, _ := en.Label("high_risk")
@@ -58,54 +64,104 @@ func newLabels(codes []string, list *risk.List) (labels, error) {
 				// A practice's own group: its label as written.
 				label = g.Label
 			}
-			var b strings.Builder
-			b.WriteString(`<span class="risk-mark" aria-hidden="true">⚠</span> `)
-			b.WriteString(template.HTMLEscapeString(highRisk + " – " + label))
-			translations(&b, others, func(l *i18n.Language) string {
-				hr, _ := l.Label("high_risk")
-				if s, ok := l.Label(key); ok {
-					return hr + " – " + s
-				}
-				return hr + " – " + label
-			})
-			ls.flags[g.ID] = template.HTML(b.String())
-			b.Reset()
-			b.WriteString(template.HTMLEscapeString(label))
-			translations(&b, others, func(l *i18n.Language) string {
+			kind := func(l *i18n.Language) string {
 				if s, ok := l.Label(key); ok {
 					return s
 				}
 				return label
+			}
+			ls.flags[g.ID] = template.HTML(`<span class="risk-mark" aria-hidden="true">⚠</span> `) + ls.each(func(l *i18n.Language) template.HTML {
+				hr, _ := l.Label("high_risk")
+				return template.HTML(template.HTMLEscapeString(hr + " – " + kind(l)))
 			})
-			ls.kinds[g.ID] = template.HTML(b.String())
+			ls.kinds[g.ID] = ls.each(func(l *i18n.Language) template.HTML {
+				return template.HTML(template.HTMLEscapeString(kind(l)))
+			})
 			ls.words[g.ID] = highRisk + " – " + label
+			if g.Note != "" {
+				noteKey := "risk_note_" + strings.ReplaceAll(g.ID, "-", "_")
+				if _, ok := en.Label(noteKey); ok {
+					ls.notes[g.ID] = ls.html[noteKey]
+				} else {
+					// A practice's own group: its note as written.
+					ls.notes[g.ID] = template.HTML(template.HTMLEscapeString(g.Note))
+				}
+			}
 		}
 	}
 	return ls, nil
 }
 
-// translations writes the labels of langs as one secondary line, each in
-// a span carrying its lang attribute (so screen readers pronounce it in
-// its own language) and kept out of the glossary's marking: its terms are
-// English.
-func translations(b *strings.Builder, langs []*i18n.Language, text func(*i18n.Language) string) {
-	if len(langs) == 0 {
-		return
+// each returns text in every language of the document: English alone as
+// it is, or one span per language, each with its lang attribute (so screen
+// readers pronounce it in its own language, and the document's CSS shows
+// only the chosen one). Spans other than English are kept out of the
+// glossary's marking: its terms are English.
+func (ls labels) each(text func(*i18n.Language) template.HTML) template.HTML {
+	if len(ls.langs) == 1 {
+		return text(ls.langs[0])
 	}
-	// The lead separator shows only where a theme runs the translations
-	// on after the English, rather than on a line of their own.
-	b.WriteString(`<span class="tr" data-noglossary><span class="tr-lead" aria-hidden="true"> · </span>`)
-	for i, l := range langs {
-		if i > 0 {
-			b.WriteString(`<span aria-hidden="true"> · </span>`)
-		}
-		b.WriteString(`<span lang="`)
+	var b strings.Builder
+	for _, l := range ls.langs {
+		b.WriteString(`<span class="l" lang="`)
 		b.WriteString(l.Code)
-		b.WriteString(`">`)
-		b.WriteString(template.HTMLEscapeString(text(l)))
+		if l.Code != i18n.English {
+			b.WriteString(`" data-noglossary>`)
+		} else {
+			b.WriteString(`">`)
+		}
+		b.WriteString(string(text(l)))
 		b.WriteString(`</span>`)
 	}
-	b.WriteString(`</span>`)
+	return template.HTML(b.String())
+}
+
+// text returns the label key in every language with its placeholders
+// {0}, {1}... replaced by args: a string or record.Date is escaped, a
+// template.HTML (a link, a bold date) goes in as it is. An unknown key is
+// an error.
+func (ls labels) text(key string, args ...any) (template.HTML, error) {
+	if _, ok := ls.html[key]; !ok {
+		return "", fmt.Errorf("no label %q (see generator/i18n/lang/en.toml)", key)
+	}
+	parts := make([]string, len(args))
+	for i, a := range args {
+		switch a := a.(type) {
+		case template.HTML:
+			parts[i] = string(a)
+		case string:
+			parts[i] = template.HTMLEscapeString(a)
+		case fmt.Stringer:
+			parts[i] = template.HTMLEscapeString(a.String())
+		default:
+			parts[i] = template.HTMLEscapeString(fmt.Sprint(a))
+		}
+	}
+	return ls.each(func(l *i18n.Language) template.HTML {
+		s, _ := l.Label(key)
+		s = template.HTMLEscapeString(s)
+		for i, p := range parts {
+			s = strings.ReplaceAll(s, "{"+strconv.Itoa(i)+"}", pick(p, l.Code))
+		}
+		return template.HTML(s)
+	}), nil
+}
+
+// when labels a date in every language: "Started 3 Mar 2019", or
+// "Started: date not recorded" when it is zero, so a missing date reads as
+// missing, not blank.
+func (ls labels) when(key string, d record.Date) (template.HTML, error) {
+	if _, ok := ls.html[key]; !ok {
+		return "", fmt.Errorf("no label %q (see generator/i18n/lang/en.toml)", key)
+	}
+	return ls.each(func(l *i18n.Language) template.HTML {
+		s, _ := l.Label(key)
+		if d.IsZero() {
+			none, _ := l.Label("date_not_recorded")
+			return template.HTML(template.HTMLEscapeString(s + ": " + none))
+		}
+		return template.HTML(template.HTMLEscapeString(s + " " + d.String()))
+	}), nil
 }
 
 // label returns the markup of the label key. An unknown key is an error,
@@ -152,8 +208,8 @@ func (ls labels) check(t *template.Template) error {
 				walk(c)
 			}
 		case *parse.CommandNode:
-			if len(n.Args) == 2 {
-				if id, ok := n.Args[0].(*parse.IdentifierNode); ok && id.Ident == "label" {
+			if len(n.Args) >= 2 {
+				if id, ok := n.Args[0].(*parse.IdentifierNode); ok && (id.Ident == "label" || id.Ident == "t" || id.Ident == "when") {
 					if key, ok := n.Args[1].(*parse.StringNode); ok {
 						if _, known := ls.html[key.Text]; !known {
 							bad = append(bad, key.Text)
@@ -189,4 +245,78 @@ func (ls labels) check(t *template.Template) error {
 		return fmt.Errorf("no label %q (see generator/i18n/lang/en.toml)", bad[0])
 	}
 	return nil
+}
+
+// date returns a record date in words, or "not recorded" in every language
+// when it is zero.
+func (ls labels) date(d record.Date) template.HTML {
+	if d.IsZero() {
+		return ls.html["not_recorded"]
+	}
+	return template.HTML(template.HTMLEscapeString(d.String()))
+}
+
+// word returns a coded word (a medicine's kind, a status, the patient's
+// sex) in every language when Satchel knows it (key word_<value>), or as
+// recorded, capitalised, when it does not.
+func (ls labels) word(s string) template.HTML {
+	if h, ok := ls.html["word_"+strings.ToLower(strings.TrimSpace(s))]; ok {
+		return h
+	}
+	return template.HTML(template.HTMLEscapeString(sentence(s)))
+}
+
+// decision returns an advance decision's kind in words, in every language.
+func (ls labels) decision(kind string) template.HTML {
+	if h, ok := ls.html["decision_"+kind]; ok {
+		return h
+	}
+	return ls.html["decision_directive"]
+}
+
+// language returns the document's language code, or nil.
+func (ls labels) language(code string) *i18n.Language {
+	for _, l := range ls.langs {
+		if l.Code == code {
+			return l
+		}
+	}
+	return nil
+}
+
+// plain returns the label key in the language code as text, with its
+// placeholders filled in by args: for what cannot hold markup (the
+// document's title, an attribute). A language the document does not
+// have gives English.
+func (ls labels) plain(code, key string, args ...any) (string, error) {
+	l := ls.language(code)
+	if l == nil {
+		l = ls.langs[0]
+	}
+	s, ok := l.Label(key)
+	if !ok {
+		return "", fmt.Errorf("no label %q (see generator/i18n/lang/en.toml)", key)
+	}
+	for i, a := range args {
+		s = strings.ReplaceAll(s, "{"+strconv.Itoa(i)+"}", fmt.Sprint(a))
+	}
+	return s, nil
+}
+
+// span matches one language's text as each writes it.
+var span = regexp.MustCompile(`<span class="l" lang="([a-z]{2})"(?: data-noglossary)?>([^<]*)</span>`)
+
+// pick returns markup made by each (a date "not recorded", an age, an
+// advance decision's kind) in the language code alone, so that it can go
+// inside another label's text in that language.
+func pick(h, code string) string {
+	if !strings.Contains(h, `<span class="l"`) {
+		return h
+	}
+	return span.ReplaceAllStringFunc(h, func(s string) string {
+		if m := span.FindStringSubmatch(s); m[1] == code {
+			return m[2]
+		}
+		return ""
+	})
 }

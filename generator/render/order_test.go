@@ -15,7 +15,7 @@ func rowTitles(t *testing.T, out string) []string {
 	t.Helper()
 	sec := sectionOf(t, out, "section-results")
 	var rows []string
-	re := regexp.MustCompile(`(?s)<tr class="panel"><th scope="colgroup" colspan="4">(.*?)</th></tr>|<th scope="row">(.*?)</th>.*?<td data-label="Date">(.*?)</td>`)
+	re := regexp.MustCompile(`(?s)<tr class="panel"><th scope="colgroup" colspan="4">(.*?)</th></tr>|<th scope="row">(.*?)</th>.*?<td class="result-date" data-label="Date">(.*?)</td>`)
 	for _, m := range re.FindAllStringSubmatch(unmark(sec), -1) {
 		if m[1] != "" {
 			rows = append(rows, "# "+m[1])
@@ -94,7 +94,7 @@ func TestATargetRangeIsShownAsATarget(t *testing.T) {
 		{Title: "Sodium", Value: ptr(140), Unit: "mmol/L", Low: ptr(133), High: ptr(146), Date: date(2026, time.August, 31)},
 	}
 	sec := unmark(sectionOf(t, render(t, newRendererWith(t), testDocument(rec)), "section-results"))
-	for _, want := range []string{`<td data-label="Range">Target: 2 to 3</td>`, `<td data-label="Range">Normal: 133 to 146 mmol/L</td>`} {
+	for _, want := range []string{`<td class="result-range" data-label="Range">Target: 2 to 3</td>`, `<td class="result-range" data-label="Range">Normal: 133 to 146 mmol/L</td>`} {
 		if !strings.Contains(sec, want) {
 			t.Errorf("results table lacks %s", want)
 		}

@@ -63,6 +63,10 @@ type Document struct {
 	// summary: no other section, letter or page. It is what a summary-only
 	// key card opens, sealed on its own.
 	SummaryOnly bool
+	// Language is the code of the language the document opens in (the
+	// patient's own, from their record); empty, or one the renderer does
+	// not show, opens it in English. The reader can switch.
+	Language string
 }
 
 // Approval says who approved the record for sharing, so a hospital clinician
@@ -260,7 +264,7 @@ func (r *Renderer) execute(buf *bytes.Buffer, v *View) error {
 		}
 	}
 	if len(v.Glossary) > 0 && !v.SummaryOnly {
-		v.Contents = append(v.Contents, Link{ID: idGlossary, Title: "Glossary"})
+		v.Contents = append(v.Contents, Link{ID: idGlossary, Title: "Glossary", Key: "glossary"})
 	}
 	if err := r.tmpl.ExecuteTemplate(buf, root, v); err != nil {
 		return r.layers.Explain(err)

@@ -202,16 +202,3 @@ func asOf(d *Document) time.Time {
 	}
 	return t.UTC()
 }
-
-// runningHead is the line at the top of every printed page: "Reginald
-// Osei · born 27 May 1945".
-func runningHead(p record.Patient) string {
-	name := p.Name
-	if name == "" {
-		name = "Name not recorded"
-	}
-	if p.Born.IsZero() {
-		return name + " · date of birth not recorded"
-	}
-	return name + " · born " + p.Born.String()
-}

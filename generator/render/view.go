@@ -1,7 +1,9 @@
 package render
 
 import (
+	"fmt"
 	"html/template"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,6 +44,17 @@ type View struct {
 	// key card's document): then only what the summary shows is filled
 	// in, and Contents, the other sections' lists and Pages are empty.
 	SummaryOnly bool
+
+	// Lang is the language the document opens in (the patient's own, when
+	// set and shown, else English); Languages are those the reader can
+	// switch to, and LangCSS the rules that show one at a time. PageOf is
+	// the printed pages' "Page n of m", as a CSS content value.
+	Lang      string
+	Languages []LanguageChoice
+	LangCSS   template.CSS
+	PageOf    template.CSS
+	// AgeText is Age in every language of the document.
+	AgeText template.HTML
 
 	// Contents lists the sections present, in document order.
 	Contents []Link
@@ -129,6 +142,8 @@ type Risk struct {
 	Kind  template.HTML // "anticoagulant", with translations: the kind alone
 	Words string        // "High risk – anticoagulant" in English words alone
 	Note  string        // why it matters, in a sentence; may be empty
+	// NoteText is Note in every language of the document.
+	NoteText template.HTML
 }
 
 // Chart is one results trend chart.
@@ -150,6 +165,9 @@ type GlossaryEntry struct {
 type Link struct {
 	ID    string // the target's id, without '#'
 	Title string
+	// Key is the title's label key (i18n), shown in every language;
+	// empty for a title of the practice's own.
+	Key string
 }
 
 // The view's own entry types copy the record's fields rather than embed the
@@ -190,6 +208,10 @@ type Result struct {
 	// PanelStart is the panel's name on the first result of a panel (so
 	// the table can head the group), empty otherwise.
 	PanelStart string
+	// RangeText is Range in every language of the document.
+	RangeText template.HTML
+
+	low, high *float64 // the range's bounds, for RangeText
 }
 
 // Letter is a letter with its Markdown body rendered.
@@ -265,8 +287,16 @@ func (r *Renderer) view(d *Document) *View {
 	if !rec.Patient.HasDied() || !rec.Patient.Died.IsZero() {
 		v.Age = age(rec.Patient.Born, on)
 	}
-	v.RunningHead = runningHead(rec.Patient)
+	v.Lang = r.labels.chosen(d.Language)
+	v.Languages = r.labels.choices(v.Lang)
+	v.LangCSS = r.labels.css(v.Lang)
+	v.PageOf = r.labels.pageOf(v.Lang)
+	v.AgeText = r.labels.age(rec.Patient.Born, on, v.Age != "")
+	v.RunningHead = r.labels.runningHead(v.Lang, rec.Patient)
 	v.KeyResults = keyResults(rec.Results)
+	for i := range v.KeyResults {
+		v.KeyResults[i].RangeText = r.labels.rangeText(v.KeyResults[i])
+	}
 	v.RecentProcedures = recentProcedures(rec.Procedures, asOf(d))
 	for i := range rec.CarePlans {
 		if rec.CarePlans[i].Active() {
@@ -312,6 +342,7 @@ func (r *Renderer) view(d *Document) *View {
 		v.Results = make([]Result, len(ordered))
 		for i, res := range ordered {
 			v.Results[i] = result(res)
+			v.Results[i].RangeText = r.labels.rangeText(v.Results[i])
 			if res.Panel != "" && (i == 0 || resultGroup(&ordered[i-1]) != resultGroup(&res)) {
 				v.Results[i].PanelStart = res.Panel
 			}
@@ -328,25 +359,25 @@ func (r *Renderer) view(d *Document) *View {
 		}
 	}
 	v.Contents = make([]Link, 0, 14)
-	add := func(present bool, id, title string) {
+	add := func(present bool, id, title, key string) {
 		if present {
-			v.Contents = append(v.Contents, Link{ID: id, Title: title})
+			v.Contents = append(v.Contents, Link{ID: id, Title: title, Key: key})
 		}
 	}
-	add(len(rec.Problems) > 0, idProblems, "Problems")
-	add(len(rec.Medications) > 0, idMedications, "Medicines")
-	add(len(rec.Allergies) > 0, idAllergies, "Allergies")
-	add(len(rec.Immunisations) > 0, idImmunisations, "Immunisations")
-	add(len(rec.Results) > 0, idResults, "Test results")
-	add(len(rec.Procedures) > 0, idProcedures, "Procedures")
-	add(len(rec.Letters) > 0, idLetters, "Letters")
-	add(len(rec.Devices) > 0, idDevices, "Devices")
-	add(len(rec.CarePlans) > 0, idCarePlans, "Care plans")
-	add(len(rec.Encounters) > 0, idEncounters, "Appointments and visits")
-	add(len(rec.Referrals) > 0, idReferrals, "Referrals")
-	add(len(rec.Findings) > 0, idFindings, "Other findings")
-	add(len(v.Pages) > 0, idPages, "Understanding your conditions")
-	add(true, idSafety, "Using your record safely")
+	add(len(rec.Problems) > 0, idProblems, "Problems", "problems")
+	add(len(rec.Medications) > 0, idMedications, "Medicines", "medicines")
+	add(len(rec.Allergies) > 0, idAllergies, "Allergies", "allergies")
+	add(len(rec.Immunisations) > 0, idImmunisations, "Immunisations", "immunisations")
+	add(len(rec.Results) > 0, idResults, "Test results", "results")
+	add(len(rec.Procedures) > 0, idProcedures, "Procedures", "procedures")
+	add(len(rec.Letters) > 0, idLetters, "Letters", "letters")
+	add(len(rec.Devices) > 0, idDevices, "Devices", "devices")
+	add(len(rec.CarePlans) > 0, idCarePlans, "Care plans", "care_plans")
+	add(len(rec.Encounters) > 0, idEncounters, "Appointments and visits", "encounters")
+	add(len(rec.Referrals) > 0, idReferrals, "Referrals", "referrals")
+	add(len(rec.Findings) > 0, idFindings, "Other findings", "findings")
+	add(len(v.Pages) > 0, idPages, "Understanding your conditions", "understanding")
+	add(true, idSafety, "Using your record safely", "safety")
 	if d.SummaryOnly {
 		summaryOnly(v)
 	}
@@ -380,7 +411,7 @@ func (r *Renderer) risks(m record.Medication) []Risk {
 	}
 	out := make([]Risk, len(groups))
 	for i, g := range groups {
-		out[i] = Risk{Group: g.ID, Flag: r.labels.flags[g.ID], Kind: r.labels.kinds[g.ID], Words: r.labels.words[g.ID], Note: g.Note}
+		out[i] = Risk{Group: g.ID, Flag: r.labels.flags[g.ID], Kind: r.labels.kinds[g.ID], Words: r.labels.words[g.ID], Note: g.Note, NoteText: r.labels.notes[g.ID]}
 	}
 	return out
 }
@@ -440,7 +471,7 @@ func pageMatches(p record.Problem, pg *content.Page) bool {
 func result(res record.Result) Result {
 	// Results are the longest lists in most records; the words are made
 	// here, once, rather than by template calls on every row.
-	out := Result{Code: res.Code, Title: res.Title, Text: res.Text, Unit: res.Unit, Date: res.Date, When: dateText(res.Date), Panel: res.Panel}
+	out := Result{Code: res.Code, Title: res.Title, Text: res.Text, Unit: res.Unit, Date: res.Date, When: dateText(res.Date), Panel: res.Panel, low: res.Low, high: res.High}
 	if res.Value != nil {
 		out.Measured = number(*res.Value)
 		switch {
@@ -499,32 +530,93 @@ func formatNHS(s string) string {
 
 // funcs returns the helpers the record templates may call:
 //
-//	date, day, stamp   a record date; a time's day; a time to the minute
+//	date, day, stamp   a record date (in every language when not recorded);
+//	                   a time's day; a time to the minute
+//	dates              record dates, comma-separated
 //	sentence           a coded word as a label ("repeat" -> "Repeat")
+//	word               a coded word translated when Satchel knows it
+//	                   (i18n key word_<value>), else as sentence shows it
+//	decision           an advance decision's kind in words
+//	flag, rangekind    a result's "High"/"Low" flag, its range's kind
 //	when               a labelled date, or says it is not recorded
-//	label              a fixed label, with its translations (i18n keys)
+//	label              a fixed label in every language (i18n keys)
+//	t                  a label with {0}, {1}... filled in
+//	plain              a label in one language, as text (for attributes)
+//	bold, dial, mailto, fingerprint
+//	                   markup to pass to t: <strong>, a tel: link, a
+//	                   mailto: link, a key fingerprint
 //	severity           an allergy's severity, translated when coded
 //	include            a template's output with glossary terms marked
 func (r *Renderer) funcs() template.FuncMap {
+	ls := r.labels
 	return template.FuncMap{
-		"date":     dateText,
+		"date":     ls.date,
+		"dates":    dates,
 		"day":      func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
 		"stamp":    func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 MST") },
 		"sentence": sentence,
-		"when":     when,
-		"label":    r.labels.label,
-		"severity": r.labels.severity,
+		"word":     ls.word,
+		"decision": ls.decision,
+		"flag":     func(f string) template.HTML { return ls.html["flag_"+strings.ToLower(f)] },
+		"rangekind": func(k string) template.HTML {
+			if k == "Target" {
+				return ls.html["range_target"]
+			}
+			return ls.html["range_normal"]
+		},
+		"when":   ls.when,
+		"label":  ls.label,
+		"t":      ls.text,
+		"plain":  ls.plain,
+		"bold":   bold,
+		"dial":   dialHTML,
+		"mailto": mailto,
+		"fingerprint": func(f string) template.HTML {
+			return template.HTML(`<span class="fingerprint">` + template.HTMLEscapeString(f) + `</span>`)
+		},
+		"severity": ls.severity,
 		"include":  r.include,
 	}
 }
 
-// when labels a date: "Started 3 Mar 2019", or "Started: date not
-// recorded" when it is zero, so a missing date reads as missing, not blank.
-func when(label string, d record.Date) string {
-	if d.IsZero() {
-		return label + ": date not recorded"
+// bold returns h (text or markup) in <strong>.
+func bold(h any) template.HTML {
+	var s string
+	switch h := h.(type) {
+	case template.HTML:
+		s = string(h)
+	default:
+		s = template.HTMLEscapeString(fmt.Sprint(h))
 	}
-	return label + " " + d.String()
+	return template.HTML("<strong>" + s + "</strong>")
+}
+
+// dialHTML returns a phone number as a tel: link, or as text when it has
+// no link, like the "dial" template.
+func dialHTML(d *site.Dial) template.HTML {
+	if d == nil {
+		return ""
+	}
+	text := template.HTMLEscapeString(d.Text)
+	if d.URI == "" {
+		return template.HTML(`<span class="phone">` + text + `</span>`)
+	}
+	return template.HTML(`<a class="phone" href="` + template.HTMLEscapeString(string(d.URI)) + `">` + text + `</a>`)
+}
+
+// mailto returns an email address as a mailto: link.
+func mailto(addr string) template.HTML {
+	a := template.HTMLEscapeString(addr)
+	return template.HTML(`<a href="mailto:` + template.HTMLEscapeString(url.PathEscape(addr)) + `">` + a + `</a>`)
+}
+
+// dates returns dates in words, comma-separated.
+func dates(ds []record.Date) string {
+	parts := make([]string, len(ds))
+	for i, d := range ds {
+		parts[i] = d.String()
+	}
+	return strings.Join(parts, ", ")
 }
 
 // dateText formats a record date; a zero date reads "not recorded".

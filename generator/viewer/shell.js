@@ -9,30 +9,47 @@
   const $ = (id) => document.getElementById(id);
   const root = document.documentElement;
 
-  // Plain-English messages, one per failure the decryptor or the page can
-  // report. None of them repeats what was typed or anything from the record.
-  const messages = {
-    empty: "Type the key from your key card first.",
-    length: "That key is not the right length. It has 7 groups of 4 letters and numbers: check you have typed all of it.",
-    typo: "That key has a typing mistake: it does not match the check letter at its end. Check each letter and number against your card and try again.",
-    chars: "That key has characters that are not on key cards. Use only the letters and numbers printed on your card.",
-    "wrong-key": "This key does not open this record. Check that the card is for this record, or ask the practice for a new card.",
-    damaged: "This file is damaged or has been changed since the practice made it, so the record cannot be shown. Ask the practice for a new copy.",
-    truncated: "This file is incomplete: it may not have finished downloading or copying. Get a complete copy of the file and open that.",
-    "bad-signature": "This record's signature does not match the practice's key, so it may have been forged and is not shown. Ask the practice for a new copy.",
-    unsigned: "This record is not signed by the practice, so it is not shown. Ask the practice for a new copy.",
-    "not-record": "This file opened, but it does not hold a health record. Ask the practice for a new copy.",
-    unsupported: "This browser cannot open the record: it is too old. Open the file in an up-to-date Chrome, Edge, Firefox or Safari.",
-    camera: "The camera could not be used to scan the card. Type the key instead.",
-    internal: "Something went wrong while opening the record. Nothing was shown. Close this page and try again.",
-  };
+  // The page's words in each language it offers (satchel-labels, by
+  // generator/viewer from generator/i18n), and the one shown. A failure
+  // the decryptor or the page can report is shown by its code, as the
+  // label shell_error_<code>; none of them repeats what was typed or
+  // anything from the record.
+  // The labels' element comes before this script, so it is there now.
+  const labelsElement = document.getElementById("satchel-labels");
+  const labels = labelsElement ? JSON.parse(labelsElement.textContent) : { en: {} };
+  let lang = labels[root.lang] ? root.lang : "en";
+
+  function L(key) {
+    return (labels[lang] && labels[lang][key]) || labels.en[key] || "";
+  }
+
+  function errorKey(code) {
+    return "shell_error_" + code.replace(/-/g, "_");
+  }
+
+  // fill writes the label template into el: text, with {0}, {1}... the
+  // nodes given (or el's own children marked data-arg="0", "1"...).
+  function fill(el, template, nodes) {
+    const args = nodes || {};
+    if (!nodes) for (const a of el.querySelectorAll(":scope > [data-arg]")) args[a.dataset.arg] = a;
+    const parts = template.split(/\{(\d)\}/);
+    const out = [];
+    parts.forEach((part, i) => {
+      if (i % 2 === 0) {
+        if (part) out.push(part);
+      } else if (args[part] !== undefined) {
+        out.push(args[part]);
+      }
+    });
+    el.replaceChildren(...out);
+  }
 
   // Friendly names for the bundle's files in the Download menu.
   const fileLabels = {
-    "document.html": "Health record, web page",
-    "record.json": "Record for hospital systems, FHIR",
-    "practice-key.asc": "Practice signing key",
-    "bundle.json": "Signature, approval and dates",
+    "document.html": "shell_file_document",
+    "record.json": "shell_file_fhir",
+    "practice-key.asc": "shell_file_key",
+    "bundle.json": "shell_file_bundle",
   };
 
   const fileTypes = {
@@ -58,17 +75,20 @@
     }
   }
 
-  function say(text, kind) {
+  // say shows the label key as the page's status ("" for none), and
+  // remembers it, to say again in another language.
+  function say(key, kind) {
+    state.said = [key, kind];
     const status = $("status");
-    status.textContent = text;
+    status.textContent = key ? L(key) : "";
     status.className = kind === "error" ? "status error" : "status";
   }
 
   function fail(code) {
-    if (!messages[code]) code = "internal";
+    if (!labels.en[errorKey(code)]) code = "internal";
     root.dataset.state = "error";
     root.dataset.error = code;
-    say(messages[code], "error");
+    say(errorKey(code), "error");
     const keyProblem = code === "empty" || code === "length" || code === "typo" || code === "chars" || code === "wrong-key";
     $("key").setAttribute("aria-invalid", keyProblem ? "true" : "false");
   }
@@ -93,7 +113,7 @@
     setReady(false);
     root.dataset.state = "opening";
     delete root.dataset.error;
-    say("Opening the record…");
+    say("shell_opening");
     try {
       await pause();
       const api = globalThis.satchelDecryptor;
@@ -122,7 +142,7 @@
   function formatDate(iso) {
     const d = new Date(iso);
     if (isNaN(d)) return "";
-    return d.toLocaleDateString("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
+    return d.toLocaleDateString(lang === "en" ? "en-GB" : lang, { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
   }
 
   // infoFields are the bundle.json fields the page shows.
@@ -186,26 +206,40 @@
   // approved it and how old it is. Only records whose signature checked
   // good get here.
   function showProvenance(result, info) {
+    state.provenance = [result, info];
     const box = $("signature");
-    const who = info && info.practice ? info.practice + (info.ods_code ? " (" + info.ods_code + ")" : "") : "the practice";
-    const when = result.signedAt ? " on " + formatDate(result.signedAt) : "";
+    const who = info && info.practice ? info.practice + (info.ods_code ? " (" + info.ods_code + ")" : "") : L("shell_the_practice");
     // One line, so the record starts on a phone's first screen; it opens
     // to the key's fingerprint, the approver and the dates.
     const head = document.createElement("summary");
-    head.append("Signed by ", strong(info && info.practice ? info.practice : who), when);
-    box.open = false;
-    box.replaceChildren(
-      head,
-      line(["Signed by ", strong(who), when + " with practice key ", fingerprintElement(result.fingerprint), "."]),
-      line(["Check that the marked part matches “Signed by” on the key card."]),
-    );
+    const name = strong(info && info.practice ? info.practice : who);
+    if (result.signedAt) fill(head, L("shell_signed_head"), { 0: name, 1: formatDate(result.signedAt) });
+    else fill(head, L("shell_signed_head_undated"), { 0: name });
+    const signed = document.createElement("p");
+    if (result.signedAt) {
+      fill(signed, L("shell_signed_on"), { 0: strong(who), 1: formatDate(result.signedAt), 2: fingerprintElement(result.fingerprint) });
+    } else {
+      fill(signed, L("shell_signed"), { 0: strong(who), 1: fingerprintElement(result.fingerprint) });
+    }
+    const open = box.open;
+    box.replaceChildren(head, signed, line([L("shell_check_card")]));
+    // Switching language redraws the lines: an open panel stays open.
+    box.open = open;
     if (info) {
       const role = info.approver_role ? " (" + info.approver_role + ")" : "";
-      const approved = info.approved ? " on " + formatDate(info.approved) : "";
-      if (info.approved_by) box.append(line(["Approved by ", strong(info.approved_by + role), approved + "."]));
-      const exported = info.exported ? "Exported " + formatDate(info.exported) : "";
-      const until = info.current_until ? ", current until " + formatDate(info.current_until) : "";
-      if (exported) box.append(line([exported + until + "."]));
+      if (info.approved_by) {
+        const p = document.createElement("p");
+        const by = strong(info.approved_by + role);
+        if (info.approved) fill(p, L("shell_approved_on"), { 0: by, 1: formatDate(info.approved) });
+        else fill(p, L("shell_approved"), { 0: by });
+        box.append(p);
+      }
+      if (info.exported) {
+        const p = document.createElement("p");
+        if (info.current_until) fill(p, L("shell_exported_until"), { 0: formatDate(info.exported), 1: formatDate(info.current_until) });
+        else fill(p, L("shell_exported"), { 0: formatDate(info.exported) });
+        box.append(p);
+      }
     }
     box.hidden = false;
   }
@@ -214,6 +248,7 @@
   // past until (an RFC 3339 time), and hides it otherwise. The record
   // stays readable either way: an old record still helps in an emergency.
   function showCurrency(until) {
+    state.until = until;
     const banner = $("stale");
     const t = until ? Date.parse(until) : NaN;
     if (isNaN(t) || Date.now() <= t) {
@@ -223,11 +258,45 @@
       return;
     }
     const from = document.querySelector(".bar .from");
-    const practice = from && from.textContent ? from.textContent : "the practice";
-    banner.textContent = "This record may be out of date since " + formatDate(until) +
-      ". It can still be read, but check anything important and ask " + practice + " for a new copy.";
+    const practice = from && from.textContent ? from.textContent : L("shell_the_practice");
+    fill(banner, L("shell_stale"), { 0: formatDate(until), 1: practice });
     banner.hidden = false;
     root.dataset.stale = "true";
+  }
+
+  // setLanguage shows the page, and the open record, in the language
+  // code: every label marked data-l (its data-arg parts kept, dates
+  // written again), the status, the signature lines, the banner and the
+  // Download menu. The record document switches by its own radio buttons.
+  function setLanguage(code) {
+    if (!labels[code]) return;
+    lang = code;
+    root.lang = code;
+    for (const el of document.querySelectorAll("[data-l]")) fill(el, L(el.dataset.l));
+    for (const el of document.querySelectorAll("[data-l-label]")) el.setAttribute("aria-label", L(el.dataset.lLabel));
+    for (const t of document.querySelectorAll("time[data-arg][datetime]")) t.textContent = formatDate(t.getAttribute("datetime"));
+    const from = document.querySelector(".bar .from");
+    document.title = L("shell_title").replace("{0}", from ? from.textContent : "");
+    if (state.said) say(state.said[0], state.said[1]);
+    if (state.provenance && !$("signature").hidden) showProvenance(state.provenance[0], state.provenance[1]);
+    if (state.until !== undefined) showCurrency(state.until);
+    if (state.files) $("files").replaceChildren(...state.files.map(downloadItem));
+    if (state.frame) {
+      state.frame.title = L("shell_heading");
+      frameLanguage(state.frame);
+    }
+    if ($("lang")) $("lang").value = code;
+  }
+
+  // frameLanguage picks the page's language in the record document, where
+  // the page can reach it and the document offers it.
+  function frameLanguage(frame) {
+    try {
+      const radio = frame.contentDocument && frame.contentDocument.getElementById("satchel-lang-" + lang);
+      if (radio) radio.checked = true;
+    } catch (e) {
+      // A sandboxed host: the reader switches inside the record.
+    }
   }
 
   // showRecord puts the record document into a sandboxed frame. The frame
@@ -242,7 +311,7 @@
     const frame = document.createElement("iframe");
     frame.setAttribute("sandbox", "allow-same-origin allow-modals allow-popups allow-popups-to-escape-sandbox");
     frame.setAttribute("referrerpolicy", "no-referrer");
-    frame.title = "Your health record";
+    frame.title = L("shell_heading");
     // Hidden until dressed, so the record never flashes unstyled.
     frame.style.visibility = "hidden";
     state.frame = frame;
@@ -271,7 +340,10 @@
     let reachable = false;
     try {
       reachable = Boolean(frame.contentDocument && frame.contentWindow);
-      if (reachable) dress(frame);
+      if (reachable) {
+        dress(frame);
+        frameLanguage(frame);
+      }
     } catch (e) {
       reachable = false;
     }
@@ -311,7 +383,7 @@
     const button = document.createElement("button");
     button.type = "button";
     const label = fileLabels[file.name];
-    button.textContent = label ? label + " (" + file.name + ")" : file.name;
+    button.textContent = label ? L(label) + " (" + file.name + ")" : file.name;
     button.addEventListener("click", () => download(file));
     li.append(button);
     return li;
@@ -353,7 +425,7 @@
     delete root.dataset.openedMs;
     if (state.ready) {
       setReady(true);
-      say("The record is locked. Type the key to open it again.");
+      say("shell_locked");
     }
   }
 
@@ -393,7 +465,7 @@
     state.scanning = { stream, timer: 0 };
     video.srcObject = stream;
     $("scanner").hidden = false;
-    say("Hold the key card's QR code in front of the camera.");
+    say("shell_hold_card");
     await video.play().catch(() => {});
     const tick = async () => {
       if (!state.scanning) return;
@@ -456,6 +528,9 @@
     const key = keyFromFragment();
     keepOffline();
     showCurrency(document.body.dataset.currentUntil);
+    // The page's dates are written in English; the reader's language
+    // writes them again.
+    if (lang !== "en") setLanguage(lang);
     $("unlock").addEventListener("submit", (e) => {
       e.preventDefault();
       unlock($("key").value);
@@ -463,6 +538,7 @@
     $("print").addEventListener("click", () => printRecord(false));
     $("print-summary").addEventListener("click", () => printRecord(true));
     $("lock").addEventListener("click", lock);
+    if ($("lang")) $("lang").addEventListener("change", () => setLanguage($("lang").value));
     $("scan-stop").addEventListener("click", () => {
       stopScan();
       say("");
@@ -512,7 +588,7 @@
   // Written by script, not in the HTML, so a browser without JavaScript
   // never shows a promise it cannot keep: it shows the <noscript> message.
   // The shell runs before the decryptor is parsed, so this shows meanwhile.
-  say("Getting ready to open the record…");
+  say("shell_getting_ready");
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start, { once: true });
   } else {

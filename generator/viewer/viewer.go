@@ -16,17 +16,21 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
 	"io"
 	"io/fs"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
+
+	"github.com/satchel-records/satchel/generator/i18n"
 
 	"github.com/satchel-records/satchel/generator/phone"
 	"github.com/satchel-records/satchel/generator/seal"
@@ -69,6 +73,7 @@ type Viewer struct {
 	script    template.JS
 	decryptor template.JS
 	notices   template.HTML
+	langs     map[string]*i18n.Language // every language Satchel has, by code
 }
 
 // Page is what one record.html shows and holds.
@@ -109,6 +114,12 @@ type Page struct {
 	// worker (worker-src 'self') and no other request. Unhosted pages
 	// register nothing and their CSP allows no worker.
 	Hosted bool
+	// Language is the code of the language the page opens in (the
+	// patient's own, else English), and Languages those the reader can
+	// switch to (English and site.toml's languages): the lock screen,
+	// toolbar and messages, and the record document once open.
+	Language  string
+	Languages []string
 }
 
 // ErrNoDecryptor means satchel was built without the decryptor (`go build`
@@ -145,7 +156,14 @@ func New() (*Viewer, error) {
 	if err != nil {
 		return nil, err
 	}
+	langs := map[string]*i18n.Language{}
+	for _, code := range i18n.Available() {
+		if langs[code], err = i18n.Load(code); err != nil {
+			return nil, err
+		}
+	}
 	return &Viewer{
+		langs:     langs,
 		page:      page,
 		scripts:   [][]byte{js, script},
 		styles:    [][]byte{css},
@@ -212,6 +230,116 @@ type pageData struct {
 	Until         string // current-until date, e.g. "12 June 2026"
 	UntilISO      string // the instant, RFC 3339, for the page's clock check
 	Hosted        bool   // registers sw.js when served over http(s)
+	Lang          string // the language the page opens in
+	Choices       []choice
+	// Labels are the shell's labels in every language offered, as JSON
+	// for shell.js: {"fr": {"shell_open": "Ouvrir le dossier", ...}}.
+	Labels template.JS
+	lang   *i18n.Language
+}
+
+// choice is one language the reader can switch to.
+type choice struct {
+	Code, Name string
+	Chosen     bool
+}
+
+// shellLabel reports whether the label key is one the shell shows.
+func shellLabel(key string) bool {
+	return strings.HasPrefix(key, "shell_") || key == "language" || key == "safety_travelling_emergency"
+}
+
+// T returns the label key in the page's language, with {0}, {1}...
+// replaced by args (markup made by Arg, LabelArg, PhoneArg or Text).
+func (d *pageData) T(key string, args ...template.HTML) (template.HTML, error) {
+	s, ok := d.lang.Label(key)
+	if !ok || !shellLabel(key) {
+		return "", fmt.Errorf("no shell label %q", key)
+	}
+	s = template.HTMLEscapeString(s)
+	for i, a := range args {
+		s = strings.ReplaceAll(s, "{"+strconv.Itoa(i)+"}", string(a))
+	}
+	return template.HTML(s), nil
+}
+
+// Text returns s escaped, as an argument of T where no markup may go
+// (the title).
+func (d *pageData) Text(s string) template.HTML { return template.HTML(template.HTMLEscapeString(s)) }
+
+// Arg returns text in an element tag marked as T's argument i, which
+// shell.js keeps when it writes the label again in another language;
+// datetime, when set, is a <time>'s attribute.
+func (d *pageData) Arg(i int, tag, datetime, text string) template.HTML {
+	var b strings.Builder
+	fmt.Fprintf(&b, `<%s data-arg="%d"`, tag, i)
+	if datetime != "" {
+		fmt.Fprintf(&b, ` datetime="%s"`, template.HTMLEscapeString(datetime))
+	}
+	fmt.Fprintf(&b, `>%s</%s>`, template.HTMLEscapeString(text), tag)
+	return template.HTML(b.String())
+}
+
+// UntilArg returns the current-until date as T's argument i, with the id
+// the page's tests and scripts know it by.
+func (d *pageData) UntilArg(i int) template.HTML {
+	return template.HTML(fmt.Sprintf(`<time data-arg="%d" id="current-until" datetime="%s">%s</time>`, i, template.HTMLEscapeString(d.UntilISO), template.HTMLEscapeString(d.Until)))
+}
+
+// LabelArg returns the label key as T's argument i, in an element tag
+// that shell.js writes again in another language.
+func (d *pageData) LabelArg(i int, tag, key string) (template.HTML, error) {
+	h, err := d.T(key)
+	return template.HTML(fmt.Sprintf(`<%s data-arg="%d" data-l="%s">%s</%s>`, tag, i, key, h, tag)), err
+}
+
+// PhoneArg returns the practice's phone number as T's argument i: a tel:
+// link when it can be dialled.
+func (d *pageData) PhoneArg(i int) template.HTML {
+	if d.PhoneURI == "" {
+		return d.Arg(i, "span", "", d.Phone)
+	}
+	return template.HTML(fmt.Sprintf(`<a class="phone" data-arg="%d" href="%s">%s</a>`, i, template.HTMLEscapeString(string(d.PhoneURI)), template.HTMLEscapeString(d.Phone)))
+}
+
+// languages fills the page's language, choices and labels from p.
+func (v *Viewer) languages(d *pageData, p Page) error {
+	codes := []string{i18n.English}
+	for _, c := range append(slices.Clone(p.Languages), p.Language) {
+		if c != "" && !slices.Contains(codes, c) {
+			codes = append(codes, c)
+		}
+	}
+	d.Lang = i18n.English
+	labels := map[string]map[string]string{}
+	for _, c := range codes {
+		l, ok := v.langs[c]
+		if !ok {
+			return fmt.Errorf("no labels for language %q", c)
+		}
+		if c == p.Language {
+			d.Lang = c
+		}
+		m := map[string]string{}
+		for _, k := range l.Keys() {
+			if shellLabel(k) {
+				m[k], _ = l.Label(k)
+			}
+		}
+		labels[c] = m
+	}
+	for _, c := range codes {
+		d.Choices = append(d.Choices, choice{Code: c, Name: v.langs[c].Name, Chosen: c == d.Lang})
+	}
+	d.lang = v.langs[d.Lang]
+	// json.Marshal escapes <, > and &, so the labels cannot end the
+	// script element they are in.
+	js, err := json.Marshal(labels)
+	if err != nil {
+		return err
+	}
+	d.Labels = template.JS(js)
+	return nil
 }
 
 // Render writes the whole self-contained record.html for p to w.
@@ -255,11 +383,14 @@ func (v *Viewer) Render(w io.Writer, p Page) error {
 	if n, err := phone.Parse(p.PracticePhone); err == nil {
 		data.Phone, data.PhoneURI = n.String(), template.URL(n.URI())
 	}
+	if err := v.languages(&data, p); err != nil {
+		return err
+	}
 	if !p.CurrentUntil.IsZero() {
 		data.Until = p.CurrentUntil.UTC().Format("2 January 2006")
 		data.UntilISO = p.CurrentUntil.UTC().Format(time.RFC3339)
 	}
-	if err := v.page.Execute(w, data); err != nil {
+	if err := v.page.Execute(w, &data); err != nil {
 		return fmt.Errorf("writing record.html: %w", err)
 	}
 	return nil

@@ -223,9 +223,9 @@ func TestPageShowsPracticeAndDateButNothingOfThePatient(t *testing.T) {
 	f, page := fixturePage(t)
 	for _, want := range []string{"Riverside Test Surgery", "14 March 2026", `datetime="2026-03-14"`, "-----BEGIN PGP MESSAGE-----",
 		// The practice's number, dialable from abroad, and both emergency numbers.
-		`<a class="phone" href="tel:+441632960000">+44 1632 960000</a>`, "999 in the UK, 112 in Europe and many other countries",
+		`<a class="phone" data-arg="1" href="tel:+441632960000">+44 1632 960000</a>`, "999 in the UK, 112 in Europe and many other countries",
 		// The Download menu says the saved copy is not encrypted.
-		`id="download-warning"`, "<b>Not encrypted.</b>",
+		`id="download-warning"`, `<b data-arg="0" data-l="shell_not_encrypted">Not encrypted.</b>`,
 	} {
 		if !strings.Contains(html.UnescapeString(string(page)), want) {
 			t.Errorf("page lacks %q", want)
@@ -470,7 +470,7 @@ func TestWithoutJavaScriptThePageSaysWhatToDo(t *testing.T) {
 			t.Errorf("the <noscript> message does not say %q", want)
 		}
 	}
-	if !strings.Contains(page, `say("Getting ready to open the record…")`) {
+	if !strings.Contains(page, `say("shell_getting_ready")`) || !strings.Contains(page, `"shell_getting_ready":"Getting ready to open the record…"`) {
 		t.Error(`the shell does not write "Getting ready"`)
 	}
 }
@@ -498,7 +498,7 @@ func TestOnlyAHostedPageMayRegisterItsServiceWorker(t *testing.T) {
 		if strings.Count(csp, "'self'") > 1 || strings.Contains(csp, "connect-src") || strings.Contains(csp, "child-src") {
 			t.Errorf("hosted=%v: CSP allows more than one worker source: %s", hosted, csp)
 		}
-		if got := strings.Contains(out.String(), `<html lang="en-GB" data-state="locked" data-hosted="true">`); got != hosted {
+		if got := strings.Contains(out.String(), `<html lang="en" data-state="locked" data-hosted="true">`); got != hosted {
 			t.Errorf("hosted=%v: page marked hosted: %v", hosted, got)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/satchel-records/satchel/generator/i18n"
 	"github.com/satchel-records/satchel/generator/record"
 )
 
@@ -321,6 +322,7 @@ func (r *reader) findPatient() {
 	r.patient = found[0]
 	p := r.patient.res
 	r.rec.Patient.Sex = p.Gender
+	r.rec.Patient.Language = preferredLanguage(p)
 	r.rec.Patient.Born = r.date(r.patient, "birthDate", p.BirthDate)
 	r.rec.Patient.Died = r.date(r.patient, "deceasedDateTime", p.DeceasedDateTime)
 	r.rec.Patient.Deceased = !r.rec.Patient.Died.IsZero() || (p.DeceasedBoolean != nil && *p.DeceasedBoolean)
@@ -638,4 +640,43 @@ func skipValue(b []byte, i int) int {
 		i++
 	}
 	return i
+}
+
+// preferredLanguage returns the patient's preferred language from
+// Patient.communication (a BCP-47 code such as "fr" or "fr-FR", in
+// language.coding or language.text) when Satchel has labels in it, else
+// "". The first preferred one counts, else the only one listed. A language
+// Satchel does not have is no error: it is the patient's, not Satchel's.
+func preferredLanguage(p *resource) string {
+	pick := -1
+	for i, c := range p.Communication {
+		if c.Preferred {
+			pick = i
+			break
+		}
+	}
+	if pick < 0 && len(p.Communication) == 1 {
+		pick = 0
+	}
+	if pick < 0 {
+		return ""
+	}
+	var cc struct {
+		Coding []struct {
+			Code string `json:"code"`
+		} `json:"coding"`
+	}
+	if json.Unmarshal(p.Communication[pick].Language, &cc) != nil {
+		return ""
+	}
+	for _, c := range cc.Coding {
+		code := strings.ToLower(c.Code)
+		if i := strings.IndexAny(code, "-_"); i >= 0 {
+			code = code[:i]
+		}
+		if slices.Contains(i18n.Available(), code) {
+			return code
+		}
+	}
+	return ""
 }

@@ -229,7 +229,11 @@ type resource struct {
 	DeceasedBoolean  *bool  `json:"deceasedBoolean"`
 	DeceasedDateTime string `json:"deceasedDateTime"`
 	// Patient.contact: next of kin, emergency contacts (R4 and STU3 alike)
-	Contact []patientContact `json:"contact"`
+	Contact       []patientContact `json:"contact"`
+	Communication []struct {
+		Language  json.RawMessage `json:"language"`
+		Preferred bool            `json:"preferred"`
+	} `json:"communication"`
 
 	// Condition, AllergyIntolerance
 	OnsetDateTime     string     `json:"onsetDateTime"`
