@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/satchel-records/satchel/generator/cardkey"
+	"github.com/satchel-records/satchel/generator/i18n"
 
 	qrcode "github.com/skip2/go-qrcode"
 )
@@ -106,6 +107,10 @@ type Card struct {
 	// QRPNG is the QR code already drawn by QR(QRContent, QRPixels), for
 	// a caller that also saves it as a file; nil means Render draws it.
 	QRPNG []byte
+	// Language is the patient's language (an i18n code, e.g. "fr"): the
+	// card's title is then in that language, with English below it; ""
+	// or "en" prints English alone.
+	Language string
 }
 
 // cardView is what the keycard.html template sees.
@@ -126,6 +131,9 @@ type cardView struct {
 	SummaryOnly                 bool   // the card opens the emergency summary alone
 	Hosted                      bool   // the QR code is a link to the hosted record
 	QR                          template.URL
+	// Lang and LangTitle are the patient's language and the card's title
+	// in it; both empty for English.
+	Lang, LangTitle string
 }
 
 // Render writes card c as HTML by executing template "keycard.html" of
@@ -168,7 +176,21 @@ func newCardView(c Card) (cardView, error) {
 	if viewerFile == "" {
 		viewerFile = "record.html"
 	}
+	var lang, langTitle string
+	if c.Language != "" && c.Language != i18n.English {
+		l, err := i18n.Load(c.Language)
+		if err != nil {
+			return cardView{}, fmt.Errorf("card %d: %w", c.Serial, err)
+		}
+		key := "card_title"
+		if c.SummaryOnly {
+			key = "card_title_summary"
+		}
+		lang, langTitle = l.Code, mustLabel(l, key)
+	}
 	return cardView{
+		Lang:          lang,
+		LangTitle:     langTitle,
 		PracticeName:  c.PracticeName,
 		PracticePhone: c.PracticePhone,
 		Issued:        c.Issued.Format("2 January 2006"),
@@ -191,6 +213,16 @@ func newCardView(c Card) (cardView, error) {
 		// one is built here from PNG bytes only.
 		QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)),
 	}, nil
+}
+
+// mustLabel returns l's label key; every language has every label (i18n
+// checks it when it loads), so a missing one is a bug.
+func mustLabel(l *i18n.Language, key string) string {
+	s, ok := l.Label(key)
+	if !ok {
+		panic("keycard: no label " + key + " in " + l.Code)
+	}
+	return s
 }
 
 // cardID is what the print sheet's margin codes beside both faces of c

@@ -326,3 +326,34 @@ func TestSummaryOnlyCardSaysSo(t *testing.T) {
 		}
 	}
 }
+
+// A card for a patient whose language is not English gives its title in
+// that language and in English; an English card gives it once.
+func TestCardTitleInThePatientsLanguageAndEnglish(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		lang, summary bool
+		want, not     []string
+	}{
+		{lang: true, want: []string{`<h2 lang="fr">Clé de votre dossier médical</h2>`, `<span class="title-en" lang="en">Your medical record key</span>`}},
+		{lang: true, summary: true, want: []string{`<h2 lang="fr">Clé du résumé d&#39;urgence</h2>`, `lang="en">Emergency summary key</span>`}},
+		{want: []string{`<h2>Your medical record key</h2>`}, not: []string{`lang="fr"`, `title-en`}},
+	} {
+		c := sampleCard(false)
+		if tc.lang {
+			c.Language = "fr"
+		}
+		c.SummaryOnly = tc.summary
+		out := render(t, c)
+		for _, w := range tc.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("lang %v summary %v: card lacks %s", tc.lang, tc.summary, w)
+			}
+		}
+		for _, n := range tc.not {
+			if strings.Contains(out, n) {
+				t.Errorf("English card holds %s", n)
+			}
+		}
+	}
+}

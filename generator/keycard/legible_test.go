@@ -84,8 +84,15 @@ func TestCardTextIsAtLeast8PointAndFits(t *testing.T) {
 	defer stop()
 	// A summary-only card names its own page, summary.html, longer than
 	// record.html.
-	for _, summary := range []bool{false, true} {
+	// A card in the patient's language carries its title twice; Italian
+	// has the longest titles.
+	for _, tc := range []struct {
+		summary bool
+		lang    string
+	}{{false, ""}, {true, ""}, {false, "it"}, {true, "it"}, {false, "de"}} {
+		summary := tc.summary
 		c := sampleCard(true)
+		c.Language = tc.lang
 		c.GPGFile, c.PDFFile = "record-7k3mq9xr2a.pgp", "record-7k3mq9xr2a.pdf"
 		c.Label = "Family abroad"
 		c.Fingerprint = "163F89D695D26420" // as the pipeline prints it: provenance.ShortFingerprint
@@ -109,6 +116,9 @@ func measureCard(t *testing.T, browser context.Context, c Card) {
 	for name, html := range map[string][]byte{"card page": []byte(render(t, c)), "print sheet": sheet.Bytes()} {
 		if c.SummaryOnly {
 			name = "summary-only " + name
+		}
+		if c.Language != "" {
+			name += " in " + c.Language
 		}
 		f := measureFit(t, browser, html)
 		if f.Cards != 2 || f.Texts < 15 {

@@ -572,7 +572,7 @@ func (b *builder) patient(file string) (p Patient) {
 		return fail(fmt.Errorf("cannot create the card folder: %w", err))
 	}
 	for i, c := range cards {
-		files, issued, err := b.writeCard(cardDir, id, c, p.BundleID, cardPaths{gpg: gpgFiles[i], pdf: pdfFiles[i], viewer: viewers[i]}, secrets[i], holder.CardTag(b.master, c.Serial))
+		files, issued, err := b.writeCard(cardDir, id, c, p.BundleID, cardPaths{gpg: gpgFiles[i], pdf: pdfFiles[i], viewer: viewers[i]}, secrets[i], holder.CardTag(b.master, c.Serial), pr.Record.Patient.Language)
 		if err != nil {
 			return fail(fmt.Errorf("cannot write key card %d: %w", c.Serial, err))
 		}

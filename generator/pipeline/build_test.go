@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"html"
 	"io"
 	"io/fs"
 	"os"
@@ -408,4 +409,35 @@ func openBundle(t *testing.T, cfg *site.Config, id, path string) []bundle.File {
 		t.Fatalf("%s: %v", id, err)
 	}
 	return files
+}
+
+// A key card travels abroad with its holder: it prints the practice's
+// number in international form, and a patient whose record names a
+// language other than English (rmc-0004: French) gets the card's title in
+// it as well as in English.
+func TestCardsPrintTheInternationalNumberAndThePatientsLanguage(t *testing.T) {
+	t.Parallel()
+	cfg := samplePractice(t)
+	rep := runBuild(t, cfg)
+	seen := 0
+	for _, p := range rep.Patients {
+		for _, c := range p.Cards {
+			page, err := os.ReadFile(filepath.Join(cfg.Root, c.HTML))
+			if err != nil {
+				t.Fatal(err)
+			}
+			card := html.UnescapeString(string(page))
+			if !strings.Contains(card, "Tel +44 1632 960123") {
+				t.Errorf("%s card %d does not print the number in +44 form", p.ID, c.Serial)
+			}
+			french := strings.Contains(card, `<h2 lang="fr">Clé de votre dossier médical</h2>`)
+			if french != (p.ID == "rmc-0004") {
+				t.Errorf("%s card %d: French title %v", p.ID, c.Serial, french)
+			}
+			seen++
+		}
+	}
+	if seen < 6 {
+		t.Fatalf("only %d cards", seen)
+	}
 }

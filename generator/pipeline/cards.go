@@ -16,6 +16,7 @@ import (
 	"github.com/satchel-records/satchel/generator/provenance"
 	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/generator/registry"
+	"github.com/satchel-records/satchel/generator/site"
 	"github.com/satchel-records/satchel/internal/atomicfile"
 )
 
@@ -55,15 +56,16 @@ type cardPaths struct {
 // changed card is printed, and so is one written by a build that died
 // before its sheet. tag is the card's short tag (cardkey.Holder.CardTag),
 // printed on both faces.
-func (b *builder) writeCard(dir, id string, c registry.Card, bundleID string, paths cardPaths, s cardkey.Secret, tag string) (CardFiles, *issuedCard, error) {
+func (b *builder) writeCard(dir, id string, c registry.Card, bundleID string, paths cardPaths, s cardkey.Secret, tag, language string) (CardFiles, *issuedCard, error) {
 	qrContent := b.qrContent(bundleID, paths.viewer, s)
 	png, err := keycard.QR(qrContent, keycard.QRPixels)
 	if err != nil {
 		return CardFiles{}, nil, err
 	}
 	card := keycard.Card{
-		PracticeName:  b.cfg.Practice.Name,
-		PracticePhone: b.cfg.Practice.Phone,
+		PracticeName: b.cfg.Practice.Name,
+		// In international form: a card travels abroad with its holder.
+		PracticePhone: practicePhone(b.cfg.Practice),
 		Issued:        c.Issued,
 		Serial:        c.Serial,
 		Tag:           tag,
@@ -78,6 +80,8 @@ func (b *builder) writeCard(dir, id string, c registry.Card, bundleID string, pa
 		ViewerFile:  paths.viewer,
 		SummaryOnly: c.SummaryOnly(),
 		QRPNG:       png,
+		// The title also in the patient's own language.
+		Language: language,
 	}
 	var html bytes.Buffer
 	if err := keycard.Render(&html, b.card, card); err != nil {
@@ -285,4 +289,14 @@ func (b *builder) writeSheet(cards []keycard.SheetCard) (string, error) {
 		return "", err
 	}
 	return b.rel(path), nil
+}
+
+// practicePhone is the practice's number as a key card prints it: in
+// international form (+44 1632 960123), or as written if it is not a UK
+// number Satchel can read; "" if there is none.
+func practicePhone(p site.Practice) string {
+	if d := p.PhoneDial(); d != nil {
+		return d.Text
+	}
+	return ""
 }
