@@ -55,7 +55,7 @@ type cardPaths struct {
 // changed card is printed, and so is one written by a build that died
 // before its sheet. tag is the card's short tag (cardkey.Holder.CardTag),
 // printed on both faces.
-func (b *builder) writeCard(dir, id string, c registry.Card, bundleID string, paths cardPaths, s cardkey.Secret, tag string) (CardFiles, *issuedCard, error) {
+func (b *builder) writeCard(o *outputs, dir, id string, c registry.Card, bundleID string, paths cardPaths, s cardkey.Secret, tag string) (CardFiles, *issuedCard, error) {
 	qrContent := b.qrContent(bundleID, paths.viewer, s)
 	png, err := keycard.QR(qrContent, keycard.QRPixels)
 	if err != nil {
@@ -96,6 +96,8 @@ func (b *builder) writeCard(dir, id string, c registry.Card, bundleID string, pa
 			return CardFiles{}, nil, err
 		}
 	}
+	o.add(b, pngPath, png)
+	o.add(b, htmlPath, html.Bytes())
 	digest := printDigest(html.Bytes())
 	if c.Printed == digest {
 		return files, nil, nil
