@@ -59,6 +59,7 @@ func TestScripts(t *testing.T) {
 			"withheld":     cmdWithheld,
 			"auditevents":  cmdAuditEvents,
 			"stamps":       cmdStamps,
+			"waitfile":     cmdWaitFile,
 		},
 		Setup: func(env *testscript.Env) error {
 			home := filepath.Join(env.WorkDir, ".gnupg")
@@ -423,4 +424,17 @@ func cmdStamps(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(err)
 	}
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(out.String()), 0o644))
+}
+
+// waitfile PATH: wait up to 60 s for PATH to exist.
+func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 || neg {
+		ts.Fatalf("usage: waitfile PATH")
+	}
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if _, err := os.Stat(ts.MkAbs(args[0])); err == nil {
+			return
+		}
+	}
+	ts.Fatalf("%s still does not exist after 60 s", args[0])
 }
