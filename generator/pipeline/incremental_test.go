@@ -452,3 +452,50 @@ func TestPageChangesRebuildThePatientsTheyMatch(t *testing.T) {
 	before = snapshot(t, cfg)
 	expectRebuilt(t, cfg, incrBuild(t, cfg, Options{}), before, "p1", "p2", "p3")
 }
+
+// The build's clock is no input of a bundle: a rebuild days later skips
+// everyone (their records are current until a date counted from the
+// record, not the build). What depends on the day is still judged every
+// build: a patient who turns 16 is built the day they do.
+func TestTheDayRebuildsOnlyWhatDependsOnIt(t *testing.T) {
+	t.Parallel()
+	teen := person{"Isolde Marchbanks", synth.NHSNumber(24), "2010-11-22"}
+	cfg := tinyPractice(t, "current_days = 30\n", map[string]string{"p1": incrPeople["p1"].record(), "p4": teen.record()})
+	build := func(at time.Time) *Report {
+		t.Helper()
+		rep, err := Run(context.Background(), cfg, Options{Now: func() time.Time { return at }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	rep := build(clock())
+	if p := patientOf(t, rep, "p4"); p.Status != Blocked {
+		t.Fatalf("p4, 15, is %s", p.Status)
+	}
+	before := snapshot(t, cfg)
+	rep = build(clock().AddDate(0, 0, 2))
+	if got := rebuilt(rep); !slices.Equal(got, []string{"p4"}) {
+		t.Errorf("two days later, the 16th birthday between, %v were rebuilt, want p4 alone", got)
+	}
+	m := readManifest(t, cfg)
+	p1 := ""
+	for _, e := range m.Patients {
+		if e.ID == "p1" {
+			p1 = "public/bundles/" + e.BundleID + "/"
+		}
+	}
+	for _, f := range changes(before, snapshot(t, cfg)) {
+		if strings.HasPrefix(f, p1) {
+			t.Errorf("p1's %s was written again", f)
+		}
+	}
+	before = snapshot(t, cfg)
+	rep = build(clock().AddDate(0, 2, 0))
+	if got := rebuilt(rep); len(got) != 0 || rep.Unchanged() != 2 {
+		t.Errorf("two months later, %v were rebuilt and %d unchanged, want none and 2", got, rep.Unchanged())
+	}
+	if c := changes(before, snapshot(t, cfg)); len(c) != 0 {
+		t.Errorf("two months later the build wrote %v", c)
+	}
+}
