@@ -54,7 +54,8 @@ type cardPaths struct {
 // the registry says it was put on a sheet just as it is now: so a new or
 // changed card is printed, and so is one written by a build that died
 // before its sheet. tag is the card's short tag (cardkey.Holder.CardTag),
-// printed on both faces.
+// printed on both faces. Both files, written or left as they were, are
+// recorded in o for the build state.
 func (b *builder) writeCard(o *outputs, dir, id string, c registry.Card, bundleID string, paths cardPaths, s cardkey.Secret, tag string) (CardFiles, *issuedCard, error) {
 	qrContent := b.qrContent(bundleID, paths.viewer, s)
 	png, err := keycard.QR(qrContent, keycard.QRPixels)

@@ -447,7 +447,7 @@ func (b *builder) saveState(rep *Report, partial bool) error {
 			st.Patients[p.ID] = patientState{Key: p.key, Files: files}
 		}
 	}
-	data, err := json.MarshalIndent(st, "", " ")
+	data, err := json.Marshal(st)
 	if err != nil {
 		return err
 	}
