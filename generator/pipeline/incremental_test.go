@@ -247,8 +247,13 @@ func expectRebuilt(t *testing.T, cfg *site.Config, rep *Report, before map[strin
 	}
 	for _, id := range want {
 		p := patientOf(t, rep, id)
-		if p.Bundle == "" || before[p.Bundle].sum == after[p.Bundle].sum {
-			t.Errorf("%s: record.pgp was not sealed again", id)
+		sealed := p.Bundle
+		if sealed == "" {
+			// Summary-only cards alone: summary.html.
+			sealed = p.Viewer
+		}
+		if sealed == "" || before[sealed].sum == after[sealed].sum {
+			t.Errorf("%s: %s was not sealed again", id, sealed)
 		}
 	}
 	// The manifest lists everyone, built, with bundles that exist and
@@ -258,7 +263,7 @@ func expectRebuilt(t *testing.T, cfg *site.Config, rep *Report, before map[strin
 		t.Fatalf("the manifest lists %d patients, want %d", len(m.Patients), len(incrPeople))
 	}
 	for _, e := range m.Patients {
-		if e.Status != Built || after[e.Bundle].sum != e.SHA256 || len(e.Cards) == 0 {
+		if e.Status != Built || (e.Bundle != "" && after[e.Bundle].sum != e.SHA256) || len(e.Cards) == 0 {
 			t.Errorf("%s: manifest entry %s, sha256 %q, %d cards: not as on disk", e.ID, e.Status, e.SHA256, len(e.Cards))
 		}
 		for _, c := range e.Cards {
@@ -497,5 +502,37 @@ func TestTheDayRebuildsOnlyWhatDependsOnIt(t *testing.T) {
 	}
 	if c := changes(before, snapshot(t, cfg)); len(c) != 0 {
 		t.Errorf("two months later the build wrote %v", c)
+	}
+}
+
+// A patient whose only live card opens the emergency summary is skipped
+// like any other, and the build still says their full record is not
+// published.
+func TestSummaryOnlyPatientIsSkippedWithItsWarning(t *testing.T) {
+	t.Parallel()
+	cfg := incrPractice(t)
+	reg, err := registry.Open(cfg.PrivateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg.AddScope("p1", "Paramedic", registry.ScopeSummary, clock())
+	if err := reg.Revoke("p1", 1, clock()); err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.Save(); err != nil {
+		t.Fatal(err)
+	}
+	reg.Close()
+	before := snapshot(t, cfg)
+	first := incrBuild(t, cfg, Options{})
+	expectRebuilt(t, cfg, first, before, "p1")
+	before = snapshot(t, cfg)
+	again := incrBuild(t, cfg, Options{})
+	expectRebuilt(t, cfg, again, before)
+	for _, rep := range []*Report{first, again} {
+		p := patientOf(t, rep, "p1")
+		if p.Bundle != "" || !strings.HasSuffix(p.Viewer, "/summary.html") || len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], "full record is not published") {
+			t.Errorf("p1 (unchanged %v): bundle %q, viewer %q, warnings %q", p.Unchanged, p.Bundle, p.Viewer, p.Warnings)
+		}
 	}
 }
