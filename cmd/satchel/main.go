@@ -112,6 +112,7 @@ Options:
 Examples:
     satchel init riverside && cd riverside && satchel check
     satchel build
+    satchel build -force
     satchel check
     satchel status
     satchel review rmc-0005

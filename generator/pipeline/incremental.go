@@ -41,8 +41,8 @@ import (
 	"github.com/satchel-records/satchel/internal/atomicfile"
 )
 
-// StateName is the build state file in private_dir.
-const StateName = "build-state.json"
+// stateName is the build state file in private_dir.
+const stateName = "build-state.json"
 
 // stateFormat changes whenever the meaning of a key changes: every patient
 // is then rebuilt once.
@@ -89,7 +89,7 @@ type incremental struct {
 	pages    map[*content.Page]string
 }
 
-func (b *builder) stateFile() string { return filepath.Join(b.cfg.PrivateDir, StateName) }
+func (b *builder) stateFile() string { return filepath.Join(b.cfg.PrivateDir, stateName) }
 
 // startIncremental loads the previous build's state and manifest and makes
 // the digest of the shared inputs. Anything it cannot read turns skipping

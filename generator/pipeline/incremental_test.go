@@ -303,7 +303,7 @@ func TestNoChangeRebuildWritesNothing(t *testing.T) {
 	if rep.Unchanged() != len(incrPeople) || rep.Sheet != "" {
 		t.Errorf("%d unchanged, print sheet %q: want all unchanged and no sheet", rep.Unchanged(), rep.Sheet)
 	}
-	info, err := os.Stat(filepath.Join(cfg.PrivateDir, StateName))
+	info, err := os.Stat(filepath.Join(cfg.PrivateDir, stateName))
 	if err != nil || info.Mode().Perm() != 0o600 {
 		t.Fatalf("the build state is not a 0600 file: %v", err)
 	}
@@ -433,7 +433,7 @@ func TestPartialBuildKeepsTheOthersState(t *testing.T) {
 	}
 	before = snapshot(t, cfg)
 	expectRebuilt(t, cfg, incrBuild(t, cfg, Options{}), before)
-	if data, _ := os.ReadFile(filepath.Join(cfg.PrivateDir, StateName)); bytes.Contains(data, []byte("Hypertension")) || bytes.Contains(data, []byte(incrPeople["p1"].nhs)) {
+	if data, _ := os.ReadFile(filepath.Join(cfg.PrivateDir, stateName)); bytes.Contains(data, []byte("Hypertension")) || bytes.Contains(data, []byte(incrPeople["p1"].nhs)) {
 		t.Error("the build state holds record data")
 	}
 }
