@@ -22,6 +22,7 @@ func main() {
 	docs := flag.Int("gpg-docs", 100, "documents in the gpg --symmetric baseline loop")
 	fixtures := flag.String("fhir", "", "folder of FHIR files for the import benchmark (default: the public examples, see internal/fixtures, else Satchel's own test data)")
 	keep := flag.Bool("keep", false, "keep the scratch folder")
+	buildOnly := flag.Bool("build-only", false, "print the build figures only (no browsers, FHIR import or rendering share)")
 	flag.Parse()
 
 	if *fixtures == "" {
@@ -29,13 +30,13 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *satchel, *fixtures, *small, *large, *docs, *keep); err != nil {
+	if err := run(ctx, *satchel, *fixtures, *small, *large, *docs, *keep, *buildOnly); err != nil {
 		fmt.Fprintf(os.Stderr, "satchel-bench: error: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, satchel, fixtures string, small, large, docs int, keep bool) error {
+func run(ctx context.Context, satchel, fixtures string, small, large, docs int, keep, buildOnly bool) error {
 	abs, err := filepath.Abs(satchel)
 	if err != nil {
 		return err
@@ -61,6 +62,9 @@ func run(ctx context.Context, satchel, fixtures string, small, large, docs int, 
 		return err
 	}
 	print(figs)
+	if buildOnly {
+		return nil
+	}
 	fmt.Fprintln(os.Stderr, "bench: record.html in Chromium, Firefox ESR and WebKitGTK, against gpg --decrypt")
 	if err := bench.Viewer(ctx, work, "site.toml", 10, os.Stdout); err != nil {
 		return err

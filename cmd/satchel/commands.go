@@ -61,6 +61,7 @@ func loadSite(path string, stderr io.Writer) (*site.Config, error) {
 func cmdBuild(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := newFlags("build", stderr)
 	sitePath := fs.String("site", "site.toml", "the practice's site.toml")
+	force := fs.Bool("force", false, "rebuild every patient, even those whose inputs have not changed since the last build")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -71,7 +72,7 @@ func cmdBuild(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return buildAndReport(ctx, cfg, pipeline.Options{KeyPassphrase: keyPassphrase(stderr), By: who("") + " (satchel build)"}, stderr)
+	return buildAndReport(ctx, cfg, pipeline.Options{KeyPassphrase: keyPassphrase(stderr), By: who("") + " (satchel build)", Force: *force}, stderr)
 }
 
 // buildAndReport runs one build and prints what happened to every patient.
@@ -98,20 +99,26 @@ func buildAndReport(ctx context.Context, cfg *site.Config, opt pipeline.Options,
 		for _, w := range p.Warnings {
 			msg(stderr, "warning", "%s", w)
 		}
-		switch p.Status {
-		case pipeline.Built:
+		switch {
+		case p.Unchanged:
+			// Nothing was written for them: not worth a line each.
+		case p.Status == pipeline.Built:
 			msg(stderr, "", "%s: built %s (%d card%s)", p.ID, p.Viewer, len(p.Cards), plural(len(p.Cards)))
-		case pipeline.Failed:
+		case p.Status == pipeline.Failed:
 			printErrors(stderr, p.Err)
-		case pipeline.ChangedSinceApproval:
+		case p.Status == pipeline.ChangedSinceApproval:
 			msg(stderr, "warning", "%s: %s", p.File, p.Reason)
 		default:
 			msg(stderr, "warning", "%s: %s", p.ID, p.Reason)
 		}
 	}
 	built := rep.Count(pipeline.Built)
-	msg(stderr, "", "built %d of %d patients in %s: bundles in %s, key cards in %s, manifest %s",
-		built, len(rep.Patients), time.Since(start).Round(time.Millisecond),
+	unchanged := ""
+	if n := rep.Unchanged(); n > 0 {
+		unchanged = fmt.Sprintf(" (%d unchanged since the last build: nothing written for them)", n)
+	}
+	msg(stderr, "", "built %d of %d patients%s in %s: bundles in %s, key cards in %s, manifest %s",
+		built, len(rep.Patients), unchanged, time.Since(start).Round(time.Millisecond),
 		rel(cfg.BundlesDir()), rel(cfg.CardsDir()), rel(filepath.Join(cfg.Root, rep.Manifest)))
 	if rep.Sheet != "" {
 		msg(stderr, "", "%d key card%s to print, double-sided: %s (delete it once printed)", rep.SheetCards, plural(rep.SheetCards), rel(filepath.Join(cfg.Root, rep.Sheet)))

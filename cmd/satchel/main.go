@@ -19,7 +19,7 @@ bundle that opens offline in any browser, and prints a key card to open it.
 
 Usage:
     satchel init    [DIR]
-    satchel build   [-site FILE]
+    satchel build   [-site FILE] [-force]
     satchel watch   [-site FILE]
     satchel approve [-site FILE] -by NAME -role ROLE [-adult-confirmed] [-fresh]
                     [-competence-by NAME -competence-date DATE] [-release ENTRY]... ID...
@@ -42,9 +42,13 @@ Commands:
     build     Build every approved patient: public/bundles/<bundle id>/record.html
               and record.pgp, key cards in private/cards/<id>/, and
               private/manifest.json. Exits 1 if any patient failed.
+              A patient whose inputs (record, approval, cards, pages,
+              templates, theme, site.toml, practice key, Satchel itself)
+              have not changed since the last build is not rebuilt, and
+              nothing of theirs is rewritten; -force rebuilds everyone.
     watch     Build, then rebuild whenever a record, approval, page,
-              template, theme or site.toml changes (only the patients
-              affected, when it can tell). Stop with Ctrl-C.
+              template, theme or site.toml changes: only the patients
+              whose output the change affects. Stop with Ctrl-C.
     approve   Record that NAME (ROLE) approved the current record file of each
               patient ID, with its letters, the patient's own key file and
               site.toml's release policy. If any of them changes after
@@ -108,6 +112,7 @@ Options:
 Examples:
     satchel init riverside && cd riverside && satchel check
     satchel build
+    satchel build -force
     satchel check
     satchel status
     satchel review rmc-0005

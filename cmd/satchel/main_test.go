@@ -2,9 +2,12 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -55,6 +58,8 @@ func TestScripts(t *testing.T) {
 			"append":       cmdAppend,
 			"withheld":     cmdWithheld,
 			"auditevents":  cmdAuditEvents,
+			"stamps":       cmdStamps,
+			"waitfile":     cmdWaitFile,
 		},
 		Setup: func(env *testscript.Env) error {
 			home := filepath.Join(env.WorkDir, ".gnupg")
@@ -386,4 +391,50 @@ func cmdAuditEvents(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		ts.Stdout().Write([]byte(line + "\n"))
 	}
+}
+
+// stamps OUT PATH...: write to OUT one line per file under each PATH (a
+// folder or a file): its path, size, time in nanoseconds and SHA-256, so
+// that cmp tells whether a build wrote any of them. A missing PATH has no
+// lines.
+func cmdStamps(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 || neg {
+		ts.Fatalf("usage: stamps OUT PATH...")
+	}
+	var out strings.Builder
+	for _, root := range args[1:] {
+		err := filepath.WalkDir(ts.MkAbs(root), func(p string, d fs.DirEntry, err error) error {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			if err != nil || d.IsDir() {
+				return err
+			}
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(&out, "%s %d %d %x\n", ts.MkAbs(p), info.Size(), info.ModTime().UnixNano(), sha256.Sum256(data))
+			return nil
+		})
+		ts.Check(err)
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(out.String()), 0o644))
+}
+
+// waitfile PATH: wait up to 60 s for PATH to exist.
+func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 || neg {
+		ts.Fatalf("usage: waitfile PATH")
+	}
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if _, err := os.Stat(ts.MkAbs(args[0])); err == nil {
+			return
+		}
+	}
+	ts.Fatalf("%s still does not exist after 60 s", args[0])
 }

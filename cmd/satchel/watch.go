@@ -2,11 +2,16 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/satchel-records/satchel/generator/pipeline"
+	"github.com/satchel-records/satchel/generator/registry"
 	"github.com/satchel-records/satchel/generator/site"
 	"github.com/satchel-records/satchel/generator/watch"
 )
@@ -29,11 +34,25 @@ func cmdWatch(ctx context.Context, args []string, stderr io.Writer) error {
 	opt := pipeline.Options{KeyPassphrase: pass, By: who("") + " (satchel watch)"}
 	// Watching starts before the first build, so that a file changed while
 	// it runs is rebuilt after it, not missed.
+	// private_dir is watched for the card registry: make it first.
+	if err := os.MkdirAll(cfg.PrivateDir, 0o700); err != nil {
+		msg(stderr, "error", "cannot create private_dir: %v", err)
+		return errReported
+	}
 	batches := make(chan []string)
 	errs := make(chan error, 1)
 	done := make(chan error, 1)
 	go func() { done <- watch.Batches(ctx, watch.Folders(cfg), 300*time.Millisecond, batches, errs) }()
-	buildAndReport(ctx, cfg, opt, stderr)
+	// cards is the card registry as the last build left it: a change to
+	// it that no build made (satchel card add or revoke) rebuilds the
+	// patients whose cards changed.
+	cards := registryDigest(cfg)
+	build := func(o pipeline.Options) {
+		// A failed rebuild is reported and watching goes on.
+		buildAndReport(ctx, cfg, o, stderr)
+		cards = registryDigest(cfg)
+	}
+	build(opt)
 	msg(stderr, "", "watching %s: press Ctrl-C to stop", rel(cfg.Root))
 	for {
 		select {
@@ -45,6 +64,12 @@ func cmdWatch(ctx context.Context, args []string, stderr io.Writer) error {
 			msg(stderr, "warning", "watching: %v", err)
 		case batch := <-batches:
 			plan := watch.Plan(cfg, batch)
+			if plan.Cards && !plan.All && len(plan.Patients) == 0 {
+				if registryDigest(cfg) == cards {
+					continue // the last build's own save
+				}
+				plan.All = true
+			}
 			if plan.Empty() {
 				continue
 			}
@@ -57,15 +82,27 @@ func cmdWatch(ctx context.Context, args []string, stderr io.Writer) error {
 				} else {
 					cfg = next
 				}
-				msg(stderr, "", "changes: rebuilding every patient")
-				buildAndReport(ctx, cfg, opt, stderr)
+				// Every patient is checked; only those whose output
+				// the change affects are rebuilt.
+				msg(stderr, "", "changes: rebuilding the patients they affect")
+				build(opt)
 				continue
 			}
 			msg(stderr, "", "changes: rebuilding %d patient%s", len(plan.Patients), plural(len(plan.Patients)))
 			o := opt
 			o.Only = plan.Patients
-			// A failed rebuild is reported and watching goes on.
-			buildAndReport(ctx, cfg, o, stderr)
+			build(o)
 		}
 	}
+}
+
+// registryDigest is the digest of the card registry's file as it is now
+// ("" when there is none).
+func registryDigest(cfg *site.Config) string {
+	data, err := os.ReadFile(filepath.Join(cfg.PrivateDir, registry.FileName))
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
 }

@@ -46,6 +46,13 @@ type Options struct {
 	// By names who runs the build, for the audit log of cards the build
 	// issues itself; empty means "satchel build".
 	By string
+	// Force rebuilds every patient, even those whose inputs have not
+	// changed since the last build (see incremental.go).
+	Force bool
+
+	// satchel, when set, stands for the digest of Satchel's executable:
+	// tests change it to act as a new version.
+	satchel string
 }
 
 // Patient is what happened to one patient's record.
@@ -73,10 +80,19 @@ type Patient struct {
 	Took, Render, PDF  time.Duration
 	DocBytes, PDFBytes int
 
+	// Unchanged is true when the patient was built by an earlier build
+	// and nothing its output depends on has changed since: this build
+	// wrote no file for them, and the manifest carries their entry.
+	Unchanged bool
+
 	// issued are the cards for the print sheet: new, changed, or never
 	// yet put on a sheet. They hold secrets: never in the manifest or a
 	// message.
 	issued []issuedCard
+	// key is what the patient's output depends on, and outs the files
+	// written for them, for the build state (incremental.go).
+	key  string
+	outs outputs
 }
 
 // issuedCard is a card for the print sheet, with the digest the registry
@@ -146,6 +162,18 @@ func (r *Report) Failed() []Patient {
 	return out
 }
 
+// Unchanged returns how many patients were skipped as unchanged since the
+// last build (they count as built too).
+func (r *Report) Unchanged() int {
+	n := 0
+	for _, p := range r.Patients {
+		if p.Unchanged {
+			n++
+		}
+	}
+	return n
+}
+
 // Count returns how many patients ended with status s.
 func (r *Report) Count(s Status) int {
 	n := 0
@@ -178,6 +206,11 @@ type builder struct {
 	// dups holds the error of each record file whose patient id another
 	// file has too: neither is built.
 	dups map[string]error
+	// inc is what the build knows of the last one, to skip the patients
+	// whose output would not change.
+	inc incremental
+	// exeOverride stands for the executable's digest when set (tests).
+	exeOverride string
 }
 
 // Run opens the site cfg and builds every patient: Open, then Build.
@@ -226,6 +259,8 @@ func (p *Pipeline) Build(ctx context.Context, opt Options) (*Report, error) {
 	}
 	defer b.reg.Close()
 	b.removeTemps(rep)
+	b.exeOverride = opt.satchel
+	b.startIncremental(opt.Force, rep)
 	if err := b.adoptPrinted(); err != nil {
 		return nil, err
 	}
@@ -332,6 +367,11 @@ func (p *Pipeline) Build(ctx context.Context, opt Options) (*Report, error) {
 	if rep.Manifest, err = b.writeManifest(rep, len(opt.Only) > 0); err != nil {
 		return nil, fmt.Errorf("cannot write the manifest: %w", err)
 	}
+	// Last: a build that dies before this leaves the old state, and the
+	// patients it rebuilt no longer match it, so they are built again.
+	if err := b.saveState(rep, len(opt.Only) > 0); err != nil {
+		return nil, fmt.Errorf("cannot write the build state: %w", err)
+	}
 	return rep, nil
 }
 
@@ -347,6 +387,10 @@ func (b *builder) sealed(rep *Report, firsts map[string]int) []registry.Event {
 			if serial, ok := firsts[p.ID]; ok {
 				b.reg.Drop(p.ID, serial)
 			}
+			continue
+		}
+		if p.Unchanged {
+			// Nothing was sealed for them in this build.
 			continue
 		}
 		serials := make([]int, len(p.Cards))
@@ -416,6 +460,17 @@ func (b *builder) patient(file string) (p Patient) {
 
 	// Freshness counts from the record's own date, not the build's.
 	until := b.currentUntil(pr, b.now)
+	if len(cards) > 0 {
+		p.key = b.patientKey(pr, holder.Generation, p.BundleID, cards, first, until)
+		if e, files, ok := b.unchanged(id, p.key, p.BundleID, cards); ok {
+			p.Unchanged, p.outs = true, outputs(files)
+			p.Bundle, p.Viewer, p.SHA256, p.Cards = e.Bundle, e.Viewer, e.SHA256, e.Cards
+			if e.Bundle == "" {
+				p.Warnings = append(p.Warnings, summaryOnlyWarning(id))
+			}
+			return p
+		}
+	}
 	doc, fhirJSON, took, err := b.document(pr, docMeta{now: b.now, bundleID: p.BundleID, currentUntil: until,
 		fingerprint: provenance.ShortFingerprint(b.key.Fingerprint)})
 	p.Render, p.DocBytes = took, len(doc)
@@ -518,23 +573,23 @@ func (b *builder) patient(file string) (p Patient) {
 	for i := range cards {
 		if perCard[i] != nil {
 			keep[gpgFiles[i]] = true
-			if err := b.sync.WriteLater(filepath.Join(dir, gpgFiles[i]), perCard[i], 0o644); err != nil {
+			if err := b.writeLater(&p.outs, filepath.Join(dir, gpgFiles[i]), perCard[i], 0o644); err != nil {
 				return fail(fmt.Errorf("cannot write the bundle: %w", err))
 			}
 		}
 		if lockedPDFs[i] != nil {
 			keep[pdfFiles[i]] = true
-			if err := b.sync.WriteLater(filepath.Join(dir, pdfFiles[i]), lockedPDFs[i], 0o644); err != nil {
+			if err := b.writeLater(&p.outs, filepath.Join(dir, pdfFiles[i]), lockedPDFs[i], 0o644); err != nil {
 				return fail(fmt.Errorf("cannot write the PDF copy: %w", err))
 			}
 		}
 	}
 	removeStaleCardFiles(dir, keep)
 	if msg != nil {
-		if err := b.sync.WriteLater(pgp, msg.All, 0o644); err != nil {
+		if err := b.writeLater(&p.outs, pgp, msg.All, 0o644); err != nil {
 			return fail(fmt.Errorf("cannot write the bundle: %w", err))
 		}
-		if err := b.writeViewer(html, msg.All, doc, until, pr.Record.Patient.Language); err != nil {
+		if err := b.writeViewer(&p.outs, html, msg.All, doc, until, pr.Record.Patient.Language); err != nil {
 			return fail(err)
 		}
 		digest := sha256.Sum256(msg.All)
@@ -545,11 +600,11 @@ func (b *builder) patient(file string) (p Patient) {
 		// one may open the full record.
 		os.Remove(pgp)
 		os.Remove(html)
-		p.Warnings = append(p.Warnings, fmt.Sprintf("%s: every live card opens the emergency summary only: the full record is not published until a full card is issued (satchel card add %s)", id, id))
+		p.Warnings = append(p.Warnings, summaryOnlyWarning(id))
 	}
 	summaryHTML := filepath.Join(dir, summaryPage)
 	if sum != nil {
-		if err := b.writeViewer(summaryHTML, sum.msg.All, sum.doc, until, pr.Record.Patient.Language); err != nil {
+		if err := b.writeViewer(&p.outs, summaryHTML, sum.msg.All, sum.doc, until, pr.Record.Patient.Language); err != nil {
 			return fail(err)
 		}
 		if msg == nil {
@@ -563,7 +618,7 @@ func (b *builder) patient(file string) (p Patient) {
 	sw := filepath.Join(dir, viewer.ServiceWorkerFile)
 	if b.cfg.BaseURL == "" {
 		os.Remove(sw)
-	} else if err := b.sync.WriteLater(sw, viewer.ServiceWorker(), 0o644); err != nil {
+	} else if err := b.writeLater(&p.outs, sw, viewer.ServiceWorker(), 0o644); err != nil {
 		return fail(fmt.Errorf("cannot write the viewer: %w", err))
 	}
 
@@ -572,7 +627,7 @@ func (b *builder) patient(file string) (p Patient) {
 		return fail(fmt.Errorf("cannot create the card folder: %w", err))
 	}
 	for i, c := range cards {
-		files, issued, err := b.writeCard(cardDir, id, c, p.BundleID, cardPaths{gpg: gpgFiles[i], pdf: pdfFiles[i], viewer: viewers[i]}, secrets[i], holder.CardTag(b.master, c.Serial), pr.Record.Patient.Language)
+		files, issued, err := b.writeCard(&p.outs, cardDir, id, c, p.BundleID, cardPaths{gpg: gpgFiles[i], pdf: pdfFiles[i], viewer: viewers[i]}, secrets[i], holder.CardTag(b.master, c.Serial), pr.Record.Patient.Language)
 		if err != nil {
 			return fail(fmt.Errorf("cannot write key card %d: %w", c.Serial, err))
 		}
@@ -593,10 +648,15 @@ func (b *builder) patient(file string) (p Patient) {
 	return p
 }
 
+// summaryOnlyWarning says that patient id's full record is not published.
+func summaryOnlyWarning(id string) string {
+	return fmt.Sprintf("%s: every live card opens the emergency summary only: the full record is not published until a full card is issued (satchel card add %s)", id, id)
+}
+
 // writeViewer writes a self-opening page at path holding message, the
 // sealed bundle whose document is doc.
-func (b *builder) writeViewer(path string, message, doc []byte, until time.Time, language string) error {
-	err := b.sync.WriteFuncLater(path, 0o644, func(w io.Writer) error {
+func (b *builder) writeViewer(o *outputs, path string, message, doc []byte, until time.Time, language string) error {
+	err := b.writeFuncLater(o, path, 0o644, func(w io.Writer) error {
 		return b.viewer.Render(w, viewer.Page{
 			PracticeName:  b.cfg.Practice.Name,
 			PracticePhone: b.cfg.Practice.Phone,

@@ -55,8 +55,10 @@ type cardPaths struct {
 // the registry says it was put on a sheet just as it is now: so a new or
 // changed card is printed, and so is one written by a build that died
 // before its sheet. tag is the card's short tag (cardkey.Holder.CardTag),
-// printed on both faces.
-func (b *builder) writeCard(dir, id string, c registry.Card, bundleID string, paths cardPaths, s cardkey.Secret, tag, language string) (CardFiles, *issuedCard, error) {
+// printed on both faces, and its title also in language, the patient's.
+// Both files, written or left as they were, are recorded in o for the
+// build state.
+func (b *builder) writeCard(o *outputs, dir, id string, c registry.Card, bundleID string, paths cardPaths, s cardkey.Secret, tag, language string) (CardFiles, *issuedCard, error) {
 	qrContent := b.qrContent(bundleID, paths.viewer, s)
 	png, err := keycard.QR(qrContent, keycard.QRPixels)
 	if err != nil {
@@ -100,6 +102,8 @@ func (b *builder) writeCard(dir, id string, c registry.Card, bundleID string, pa
 			return CardFiles{}, nil, err
 		}
 	}
+	o.add(b, pngPath, png)
+	o.add(b, htmlPath, html.Bytes())
 	digest := printDigest(html.Bytes())
 	if c.Printed == digest {
 		return files, nil, nil

@@ -1,7 +1,10 @@
 // Package watch rebuilds a site when its inputs change, for `satchel
 // watch`. A small batcher over fsnotify collects changes until the folder
 // has been quiet for a moment; Plan, a plain function tested without
-// fsnotify, turns a batch of paths into what to rebuild.
+// fsnotify, turns a batch of paths into what to rebuild. A rebuild goes
+// through the pipeline's incremental build, like `satchel build`: even a
+// build of every patient rewrites only those whose output the change
+// affects.
 package watch
 
 import (
@@ -15,6 +18,7 @@ import (
 	"github.com/fsnotify/fsnotify"
 
 	"github.com/satchel-records/satchel/generator/record"
+	"github.com/satchel-records/satchel/generator/registry"
 	"github.com/satchel-records/satchel/generator/site"
 )
 
@@ -22,10 +26,15 @@ import (
 type Rebuild struct {
 	All      bool     // the site, templates, themes or education pages changed
 	Patients []string // otherwise, the patients whose record or approval changed
+	// Cards is true when the card registry changed (satchel card add or
+	// revoke, or a build's own save): the caller tells which by its
+	// content, and a build of everyone then rebuilds those whose cards
+	// changed.
+	Cards bool
 }
 
 // Empty reports whether nothing needs rebuilding.
-func (r Rebuild) Empty() bool { return !r.All && len(r.Patients) == 0 }
+func (r Rebuild) Empty() bool { return !r.All && len(r.Patients) == 0 && !r.Cards }
 
 // Plan says what to rebuild after the files at paths changed. Changes to
 // Satchel's own output (public_dir, private_dir) and to editors' temporary
@@ -38,6 +47,8 @@ func Plan(cfg *site.Config, paths []string) Rebuild {
 		switch {
 		case strings.HasPrefix(base, ".") || strings.HasSuffix(base, "~") || strings.HasSuffix(base, ".swp"):
 			continue
+		case same(p, filepath.Join(cfg.PrivateDir, registry.FileName)):
+			r.Cards = true
 		case within(p, cfg.PublicDir) || within(p, cfg.PrivateDir):
 			continue
 		case same(p, cfg.File):
@@ -81,10 +92,10 @@ func same(a, b string) bool {
 }
 
 // Folders returns the folders to watch for cfg: the one holding site.toml,
-// the records and education folders, and the practice's template and theme
-// folders with their subfolders.
+// the records and education folders, private_dir (for the card registry)
+// and the practice's template and theme folders with their subfolders.
 func Folders(cfg *site.Config) []string {
-	dirs := []string{filepath.Dir(cfg.File), cfg.RecordsDir}
+	dirs := []string{filepath.Dir(cfg.File), cfg.RecordsDir, cfg.PrivateDir}
 	if cfg.EducationDir != "" {
 		dirs = append(dirs, cfg.EducationDir)
 	}

@@ -44,12 +44,14 @@ func TestPlanSaysWhatToRebuild(t *testing.T) {
 		{"our own output", []string{"/practice/public/bundles/x/record.html", "/practice/private/manifest.json"}, false, nil},
 		{"editor files", []string{"/practice/records/.p1.toml.swp", "/practice/records/p1.toml~", "/practice/records/.#p1"}, false, nil},
 		{"elsewhere", []string{"/practice/notes.txt", "/elsewhere/records/p1.toml"}, false, nil},
+		{"the card registry", []string{"/practice/private/cards.json", "/practice/private/manifest.json"}, false, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := Plan(c, tt.paths)
-			if got.All != tt.all || !slices.Equal(got.Patients, tt.ids) {
-				t.Errorf("Plan = %+v, want all=%v ids=%v", got, tt.all, tt.ids)
+			cards := tt.name == "the card registry"
+			if got.All != tt.all || !slices.Equal(got.Patients, tt.ids) || got.Cards != cards || got.Empty() != (!tt.all && tt.ids == nil && !cards) {
+				t.Errorf("Plan = %+v, want all=%v ids=%v cards=%v", got, tt.all, tt.ids, cards)
 			}
 		})
 	}

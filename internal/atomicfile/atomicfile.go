@@ -37,6 +37,10 @@ type Syncer struct {
 	// paths are the files written since the last Sync, where the system
 	// cannot flush everything at once and each must be flushed on its own.
 	paths []string
+	// wrote is true once a file has been written since the last Sync:
+	// a Sync with nothing to flush (a build that skipped everyone) does
+	// not flush the whole system.
+	wrote bool
 }
 
 // WriteLater is Write without the flush to disk: still atomic (a reader
@@ -54,11 +58,12 @@ func (s *Syncer) WriteFuncLater(path string, perm os.FileMode, fn func(w io.Writ
 	if err := write(path, perm, now, fn); err != nil {
 		return err
 	}
+	s.mu.Lock()
+	s.wrote = true
 	if !flushesAll && !now {
-		s.mu.Lock()
 		s.paths = append(s.paths, path)
-		s.mu.Unlock()
 	}
+	s.mu.Unlock()
 	return nil
 }
 
@@ -66,14 +71,17 @@ func (s *Syncer) WriteFuncLater(path string, perm os.FileMode, fn func(w io.Writ
 // them in place included. A file removed since needs nothing and is not an
 // error.
 func (s *Syncer) Sync() error {
+	s.mu.Lock()
+	paths, wrote := s.paths, s.wrote
+	s.paths, s.wrote = nil, false
+	s.mu.Unlock()
+	if !wrote {
+		return nil
+	}
 	if flushesAll {
 		flushAll()
 		return nil
 	}
-	s.mu.Lock()
-	paths := s.paths
-	s.paths = nil
-	s.mu.Unlock()
 	return syncEach(paths)
 }
 

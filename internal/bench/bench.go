@@ -57,12 +57,16 @@ func Build(ctx context.Context, opt Options, log io.Writer) ([]Figure, error) {
 	if err != nil {
 		return nil, err
 	}
+	incr, err := Rebuilds(ctx, opt.Satchel, filepath.Join(opt.Work, "large"), large.wall, log)
+	if err != nil {
+		return nil, err
+	}
 	fmt.Fprintf(log, "bench: gpg --symmetric loop over %d rendered documents\n", opt.GPGDocs)
 	gpsPerSec, err := gpgLoop(ctx, filepath.Join(opt.Work, "large"), opt.GPGDocs)
 	if err != nil {
 		return nil, err
 	}
-	return []Figure{
+	return append([]Figure{
 		{"bundles_per_second", bps, "bundles/s"},
 		{"gpg_loop_docs_per_second", gpsPerSec, "docs/s"},
 		{"speedup_vs_gpg_loop", bps / gpsPerSec, "x"},
@@ -71,7 +75,7 @@ func Build(ctx context.Context, opt Options, log io.Writer) ([]Figure, error) {
 		{"peak_rss_ratio_large_vs_small", large.rssMB / small.rssMB, "x"},
 		{"bytes_written_per_patient", float64(written) / float64(opt.Large), "bytes"},
 		{"bytes_written_vs_record_pgp", float64(written) / float64(pgp), "x"},
-	}, nil
+	}, incr...), nil
 }
 
 // bytesWritten sums the sizes of the files a build left in the practice

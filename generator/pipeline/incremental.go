@@ -1,0 +1,460 @@
+package pipeline
+
+// Incremental builds. Each built patient's output is keyed by everything it
+// depends on: the record file, its approval (which holds the digest of the
+// record, its letters and the patient's key file, checked before a record
+// builds), the patient's key file and the encryption key chosen from it,
+// the education pages matched (their content), the date the record stops
+// being current, the patient's live cards, generation and bundle id, and
+// what every patient shares: Satchel itself (a digest of its executable,
+// which embeds the viewer, templates, themes and labels), the practice's
+// template and theme folders, every option of site.toml, the practice key
+// and the master secret (by a keyed digest). private/build-state.json keeps
+// each patient's key and the files written for it (size, time and
+// SHA-256), no patient data. A build whose key for a patient is the one
+// recorded, and whose files are all on disk as recorded, writes nothing for
+// that patient: no file in public_dir, no card, no print sheet, no audit
+// event. Everything time-dependent is judged afresh every build (Prepare
+// runs for every patient), so a patient turning 16 or a record whose date
+// passes is still noticed.
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/satchel-records/satchel/generator/content"
+	"github.com/satchel-records/satchel/generator/layers"
+	"github.com/satchel-records/satchel/generator/policy"
+	"github.com/satchel-records/satchel/generator/registry"
+	"github.com/satchel-records/satchel/internal/atomicfile"
+)
+
+// stateName is the build state file in private_dir.
+const stateName = "build-state.json"
+
+// stateFormat changes whenever the meaning of a key changes: every patient
+// is then rebuilt once.
+const stateFormat = 1
+
+// buildState is private/build-state.json. It holds digests, sizes and
+// times only: no patient data, no secret.
+type buildState struct {
+	Format int `json:"format"`
+	// Satchel caches the digest of the satchel executable by its size and
+	// time, so that it is read only when it changes.
+	Satchel  fileStamp               `json:"satchel"`
+	Patients map[string]patientState `json:"patients"`
+}
+
+// patientState is what the last build that built a patient recorded.
+type patientState struct {
+	Key   string      `json:"key"`
+	Files []fileStamp `json:"files"`
+}
+
+// fileStamp is one file as a build left it. Path is relative to the
+// site's folder (absolute when outside it); MTime is in nanoseconds.
+type fileStamp struct {
+	Path   string `json:"path,omitempty"`
+	Size   int64  `json:"size"`
+	MTime  int64  `json:"mtime"`
+	SHA256 string `json:"sha256"`
+}
+
+// incremental is what a build knows of the previous one.
+type incremental struct {
+	// on is false when no patient may be skipped: -force, or an input
+	// whose digest could not be made.
+	on bool
+	// global is the digest of what every patient's output depends on.
+	global string
+	prev   buildState
+	// manifest holds the previous manifest's entries, carried for the
+	// patients this build skips.
+	manifest map[string]ManifestEntry
+	exe      fileStamp
+	pagesMu  sync.Mutex
+	pages    map[*content.Page]string
+}
+
+func (b *builder) stateFile() string { return filepath.Join(b.cfg.PrivateDir, stateName) }
+
+// startIncremental loads the previous build's state and manifest and makes
+// the digest of the shared inputs. Anything it cannot read turns skipping
+// off (with a warning when a file is damaged): the build then rebuilds
+// every patient, which is always correct.
+func (b *builder) startIncremental(force bool, rep *Report) {
+	inc := &b.inc
+	inc.pages = map[*content.Page]string{}
+	inc.prev = buildState{Patients: map[string]patientState{}}
+	data, err := os.ReadFile(b.stateFile())
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: cannot read it, so every patient is rebuilt", b.rel(b.stateFile())))
+	default:
+		var st buildState
+		if json.Unmarshal(data, &st) != nil || st.Patients == nil {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: damaged, so every patient is rebuilt", b.rel(b.stateFile())))
+		} else if st.Format == stateFormat {
+			inc.prev = st
+		}
+	}
+	inc.manifest = map[string]ManifestEntry{}
+	var old Manifest
+	if data, err := os.ReadFile(b.cfg.ManifestFile()); err == nil && json.Unmarshal(data, &old) == nil {
+		for _, e := range old.Patients {
+			inc.manifest[e.ID] = e
+		}
+	}
+	global, exe, err := b.globalKey(inc.prev.Satchel)
+	inc.exe = exe
+	if err != nil {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("every patient is rebuilt: %v", err))
+		return
+	}
+	inc.global, inc.on = global, !force
+}
+
+// globalInputs are what every patient's output depends on.
+type globalInputs struct {
+	Format int
+	// Satchel is the digest of the executable: its code, its embedded
+	// viewer and decryptor, templates, themes, labels and code tables.
+	Satchel string
+	// Site is site.toml as read: practice details, languages, base_url,
+	// pdf, current_days, policy, high-risk medicines and folders.
+	Site any
+	// Templates and Themes digest every file of every layer, the
+	// practice's own folders and the built-in ones.
+	Templates, Themes string
+	PracticeKey       string // digest of the public key every bundle carries
+	Master            string // keyed digest: bundle ids and card secrets derive from it
+}
+
+// globalKey returns the digest of the shared inputs, and the executable's
+// stamp (its digest reused from cached when its size and time match).
+func (b *builder) globalKey(cached fileStamp) (string, fileStamp, error) {
+	exe, err := b.executable(cached)
+	if err != nil {
+		return "", exe, err
+	}
+	tmpl, err := digestStack(b.tmpl)
+	if err != nil {
+		return "", exe, err
+	}
+	themes, err := digestStack(layers.Themes(b.cfg))
+	if err != nil {
+		return "", exe, err
+	}
+	mac := hmac.New(sha256.New, b.master)
+	mac.Write([]byte("satchel build state"))
+	in := globalInputs{Format: stateFormat, Satchel: exe.SHA256, Site: b.cfg, Templates: tmpl, Themes: themes,
+		PracticeKey: digest(b.key.Public), Master: hex.EncodeToString(mac.Sum(nil))}
+	data, err := json.Marshal(in)
+	if err != nil {
+		return "", exe, fmt.Errorf("cannot digest the site's options: %w", err)
+	}
+	return digest(data), exe, nil
+}
+
+// executable returns the stamp of the running satchel binary, reading it
+// only when its size or time differs from cached.
+func (b *builder) executable(cached fileStamp) (fileStamp, error) {
+	if b.exeOverride != "" {
+		return fileStamp{SHA256: b.exeOverride}, nil
+	}
+	path, err := os.Executable()
+	if err != nil {
+		return fileStamp{}, errors.New("cannot find Satchel's own executable")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fileStamp{}, errors.New("cannot read Satchel's own executable")
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fileStamp{}, errors.New("cannot read Satchel's own executable")
+	}
+	s := fileStamp{Size: st.Size(), MTime: st.ModTime().UnixNano()}
+	if cached.SHA256 != "" && cached.Size == s.Size && cached.MTime == s.MTime {
+		s.SHA256 = cached.SHA256
+		return s, nil
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return fileStamp{}, errors.New("cannot read Satchel's own executable")
+	}
+	s.SHA256 = hex.EncodeToString(h.Sum(nil))
+	return s, nil
+}
+
+// digestStack digests the name and content of every file of every layer.
+func digestStack(s layers.Stack) (string, error) {
+	h := sha256.New()
+	for _, l := range s {
+		if l.FS == nil {
+			continue
+		}
+		fmt.Fprintf(h, "layer %q\n", l.Dir)
+		err := fs.WalkDir(l.FS, ".", func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() {
+				return nil
+			}
+			data, err := fs.ReadFile(l.FS, p)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(h, "%q %d\n", p, len(data))
+			h.Write(data)
+			return nil
+		})
+		if err != nil {
+			return "", fmt.Errorf("cannot read %s", l.Dir)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// cardInputs is what a live card contributes to its patient's key: what
+// its files and the sealed bundle depend on. Whether it is pending or on a
+// sheet is left out: a build changes both.
+type cardInputs struct {
+	Serial     int
+	Label      string
+	Issued     time.Time
+	Generation int
+	Letters    bool
+	Scope      registry.Scope
+}
+
+// patientInputs is what one patient's output depends on, beside the
+// shared inputs.
+type patientInputs struct {
+	Global     string
+	ID         string
+	Generation int
+	BundleID   string
+	Cards      []cardInputs
+	First      int
+	// Record is the digest of the record file. Approval is the approval
+	// as read: it holds the digest of the record and its letters and of
+	// the patient's key file, which the build has checked.
+	Record   string
+	Approval *policy.Approval
+	KeyFile  string
+	// OwnKey is the fingerprint of the key the bundle is sealed to, chosen
+	// from the key file as of the build's date.
+	OwnKey       string
+	Pages        []string
+	CurrentUntil time.Time
+}
+
+// patientKey returns the key of a patient whose record builds, given its
+// cards and bundle.
+func (b *builder) patientKey(pr *Prepared, generation int, bundleID string, cards []registry.Card, first int, until time.Time) string {
+	in := patientInputs{Global: b.inc.global, ID: pr.ID, Generation: generation, BundleID: bundleID, First: first,
+		Record: digest(pr.Data), Approval: pr.Approval, KeyFile: digest(pr.KeyFile), CurrentUntil: until}
+	for _, c := range cards {
+		in.Cards = append(in.Cards, cardInputs{Serial: c.Serial, Label: c.Label, Issued: c.Issued, Generation: c.Generation, Letters: c.Letters, Scope: c.Scope})
+	}
+	if len(pr.OwnKey) > 0 {
+		if k, ok := pr.OwnKey[0].EncryptionKey(b.now); ok {
+			in.OwnKey = hex.EncodeToString(k.PublicKey.Fingerprint)
+		}
+	}
+	for _, pg := range pr.Pages {
+		in.Pages = append(in.Pages, b.pageDigest(pg))
+	}
+	data, err := json.Marshal(in)
+	if err != nil {
+		// Never skip what cannot be keyed.
+		return ""
+	}
+	return digest(data)
+}
+
+// pageDigest digests an education page's content, once per build.
+func (b *builder) pageDigest(pg *content.Page) string {
+	b.inc.pagesMu.Lock()
+	defer b.inc.pagesMu.Unlock()
+	if d, ok := b.inc.pages[pg]; ok {
+		return d
+	}
+	data, err := json.Marshal(pg)
+	d := digest(data)
+	if err != nil {
+		d = "unreadable"
+	}
+	b.inc.pages[pg] = d
+	return d
+}
+
+// unchanged reports whether the patient id, whose key is now key, may be
+// skipped: the last build recorded the same key, every file it wrote for
+// the patient is on disk as it was (same size, and same time or same
+// digest), the previous manifest has the patient built in the same
+// bundle, and every live card was put on a print sheet as it is. It
+// returns the manifest entry to carry and the files as they are now.
+func (b *builder) unchanged(id, key, bundleID string, cards []registry.Card) (ManifestEntry, []fileStamp, bool) {
+	inc := &b.inc
+	st, ok := inc.prev.Patients[id]
+	if !inc.on || key == "" || !ok || st.Key != key {
+		return ManifestEntry{}, nil, false
+	}
+	e, ok := inc.manifest[id]
+	if !ok || e.Status != Built || e.BundleID != bundleID || len(e.Cards) != len(cards) {
+		return ManifestEntry{}, nil, false
+	}
+	files := slices.Clone(st.Files)
+	byPath := map[string]string{}
+	for i := range files {
+		f := &files[i]
+		now, ok := b.stillThere(*f)
+		if !ok {
+			return ManifestEntry{}, nil, false
+		}
+		*f = now
+		byPath[f.Path] = f.SHA256
+	}
+	// A card written but never put on a sheet (a build that died before
+	// its sheet) must be rebuilt, so that it is printed.
+	for _, c := range cards {
+		page := b.rel(filepath.Join(b.cfg.PatientCardsDir(id), fmt.Sprintf("card-%d.html", c.Serial)))
+		if d, ok := byPath[page]; !ok || c.Printed != d {
+			return ManifestEntry{}, nil, false
+		}
+	}
+	return e, files, true
+}
+
+// stillThere reports whether f is on disk as recorded, and returns its
+// stamp as it is now (its time may differ when its content does not).
+func (b *builder) stillThere(f fileStamp) (fileStamp, bool) {
+	path := b.abs(f.Path)
+	info, err := os.Lstat(path)
+	if err != nil || !info.Mode().IsRegular() || info.Size() != f.Size {
+		return f, false
+	}
+	if info.ModTime().UnixNano() == f.MTime {
+		return f, true
+	}
+	data, err := os.ReadFile(path)
+	if err != nil || digest(data) != f.SHA256 {
+		return f, false
+	}
+	f.MTime = info.ModTime().UnixNano()
+	return f, true
+}
+
+// abs turns a path as the state records it back into a path on disk.
+func (b *builder) abs(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(b.cfg.Root, filepath.FromSlash(p))
+}
+
+// outputs collects the files written for one patient.
+type outputs []fileStamp
+
+// add records a file written (or left as it was) with content data.
+func (o *outputs) add(b *builder, path string, data []byte) {
+	*o = append(*o, fileStamp{Path: b.rel(path), Size: int64(len(data)), SHA256: digest(data)})
+}
+
+// writeLater writes a file of the patient's as b.sync.WriteLater does,
+// and records it.
+func (b *builder) writeLater(o *outputs, path string, data []byte, perm os.FileMode) error {
+	if err := b.sync.WriteLater(path, data, perm); err != nil {
+		return err
+	}
+	o.add(b, path, data)
+	return nil
+}
+
+// writeFuncLater is writeLater for content produced by fn.
+func (b *builder) writeFuncLater(o *outputs, path string, perm os.FileMode, fn func(io.Writer) error) error {
+	var h hash.Hash
+	var n int64
+	err := b.sync.WriteFuncLater(path, perm, func(w io.Writer) error {
+		h, n = sha256.New(), 0
+		return fn(io.MultiWriter(w, h, countWriter{&n}))
+	})
+	if err != nil {
+		return err
+	}
+	*o = append(*o, fileStamp{Path: b.rel(path), Size: n, SHA256: hex.EncodeToString(h.Sum(nil))})
+	return nil
+}
+
+type countWriter struct{ n *int64 }
+
+func (c countWriter) Write(p []byte) (int, error) {
+	*c.n += int64(len(p))
+	return len(p), nil
+}
+
+// saveState writes private/build-state.json once everything else is on
+// disk: each patient built now with its key and its files as they are on
+// disk, each patient skipped as it was, and, for a partial build, every
+// other patient as the last build left them. A patient that did not build
+// is left out, so it is built afresh next time.
+func (b *builder) saveState(rep *Report, partial bool) error {
+	st := buildState{Format: stateFormat, Satchel: b.inc.exe, Patients: map[string]patientState{}}
+	seen := map[string]bool{}
+	for _, p := range rep.Patients {
+		seen[p.ID] = true
+	}
+	if partial {
+		for id, ps := range b.inc.prev.Patients {
+			if !seen[id] {
+				st.Patients[id] = ps
+			}
+		}
+	}
+	for _, p := range rep.Patients {
+		if p.Status != Built || p.key == "" {
+			continue
+		}
+		files := slices.Clone(p.outs)
+		ok := true
+		for i := range files {
+			info, err := os.Lstat(b.abs(files[i].Path))
+			if err != nil || info.Size() != files[i].Size {
+				ok = false
+				break
+			}
+			files[i].MTime = info.ModTime().UnixNano()
+		}
+		if ok {
+			st.Patients[p.ID] = patientState{Key: p.key, Files: files}
+		}
+	}
+	data, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(b.stateFile(), append(data, '\n'), 0o600)
+}
+
+func digest(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
