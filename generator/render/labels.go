@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"text/template/parse"
+	"time"
 
 	"github.com/satchel-records/satchel/generator/i18n"
 	"github.com/satchel-records/satchel/generator/record"
@@ -125,8 +126,11 @@ func (ls labels) text(key string, args ...any) (template.HTML, error) {
 		return "", fmt.Errorf("no label %q (see generator/i18n/lang/en.toml)", key)
 	}
 	parts := make([]string, len(args))
+	dates := map[int]record.Date{}
 	for i, a := range args {
 		switch a := a.(type) {
+		case record.Date:
+			dates[i] = a // written in each language below
 		case template.HTML:
 			parts[i] = string(a)
 		case string:
@@ -141,10 +145,38 @@ func (ls labels) text(key string, args ...any) (template.HTML, error) {
 		s, _ := l.Label(key)
 		s = template.HTMLEscapeString(s)
 		for i, p := range parts {
+			if d, ok := dates[i]; ok {
+				p = template.HTMLEscapeString(dateIn(l, d))
+			}
 			s = strings.ReplaceAll(s, "{"+strconv.Itoa(i)+"}", pick(p, l.Code))
 		}
 		return template.HTML(s)
 	}), nil
+}
+
+// dateIn writes d in language l: "3 Mar 2019", "3 mars 2019", "3. März
+// 2019"; a month or a year alone for a partial date; "" for none. Month
+// names and the order are the language's labels months and date_day /
+// date_month.
+func dateIn(l *i18n.Language, d record.Date) string {
+	if d.Precision == record.Year {
+		return d.String()
+	}
+	if d.IsZero() {
+		return ""
+	}
+	months, _ := l.Label("months")
+	names := strings.Split(months, ",")
+	month := d.Time.Format("Jan")
+	if m := int(d.Time.Month()); len(names) == 12 {
+		month = strings.TrimSpace(names[m-1])
+	}
+	key := "date_day"
+	if d.Precision == record.Month {
+		key = "date_month"
+	}
+	f, _ := l.Label(key)
+	return strings.NewReplacer("{0}", strconv.Itoa(d.Time.Day()), "{1}", month, "{2}", strconv.Itoa(d.Time.Year())).Replace(f)
 }
 
 // when labels a date in every language: "Started 3 Mar 2019", or
@@ -160,7 +192,7 @@ func (ls labels) when(key string, d record.Date) (template.HTML, error) {
 			none, _ := l.Label("date_not_recorded")
 			return template.HTML(template.HTMLEscapeString(s + ": " + none))
 		}
-		return template.HTML(template.HTMLEscapeString(s + " " + d.String()))
+		return template.HTML(template.HTMLEscapeString(s + " " + dateIn(l, d)))
 	}), nil
 }
 
@@ -253,7 +285,25 @@ func (ls labels) date(d record.Date) template.HTML {
 	if d.IsZero() {
 		return ls.html["not_recorded"]
 	}
-	return template.HTML(template.HTMLEscapeString(d.String()))
+	return ls.each(func(l *i18n.Language) template.HTML { return template.HTML(template.HTMLEscapeString(dateIn(l, d))) })
+}
+
+// dates returns a list of dates in every language: "3 Mar 2019, 4 Apr
+// 2020".
+func (ls labels) dates(ds []record.Date) template.HTML {
+	return ls.each(func(l *i18n.Language) template.HTML {
+		parts := make([]string, len(ds))
+		for i, d := range ds {
+			parts[i] = dateIn(l, d)
+		}
+		return template.HTML(template.HTMLEscapeString(strings.Join(parts, ", ")))
+	})
+}
+
+// day returns the day of t (in UTC) in every language.
+func (ls labels) day(t time.Time) template.HTML {
+	t = t.UTC()
+	return ls.date(record.NewDate(t.Year(), t.Month(), t.Day()))
 }
 
 // word returns a coded word (a medicine's kind, a status, the patient's

@@ -13,9 +13,9 @@ func TestSampleSummariesGiveAgeAndTheLatestKeyResults(t *testing.T) {
 	t.Parallel()
 	r := sampleRenderer(t, "default")
 	want := map[string][]string{
-		"rmc-0008": {`<strong>INR</strong> <span class="value">2.6</span>`, `<span class="when">16 Nov 2026</span>`, "81 years"},
-		"rmc-0003": {`<strong>eGFR (CKD-EPI)</strong> <span class="value">47</span> <span class="unit">mL/min/1.73m2</span>`, `<span class="when">10 Nov 2026</span>`},
-		"rmc-0002": {`Procedures in the last two years`, `<span class="when">18 Sep 2025</span>`},
+		"rmc-0008": {`<strong>INR</strong> <span class="value">2.6</span>`, `<span class="when"><span class="l" lang="en">16 Nov 2026</span>`, "81 years"},
+		"rmc-0003": {`<strong>eGFR (CKD-EPI)</strong> <span class="value">47</span> <span class="unit">mL/min/1.73m2</span>`, `<span class="when"><span class="l" lang="en">10 Nov 2026</span>`},
+		"rmc-0002": {`Procedures in the last two years`, `<span class="when"><span class="l" lang="en">18 Sep 2025</span>`},
 	}
 	seen := 0
 	for _, p := range samplePatients(t) {

@@ -551,8 +551,8 @@ func (r *Renderer) funcs() template.FuncMap {
 	ls := r.labels
 	return template.FuncMap{
 		"date":     ls.date,
-		"dates":    dates,
-		"day":      func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
+		"dates":    ls.dates,
+		"day":      ls.day,
 		"stamp":    func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 MST") },
 		"sentence": sentence,
 		"word":     ls.word,
@@ -608,15 +608,6 @@ func dialHTML(d *site.Dial) template.HTML {
 func mailto(addr string) template.HTML {
 	a := template.HTMLEscapeString(addr)
 	return template.HTML(`<a href="mailto:` + template.HTMLEscapeString(url.PathEscape(addr)) + `">` + a + `</a>`)
-}
-
-// dates returns dates in words, comma-separated.
-func dates(ds []record.Date) string {
-	parts := make([]string, len(ds))
-	for i, d := range ds {
-		parts[i] = d.String()
-	}
-	return strings.Join(parts, ", ")
 }
 
 // dateText formats a record date; a zero date reads "not recorded".
