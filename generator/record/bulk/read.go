@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -27,8 +28,9 @@ const window = 32 << 20
 // read from it. The record's ID is p.ID. Errors name the export's files
 // and lines.
 func (x *Export) Read(p *Patient) ([]byte, *record.Record, error) {
-	if err := x.Problems(); err != nil {
-		return nil, nil, fmt.Errorf("%s: the export has problems, so no patient in it is read (a resource on a line that does not read could be anyone's): %w", x.dir, err)
+	if x.Problems() != nil {
+		// The problems themselves are reported once, for the folder.
+		return nil, nil, fmt.Errorf("%s: not read: the export %s has problems, and a resource that does not read could be anyone's", p.Path, x.dir)
 	}
 	res, err := x.gather(p)
 	if err != nil {
@@ -43,7 +45,27 @@ func (x *Export) Read(p *Patient) ([]byte, *record.Record, error) {
 		return nil, nil, x.mapErr(err, res)
 	}
 	rec.ID, rec.Source = p.ID, p.Path
+	for i, u := range rec.Unresolved {
+		rec.Unresolved[i] = x.where(u, res)
+	}
 	return data, rec, nil
+}
+
+// where rewrites a path of the Bundle made by bundle
+// ("Bundle.entry[4].resource.result[1]") as the resource's own path and
+// the export's file and line ("DiagnosticReport.result[1] (in
+// DiagnosticReport.ndjson line 7)").
+func (x *Export) where(path string, res []resource) string {
+	m := entryPath.FindStringSubmatch(path)
+	if m == nil {
+		return path
+	}
+	k, _ := strconv.Atoi(m[1])
+	if k < 0 || k >= len(res) {
+		return path
+	}
+	r := res[k]
+	return fmt.Sprintf("%s%s (in %s line %d)", safeType(r.rt), path[len(m[0]):], filepath.Base(x.files[r.at.file].path), r.at.line)
 }
 
 // handles are the plain files one Read has open.

@@ -38,6 +38,12 @@ func (f *Folder) Files() ([]string, error) {
 	entries, _ := os.ReadDir(f.dir)
 	exports := map[string]*bulk.Export{}
 	for _, e := range entries {
+		if !e.IsDir() && bulk.IsFile(e.Name()) {
+			// Listed, so that reading it says where it belongs.
+			files = append(files, filepath.Join(f.dir, e.Name()))
+		}
+	}
+	for _, e := range entries {
 		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") || len(bulk.Files(filepath.Join(f.dir, e.Name()))) == 0 {
 			continue
 		}
@@ -74,6 +80,9 @@ func (f *Folder) Find(id string) (string, error) {
 // that Files listed, and if so reads it: the patient's record data (the
 // Bundle the approval covers) and record.
 func (f *Folder) Bulk(path string) (data []byte, rec *record.Record, ok bool, err error) {
+	if bulk.IsFile(filepath.Base(path)) && filepath.Dir(path) == f.dir {
+		return nil, nil, true, fmt.Errorf("%s: an NDJSON file of a bulk export: put the export's files in a folder of their own inside the records folder (such as %s)", path, filepath.Join(f.dir, "export"))
+	}
 	f.mu.Lock()
 	exports := f.exports
 	f.mu.Unlock()
