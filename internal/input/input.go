@@ -204,3 +204,20 @@ func Reason(err error) string {
 	}
 	return reason(err)
 }
+
+// Reopen opens again a file that Open opened, when it is still the same
+// file (os.SameFile) with the same size and modification time as was,
+// which Open's file returned from Stat: the checks Open made then still
+// hold, and are not made again.
+func Reopen(path string, was fs.FileInfo) (*os.File, error) {
+	f, err := open(path)
+	if err != nil {
+		return nil, &Error{File: path, Reason: reason(err), err: err}
+	}
+	fi, err := f.Stat()
+	if err != nil || !os.SameFile(was, fi) || fi.Size() != was.Size() || !fi.ModTime().Equal(was.ModTime()) {
+		f.Close()
+		return nil, &Error{File: path, Reason: "changed while it was being read: run again"}
+	}
+	return f, nil
+}

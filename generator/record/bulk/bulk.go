@@ -38,7 +38,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"time"
 	"unicode/utf8"
 
 	"github.com/satchel-records/satchel/internal/input"
@@ -76,10 +75,9 @@ type loc struct {
 }
 
 type file struct {
-	path  string // as the caller named the folder, joined with the name
-	gz    bool
-	size  int64
-	mtime time.Time
+	path string // as the caller named the folder, joined with the name
+	gz   bool
+	info os.FileInfo // when first read: a later read must find the same
 }
 
 // Patient is one patient of an export.
@@ -217,12 +215,14 @@ func (x *Export) lines(i int32, fn func(line []byte, no int32, off int64) bool) 
 		return strict.Errorf(f.path, 0, "", "cannot read the export file: %s", input.Reason(err))
 	}
 	defer fh.Close()
-	if fi, err := fh.Stat(); err == nil {
-		if f.mtime.IsZero() {
-			f.size, f.mtime = fi.Size(), fi.ModTime()
-		} else if f.size != fi.Size() || !f.mtime.Equal(fi.ModTime()) {
-			return strict.Errorf(f.path, 0, "", "the export file changed while it was being read: run again")
-		}
+	fi, err := fh.Stat()
+	if err != nil {
+		return strict.Errorf(f.path, 0, "", "cannot read the export file: %s", input.Reason(err))
+	}
+	if f.info == nil {
+		f.info = fi
+	} else if !os.SameFile(f.info, fi) || f.info.Size() != fi.Size() || !f.info.ModTime().Equal(fi.ModTime()) {
+		return strict.Errorf(f.path, 0, "", "the export file changed while it was being read: run again")
 	}
 	var r io.Reader = fh
 	if f.gz {

@@ -235,3 +235,23 @@ func TestUnresolvedNamesLine(t *testing.T) {
 		t.Errorf("unresolved: %q", rec.Unresolved)
 	}
 }
+
+// The index holds offsets: a file replaced between indexing and reading
+// is refused, never read at the old offsets.
+func TestChangedFileRefused(t *testing.T) {
+	dir := export(t, map[string]string{
+		"Patient.ndjson":   pat1 + "\n",
+		"Condition.ndjson": condition("1", "p1") + "\n",
+	})
+	x, err := Open(dir)
+	if err != nil || x.Problems() != nil {
+		t.Fatal(err, x.Problems())
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Condition.ndjson"), []byte(condition("22", "p1")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = x.Read(x.Patients()[0])
+	if err == nil || !strings.Contains(err.Error(), "Condition.ndjson: cannot read the export file: changed while it was being read") {
+		t.Errorf("read a changed file: %v", err)
+	}
+}

@@ -387,14 +387,11 @@ func (x *Export) readAt(at loc, hs handles) ([]byte, error) {
 	fh := hs[at.file]
 	if fh == nil {
 		var err error
-		if fh, err = input.Open(f.path, x.dir, input.MaxBulkFile); err != nil {
+		// Open checked the file when it indexed it; it must be the same.
+		if fh, err = input.Reopen(f.path, f.info); err != nil {
 			return nil, strict.Errorf(f.path, 0, "", "cannot read the export file: %s", input.Reason(err))
 		}
 		hs[at.file] = fh
-		fi, err := fh.Stat()
-		if err != nil || fi.Size() != f.size || !fi.ModTime().Equal(f.mtime) {
-			return nil, strict.Errorf(f.path, int(at.line), "", "the export file changed while it was being read: run again")
-		}
 	}
 	b := make([]byte, at.n)
 	if _, err := fh.ReadAt(b, at.off); err != nil && !errors.Is(err, io.EOF) {
