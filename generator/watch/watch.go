@@ -81,10 +81,20 @@ func same(a, b string) bool {
 }
 
 // Folders returns the folders to watch for cfg: the one holding site.toml,
-// the records and education folders, and the practice's template and theme
+// the records folder and the folders in it (bulk exports), the education
+// folder, and the practice's template and theme
 // folders with their subfolders.
 func Folders(cfg *site.Config) []string {
 	dirs := []string{filepath.Dir(cfg.File), cfg.RecordsDir}
+	// A bulk export is a folder inside the records folder: its NDJSON
+	// files and the approvals beside them.
+	if entries, err := os.ReadDir(cfg.RecordsDir); err == nil {
+		for _, e := range entries {
+			if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+				dirs = append(dirs, filepath.Join(cfg.RecordsDir, e.Name()))
+			}
+		}
+	}
 	if cfg.EducationDir != "" {
 		dirs = append(dirs, cfg.EducationDir)
 	}

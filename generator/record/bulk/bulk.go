@@ -340,16 +340,16 @@ func (x *Export) lineError(path string, no int, line []byte, err error) {
 	}
 }
 
-// peekType returns a line's resourceType when it names one in plain
-// letters (so that it is safe to show), else "resource".
+// peekType returns a line's resourceType when it is a FHIR resource type
+// (so that it is safe to show), else "resource".
 func peekType(line []byte) string {
 	var h struct {
 		ResourceType json.RawMessage `json:"resourceType"`
 	}
 	_ = json.Unmarshal(line, &h)
 	var s string
-	if json.Unmarshal(h.ResourceType, &s) == nil && s != "" && len(s) < 64 && strings.Trim(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") == "" {
-		return s
+	if json.Unmarshal(h.ResourceType, &s) == nil {
+		return safeType(s)
 	}
 	return "resource"
 }

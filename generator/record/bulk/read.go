@@ -217,21 +217,13 @@ func (x *Export) mapErr(err error, res []resource) error {
 	return errors.Join(out...)
 }
 
+// safeType returns s when it is a FHIR resource type name, else
+// "resource": anything else could be any text.
 func safeType(s string) string {
-	if s == "" || len(s) > 64 || bytesTrim(s) != "" {
+	if !fhir.IsResourceType(s) {
 		return "resource"
 	}
 	return s
-}
-
-func bytesTrim(s string) string {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
-			return s
-		}
-	}
-	return ""
 }
 
 // refs returns every "reference" string in a compact JSON resource.
