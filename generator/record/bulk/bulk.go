@@ -96,6 +96,7 @@ type Patient struct {
 	self   loc
 	first  loc // the first line that referenced the patient, until found
 	lines  []loc
+	size   int64 // bytes of the patient's own lines
 }
 
 // Export is the index of one export folder.
@@ -107,14 +108,23 @@ type Export struct {
 	byPath   map[string]*Patient
 	shared   map[string][]loc // "Type/id" -> resources that belong to no patient
 	problems []error
-	more     int
+	more     int // problems past maxProblems: reading stopped
+	blank    int // blank lines in the file being read
+	halt     bool // stop reading the file being read
 
 	mu    sync.Mutex
 	cache map[*Patient][][]byte // gzip lines of a window of patients
 }
 
-// maxProblems bounds the problems an export reports (and counts the rest).
+// maxProblems bounds the problems an export reports: reading stops at the
+// next one, so a file of a million bad lines (or a gzip bomb of them)
+// costs no more than one of twenty.
 const maxProblems = strict.MaxErrors
+
+// maxBlank bounds the blank lines of one file: an export has none but
+// perhaps at its end, and a gzip bomb of line breaks would otherwise be
+// read to its end.
+const maxBlank = 1000
 
 // Open indexes the export in dir: every NDJSON file, line by line. It
 // fails only when the folder cannot be listed; problems in the files are
@@ -133,6 +143,9 @@ func Open(dir string) (*Export, error) {
 		x.files = append(x.files, file{path: filepath.Join(dir, n), gz: strings.HasSuffix(n, ".gz")})
 	}
 	for i := range x.files {
+		if x.more > 0 {
+			break
+		}
 		x.scan(int32(i))
 	}
 	ids := map[string]*Patient{}
@@ -150,7 +163,7 @@ func Open(dir string) (*Export, error) {
 		ids[k] = p
 	}
 	if x.more > 0 {
-		x.problems = append(x.problems, strict.More(dir, x.more))
+		x.problems = append(x.problems, strict.Errorf(dir, 0, "", "more problems: reading stopped after %d; fix these and check again", maxProblems))
 	}
 	return x, nil
 }
@@ -176,7 +189,7 @@ func (x *Export) Problems() error { return errors.Join(x.problems...) }
 
 func (x *Export) problem(file string, line int, field, format string, args ...any) {
 	if len(x.problems) >= maxProblems {
-		x.more++
+		x.more = 1
 		return
 	}
 	x.problems = append(x.problems, strict.Errorf(file, line, field, format, args...))
@@ -281,11 +294,20 @@ func (x *Export) lines(i int32, fn func(line []byte, no int32, off int64) bool) 
 // scan indexes one file.
 func (x *Export) scan(i int32) {
 	path := x.files[i].path
+	x.blank, x.halt = 0, false
 	err := x.lines(i, func(line []byte, no int32, off int64) bool {
 		lead, line := trimLine(line, no)
 		off += int64(lead)
+		if x.more > 0 || x.halt {
+			return false
+		}
 		if len(line) == 0 {
-			return true // a blank line, as at the end of a file
+			// A blank line, as at the end of a file.
+			if x.blank++; x.blank > maxBlank {
+				x.problem(path, int(no), "", "more than %d blank lines: not an NDJSON file of resources", maxBlank)
+				return false
+			}
+			return true
 		}
 		if !utf8.Valid(line) {
 			x.problem(path, int(no), "", "not valid UTF-8: FHIR JSON must be UTF-8 text")
@@ -412,6 +434,12 @@ func (x *Export) addResource(path string, h head, at loc) {
 		typ, id := typeID(r.Reference)
 		if typ == "Patient" && id != "" {
 			p := x.patient(id, at)
+			if p.size += int64(at.n); p.size > input.MaxRecord {
+				// Told once: the index stops growing for them.
+				x.problem(path, int(at.line), "", "one patient's resources pass %d MiB here: the limit for one record", input.MaxRecord>>20)
+				x.halt = true // the rest of the file is not read
+				return
+			}
 			p.lines = append(p.lines, at)
 			return
 		}

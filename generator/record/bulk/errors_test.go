@@ -255,3 +255,38 @@ func TestChangedFileRefused(t *testing.T) {
 		t.Errorf("read a changed file: %v", err)
 	}
 }
+
+// A file of bad lines, or a gzip bomb of line breaks, is not read to its
+// end: reading stops at twenty problems, or at a thousand blank lines.
+func TestManyProblemsStop(t *testing.T) {
+	dir := export(t, map[string]string{
+		"Patient.ndjson":      pat1 + "\n",
+		"Condition.ndjson":    strings.Repeat("{\n", 100000),
+		"Observation.ndjson":  "{\n",
+		"Procedure.ndjson.gz": gz(t, strings.Repeat("\n", 1<<24)),
+	})
+	msg := problems(t, dir)
+	if n := strings.Count(msg, "\n") + 1; n != 21 {
+		t.Errorf("%d error lines, want 21", n)
+	}
+	want(t, msg, "Condition.ndjson:20: invalid JSON syntax", "more problems: reading stopped after 20")
+	if strings.Contains(msg, "Observation.ndjson") {
+		t.Error("reading went on after the limit")
+	}
+	dir = export(t, map[string]string{
+		"Patient.ndjson":      pat1 + "\n",
+		"Procedure.ndjson.gz": gz(t, strings.Repeat("\n", 1<<24)),
+	})
+	want(t, problems(t, dir), "Procedure.ndjson.gz:1001: more than 1000 blank lines")
+}
+
+// One patient's resources are bounded like a record file, before they are
+// read: an export cannot make one patient's Bundle larger.
+func TestPatientTooLarge(t *testing.T) {
+	line := `{"resourceType":"Condition","subject":{"reference":"Patient/p1"},"note":[{"text":"` + strings.Repeat("x", 1<<20) + `"}]}` + "\n"
+	dir := export(t, map[string]string{
+		"Patient.ndjson":      pat1 + "\n",
+		"Condition.ndjson.gz": gz(t, strings.Repeat(line, 70)),
+	})
+	want(t, problems(t, dir), "Condition.ndjson.gz:64: one patient's resources pass 64 MiB here")
+}
