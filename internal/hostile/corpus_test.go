@@ -339,7 +339,9 @@ func bulkPayloads() []struct {
 		{"gzip bomb of one patient's resources", "Condition.ndjson.gz", bomb(cond + "\n")},
 		{"gzip cut short", "Condition.ndjson.gz", func() string { return bomb(cond + "\n")()[:4000] }},
 		{"not gzip", "Condition.ndjson.gz", func() string { return cond + "\n" }},
-		{"100k bad lines", "Condition.ndjson", func() string { return strings.Repeat(`{"resourceType":"Condition","subject":"`+canary+`"}`+"\n", 100000) }},
+		{"100k bad lines", "Condition.ndjson", func() string {
+			return strings.Repeat(`{"resourceType":"Condition","subject":"`+canary+`"}`+"\n", 100000)
+		}},
 		{"a resource of another patient", "Condition.ndjson", func() string { return strings.Replace(cond, "Patient/p1", "Patient/"+canary, 1) + "\n" }},
 		{"not UTF-8", "Condition.ndjson", func() string { return strings.Replace(cond, canary, canary+"\xff", 1) + "\n" }},
 		{"a field of the wrong type", "Condition.ndjson", func() string {

@@ -108,8 +108,8 @@ type Export struct {
 	byPath   map[string]*Patient
 	shared   map[string][]loc // "Type/id" -> resources that belong to no patient
 	problems []error
-	more     int // problems past maxProblems: reading stopped
-	blank    int // blank lines in the file being read
+	more     int  // problems past maxProblems: reading stopped
+	blank    int  // blank lines in the file being read
 	halt     bool // stop reading the file being read
 
 	mu    sync.Mutex
