@@ -23,6 +23,7 @@ type Folder struct {
 
 	mu      sync.Mutex
 	exports map[string]*bulk.Export // by the export's folder path
+	listed  []string                // what Files last listed; nil before
 }
 
 // NewFolder returns the records folder dir; nothing is read until Files.
@@ -62,16 +63,23 @@ func (f *Folder) Files() ([]string, error) {
 	}
 	sort.Strings(files)
 	f.mu.Lock()
-	f.exports = exports
+	f.exports, f.listed = exports, files
 	f.mu.Unlock()
 	return files, nil
 }
 
-// Find returns the path of patient id's record, as Files lists it.
+// Find returns the path of patient id's record, as Files lists it. The
+// folder is listed (and its exports indexed) the first time only, so that
+// approving a thousand patients of an export reads it once.
 func (f *Folder) Find(id string) (string, error) {
-	files, err := f.Files()
-	if err != nil {
-		return "", err
+	f.mu.Lock()
+	files := f.listed
+	f.mu.Unlock()
+	if files == nil {
+		var err error
+		if files, err = f.Files(); err != nil {
+			return "", err
+		}
 	}
 	return find(files, f.dir, id)
 }
