@@ -14,7 +14,8 @@
 //
 // That Bundle is the patient's record data, the bytes an approval covers:
 // the patient's own resources, each compacted onto one line, the Patient
-// first and the rest sorted by type, id and content. It does not depend on
+// first and the rest sorted by their compact JSON (as exporters write it,
+// by type and id). It does not depend on
 // the order of the export's files or lines, nor on any other patient, so
 // a new export in which one patient changed unapproves that patient alone.
 //

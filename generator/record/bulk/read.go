@@ -23,6 +23,13 @@ import (
 // of that patient and of those after them, up to this much.
 const window = 32 << 20
 
+// Plain lines less than spanGap bytes apart are read together, up to
+// spanMax bytes at a time.
+const (
+	spanGap = 4 << 10
+	spanMax = 1 << 20
+)
+
 // Read returns patient p's record data (a FHIR collection Bundle of the
 // patient's resources, canonical: see the package comment) and the record
 // read from it. The record's ID is p.ID. Errors name the export's files
@@ -65,7 +72,7 @@ func (x *Export) where(path string, res []resource) string {
 		return path
 	}
 	r := res[k]
-	return fmt.Sprintf("%s%s (in %s line %d)", safeType(r.rt), path[len(m[0]):], filepath.Base(x.files[r.at.file].path), r.at.line)
+	return fmt.Sprintf("%s%s (in %s line %d)", peekType(r.data), path[len(m[0]):], filepath.Base(x.files[r.at.file].path), r.at.line)
 }
 
 // handles are the plain files one Read has open.
@@ -80,8 +87,6 @@ func (hs handles) close() {
 // resource is one line of the export, compacted.
 type resource struct {
 	at   loc
-	rt   string
-	id   string
 	data []byte
 }
 
@@ -108,16 +113,11 @@ func (x *Export) gather(p *Patient) ([]resource, error) {
 		if err := json.Compact(&buf, line); err != nil {
 			return strict.Errorf(x.files[at.file].path, int(at.line), "", "invalid JSON syntax")
 		}
-		var h struct {
-			ResourceType string `json:"resourceType"`
-			ID           string `json:"id"`
-		}
-		_ = json.Unmarshal(buf.Bytes(), &h)
 		total += buf.Len()
 		if total > input.MaxRecord {
 			return strict.Errorf(x.files[p.self.file].path, int(p.self.line), "", "the patient's resources are too large: the limit for one record is %d MiB", input.MaxRecord>>20)
 		}
-		out = append(out, resource{at: at, rt: h.ResourceType, id: h.ID, data: buf.Bytes()})
+		out = append(out, resource{at: at, data: buf.Bytes()})
 		for _, k := range refs(buf.Bytes()) {
 			typ, id := typeID(k)
 			if typ == "" || typ == "Patient" {
@@ -143,17 +143,10 @@ func (x *Export) gather(p *Patient) ([]resource, error) {
 			return nil, err
 		}
 	}
-	// The Patient first, then the rest in an order of their own.
-	sort.Slice(out[1:], func(i, j int) bool {
-		a, b := out[1+i], out[1+j]
-		if a.rt != b.rt {
-			return a.rt < b.rt
-		}
-		if a.id != b.id {
-			return a.id < b.id
-		}
-		return bytes.Compare(a.data, b.data) < 0
-	})
+	// The Patient first, then the rest in an order of their own: by
+	// their compact JSON, which as exporters write it starts with the
+	// resource type and id.
+	sort.Slice(out[1:], func(i, j int) bool { return bytes.Compare(out[1+i].data, out[1+j].data) < 0 })
 	return out, nil
 }
 
@@ -210,7 +203,7 @@ func (x *Export) mapErr(err error, res []resource) error {
 		}
 		r := res[k]
 		if m := entryPath.FindString(field); m != "" {
-			field = safeType(r.rt) + field[len(m):]
+			field = peekType(r.data) + field[len(m):]
 		}
 		out = append(out, strict.Errorf(x.files[r.at.file].path, int(r.at.line), field, "%s", se.Msg))
 	}
@@ -260,17 +253,43 @@ func refs(b []byte) []string {
 // p is nil for shared resources.
 func (x *Export) fetch(p *Patient, locs []loc, hs handles) ([][]byte, error) {
 	out := make([][]byte, len(locs))
-	var gz []int
+	var gz, plain []int
 	for i, at := range locs {
 		if at.off < 0 {
 			gz = append(gz, i)
-			continue
+		} else {
+			plain = append(plain, i)
 		}
-		b, err := x.readAt(at, hs)
+	}
+	// Lines close together in a file (an exporter often writes a
+	// patient's resources one after another) are read in one go.
+	sort.Slice(plain, func(a, b int) bool {
+		la, lb := locs[plain[a]], locs[plain[b]]
+		if la.file != lb.file {
+			return la.file < lb.file
+		}
+		return la.off < lb.off
+	})
+	for j := 0; j < len(plain); {
+		first := locs[plain[j]]
+		end := first.off + int64(first.n)
+		k := j + 1
+		for ; k < len(plain); k++ {
+			next := locs[plain[k]]
+			if next.file != first.file || next.off-end > spanGap || next.off+int64(next.n)-first.off > spanMax {
+				break
+			}
+			end = max(end, next.off+int64(next.n))
+		}
+		span, err := x.readAt(loc{file: first.file, line: first.line, off: first.off, n: int32(end - first.off)}, hs)
 		if err != nil {
 			return nil, err
 		}
-		out[i] = b
+		for _, i := range plain[j:k] {
+			at := locs[i]
+			out[i] = span[at.off-first.off : at.off-first.off+int64(at.n) : at.off-first.off+int64(at.n)]
+		}
+		j = k
 	}
 	if len(gz) == 0 {
 		return out, nil
