@@ -44,6 +44,10 @@ func Plan(cfg *site.Config, paths []string) Rebuild {
 			r.All = true
 		case within(p, cfg.RecordsDir):
 			switch {
+			case filepath.Dir(p) != filepath.Clean(cfg.RecordsDir) && !strings.HasSuffix(base, ".approval.toml"):
+				// In a bulk export's folder: an NDJSON file or the
+				// export's manifest may change any of its patients.
+				r.All = true
 			case strings.HasSuffix(base, ".toml"), strings.HasSuffix(base, ".json"):
 				if id := record.Stem(p); !slices.Contains(r.Patients, id) {
 					r.Patients = append(r.Patients, id)

@@ -37,6 +37,7 @@ func TestPlanSaysWhatToRebuild(t *testing.T) {
 		{"a FHIR record", []string{"/practice/records/p2.json"}, false, []string{"p2"}},
 		{"two records, one twice", []string{"/practice/records/p2.json", "/practice/records/p1.toml", "/practice/records/p1.approval.toml"}, false, []string{"p1", "p2"}},
 		{"a bulk export's NDJSON file", []string{"/practice/records/export/Condition.ndjson.gz"}, true, nil},
+		{"a bulk export's manifest", []string{"/practice/records/export/manifest.json"}, true, nil},
 		{"a bulk export patient's approval", []string{"/practice/records/export/export-p1.approval.toml"}, false, []string{"export-p1"}},
 		{"a letter", []string{"/practice/records/p1-letter.md"}, true, nil},
 		{"a patient's key file", []string{"/practice/records/p1-key.asc"}, true, nil},

@@ -39,6 +39,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/satchel-records/satchel/internal/input"
@@ -113,8 +114,42 @@ type Export struct {
 	blank    int  // blank lines in the file being read
 	halt     bool // stop reading the file being read
 
+	// dated is when the export was made: the transactionTime of the
+	// $export manifest (manifest.json) in the folder, if there is one.
+	dated time.Time
+
 	mu    sync.Mutex
 	cache map[*Patient][][]byte // gzip lines of a window of patients
+}
+
+// ManifestFile is the name of the $export completion manifest in an
+// export's folder, which says when the export was made (transactionTime).
+const ManifestFile = "manifest.json"
+
+// readManifest reads the export's manifest, if the folder holds one.
+func (x *Export) readManifest() {
+	path := filepath.Join(x.dir, ManifestFile)
+	if _, err := os.Lstat(path); err != nil {
+		return
+	}
+	data, err := input.Read(path, x.dir, input.MaxSite)
+	if err != nil {
+		x.problem(path, 0, "", "cannot read the export's manifest: %s", input.Reason(err))
+		return
+	}
+	var m struct {
+		TransactionTime string `json:"transactionTime"`
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		x.problem(path, 0, "", "not a Bulk Data manifest: want a JSON object with transactionTime")
+		return
+	}
+	t, err := time.Parse(time.RFC3339, strings.TrimSpace(m.TransactionTime))
+	if err != nil {
+		x.problem(path, 0, "transactionTime", "not a FHIR instant (such as 2026-11-20T09:30:00Z)")
+		return
+	}
+	x.dated = t.UTC()
 }
 
 // maxProblems bounds the problems an export reports: reading stops at the
@@ -143,6 +178,7 @@ func Open(dir string) (*Export, error) {
 	for _, n := range names {
 		x.files = append(x.files, file{path: filepath.Join(dir, n), gz: strings.HasSuffix(n, ".gz")})
 	}
+	x.readManifest()
 	for i := range x.files {
 		if x.more > 0 {
 			break

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // export writes files (name -> content) into a fresh export folder.
@@ -289,4 +290,27 @@ func TestPatientTooLarge(t *testing.T) {
 		"Condition.ndjson.gz": gz(t, strings.Repeat(line, 70)),
 	})
 	want(t, problems(t, dir), "Condition.ndjson.gz:64: one patient's resources pass 64 MiB here")
+}
+
+// The $export manifest's transactionTime is when the export was made: a
+// record's freshness counts from it. A manifest that does not read is a
+// problem of the export.
+func TestManifestDatesRecords(t *testing.T) {
+	files := map[string]string{
+		"Patient.ndjson": pat1 + "\n",
+		"manifest.json":  `{"transactionTime":"2026-11-20T09:30:00+01:00","request":"x","output":[]}`,
+	}
+	x, err := Open(export(t, files))
+	if err != nil || x.Problems() != nil {
+		t.Fatal(err, x.Problems())
+	}
+	_, rec, err := x.Read(x.Patients()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.Dated.Format(time.RFC3339); got != "2026-11-20T08:30:00Z" {
+		t.Errorf("dated %s", got)
+	}
+	files["manifest.json"] = `{"transactionTime":"Secretname"}`
+	want(t, problems(t, export(t, files)), `manifest.json: field "transactionTime": not a FHIR instant`)
 }

@@ -51,7 +51,7 @@ func (x *Export) Read(p *Patient) ([]byte, *record.Record, error) {
 	if err != nil {
 		return nil, nil, x.mapErr(err, res)
 	}
-	rec.ID, rec.Source = p.ID, p.Path
+	rec.ID, rec.Source, rec.Dated = p.ID, p.Path, x.dated
 	for i, u := range rec.Unresolved {
 		rec.Unresolved[i] = x.where(u, res)
 	}
