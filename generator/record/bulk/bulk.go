@@ -118,8 +118,9 @@ type Export struct {
 	// $export manifest (manifest.json) in the folder, if there is one.
 	dated time.Time
 
-	mu    sync.Mutex
-	cache map[*Patient][][]byte // gzip lines of a window of patients
+	mu     sync.Mutex
+	cache  map[*Patient][][]byte // gzip lines of a window of patients
+	window int                   // bytes of gzip lines a window holds
 }
 
 // ManifestFile is the name of the $export completion manifest in an
@@ -174,7 +175,7 @@ func Open(dir string) (*Export, error) {
 	sort.SliceStable(names, func(i, j int) bool {
 		return strings.HasPrefix(names[i], "Patient") && !strings.HasPrefix(names[j], "Patient")
 	})
-	x := &Export{dir: dir, byFHIR: map[string]*Patient{}, byPath: map[string]*Patient{}, shared: map[string][]loc{}}
+	x := &Export{dir: dir, window: window, byFHIR: map[string]*Patient{}, byPath: map[string]*Patient{}, shared: map[string][]loc{}}
 	for _, n := range names {
 		x.files = append(x.files, file{path: filepath.Join(dir, n), gz: strings.HasSuffix(n, ".gz")})
 	}

@@ -61,11 +61,14 @@ func normal(t *testing.T, r *record.Record) map[string]any {
 
 // same checks that every Bundle's patient reads the same from the export
 // in dir, and that the export has exactly their patients.
-func same(t *testing.T, dir string, bs [][]byte, names []string) {
+func same(t *testing.T, dir string, bs [][]byte, names []string, window ...int) {
 	t.Helper()
 	x, err := Open(dir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(window) > 0 {
+		x.window = window[0]
 	}
 	if err := x.Problems(); err != nil {
 		t.Fatalf("export problems: %v", err)
@@ -152,7 +155,7 @@ func TestSyntheticExportReadsAsBundles(t *testing.T) {
 }
 
 // A small window makes the gzip reader read its files many times, for a
-// patient at a time: each must still get its own lines.
+// patient or a few at a time: each must still get their own lines.
 func TestGzipWindowRefills(t *testing.T) {
 	bs := bundles(6)
 	dir := filepath.Join(t.TempDir(), "export")
@@ -181,7 +184,9 @@ func TestGzipWindowRefills(t *testing.T) {
 	for i := range names {
 		names[i] = fmt.Sprintf("syn-%d.json", i)
 	}
-	same(t, dir, bs, names)
+	for _, w := range []int{1, 20 << 10} { // one patient a window; several
+		same(t, dir, bs, names, w)
+	}
 }
 
 // The public examples' patients read the same from an NDJSON split of
@@ -231,4 +236,38 @@ func TestPublicExamplesSplit(t *testing.T) {
 		t.Fatalf("only %d public examples split into an export", compared)
 	}
 	t.Logf("%d public examples compared", compared)
+}
+
+// A build reads patients from several workers at once: each must get its
+// own record, from plain and gzip files alike (run with -race).
+func TestConcurrentReads(t *testing.T) {
+	bs := bundles(40)
+	for _, gz := range []bool{false, true} {
+		dir := filepath.Join(t.TempDir(), "export")
+		if err := synth.SplitNDJSON(bs, dir, gz); err != nil {
+			t.Fatal(err)
+		}
+		x, err := Open(dir)
+		if err != nil || x.Problems() != nil {
+			t.Fatal(err, x.Problems())
+		}
+		ps := x.Patients()
+		errs := make(chan error, len(ps))
+		for w := 0; w < 4; w++ {
+			go func(w int) {
+				for i := w; i < len(ps); i += 4 {
+					_, rec, err := x.Read(ps[i])
+					if err == nil && rec.Patient.NHSNumber != strings.ReplaceAll(synth.NHSNumber(i), " ", "") {
+						err = fmt.Errorf("patient %d read as another", i)
+					}
+					errs <- err
+				}
+			}(w)
+		}
+		for range ps {
+			if err := <-errs; err != nil {
+				t.Error(err)
+			}
+		}
+	}
 }

@@ -18,9 +18,10 @@ import (
 	"github.com/satchel-records/satchel/internal/strict"
 )
 
-// window bounds the bytes of gzip lines held at once: reading a patient
-// from gzip files reads every gzip file of the export, keeping the lines
-// of that patient and of those after them, up to this much.
+// window bounds the bytes of gzip lines held at once (Export.window):
+// reading a patient from gzip files reads every gzip file of the export,
+// keeping the lines of that patient and of those after them, up to this
+// much.
 const window = 32 << 20
 
 // Plain lines less than spanGap bytes apart are read together, up to
@@ -327,7 +328,7 @@ func (x *Export) fetch(p *Patient, locs []loc, hs handles) ([][]byte, error) {
 			if !started || !q.found {
 				continue
 			}
-			if q != p && size > window {
+			if q != p && size > x.window {
 				break
 			}
 			next = append(next, q)
