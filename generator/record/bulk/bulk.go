@@ -121,6 +121,8 @@ type Export struct {
 	mu     sync.Mutex
 	cache  map[*Patient][][]byte // gzip lines of a window of patients
 	window int                   // bytes of gzip lines a window holds
+	cached int                   // bytes of lines in cache
+	fills  int                   // times the gzip files were read for a window
 }
 
 // ManifestFile is the name of the $export completion manifest in an
@@ -203,11 +205,14 @@ func Open(dir string) (*Export, error) {
 	if x.more > 0 {
 		x.problems = append(x.problems, strict.Errorf(dir, 0, "", "more problems: reading stopped after %d; fix these and check again", maxProblems))
 	}
+	// In the order the records folder lists them (by Path), which is the
+	// order a build asks for them: a window of gzip lines then holds the
+	// patients asked for next.
+	sort.SliceStable(x.patients, func(i, j int) bool { return x.patients[i].Path < x.patients[j].Path })
 	return x, nil
 }
 
-// Patients returns the export's patients, in the order of their Patient
-// resources.
+// Patients returns the export's patients, by Path.
 func (x *Export) Patients() []*Patient {
 	out := make([]*Patient, 0, len(x.patients))
 	for _, p := range x.patients {

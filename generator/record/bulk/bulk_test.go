@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -269,5 +270,59 @@ func TestConcurrentReads(t *testing.T) {
 				t.Error(err)
 			}
 		}
+	}
+}
+
+// A build asks for patients in the order of their paths, whatever the
+// order of the Patient file: gzip files are then read once for a window of
+// them, not once for each.
+func TestGzipReadOncePerWindow(t *testing.T) {
+	bs := bundles(30)
+	dir := filepath.Join(t.TempDir(), "export")
+	if err := synth.SplitNDJSON(bs, dir, false); err != nil {
+		t.Fatal(err)
+	}
+	// Patients in reverse order, gzip.
+	b, err := os.ReadFile(filepath.Join(dir, "Patient.ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	slices.Reverse(lines)
+	for _, name := range []string{"Patient.ndjson", "Condition.ndjson", "Observation.ndjson"} {
+		data := []byte(strings.Join(lines, "\n") + "\n")
+		if name != "Patient.ndjson" {
+			if data, err = os.ReadFile(filepath.Join(dir, name)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var z bytes.Buffer
+		w := gzip.NewWriter(&z)
+		w.Write(data)
+		w.Close()
+		os.Remove(filepath.Join(dir, name))
+		if err := os.WriteFile(filepath.Join(dir, name+".gz"), z.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	x, err := Open(dir)
+	if err != nil || x.Problems() != nil {
+		t.Fatal(err, x.Problems())
+	}
+	ps := x.Patients()
+	paths := make([]string, len(ps))
+	for i, p := range ps {
+		paths[i] = p.Path
+	}
+	if !slices.IsSorted(paths) || len(ps) != 30 {
+		t.Fatalf("patients not listed by path: %v", paths)
+	}
+	for _, p := range ps {
+		if _, _, err := x.Read(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if x.fills != 1 {
+		t.Errorf("the gzip files were read %d times for 30 patients, want once", x.fills)
 	}
 }

@@ -311,6 +311,9 @@ func (x *Export) fetch(p *Patient, locs []loc, hs handles) ([][]byte, error) {
 				}
 			}
 			delete(x.cache, p)
+			for _, b := range lines {
+				x.cached -= len(b)
+			}
 			return out, nil
 		}
 	}
@@ -340,6 +343,7 @@ func (x *Export) fetch(p *Patient, locs []loc, hs handles) ([][]byte, error) {
 			}
 		}
 	}
+	x.fills++
 	cache := map[*Patient][][]byte{}
 	files := map[int32]bool{}
 	for at := range want {
@@ -378,10 +382,32 @@ func (x *Export) fetch(p *Patient, locs []loc, hs handles) ([][]byte, error) {
 		}
 		if q != p {
 			cache[q] = lines
+			for _, b := range lines {
+				x.cached += len(b)
+			}
 		}
 	}
 	if p != nil {
-		x.cache = cache
+		// Lines not yet asked for are kept (another worker is about to),
+		// unless the cache would pass two windows.
+		if x.cached > 2*x.window || x.cache == nil {
+			x.cache, x.cached = map[*Patient][][]byte{}, 0
+			for q, lines := range cache {
+				x.cache[q] = lines
+				for _, b := range lines {
+					x.cached += len(b)
+				}
+			}
+		} else {
+			for q, lines := range cache {
+				if _, ok := x.cache[q]; ok {
+					for _, b := range x.cache[q] {
+						x.cached -= len(b)
+					}
+				}
+				x.cache[q] = lines
+			}
+		}
 	}
 	for at, i := range want {
 		b, ok := got[at]
