@@ -486,11 +486,13 @@ func (x *Export) addResource(path string, h head, at loc) {
 			p.lines = append(p.lines, at)
 			return
 		}
-		if about[h.ResourceType] {
+		if typ == "" && about[h.ResourceType] {
 			x.problem(path, int(at.line), h.ResourceType+"."+field,
 				"does not refer to a Patient of the export as Patient/id: cannot tell whose record it belongs to")
 			return
 		}
+		// About a Group, a Location or a Device: nobody's record, though a
+		// patient's resource may refer to it.
 	} else if about[h.ResourceType] {
 		x.problem(path, int(at.line), h.ResourceType+".subject",
 			"no subject or patient: cannot tell whose record it belongs to")

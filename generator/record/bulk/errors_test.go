@@ -110,8 +110,27 @@ func TestNoSubjectReported(t *testing.T) {
 	dir := export(t, map[string]string{
 		"Patient.ndjson":            pat1 + "\n",
 		"AllergyIntolerance.ndjson": `{"resourceType":"AllergyIntolerance","id":"a"}` + "\n",
+		"Condition.ndjson":          `{"resourceType":"Condition","id":"c","subject":{"reference":"urn:uuid:1"}}` + "\n",
 	})
-	want(t, problems(t, dir), `AllergyIntolerance.ndjson:1: field "AllergyIntolerance.subject": no subject or patient`)
+	want(t, problems(t, dir), `AllergyIntolerance.ndjson:1: field "AllergyIntolerance.subject": no subject or patient`,
+		`Condition.ndjson:1: field "Condition.subject": does not refer to a Patient of the export as Patient/id`)
+}
+
+// An observation about a place, or a group, is nobody's record: not a
+// problem, and in no patient's record.
+func TestSubjectNotAPatient(t *testing.T) {
+	dir := export(t, map[string]string{
+		"Patient.ndjson":     pat1 + "\n",
+		"Observation.ndjson": `{"resourceType":"Observation","id":"o","status":"final","code":{"text":"Radon"},"subject":{"reference":"Location/l1"},"valueQuantity":{"value":1}}` + "\n",
+	})
+	x, err := Open(dir)
+	if err != nil || x.Problems() != nil {
+		t.Fatal(err, x.Problems())
+	}
+	_, rec, err := x.Read(x.Patients()[0])
+	if err != nil || len(rec.Results) != 0 {
+		t.Errorf("read %v, %d results", err, len(rec.Results))
+	}
 }
 
 func TestCorruptGzip(t *testing.T) {
