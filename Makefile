@@ -79,7 +79,7 @@ test: test-deps check $(NODE_MODULES) fixtures-note fuzz-short
 # FUZZ_TARGETS: every fuzz target, as package:Func. go test -fuzz takes one
 # target per run, so they run in turn.
 FUZZ_TARGETS := internal/strict:FuzzDecode generator/record:FuzzDecodeTOML \
-	generator/record/fhir:FuzzRead generator/content:FuzzParsePage \
+	generator/record/fhir:FuzzRead generator/record/bulk:FuzzExport generator/content:FuzzParsePage \
 	generator/site:FuzzParse generator/policy:FuzzReadApproval \
 	generator/provenance:FuzzReadKeys generator/seal:FuzzOpen \
 	generator/pdfcrypt:FuzzEncrypt

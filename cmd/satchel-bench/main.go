@@ -74,6 +74,11 @@ func run(ctx context.Context, satchel, fixtures string, small, large, docs int, 
 		return err
 	}
 	print(figs)
+	fmt.Fprintf(os.Stderr, "bench: FHIR Bulk Data import, %d patients\n", large)
+	if figs, err = bench.Bulk(work, large, 3); err != nil {
+		return err
+	}
+	print(figs)
 	fmt.Fprintln(os.Stderr, "bench: rendering share of a build")
 	if figs, err = bench.Render(ctx, work, edu, 200); err != nil {
 		return err

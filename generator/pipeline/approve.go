@@ -11,7 +11,6 @@ import (
 
 	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/record"
-	"github.com/satchel-records/satchel/generator/record/load"
 	"github.com/satchel-records/satchel/generator/registry"
 )
 
@@ -83,7 +82,7 @@ func (p *Pipeline) Approve(id string, who Approver, now time.Time) (*Approved, e
 			return nil, errors.New("not approved: the competence assessment's date is in the future")
 		}
 	}
-	file, err := load.Find(p.cfg.RecordsDir, id)
+	file, err := p.recs.Find(id)
 	if err != nil {
 		return nil, err
 	}

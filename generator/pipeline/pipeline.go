@@ -33,6 +33,7 @@ import (
 	"github.com/satchel-records/satchel/generator/pdfdoc"
 	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/record"
+	"github.com/satchel-records/satchel/generator/record/load"
 	"github.com/satchel-records/satchel/generator/render"
 	"github.com/satchel-records/satchel/generator/site"
 	"github.com/satchel-records/satchel/generator/viewer"
@@ -73,12 +74,15 @@ type Pipeline struct {
 	// The templates of the pages Satchel writes beside the record.
 	card, sheet, review *template.Template
 	viewer              *viewer.Viewer
+	// recs is the records folder, with its bulk exports indexed each time
+	// the records are listed (it locks for itself).
+	recs *load.Folder
 }
 
 // Open loads and validates everything a build of cfg needs, reporting every
 // problem at once, each naming its file and line. It writes nothing.
 func Open(cfg *site.Config) (*Pipeline, error) {
-	p := &Pipeline{cfg: cfg, rules: policy.ForSite(cfg.Policy), tmpl: layers.Templates(cfg)}
+	p := &Pipeline{cfg: cfg, rules: policy.ForSite(cfg.Policy), tmpl: layers.Templates(cfg), recs: load.NewFolder(cfg.RecordsDir)}
 	var errs []error
 	md := content.NewMarkdown()
 	p.md = md

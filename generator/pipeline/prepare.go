@@ -67,13 +67,22 @@ func (p *Pipeline) Prepare(path string, now time.Time) *Prepared {
 		return pr
 	}
 	var err error
-	if pr.Data, err = input.Read(path, "", input.MaxRecord); err != nil {
-		return fail(fmt.Errorf("%s: cannot read the record: %s", pr.File, input.Reason(err)))
-	}
-	// Errors in the record come first: the practice must fix them before
-	// anyone can approve it.
-	if pr.Record, err = load.Record(path, pr.Data); err != nil {
-		return fail(err)
+	if data, rec, ok, berr := p.recs.Bulk(path); ok {
+		// A patient of a bulk export: the data is the patient's own
+		// resources, as a Bundle (package bulk).
+		if berr != nil {
+			return fail(berr)
+		}
+		pr.Data, pr.Record = data, rec
+	} else {
+		if pr.Data, err = input.Read(path, "", input.MaxRecord); err != nil {
+			return fail(fmt.Errorf("%s: cannot read the record: %s", pr.File, input.Reason(err)))
+		}
+		// Errors in the record come first: the practice must fix them
+		// before anyone can approve it.
+		if pr.Record, err = load.Record(path, pr.Data); err != nil {
+			return fail(err)
+		}
 	}
 	for _, ref := range pr.Record.Unresolved {
 		pr.Warnings = append(pr.Warnings, fmt.Sprintf("%s: %s: reference does not resolve: the export is missing what it points at", pr.File, ref))

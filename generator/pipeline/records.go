@@ -5,14 +5,13 @@ import (
 	"strings"
 
 	"github.com/satchel-records/satchel/generator/record"
-	"github.com/satchel-records/satchel/generator/record/load"
 )
 
 // records lists the site's record files, with the error of each file whose
 // patient id another file has too (p.toml beside p.json, or p.v2.toml):
 // neither is built, since their bundles would replace each other.
 func (p *Pipeline) records() ([]string, map[string]error, error) {
-	files, err := load.Files(p.cfg.RecordsDir)
+	files, err := p.recs.Files()
 	if err != nil {
 		return nil, nil, err
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/record"
-	"github.com/satchel-records/satchel/generator/record/load"
 	"github.com/satchel-records/satchel/internal/atomicfile"
 )
 
@@ -49,7 +48,7 @@ type Sheet struct {
 // rule, the patient-level blocks, and, beside it, the record document the
 // patient would get. It returns the sheet's path.
 func (p *Pipeline) Review(id string, now time.Time) (string, error) {
-	file, err := load.Find(p.cfg.RecordsDir, id)
+	file, err := p.recs.Find(id)
 	if err != nil {
 		return "", err
 	}

@@ -55,6 +55,10 @@ func Plan(cfg *site.Config, paths []string) Rebuild {
 			r.All = true
 		case within(p, cfg.RecordsDir):
 			switch {
+			case filepath.Dir(p) != filepath.Clean(cfg.RecordsDir) && !strings.HasSuffix(base, ".approval.toml"):
+				// In a bulk export's folder: an NDJSON file or the
+				// export's manifest may change any of its patients.
+				r.All = true
 			case strings.HasSuffix(base, ".toml"), strings.HasSuffix(base, ".json"):
 				if id := record.Stem(p); !slices.Contains(r.Patients, id) {
 					r.Patients = append(r.Patients, id)
@@ -92,10 +96,20 @@ func same(a, b string) bool {
 }
 
 // Folders returns the folders to watch for cfg: the one holding site.toml,
-// the records and education folders, private_dir (for the card registry)
-// and the practice's template and theme folders with their subfolders.
+// the records folder and the folders in it (bulk exports), the education
+// folder, private_dir (for the card registry) and the practice's template
+// and theme folders with their subfolders.
 func Folders(cfg *site.Config) []string {
 	dirs := []string{filepath.Dir(cfg.File), cfg.RecordsDir, cfg.PrivateDir}
+	// A bulk export is a folder inside the records folder: its NDJSON
+	// files and the approvals beside them.
+	if entries, err := os.ReadDir(cfg.RecordsDir); err == nil {
+		for _, e := range entries {
+			if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+				dirs = append(dirs, filepath.Join(cfg.RecordsDir, e.Name()))
+			}
+		}
+	}
 	if cfg.EducationDir != "" {
 		dirs = append(dirs, cfg.EducationDir)
 	}

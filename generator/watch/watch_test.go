@@ -36,6 +36,9 @@ func TestPlanSaysWhatToRebuild(t *testing.T) {
 		{"its approval", []string{"/practice/records/p1.approval.toml"}, false, []string{"p1"}},
 		{"a FHIR record", []string{"/practice/records/p2.json"}, false, []string{"p2"}},
 		{"two records, one twice", []string{"/practice/records/p2.json", "/practice/records/p1.toml", "/practice/records/p1.approval.toml"}, false, []string{"p1", "p2"}},
+		{"a bulk export's NDJSON file", []string{"/practice/records/export/Condition.ndjson.gz"}, true, nil},
+		{"a bulk export's manifest", []string{"/practice/records/export/manifest.json"}, true, nil},
+		{"a bulk export patient's approval", []string{"/practice/records/export/export-p1.approval.toml"}, false, []string{"export-p1"}},
 		{"a letter", []string{"/practice/records/p1-letter.md"}, true, nil},
 		{"a patient's key file", []string{"/practice/records/p1-key.asc"}, true, nil},
 		{"site.toml", []string{"/practice/site.toml"}, true, nil},
@@ -90,5 +93,21 @@ func TestBatchesCollectQuickChangesIntoOne(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A bulk export's folder inside the records folder is watched too.
+func TestFoldersWatchExports(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	c := testSite(root)
+	for _, d := range []string{"records/export", "records/.hidden"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := Folders(c)
+	if !slices.Contains(got, filepath.Join(root, "records", "export")) || slices.Contains(got, filepath.Join(root, "records", ".hidden")) {
+		t.Errorf("Folders = %v: want records/export, not records/.hidden", got)
 	}
 }

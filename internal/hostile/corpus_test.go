@@ -4,6 +4,7 @@ package hostile
 
 import (
 	"bytes"
+	"compress/gzip"
 	"compress/zlib"
 	"context"
 	"encoding/json"
@@ -299,6 +300,56 @@ func validFile(t *testing.T, dir, path string) string {
 	return canary + "\n"
 }
 
+// bulkExport writes records/hx/, an export of one patient, and returns the
+// path of its file name, for the case to plant.
+func bulkExport(t *testing.T, dir, name string) string {
+	ex := filepath.Join(dir, "records", "hx")
+	if err := os.MkdirAll(ex, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(ex, "Patient.ndjson"), `{"resourceType":"Patient","id":"p1","name":[{"text":"Hostile `+canary+`"}],"birthDate":"1970-01-01"}`+"\n")
+	return filepath.Join(ex, name)
+}
+
+// bulkPayloads are NDJSON files of an export, each unusable.
+func bulkPayloads() []struct {
+	name, file string
+	text       func() string
+} {
+	bomb := func(unit string) func() string {
+		return func() string {
+			var b bytes.Buffer
+			zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
+			chunk := []byte(strings.Repeat(unit, (1<<20)/len(unit)))
+			for range 256 { // 256 MiB
+				zw.Write(chunk)
+			}
+			zw.Close()
+			return b.String()
+		}
+	}
+	cond := `{"resourceType":"Condition","subject":{"reference":"Patient/p1"},"code":{"text":"` + canary + `"}}`
+	return []struct {
+		name, file string
+		text       func() string
+	}{
+		{"gzip bomb of zeros", "Condition.ndjson.gz", bomb("\x00")},
+		{"gzip bomb of line breaks", "Condition.ndjson.gz", bomb("\n")},
+		{"gzip bomb of bad lines", "Condition.ndjson.gz", bomb("{" + canary + "}\n")},
+		{"gzip bomb of one patient's resources", "Condition.ndjson.gz", bomb(cond + "\n")},
+		{"gzip cut short", "Condition.ndjson.gz", func() string { return bomb(cond + "\n")()[:4000] }},
+		{"not gzip", "Condition.ndjson.gz", func() string { return cond + "\n" }},
+		{"100k bad lines", "Condition.ndjson", func() string {
+			return strings.Repeat(`{"resourceType":"Condition","subject":"`+canary+`"}`+"\n", 100000)
+		}},
+		{"a resource of another patient", "Condition.ndjson", func() string { return strings.Replace(cond, "Patient/p1", "Patient/"+canary, 1) + "\n" }},
+		{"not UTF-8", "Condition.ndjson", func() string { return strings.Replace(cond, canary, canary+"\xff", 1) + "\n" }},
+		{"a field of the wrong type", "Condition.ndjson", func() string {
+			return strings.Replace(cond, `"code":{"text":"`+canary+`"}`, `"onsetDateTime":"`+canary+`"`, 1) + "\n"
+		}},
+	}
+}
+
 // keyPayloads are patient key files, each unusable.
 func keyPayloads(t *testing.T) []struct {
 	name string
@@ -402,6 +453,20 @@ func corpus(t *testing.T) []hostileCase {
 				},
 			})
 		}
+	}
+	// A FHIR Bulk Data export of one patient, whose Condition file is
+	// hostile: it costs that export's patient.
+	for _, f := range fsPlants {
+		cs = append(cs, hostileCase{
+			name: "bulk/" + f.name, scope: onePatient, named: "records/hx/Condition.ndjson", id: "hx-p1",
+			plant: func(t *testing.T, dir string) { f.plant(t, dir, bulkExport(t, dir, "Condition.ndjson")) },
+		})
+	}
+	for _, p := range bulkPayloads() {
+		cs = append(cs, hostileCase{
+			name: "bulk/" + p.name, scope: onePatient, named: "records/hx/" + p.file, line: p.name != "not gzip", id: "hx-p1",
+			plant: func(t *testing.T, dir string) { writeFile(t, bulkExport(t, dir, p.file), p.text()) },
+		})
 	}
 	for _, p := range jsonPayloads {
 		cs = append(cs, hostileCase{

@@ -40,6 +40,14 @@ const (
 	MaxPage = 1 << 20
 	// MaxSite bounds site.toml.
 	MaxSite = 1 << 20
+	// MaxBulkFile bounds one NDJSON file of a FHIR Bulk Data export, after
+	// decompression: one resource type of a whole practice, which for
+	// Observation can run to gigabytes. Files are read line by line, never
+	// whole, so the limit only stops a runaway (a gzip bomb).
+	MaxBulkFile = 64 << 30
+	// MaxBulkLine bounds one line (one resource) of an NDJSON file: a
+	// DocumentReference or Binary with its document inline is the largest.
+	MaxBulkLine = 16 << 20
 )
 
 // Error is a file that cannot be read. Its message names the file and the
@@ -61,10 +69,29 @@ func (e *Error) Unwrap() error { return e.err }
 // only when it leads inside dir. Read never blocks on a FIFO and never reads
 // more than max+1 bytes.
 func Read(path, dir string, max int64) ([]byte, error) {
+	f, err := Open(path, dir, max)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, &Error{File: path, Reason: reason(err), err: err}
+	}
+	if int64(len(data)) > max {
+		return nil, &Error{File: path, Reason: tooLarge(max), err: nil}
+	}
+	return data, nil
+}
+
+// Open opens the file at path for reading, with the checks of Read: a
+// regular file of at most max bytes (when it was opened) resolving inside
+// dir. The caller reads it in pieces, bounding each itself.
+func Open(path, dir string, max int64) (*os.File, error) {
 	if dir == "" {
 		dir = filepath.Dir(path)
 	}
-	bad := func(reason string, err error) ([]byte, error) {
+	bad := func(reason string, err error) (*os.File, error) {
 		return nil, &Error{File: path, Reason: reason, err: err}
 	}
 	fi, err := os.Stat(path)
@@ -83,26 +110,24 @@ func Read(path, dir string, max int64) ([]byte, error) {
 	if err != nil {
 		return bad(reason(err), err)
 	}
-	defer f.Close()
 	// The file may have been swapped since Stat: check what was opened.
 	if fi, err = f.Stat(); err != nil {
+		f.Close()
 		return bad(reason(err), err)
 	}
 	if !fi.Mode().IsRegular() {
+		f.Close()
 		return bad(notRegular(fi.Mode()), nil)
 	}
 	if fi.Size() > max {
+		f.Close()
 		return bad(tooLarge(max), nil)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return bad(reason(err), err)
-	}
-	if int64(len(data)) > max {
-		return bad(tooLarge(max), nil)
-	}
-	return data, nil
+	return f, nil
 }
+
+// TooLarge is the reason given for a file or a part of one over max bytes.
+func TooLarge(max int64) string { return tooLarge(max) }
 
 // inside reports whether path, with every symbolic link resolved, lies
 // inside dir, likewise resolved.
@@ -178,4 +203,21 @@ func Reason(err error) string {
 		return ie.Reason
 	}
 	return reason(err)
+}
+
+// Reopen opens again a file that Open opened, when it is still the same
+// file (os.SameFile) with the same size and modification time as was,
+// which Open's file returned from Stat: the checks Open made then still
+// hold, and are not made again.
+func Reopen(path string, was fs.FileInfo) (*os.File, error) {
+	f, err := open(path)
+	if err != nil {
+		return nil, &Error{File: path, Reason: reason(err), err: err}
+	}
+	fi, err := f.Stat()
+	if err != nil || !os.SameFile(was, fi) || fi.Size() != was.Size() || !fi.ModTime().Equal(was.ModTime()) {
+		f.Close()
+		return nil, &Error{File: path, Reason: "changed while it was being read: run again"}
+	}
+	return f, nil
 }

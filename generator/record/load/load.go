@@ -1,5 +1,7 @@
 // Package load finds the record files in a practice's records folder and reads
-// each in whichever format it holds: Satchel's TOML or a FHIR Bundle.
+// each in whichever format it holds: Satchel's TOML, a FHIR Bundle, or a
+// patient of a FHIR Bulk Data export (a subfolder of NDJSON files, read by
+// package bulk).
 package load
 
 import (
@@ -34,25 +36,10 @@ func Files(dir string) ([]string, error) {
 	return files, nil
 }
 
-// Find returns the record file of patient id in dir.
+// Find returns the record file of patient id in dir, or the path a
+// patient of a bulk export goes by (see Folder).
 func Find(dir, id string) (string, error) {
-	files, err := Files(dir)
-	if err != nil {
-		return "", err
-	}
-	var found []string
-	for _, f := range files {
-		if record.Stem(f) == id {
-			found = append(found, f)
-		}
-	}
-	switch len(found) {
-	case 0:
-		return "", fmt.Errorf("no record for patient %s in %s", id, dir)
-	case 1:
-		return found[0], nil
-	}
-	return "", fmt.Errorf("patient %s has more than one record file in %s: keep one", id, dir)
+	return NewFolder(dir).Find(id)
 }
 
 // Record decodes data, the content of the record file at path: Satchel's
