@@ -7,6 +7,7 @@ import (
 	"compress/gzip"
 	"compress/zlib"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -586,10 +587,14 @@ func TestHostileCorpus(t *testing.T) {
 				}
 				mu.Unlock()
 			case wholeSite:
-				for _, out := range []string{"public", "private"} {
-					if _, err := os.Lstat(filepath.Join(dir, out)); err == nil {
-						t.Errorf("a build that fails wrote %s/", out)
-					}
+				// The template's approvals wrote private/ (their snapshots
+				// and the audit log): a failed build adds nothing to it and
+				// changes nothing in it, and writes no public/.
+				if _, err := os.Lstat(filepath.Join(dir, "public")); err == nil {
+					t.Errorf("a build that fails wrote public/")
+				}
+				if got, want := treeOf(t, filepath.Join(dir, "private")), treeOf(t, filepath.Join(tmpl, "private")); got != want {
+					t.Errorf("a build that fails wrote in private/:\n%s\nwant, as approve left it:\n%s", got, want)
 				}
 				mu.Lock()
 				stats.site++
@@ -860,6 +865,35 @@ func writeTemplate(dir, bin string) error {
 		return fmt.Errorf("approve: %v\n%s", err, out)
 	}
 	return nil
+}
+
+// treeOf lists the files under dir with their sizes and digests, one a
+// line; "" if dir does not exist.
+func treeOf(t *testing.T, dir string) string {
+	t.Helper()
+	var b strings.Builder
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			if os.IsNotExist(err) && path == dir {
+				return filepath.SkipAll
+			}
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		fmt.Fprintf(&b, "%s %d %x\n", rel, len(data), sha256.Sum256(data))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }
 
 // copyTree copies the regular files under src to dst.
