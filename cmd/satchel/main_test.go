@@ -312,28 +312,7 @@ func cmdSample(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 0 || neg {
 		ts.Fatalf("usage: sample")
 	}
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	ts.Check(err)
-	copyOne := func(from, to string) {
-		data, err := os.ReadFile(from)
-		ts.Check(err)
-		ts.Check(os.WriteFile(to, data, 0o644))
-	}
-	copyOne(filepath.Join(root, "site.toml"), ts.MkAbs("site.toml"))
-	ts.Check(filepath.WalkDir(filepath.Join(root, "sample-data"), func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(root, p)
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			return os.MkdirAll(ts.MkAbs(rel), 0o755)
-		}
-		copyOne(p, ts.MkAbs(rel))
-		return nil
-	}))
+	ts.Check(testtool.CopySamplePractice(ts.MkAbs(".")))
 }
 
 // append FROM TO: add FROM's content to the end of TO.

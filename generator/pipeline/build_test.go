@@ -32,41 +32,12 @@ var clock = func() time.Time { return time.Date(2026, 11, 20, 10, 0, 0, 0, time.
 // sample-data) into a temporary folder and loads it.
 func samplePractice(t *testing.T) *site.Config {
 	t.Helper()
-	dir := t.TempDir()
-	root := filepath.Join("..", "..")
-	copyFile(t, filepath.Join(root, "site.toml"), filepath.Join(dir, "site.toml"))
-	src := filepath.Join(root, "sample-data")
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		dst := filepath.Join(dir, "sample-data", rel)
-		if d.IsDir() {
-			return os.MkdirAll(dst, 0o755)
-		}
-		copyFile(t, p, dst)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir := testtool.SamplePractice(t)
 	cfg, err := site.Load(filepath.Join(dir, "site.toml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return cfg
-}
-
-func copyFile(t *testing.T, from, to string) {
-	t.Helper()
-	b, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(to, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func runBuild(t *testing.T, cfg *site.Config) *Report {

@@ -13,6 +13,7 @@ import (
 	"github.com/satchel-records/satchel/generator/pipeline"
 	"github.com/satchel-records/satchel/generator/record/load"
 	"github.com/satchel-records/satchel/generator/site"
+	"github.com/satchel-records/satchel/internal/testtool"
 )
 
 // now is a fixed day on which the sample approvals are current.
@@ -22,40 +23,12 @@ var now = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 // into a temporary folder and loads it.
 func samplePractice(t *testing.T) *site.Config {
 	t.Helper()
-	dir := t.TempDir()
-	root := filepath.Join("..", "..")
-	copyFile(t, filepath.Join(root, "site.toml"), filepath.Join(dir, "site.toml"))
-	src := filepath.Join(root, "sample-data")
-	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
-		}
-		copyFile(t, p, filepath.Join(dir, rel))
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir := testtool.SamplePractice(t)
 	cfg, err := site.Load(filepath.Join(dir, "site.toml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return cfg
-}
-
-func copyFile(t *testing.T, from, to string) {
-	t.Helper()
-	data, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(to, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func statusOf(t *testing.T, cfg *site.Config) (*Report, string) {
