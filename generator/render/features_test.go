@@ -204,7 +204,7 @@ func TestEveryDocumentSaysHowToUseTheRecordSafely(t *testing.T) {
 		"How to tell it is genuine", "digital signature", "1234 5678 9ABC DEF0 1234  5678 9ABC DEF0 1234 5678",
 		"How old it is", "exported on 3 Jun 2025 and is current until 1 Sep 2025",
 		// A carer's own card, pressure, the unencrypted download, travelling.
-		"A card for someone who cares for you", "give a carer or a family member their own card", "ask the practice to cancel their card",
+		"A card for someone who cares for you", "give a carer or a family member their own card", "ask the practice to cancel their card", "open only your emergency summary",
 		"If someone pressures you", "you do not have to", "talk to you privately",
 		"Downloading a copy", "That saved copy is not encrypted",
 		"Travelling", "999 in the UK, 112 in Europe and many other countries", "Global Health Insurance Card (GHIC)", "travel insurance",
