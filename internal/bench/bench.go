@@ -33,6 +33,10 @@ type Options struct {
 	Small     int    // patients in the small practice (memory baseline)
 	Large     int    // patients in the large practice
 	GPGDocs   int    // documents in the gpg --symmetric baseline loop
+	// Baseline, if set, is another satchel binary (an earlier commit's)
+	// that builds the same large practice right after Satchel, for
+	// bundles_per_second_vs_baseline.
+	Baseline string
 }
 
 // Figure is one printed measurement.
@@ -53,6 +57,18 @@ func Build(ctx context.Context, opt Options, log io.Writer) ([]Figure, error) {
 		return nil, err
 	}
 	bps := float64(opt.Large) / large.wall.Seconds()
+	var vsBase []Figure
+	if opt.Baseline != "" {
+		base, err := buildPractice(ctx, Options{Satchel: opt.Baseline, Education: opt.Education, Work: opt.Work}, "baseline", opt.Large, log)
+		if err != nil {
+			return nil, err
+		}
+		baseBPS := float64(opt.Large) / base.wall.Seconds()
+		vsBase = []Figure{
+			{"baseline_bundles_per_second", baseBPS, "bundles/s"},
+			{"bundles_per_second_vs_baseline", bps / baseBPS, "x"},
+		}
+	}
 	written, pgp, err := bytesWritten(filepath.Join(opt.Work, "large"))
 	if err != nil {
 		return nil, err
@@ -79,7 +95,7 @@ func Build(ctx context.Context, opt Options, log io.Writer) ([]Figure, error) {
 		{"peak_rss_ratio_large_vs_small", large.rssMB / small.rssMB, "x"},
 		{"bytes_written_per_patient", float64(written) / float64(opt.Large), "bytes"},
 		{"bytes_written_vs_record_pgp", float64(written) / float64(pgp), "x"},
-	}, incr...), nil
+	}, append(vsBase, incr...)...), nil
 }
 
 // bytesWritten sums the sizes of the files a build left in the practice
