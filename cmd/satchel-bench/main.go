@@ -21,7 +21,7 @@ func main() {
 	small := flag.Int("small", 200, "patients in the small practice (memory baseline)")
 	docs := flag.Int("gpg-docs", 100, "documents in the gpg --symmetric baseline loop")
 	fixtures := flag.String("fhir", "", "folder of FHIR files for the import benchmark (default: the public examples, see internal/fixtures, else Satchel's own test data)")
-	baseline := flag.String("baseline", "", "another satchel binary (an earlier build) to build the same large practice, for bundles_per_second_vs_baseline")
+	baseline := flag.String("baseline", "", "another satchel binary (an earlier build) to build the same large practice, alternating with -satchel, for bundles_per_second_vs_baseline")
 	keep := flag.Bool("keep", false, "keep the scratch folder")
 	buildOnly := flag.Bool("build-only", false, "print the build figures only (no browsers, FHIR import or rendering share)")
 	flag.Parse()

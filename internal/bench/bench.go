@@ -34,7 +34,7 @@ type Options struct {
 	Large     int    // patients in the large practice
 	GPGDocs   int    // documents in the gpg --symmetric baseline loop
 	// Baseline, if set, is another satchel binary (an earlier commit's)
-	// that builds the same large practice right after Satchel, for
+	// that builds the same large practice, alternating with Satchel, for
 	// bundles_per_second_vs_baseline.
 	Baseline string
 }
@@ -59,14 +59,30 @@ func Build(ctx context.Context, opt Options, log io.Writer) ([]Figure, error) {
 	bps := float64(opt.Large) / large.wall.Seconds()
 	var vsBase []Figure
 	if opt.Baseline != "" {
-		base, err := buildPractice(ctx, Options{Satchel: opt.Baseline, Education: opt.Education, Work: opt.Work}, "baseline", opt.Large, log)
-		if err != nil {
-			return nil, err
+		// Alternated, best of three each: a shared machine's load moves
+		// more than the change being measured.
+		var best, baseBest time.Duration
+		for i := range 3 {
+			for _, which := range []string{opt.Baseline, opt.Satchel} {
+				o := Options{Satchel: which, Education: opt.Education, Work: opt.Work}
+				r, err := buildPractice(ctx, o, fmt.Sprintf("ab-%d", i), opt.Large, log)
+				if err != nil {
+					return nil, err
+				}
+				os.RemoveAll(filepath.Join(opt.Work, fmt.Sprintf("ab-%d", i)))
+				at := &best
+				if which == opt.Baseline {
+					at = &baseBest
+				}
+				if *at == 0 || r.wall < *at {
+					*at = r.wall
+				}
+			}
 		}
-		baseBPS := float64(opt.Large) / base.wall.Seconds()
+		newBPS, baseBPS := float64(opt.Large)/best.Seconds(), float64(opt.Large)/baseBest.Seconds()
 		vsBase = []Figure{
 			{"baseline_bundles_per_second", baseBPS, "bundles/s"},
-			{"bundles_per_second_vs_baseline", bps / baseBPS, "x"},
+			{"bundles_per_second_vs_baseline", newBPS / baseBPS, "x"},
 		}
 	}
 	written, pgp, err := bytesWritten(filepath.Join(opt.Work, "large"))
