@@ -21,6 +21,7 @@ func main() {
 	small := flag.Int("small", 200, "patients in the small practice (memory baseline)")
 	docs := flag.Int("gpg-docs", 100, "documents in the gpg --symmetric baseline loop")
 	fixtures := flag.String("fhir", "", "folder of FHIR files for the import benchmark (default: the public examples, see internal/fixtures, else Satchel's own test data)")
+	baseline := flag.String("baseline", "", "another satchel binary (an earlier build) to build the same large practice, alternating with -satchel, for bundles_per_second_vs_baseline")
 	keep := flag.Bool("keep", false, "keep the scratch folder")
 	buildOnly := flag.Bool("build-only", false, "print the build figures only (no browsers, FHIR import or rendering share)")
 	flag.Parse()
@@ -30,16 +31,21 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *satchel, *fixtures, *small, *large, *docs, *keep, *buildOnly); err != nil {
+	if err := run(ctx, *satchel, *baseline, *fixtures, *small, *large, *docs, *keep, *buildOnly); err != nil {
 		fmt.Fprintf(os.Stderr, "satchel-bench: error: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, satchel, fixtures string, small, large, docs int, keep, buildOnly bool) error {
+func run(ctx context.Context, satchel, baseline, fixtures string, small, large, docs int, keep, buildOnly bool) error {
 	abs, err := filepath.Abs(satchel)
 	if err != nil {
 		return err
+	}
+	if baseline != "" {
+		if baseline, err = filepath.Abs(baseline); err != nil {
+			return err
+		}
 	}
 	edu, err := filepath.Abs("education")
 	if err != nil {
@@ -57,7 +63,7 @@ func run(ctx context.Context, satchel, fixtures string, small, large, docs int, 
 			fmt.Printf("%s: %.2f\n", f.Name, f.Value)
 		}
 	}
-	figs, err := bench.Build(ctx, bench.Options{Satchel: abs, Education: edu, Work: work, Small: small, Large: large, GPGDocs: docs}, os.Stderr)
+	figs, err := bench.Build(ctx, bench.Options{Satchel: abs, Education: edu, Work: work, Small: small, Large: large, GPGDocs: docs, Baseline: baseline}, os.Stderr)
 	if err != nil {
 		return err
 	}

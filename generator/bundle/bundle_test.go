@@ -3,8 +3,12 @@ package bundle
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"errors"
+	"fmt"
+	"io"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -77,4 +81,62 @@ func TestCheckNamesRefusesUnknownAndRepeatedNames(t *testing.T) {
 	if err := CheckNames([]File{{Name: Document}, {Name: Document}}); !errors.Is(err, ErrUnknownFile) {
 		t.Errorf("a name twice: got %v, want ErrUnknownFile", err)
 	}
+}
+
+// freshPack is Pack as it was before compressors were pooled: a new
+// BestSpeed flate writer for every file. Pooled writers must give the same
+// bytes, or bundles would change with the order patients were built in.
+func freshPack(t *testing.T, files []File) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
+		return flate.NewWriter(w, flate.BestSpeed)
+	})
+	for _, f := range files {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: f.Name, Method: zip.Deflate, Modified: when})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(f.Data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestPooledCompressorsPackWhatFreshOnesDo(t *testing.T) {
+	t.Parallel()
+	// Different sizes and contents so a writer left with another file's
+	// window or pending bits would show.
+	sets := make([][]File, 6)
+	for i := range sets {
+		big := bytes.Repeat([]byte(fmt.Sprintf("<p>line %d of a synthetic record</p>\n", i)), 50+i*400)
+		sets[i] = []File{{Document, big}, {FHIR, []byte(strings.Repeat(`{"resourceType":"Bundle"}`, i+1))}, {Info, []byte{byte(i)}}}
+	}
+	want := make([][]byte, len(sets))
+	for i, files := range sets {
+		want[i] = freshPack(t, files)
+	}
+	var wg sync.WaitGroup
+	for round := range 3 {
+		for i, files := range sets {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				got, err := Pack(files, when)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if !bytes.Equal(got, want[i]) {
+					t.Errorf("round %d, set %d: pooled compressors packed other bytes than fresh ones", round, i)
+				}
+			}()
+		}
+	}
+	wg.Wait()
 }

@@ -15,6 +15,7 @@ import (
 	"image/png"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/satchel-records/satchel/generator/cardkey"
@@ -55,11 +56,28 @@ func QR(content string, size int) ([]byte, error) {
 		}
 	}
 	var buf bytes.Buffer
-	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, img); err != nil {
+	if err := qrEncoder.Encode(&buf, img); err != nil {
 		return nil, fmt.Errorf("QR code: %w", err)
 	}
 	return buf.Bytes(), nil
 }
+
+// qrEncoder compresses fastest and keeps its zlib writers in a pool between
+// codes: a fresh one costs about as much as compressing a code's pixels.
+// The bytes are those of an unpooled encoder at the same level.
+var qrEncoder = &png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: &pngBuffers{}}
+
+// pngBuffers is a png.EncoderBufferPool over a sync.Pool.
+type pngBuffers struct{ p sync.Pool }
+
+func (b *pngBuffers) Get() *png.EncoderBuffer {
+	if v, ok := b.p.Get().(*png.EncoderBuffer); ok {
+		return v
+	}
+	return nil // png allocates one
+}
+
+func (b *pngBuffers) Put(v *png.EncoderBuffer) { b.p.Put(v) }
 
 // QRPixels bounds the QR image on cards: about 200 dpi at the 30 mm it is
 // printed, five or more pixels per module, which scanners read easily; 300

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -356,4 +357,40 @@ func TestCardTitleInThePatientsLanguageAndEnglish(t *testing.T) {
 			}
 		}
 	}
+}
+
+// QR keeps its PNG encoder's zlib writers in a pool; each code must still
+// be the bytes a fresh BestSpeed encoder writes for the same pixels, however
+// many codes were drawn before it and at the same time.
+func TestPooledQREncoderWritesWhatAFreshOneDoes(t *testing.T) {
+	t.Parallel()
+	contents := []string{"a", "https://example.org/r/abcdef#k=ABCD-EFGH-IJKL-MNOP", "SATCHEL-" + strings.Repeat("Q", 90)}
+	var wg sync.WaitGroup
+	for round := range 4 {
+		for _, content := range contents {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				got, err := QR(content, QRPixels)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				img, err := png.Decode(bytes.NewReader(got))
+				if err != nil {
+					t.Errorf("round %d: not a PNG: %v", round, err)
+					return
+				}
+				var want bytes.Buffer
+				if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&want, img); err != nil {
+					t.Error(err)
+					return
+				}
+				if !bytes.Equal(got, want.Bytes()) {
+					t.Errorf("round %d: a %d-byte code's PNG differs from a fresh encoder's", round, len(content))
+				}
+			}()
+		}
+	}
+	wg.Wait()
 }

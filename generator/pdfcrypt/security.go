@@ -45,16 +45,24 @@ func hash2B(password, salt, udata []byte) []byte {
 	h.Write(password)
 	h.Write(salt)
 	h.Write(udata)
-	k := h.Sum(nil)
-	var e []byte
-	for round := 0; round < 64 || int(e[len(e)-1]) > round-32; round++ {
-		seq := make([]byte, 0, len(password)+len(k)+len(udata))
-		seq = append(seq, password...)
-		seq = append(seq, k...)
-		seq = append(seq, udata...)
-		k1 := bytes.Repeat(seq, 64)
+	// K is 32, 48 or 64 bytes; K1 and E are sized once for the longest
+	// and reused every round (hundreds of rounds per PDF copy).
+	var kbuf [sha512.Size]byte
+	k := h.Sum(kbuf[:0])
+	longest := 64 * (len(password) + sha512.Size + len(udata))
+	k1 := make([]byte, 0, longest)
+	ebuf := make([]byte, longest)
+	sha256h, sha384h, sha512h := sha256.New(), sha512.New384(), sha512.New()
+	var last byte
+	for round := 0; round < 64 || int(last) > round-32; round++ {
+		k1 = k1[:0]
+		for range 64 {
+			k1 = append(k1, password...)
+			k1 = append(k1, k...)
+			k1 = append(k1, udata...)
+		}
 		block, _ := aes.NewCipher(k[:16]) // a 16-byte key never fails
-		e = make([]byte, len(k1))         // a multiple of 64 bytes: no padding
+		e := ebuf[:len(k1)]               // a multiple of 64 bytes: no padding
 		cipher.NewCBCEncrypter(block, k[16:32]).CryptBlocks(e, k1)
 		// The first 16 bytes of E, as a number, modulo 3: 256 is 1 modulo
 		// 3, so that is the sum of the bytes modulo 3.
@@ -65,16 +73,18 @@ func hash2B(password, salt, udata []byte) []byte {
 		var next hash.Hash
 		switch sum % 3 {
 		case 0:
-			next = sha256.New()
+			next = sha256h
 		case 1:
-			next = sha512.New384()
+			next = sha384h
 		default:
-			next = sha512.New()
+			next = sha512h
 		}
+		next.Reset()
 		next.Write(e)
-		k = next.Sum(nil)
+		k = next.Sum(kbuf[:0])
+		last = e[len(e)-1]
 	}
-	return k[:32]
+	return bytes.Clone(k[:32])
 }
 
 // security is what the /Encrypt dictionary holds, and the file key.

@@ -83,21 +83,25 @@ func (m *Maker) Make(d *render.Document, v *render.View) ([]byte, error) {
 	// The summary must be read at a glance, on one page: a long one is
 	// set smaller until it fits, and continues overleaf only at the
 	// smallest size.
-	var out []byte
-	for _, scale := range summaryScales {
+	// Only the layout kept is written out (fonts subset, streams
+	// compressed): that is most of a PDF's time.
+	for i, scale := range summaryScales {
 		w := m.layout(d, v, scale)
-		var buf bytes.Buffer
-		if err := w.pdf.Output(&buf); err != nil {
+		if w.pdf.Err() {
 			// fpdf's messages are about fonts and layout, but say
 			// nothing of them in case one ever quotes text.
 			return nil, errors.New("cannot lay out the PDF copy")
 		}
-		out = buf.Bytes()
-		if w.summaryPages == 1 {
-			break
+		if w.summaryPages != 1 && i < len(summaryScales)-1 {
+			continue
 		}
+		var buf bytes.Buffer
+		if err := w.pdf.Output(&buf); err != nil {
+			return nil, errors.New("cannot lay out the PDF copy")
+		}
+		return buf.Bytes(), nil
 	}
-	return out, nil
+	return nil, errors.New("no summary scale") // summaryScales is not empty
 }
 
 // summaryScales are the sizes the summary is tried at, largest first.
