@@ -300,29 +300,7 @@ func (b *engineTab) refused(u string, pg samplePage, what string) {
 		b.t.Fatalf("%s: the page did not refuse the record (state %s)", what, state)
 	}
 	var any bool
-	// Everything of the page and its frames, hidden text and attributes
-	// included, but the inline scripts: the armored message's base64 and
-	// the minified decryptor hold a short word ("INR") by chance.
-	b.eval(`(() => {
-		const seen = (d) => {
-			let s = "";
-			const w = d.createTreeWalker(d.documentElement, NodeFilter.SHOW_TEXT);
-			for (let n = w.nextNode(); n; n = w.nextNode()) {
-				if (n.parentNode.nodeName !== "SCRIPT") s += " " + n.nodeValue;
-			}
-			for (const el of d.querySelectorAll("*")) {
-				if (el.tagName === "SCRIPT") continue;
-				for (const a of el.attributes) s += " " + a.value;
-			}
-			return s;
-		};
-		let s = seen(document);
-		for (const f of document.querySelectorAll("iframe")) {
-			try { s += seen(f.contentDocument); } catch (e) { s += "?"; }
-			s += " " + (f.getAttribute("srcdoc") || "");
-		}
-		return `+pg.texts+`.some((t) => s.includes(t));
-	})()`, &any)
+	b.eval(browsers.AnyTextScript([]byte(pg.texts)), &any)
 	if any {
 		b.t.Errorf("%s: record text is in the page", what)
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/satchel-records/satchel/generator/viewer"
+	"github.com/satchel-records/satchel/internal/browsers"
 	"github.com/satchel-records/satchel/internal/testtool"
 	"github.com/satchel-records/satchel/internal/viewerbench"
 )
@@ -112,28 +113,7 @@ func (tb *tab) waitReady() {
 func (tb *tab) recordTextAnywhere() bool {
 	tb.t.Helper()
 	texts, _ := json.Marshal(recordTexts())
-	// Every text node and attribute of the page and its frames, hidden
-	// ones too, but not the inline scripts: the armored message's base64
-	// and the minified decryptor hold any short word by chance.
-	return evalIn[bool](tb, `(() => {
-		const seen = (d) => {
-			let s = "";
-			const w = d.createTreeWalker(d.documentElement, NodeFilter.SHOW_TEXT);
-			for (let n = w.nextNode(); n; n = w.nextNode()) {
-				if (n.parentNode.nodeName !== "SCRIPT") s += " " + n.nodeValue;
-			}
-			for (const el of d.querySelectorAll("*")) {
-				if (el.tagName === "SCRIPT") continue;
-				for (const a of el.attributes) s += " " + a.value;
-			}
-			return s;
-		};
-		let s = seen(document);
-		for (const f of document.querySelectorAll("iframe")) {
-			try { s += seen(f.contentDocument); } catch (e) { s += "?"; }
-		}
-		return `+string(texts)+`.some((t) => s.includes(t));
-	})()`)
+	return evalIn[bool](tb, browsers.AnyTextScript(texts))
 }
 
 // recordShown reports whether the frame shows the patient's name and an
