@@ -28,6 +28,9 @@ func cmdCheck(args []string, stderr io.Writer) error {
 		return err
 	}
 	rep := p.Check(time.Now())
+	for _, e := range cfg.Placeholders {
+		msg(stderr, "warning", "%v (satchel build refuses until then)", e)
+	}
 	for _, w := range rep.Warnings {
 		msg(stderr, "warning", "%s", w)
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -227,6 +228,10 @@ func Run(ctx context.Context, cfg *site.Config, opt Options) (*Report, error) {
 // key. A brand-new practice gets both made here, once Open has succeeded.
 func (p *Pipeline) Build(ctx context.Context, opt Options) (*Report, error) {
 	cfg := p.cfg
+	// satchel init's example practice would be printed on every card.
+	if err := errors.Join(cfg.Placeholders...); err != nil {
+		return nil, err
+	}
 	now := time.Now
 	if opt.Now != nil {
 		now = opt.Now

@@ -11,6 +11,14 @@ import (
 // starter is the site.toml that Init writes: every setting, explained,
 // with placeholders for the practice's details that satchel check accepts
 // so that a new practice can try Satchel at once.
+// The practice details satchel init writes: examples that satchel check
+// accepts (with a warning) and a build refuses (Config.Placeholders).
+const (
+	initName    = "Example Practice (change me)"
+	initAddress = "1 Example Street, Exampleton EX1 1AA"
+	initODS     = "Y00000"
+)
+
 const starter = `# Satchel's settings for one GP practice. Written by satchel init: change the
 # [practice] details below before handing out any record. Paths are relative
 # to this file's folder. See README.md for every setting.
@@ -51,13 +59,13 @@ current_days = 90
 pdf = true
 
 [practice]
-name = "Example Practice (change me)"
-address = "1 Example Street, Exampleton EX1 1AA"
+name = "` + initName + `"
+address = "` + initAddress + `"
 # Printed in international form (+44 ...) as a link, so a patient abroad
 # can dial it.
 phone = "01632 960000"
 # The practice's ODS code.
-ods_code = "Y00000"
+ods_code = "` + initODS + `"
 # Optional: shown in the record and on its lock screen.
 # email = "reception@example.org"
 # hours = "Monday to Friday, 8am to 6:30pm"

@@ -56,6 +56,10 @@ type Config struct {
 	// as a password-protected PDF a phone's own reader opens offline.
 	// Default true; "pdf = false" turns it off.
 	PDF bool
+	// Placeholders name the practice details still as satchel init wrote
+	// them (file, line and field): satchel check warns of each, and a
+	// build refuses to start, since cards and records would carry them.
+	Placeholders []error
 }
 
 // Policy is site.toml's [policy] table. A nil list or zero MinAge keeps
@@ -176,6 +180,7 @@ func Parse(path string, data []byte) (*Config, error) {
 		}
 	}
 	line := func(key ...string) int { return strict.KeyLine(data, key) }
+	var placeholders []error
 	missing := func(field string, key ...string) {
 		l := line(key[:len(key)-1]...)
 		if len(key) == 1 {
@@ -207,6 +212,13 @@ func Parse(path string, data []byte) (*Config, error) {
 		if md.IsDefined("practice", "email") && !email.MatchString(f.Practice.Email) {
 			errs = append(errs, strict.Errorf(path, line("practice", "email"), "practice.email", "must be an email address such as reception@example.org"))
 		}
+		for _, k := range []struct{ key, val, example string }{
+			{"name", f.Practice.Name, initName}, {"address", f.Practice.Address, initAddress}, {"ods_code", f.Practice.ODS, initODS},
+		} {
+			if strings.TrimSpace(k.val) == k.example {
+				placeholders = append(placeholders, strict.Errorf(path, line("practice", k.key), "practice."+k.key, "is still satchel init's example: put in your practice's own"))
+			}
+		}
 		if h := f.Practice.Hours; md.IsDefined("practice", "hours") && (strings.TrimSpace(h) == "" || len(h) > maxHours || strings.ContainsAny(h, "\r\n")) {
 			errs = append(errs, strict.Errorf(path, line("practice", "hours"), "practice.hours", "must be one line of at most %d characters, such as Monday to Friday, 8am to 6:30pm", maxHours))
 		}
@@ -218,6 +230,7 @@ func Parse(path string, data []byte) (*Config, error) {
 	// so that messages name files as the user would type them.
 	root := filepath.Dir(path)
 	c := &Config{
+		Placeholders: placeholders,
 		File:         path,
 		Root:         root,
 		Practice:     f.Practice,
