@@ -2,15 +2,14 @@ package main
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -380,27 +379,17 @@ func cmdStamps(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) < 2 || neg {
 		ts.Fatalf("usage: stamps OUT PATH...")
 	}
+	roots := make([]string, len(args)-1)
+	for i, r := range args[1:] {
+		roots[i] = ts.MkAbs(r)
+	}
+	stamps, err := testtool.Stamps(roots...)
+	ts.Check(err)
+	paths := slices.Sorted(maps.Keys(stamps))
 	var out strings.Builder
-	for _, root := range args[1:] {
-		err := filepath.WalkDir(ts.MkAbs(root), func(p string, d fs.DirEntry, err error) error {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil
-			}
-			if err != nil || d.IsDir() {
-				return err
-			}
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(&out, "%s %d %d %x\n", ts.MkAbs(p), info.Size(), info.ModTime().UnixNano(), sha256.Sum256(data))
-			return nil
-		})
-		ts.Check(err)
+	for _, p := range paths {
+		st := stamps[p]
+		fmt.Fprintf(&out, "%s %d %d %s\n", p, st.Size, st.ModTime.UnixNano(), st.SHA256)
 	}
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(out.String()), 0o644))
 }

@@ -3,12 +3,9 @@ package pipeline
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
+	"github.com/satchel-records/satchel/internal/testtool"
 	"os"
 	"path/filepath"
 	"slices"
@@ -108,48 +105,24 @@ func lastBuild(t *testing.T, cfg *site.Config) time.Time {
 	return clock().Add(time.Duration(len(data)-1) * time.Minute)
 }
 
-// stamp is a file as the tests compare it: size, time and content.
-type stamp struct {
-	size  int64
-	mtime time.Time
-	sum   string
-}
-
 // snapshot stamps every file under public_dir and the card folder (cards
 // and print sheets), by path relative to the site.
-func snapshot(t *testing.T, cfg *site.Config) map[string]stamp {
+func snapshot(t *testing.T, cfg *site.Config) map[string]testtool.Stamp {
 	t.Helper()
-	out := map[string]stamp{}
-	for _, dir := range []string{cfg.PublicDir, cfg.CardsDir()} {
-		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-			if p == dir && errors.Is(err, fs.ErrNotExist) {
-				return nil
-			}
-			if err != nil || d.IsDir() {
-				return err
-			}
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			sum := sha256.Sum256(data)
-			out[cfg.Rel(p)] = stamp{info.Size(), info.ModTime(), hex.EncodeToString(sum[:])}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+	all, err := testtool.Stamps(cfg.PublicDir, cfg.CardsDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(map[string]testtool.Stamp, len(all))
+	for p, st := range all {
+		out[cfg.Rel(p)] = st
 	}
 	return out
 }
 
 // changes lists the files added, removed or rewritten (a new time or new
 // bytes) between two snapshots.
-func changes(before, after map[string]stamp) []string {
+func changes(before, after map[string]testtool.Stamp) []string {
 	var out []string
 	for p, a := range after {
 		if b, ok := before[p]; !ok || a != b {
@@ -221,7 +194,7 @@ func rebuilt(rep *Report) []string {
 // report and by the files on disk: theirs all rewritten (record.pgp holds
 // new session keys), no one else's touched, and nothing else in public_dir
 // or the card folder but a print sheet when cards were issued.
-func expectRebuilt(t *testing.T, cfg *site.Config, rep *Report, before map[string]stamp, want ...string) {
+func expectRebuilt(t *testing.T, cfg *site.Config, rep *Report, before map[string]testtool.Stamp, want ...string) {
 	t.Helper()
 	slices.Sort(want)
 	after := snapshot(t, cfg)
@@ -252,7 +225,7 @@ func expectRebuilt(t *testing.T, cfg *site.Config, rep *Report, before map[strin
 			// Summary-only cards alone: summary.html.
 			sealed = p.Viewer
 		}
-		if sealed == "" || before[sealed].sum == after[sealed].sum {
+		if sealed == "" || before[sealed].SHA256 == after[sealed].SHA256 {
 			t.Errorf("%s: %s was not sealed again", id, sealed)
 		}
 	}
@@ -263,7 +236,7 @@ func expectRebuilt(t *testing.T, cfg *site.Config, rep *Report, before map[strin
 		t.Fatalf("the manifest lists %d patients, want %d", len(m.Patients), len(incrPeople))
 	}
 	for _, e := range m.Patients {
-		if e.Status != Built || (e.Bundle != "" && after[e.Bundle].sum != e.SHA256) || len(e.Cards) == 0 {
+		if e.Status != Built || (e.Bundle != "" && after[e.Bundle].SHA256 != e.SHA256) || len(e.Cards) == 0 {
 			t.Errorf("%s: manifest entry %s, sha256 %q, %d cards: not as on disk", e.ID, e.Status, e.SHA256, len(e.Cards))
 		}
 		for _, c := range e.Cards {

@@ -174,16 +174,24 @@ func typo(key string) string {
 	return string(c) + key[1:]
 }
 
+// chromium starts Chromium for t (headless, as viewerbench does) and
+// stops it when t ends.
+func chromium(t *testing.T) context.Context {
+	t.Helper()
+	ctx, stop, err := viewerbench.Browser(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return ctx
+}
+
 func TestRecordHTMLInChromium(t *testing.T) {
 	testtool.Slow(t, "Chromium opens record.html with its JavaScript decryptor in twelve scenarios")
 	t.Parallel()
 	v := newViewer(t)
 	f := newFixture(t, v, 1)
-	browserCtx, stop, err := viewerbench.Browser(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
+	browserCtx := chromium(t)
 	recordURL := fileURL(f.page)
 
 	t.Run("key in the fragment opens the record offline and leaves the address bar", func(t *testing.T) {

@@ -11,7 +11,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/satchel-records/satchel/internal/testtool"
-	"github.com/satchel-records/satchel/internal/viewerbench"
 )
 
 // A downloaded copy of the record is a plain file: the Download menu says
@@ -23,11 +22,7 @@ func TestDownloadMenuWarnsTheSavedCopyIsNotEncrypted(t *testing.T) {
 	t.Parallel()
 	v := newViewer(t)
 	f := newFixture(t, v, 1)
-	browserCtx, stop, err := viewerbench.Browser(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
+	browserCtx := chromium(t)
 	tb := newTab(t, browserCtx)
 	tb.do(chromedp.EmulateViewport(390, 844), chromedp.Navigate(fileURL(f.page)))
 	tb.waitReady()

@@ -10,7 +10,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/satchel-records/satchel/internal/testtool"
-	"github.com/satchel-records/satchel/internal/viewerbench"
 )
 
 // On a phone 390 px wide the key box shows the whole key as typed, in its
@@ -21,11 +20,7 @@ func TestKeyBoxShowsTheWholeKeyOnAPhone(t *testing.T) {
 	t.Parallel()
 	v := newViewer(t)
 	f := newFixture(t, v, 1)
-	browserCtx, stop, err := viewerbench.Browser(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
+	browserCtx := chromium(t)
 	key := f.key.String()
 	for _, width := range []int64{390, 360} {
 		for name, typed := range map[string]string{

@@ -1,7 +1,6 @@
 package viewer_test
 
 import (
-	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,7 +10,6 @@ import (
 	"github.com/satchel-records/satchel/generator/i18n"
 	"github.com/satchel-records/satchel/generator/viewer"
 	"github.com/satchel-records/satchel/internal/testtool"
-	"github.com/satchel-records/satchel/internal/viewerbench"
 )
 
 // englishShellWords are the English lock screen's labels that differ
@@ -63,11 +61,7 @@ func TestLockScreenOpensInThePatientsLanguageAndSwitches(t *testing.T) {
 		Language:      "fr",
 		Languages:     []string{"de"},
 	})
-	browserCtx, stop, err := viewerbench.Browser(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
+	browserCtx := chromium(t)
 	tb := newTab(t, browserCtx)
 	tb.do(chromedp.EmulateViewport(390, 844), chromedp.Navigate(fileURL(page)))
 	tb.waitReady()

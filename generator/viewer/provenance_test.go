@@ -2,7 +2,6 @@ package viewer_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/hex"
 	"math/rand/v2"
 	"path/filepath"
@@ -18,7 +17,6 @@ import (
 	"github.com/satchel-records/satchel/generator/seal"
 	"github.com/satchel-records/satchel/generator/viewer"
 	"github.com/satchel-records/satchel/internal/testtool"
-	"github.com/satchel-records/satchel/internal/viewerbench"
 )
 
 // sealed describes one test bundle: who signs it, which key is inside,
@@ -95,11 +93,7 @@ func TestSignatureApprovalAndAgeInChromium(t *testing.T) {
 	fresh := sealed{signer: practice, inner: practicePub, exported: now.Add(-time.Hour), currentUntil: now.AddDate(0, 0, 89)}
 	stale := sealed{signer: practice, inner: practicePub, exported: now.AddDate(0, 0, -120), currentUntil: now.AddDate(0, 0, -30)}
 
-	browserCtx, stop, err := viewerbench.Browser(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
+	browserCtx := chromium(t)
 	open := func(t *testing.T, pageURL string) (*tab, string, string) {
 		tb := newTab(t, browserCtx)
 		tb.do(chromedp.Navigate(withKey(pageURL, f.key)))

@@ -7,10 +7,10 @@ import (
 	"compress/gzip"
 	"compress/zlib"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -871,27 +871,14 @@ func writeTemplate(dir, bin string) error {
 // line; "" if dir does not exist.
 func treeOf(t *testing.T, dir string) string {
 	t.Helper()
-	var b strings.Builder
-	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			if os.IsNotExist(err) && path == dir {
-				return filepath.SkipAll
-			}
-			return err
-		}
-		if d.IsDir() {
-			return nil
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, path)
-		fmt.Fprintf(&b, "%s %d %x\n", rel, len(data), sha256.Sum256(data))
-		return nil
-	})
+	stamps, err := testtool.Stamps(dir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, p := range slices.Sorted(maps.Keys(stamps)) {
+		rel, _ := filepath.Rel(dir, p)
+		fmt.Fprintf(&b, "%s %d %s\n", rel, stamps[p].Size, stamps[p].SHA256)
 	}
 	return b.String()
 }
