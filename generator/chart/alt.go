@@ -4,7 +4,9 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"time"
+
+	"github.com/satchel-records/satchel/generator/i18n"
+	"github.com/satchel-records/satchel/generator/record"
 )
 
 // Alt states in plain English what c shows: how many readings and over what
@@ -28,32 +30,31 @@ import (
 // quantity in different settings, not the parts of one reading. A trend is
 // stated only for a series of at least MinPoints readings. Alt never interprets beyond the numbers: no
 // advice, no diagnosis.
-func Alt(c Chart) string {
+func Alt(c Chart, l *i18n.Language) string {
 	series := usable(c)
 	c = Chart{Title: c.Title, Series: series}
-	var b strings.Builder
-	b.WriteString(sentence(c.Title))
+	title := titleOf(c.Title, l)
 	ds := dates(c)
+	var b strings.Builder
 	switch len(ds) {
 	case 0:
-		b.WriteString(": no readings.")
-		return b.String()
+		return l.Text("chart_no_readings", title)
 	case 1:
-		b.WriteString(": " + count(c) + " on " + day(ds[0]) + ".")
+		b.WriteString(l.Text("chart_count_on", title, count(c, l), l.Date(ds[0])))
 	default:
-		b.WriteString(": " + count(c) + " from " + day(ds[0]) + " to " + day(ds[len(ds)-1]) + ".")
+		b.WriteString(l.Text("chart_count_from_to", title, count(c, l), l.Date(ds[0]), l.Date(ds[len(ds)-1])))
 	}
 
 	if len(series) == 1 {
 		s := series[0]
 		p := s.Points[latest(s)]
-		b.WriteString(" Latest " + withUnit(p.Value, s.Unit) + " on " + day(p.Date))
-		if st := rangeState(s, p.Value); st != "" {
-			b.WriteString(", " + st + " the " + rangeName(s) + " (" + rangeText(s) + ")")
+		b.WriteString(" " + l.Text("chart_latest", withUnit(p.Value, s.Unit), l.Date(p.Date)))
+		if st := stateText(s, p.Value, l); st != "" {
+			b.WriteString(", " + st)
 		}
 		b.WriteString(".")
 		if t := direction(s); t != none && len(s.Points) >= MinPoints {
-			b.WriteString(" Trend: " + t.String() + ".")
+			b.WriteString(" " + l.Text("chart_trend", t.in(l)))
 		}
 		return b.String()
 	}
@@ -61,12 +62,12 @@ func Alt(c Chart) string {
 	series = newestFirst(series)
 	for _, s := range series {
 		p := s.Points[latest(s)]
-		b.WriteString(" " + label(c, s) + ": " + count(Chart{Series: []Series{s}}) + ", latest " + withUnit(p.Value, s.Unit) + " on " + day(p.Date))
-		if st := rangeState(s, p.Value); st != "" {
-			b.WriteString(", " + st + " the " + rangeName(s) + " (" + rangeText(s) + ")")
+		b.WriteString(" " + l.Text("chart_series_latest", label(c, s, l), count(Chart{Series: []Series{s}}, l), withUnit(p.Value, s.Unit), l.Date(p.Date)))
+		if st := stateText(s, p.Value, l); st != "" {
+			b.WriteString(", " + st)
 		}
 		if t := direction(s); t != none && len(s.Points) >= MinPoints {
-			b.WriteString("; trend " + t.String())
+			b.WriteString("; " + l.Text("chart_series_trend", t.in(l)))
 		}
 		b.WriteString(".")
 	}
@@ -75,25 +76,42 @@ func Alt(c Chart) string {
 
 // count says how many readings c holds: the distinct dates measured, so a
 // blood pressure reading (systolic and diastolic) counts once.
-func count(c Chart) string {
+func count(c Chart, l *i18n.Language) string {
 	n := len(dates(c))
 	if n == 1 {
-		return "1 reading"
+		return l.Text("chart_one_reading")
 	}
-	return strconv.Itoa(n) + " readings"
+	return l.Text("chart_readings", strconv.Itoa(n))
 }
 
-// sentence trims s and gives it a name when it has none, so a sentence
-// never starts with a colon.
+// sentence trims s, so a title spaced differently in two exports reads
+// the same.
 func sentence(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if s == "" {
-		return "Readings"
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// titleOf is a chart's title as its text states it: "Readings" (in l) when
+// it has none, so a sentence never starts with a colon.
+func titleOf(s string, l *i18n.Language) string {
+	if s = sentence(s); s == "" {
+		return l.Text("chart_readings_title")
 	}
 	return s
 }
 
-func day(t time.Time) string { return t.Format("2 Jan 2006") }
+// stateText says where v lies against s's range, with the range: "above
+// the normal range (up to 135 mmHg)"; "" when s has no range.
+func stateText(s Series, v float64, l *i18n.Language) string {
+	st := rangeState(s, v)
+	if st == "" {
+		return ""
+	}
+	kind := "normal"
+	if s.RangeType == record.RangeTarget {
+		kind = "target"
+	}
+	return l.Text("chart_"+st+"_"+kind, rangeText(s, l))
+}
 
 // num formats a value as recorded: the shortest form that reads back as
 // the same number, never in exponent form for everyday sizes.

@@ -18,7 +18,7 @@ func series(name, unit string, values ...float64) Series {
 func TestAltStatesTheLatestReadingWithUnitAndDate(t *testing.T) {
 	t.Parallel()
 	c := Chart{Title: "HbA1c", Series: []Series{series("HbA1c", "mmol/mol", 62, 58, 55, 57, 53, 54)}}
-	got := Alt(c)
+	got := Alt(c, english())
 	want := "HbA1c: 6 readings from 5 Jan 2026 to 9 Feb 2026. Latest 54 mmol/mol on 9 Feb 2026. Trend: falling."
 	if got != want {
 		t.Errorf("Alt =\n %s\nwant\n %s", got, want)
@@ -31,7 +31,7 @@ func TestAltStatesEachSeriesOfAChart(t *testing.T) {
 	sys.High = f(135)
 	dia := series("Diastolic blood pressure (home)", "mmHg", 94, 97, 92, 99, 95, 93, 96)
 	dia.High = f(85)
-	got := Alt(Chart{Title: "Blood pressure", Series: []Series{sys, dia}})
+	got := Alt(Chart{Title: "Blood pressure", Series: []Series{sys, dia}}, english())
 	for _, want := range []string{
 		"Blood pressure: 7 readings from 5 Jan 2026 to 16 Feb 2026.",
 		"Systolic blood pressure (home): 7 readings, latest 157 mmHg on 16 Feb 2026, above the normal range (up to 135 mmHg); trend steady.",
@@ -60,7 +60,7 @@ func TestAltSaysWhereTheLatestReadingLiesAgainstTheNormalRange(t *testing.T) {
 	for _, tt := range tests {
 		s := series("INR", "", 2.5, 2.5, tt.latest)
 		s.Low, s.High = tt.low, tt.high
-		if got := Alt(Chart{Title: "INR", Series: []Series{s}}); !strings.Contains(got, tt.want) {
+		if got := Alt(Chart{Title: "INR", Series: []Series{s}}, english()); !strings.Contains(got, tt.want) {
 			t.Errorf("Alt = %s\nwant it to contain %q", got, tt.want)
 		}
 	}
@@ -85,7 +85,7 @@ func TestAltStatesTheTrend(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := Alt(Chart{Title: "Test", Series: []Series{series("Test", "units", tt.values...)}})
+			got := Alt(Chart{Title: "Test", Series: []Series{series("Test", "units", tt.values...)}}, english())
 			if !strings.HasSuffix(got, tt.want) {
 				t.Errorf("Alt = %s\nwant it to end %q", got, tt.want)
 			}
@@ -108,7 +108,7 @@ func TestAltCountsReadingsByDateAndHandlesOddCharts(t *testing.T) {
 		{Chart{Title: "Ratio", Series: []Series{series("Ratio", "%", 10, 12.5, 15)}}, "Latest 15% on 19 Jan 2026."},
 	}
 	for _, tt := range tests {
-		if got := Alt(tt.c); !strings.Contains(got, tt.want) {
+		if got := Alt(tt.c, english()); !strings.Contains(got, tt.want) {
 			t.Errorf("Alt = %s\nwant it to contain %q", got, tt.want)
 		}
 	}
@@ -119,7 +119,7 @@ func TestAltNamesEachSeriesWhenReadingsAreNotPaired(t *testing.T) {
 	a := series("Total cholesterol", "mmol/L", 5.9, 5.5, 5.0)
 	b := series("HDL cholesterol", "mmol/L", 1.1, 1.1, 1.2)
 	c := series("LDL cholesterol", "mmol/L", 3.9, 3.5, 3.1)
-	got := Alt(Chart{Title: "Lipids", Series: []Series{a, b, c}})
+	got := Alt(Chart{Title: "Lipids", Series: []Series{a, b, c}}, english())
 	if strings.Contains(got, "Latest ") {
 		t.Errorf("Alt pairs three series: %s", got)
 	}

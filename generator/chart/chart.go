@@ -16,6 +16,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/satchel-records/satchel/generator/i18n"
 	"github.com/satchel-records/satchel/generator/record"
 )
 
@@ -185,8 +186,8 @@ func commonTitle(names []string) string {
 
 // label names a series within chart c: its setting, "Home", when its name
 // is the chart's title with the setting in brackets; its name otherwise.
-func label(c Chart, s Series) string {
-	name, prefix := sentence(s.Name), sentence(c.Title)+" ("
+func label(c Chart, s Series, l *i18n.Language) string {
+	name, prefix := titleOf(s.Name, l), sentence(c.Title)+" ("
 	if len(name) > len(prefix)+1 && strings.EqualFold(name[:len(prefix)], prefix) && strings.HasSuffix(name, ")") {
 		setting := name[len(prefix) : len(name)-1]
 		r, size := utf8.DecodeRuneInString(setting)
@@ -195,13 +196,13 @@ func label(c Chart, s Series) string {
 	return name
 }
 
-// rangeName is what s's reference range is: "target range" where the
-// source says target, "normal range" otherwise.
-func rangeName(s Series) string {
+// rangeName is what s's reference range is, in l: "target range" where
+// the source says target, "normal range" otherwise.
+func rangeName(s Series, l *i18n.Language) string {
 	if s.RangeType == record.RangeTarget {
-		return "target range"
+		return l.Text("chart_target_range")
 	}
-	return "normal range"
+	return l.Text("chart_normal_range")
 }
 
 // norm folds a title for grouping: case and spacing differ between exports.
@@ -273,16 +274,16 @@ const (
 	varying // readings go up and down more than they move overall
 )
 
-func (t trend) String() string {
+func (t trend) in(l *i18n.Language) string {
 	switch t {
 	case steady:
-		return "steady"
+		return l.Text("chart_steady")
 	case rising:
-		return "rising"
+		return l.Text("chart_rising")
 	case falling:
-		return "falling"
+		return l.Text("chart_falling")
 	case varying:
-		return "up and down, with no clear direction"
+		return l.Text("chart_varying")
 	}
 	return ""
 }
@@ -364,14 +365,14 @@ func rangeState(s Series, v float64) string {
 }
 
 // rangeText describes s's reference range in words, with its unit.
-func rangeText(s Series) string {
+func rangeText(s Series, l *i18n.Language) string {
 	switch {
 	case s.Low != nil && s.High != nil:
-		return num(*s.Low) + " to " + withUnit(*s.High, s.Unit)
+		return l.Text("chart_range_between", num(*s.Low), withUnit(*s.High, s.Unit))
 	case s.High != nil:
-		return "up to " + withUnit(*s.High, s.Unit)
+		return l.Text("chart_range_up_to", withUnit(*s.High, s.Unit))
 	case s.Low != nil:
-		return withUnit(*s.Low, s.Unit) + " or more"
+		return l.Text("chart_range_at_least", withUnit(*s.Low, s.Unit))
 	}
 	return ""
 }

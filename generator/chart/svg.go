@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/satchel-records/satchel/generator/i18n"
 )
 
 // Layout, in the SVG's own units. The viewBox is narrow so that text stays
@@ -50,7 +52,7 @@ func lookFor(i int) look {
 const bandFill = `fill="#2e7d32" fill-opacity="0.13"`
 
 // SVG renders c as a self-contained, accessible inline SVG: role="img" named
-// by its <title> (the chart's title) and described by its <desc> (Alt(c)),
+// by its <title> (the chart's title) and described by its <desc> (Alt(c, l)),
 // a viewBox so it scales to its container's width, value labels with the
 // unit and date labels, a shaded band for each series' normal or target
 // range, named in the legend ("Home normal range: up to 135 mmHg"), points
@@ -64,7 +66,7 @@ const bandFill = `fill="#2e7d32" fill-opacity="0.13"`
 // makes the ids inside the SVG unique within the document; characters other
 // than ASCII letters, digits, '-' and '_' are replaced. Pass a different
 // prefix for each chart. The output depends only on c and idPrefix.
-func SVG(c Chart, idPrefix string) template.HTML {
+func SVG(c Chart, idPrefix string, lang *i18n.Language) template.HTML {
 	id := sanitize(idPrefix)
 	series := usable(c)
 	looks := make([]look, len(series))
@@ -91,9 +93,9 @@ func SVG(c Chart, idPrefix string) template.HTML {
 			}
 		}
 		if dup != nil {
-			dup.names = append(dup.names, label(c, s))
+			dup.names = append(dup.names, label(c, s, lang))
 		} else {
-			bands = append(bands, &band{i, []string{label(c, s)}, s.Low, s.High, s.RangeType})
+			bands = append(bands, &band{i, []string{label(c, s, lang)}, s.Low, s.High, s.RangeType})
 		}
 	}
 	// Readings outside their own series' range are ringed, so they stand
@@ -167,8 +169,8 @@ func SVG(c Chart, idPrefix string) template.HTML {
 	b.Grow(2048 + 160*len(series)*8)
 	b.WriteString(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ` + strconv.Itoa(width) + " " + strconv.Itoa(height) +
 		`" width="100%" role="img" aria-labelledby="` + id + `-title" aria-describedby="` + id + `-desc" font-size="` + strconv.Itoa(fontSize) + `">`)
-	b.WriteString("\n<title id=\"" + id + "-title\">" + esc(sentence(c.Title)) + "</title>")
-	b.WriteString("\n<desc id=\"" + id + "-desc\">" + esc(Alt(c)) + "</desc>")
+	b.WriteString("\n<title id=\"" + id + "-title\">" + esc(titleOf(c.Title, lang)) + "</title>")
+	b.WriteString("\n<desc id=\"" + id + "-desc\">" + esc(Alt(c, lang)) + "</desc>")
 
 	// Legend.
 	ly := 8 + legendLine/2
@@ -177,28 +179,33 @@ func SVG(c Chart, idPrefix string) template.HTML {
 			l := looks[i]
 			b.WriteString("\n<g>" + `<line x1="8" y1="` + n(float64(ly)) + `" x2="40" y2="` + n(float64(ly)) + `" stroke="` + l.colour + `" stroke-width="2"` + dash(l.dash) + "/>")
 			marker(&b, l, 24, float64(ly))
-			b.WriteString(`<text x="48" y="` + n(float64(ly+4)) + `" fill="currentColor">` + esc(shorten(label(c, s))) + "</text></g>")
+			b.WriteString(`<text x="48" y="` + n(float64(ly+4)) + `" fill="currentColor">` + esc(shorten(label(c, s, lang))) + "</text></g>")
 			ly += legendLine
 		}
 	}
 	for _, bd := range bands {
 		bs := series[bd.series]
-		text := "Shaded: " + rangeName(bs) + ", " + rangeText(bs)
-		if len(series) > 1 {
-			text = strings.Join(bd.names, " and ") + " " + rangeName(bs) + ": " + rangeText(bs)
+		// A band is named after its series when it is not every
+		// series' range. Only the names are ever shortened: a range cut
+		// short would state a different range.
+		text := lang.Text("chart_shaded", rangeName(bs, lang), rangeText(bs, lang))
+		if len(bd.names) < len(series) {
+			rest := utf8.RuneCountInString(lang.Text("chart_shaded_series", "", rangeName(bs, lang), rangeText(bs, lang)))
+			names := shortenTo(strings.Join(bd.names, " "+lang.Text("chart_and")+" "), max(maxName-rest, 12))
+			text = lang.Text("chart_shaded_series", names, rangeName(bs, lang), rangeText(bs, lang))
 		}
 		b.WriteString("\n<g>" + `<rect x="8" y="` + n(float64(ly-6)) + `" width="32" height="12" ` + bandFill + "/>")
 		if len(series) > 1 {
 			l := looks[bd.series]
 			b.WriteString(`<line x1="8" y1="` + n(float64(ly-6)) + `" x2="40" y2="` + n(float64(ly-6)) + `" stroke="` + l.colour + `" stroke-width="1"` + dash(l.dash) + "/>")
 		}
-		b.WriteString(`<text x="48" y="` + n(float64(ly+4)) + `" fill="currentColor">` + esc(shorten(text)) + "</text></g>")
+		b.WriteString(`<text x="48" y="` + n(float64(ly+4)) + `" fill="currentColor">` + esc(text) + "</text></g>")
 		ly += legendLine
 	}
 	if flagged {
 		b.WriteString("\n<g>")
 		ring(&b, 24, float64(ly))
-		b.WriteString(`<text x="48" y="` + n(float64(ly+4)) + `" fill="currentColor">Ringed: outside its range</text></g>`)
+		b.WriteString(`<text x="48" y="` + n(float64(ly+4)) + `" fill="currentColor">` + esc(lang.Text("chart_ringed")) + "</text></g>")
 	}
 
 	// The ranges, behind everything else. With several series each bound
@@ -274,9 +281,9 @@ func SVG(c Chart, idPrefix string) template.HTML {
 	switch len(ds) {
 	case 0:
 	case 1:
-		labels = append(labels, label{0, day(ds[0]), "middle"})
+		labels = append(labels, label{0, lang.Date(ds[0]), "middle"})
 	default:
-		labels = append(labels, label{0, day(ds[0]), "start"}, label{len(ds) - 1, day(ds[len(ds)-1]), "end"})
+		labels = append(labels, label{0, lang.Date(ds[0]), "start"}, label{len(ds) - 1, lang.Date(ds[len(ds)-1]), "end"})
 		short := ds[0].Year() == ds[len(ds)-1].Year()
 		for _, try := range [][]float64{{1.0 / 3, 2.0 / 3}, {0.5}} {
 			added := false
@@ -288,9 +295,9 @@ func SVG(c Chart, idPrefix string) template.HTML {
 						best = i
 					}
 				}
-				text := day(ds[best])
+				text := lang.Date(ds[best])
 				if short {
-					text = ds[best].Format("2 Jan")
+					text = lang.DayMonth(ds[best])
 				}
 				if l := (label{best, text, "middle"}); fits(l) {
 					labels = append(labels, l)
@@ -472,12 +479,15 @@ func same(a, b *float64) bool {
 }
 
 // shorten cuts a long legend name so it stays inside the chart.
-func shorten(s string) string {
-	if utf8.RuneCountInString(s) <= maxName {
+func shorten(s string) string { return shortenTo(s, maxName) }
+
+// shortenTo cuts s to at most n characters, the last an ellipsis.
+func shortenTo(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
 	r := []rune(s)
-	return strings.TrimSpace(string(r[:maxName-1])) + "…"
+	return strings.TrimSpace(string(r[:n-1])) + "…"
 }
 
 // textWidth estimates the width of s at fontSize in a sans-serif face,

@@ -93,7 +93,7 @@ func bpChart() Chart {
 func TestSVGIsAnAccessibleSelfContainedImage(t *testing.T) {
 	t.Parallel()
 	c := bpChart()
-	out := string(SVG(c, "chart-bp"))
+	out := string(SVG(c, "chart-bp", english()))
 	root := parseXML(t, out)
 	if root.name != "svg" || root.attrs["role"] != "img" {
 		t.Fatalf("root is <%s role=%q>, want <svg role=\"img\">", root.name, root.attrs["role"])
@@ -106,7 +106,7 @@ func TestSVGIsAnAccessibleSelfContainedImage(t *testing.T) {
 		t.Fatal("svg does not start with <title> and <desc>")
 	}
 	title, desc := root.children[0], root.children[1]
-	if title.text != "Blood pressure" || desc.text != Alt(c) {
+	if title.text != "Blood pressure" || desc.text != Alt(c, english()) {
 		t.Errorf("title %q desc %q; want the chart's title and Alt(c)", title.text, desc.text)
 	}
 	if root.attrs["aria-labelledby"] != title.attrs["id"] || root.attrs["aria-describedby"] != desc.attrs["id"] || title.attrs["id"] == "" {
@@ -124,7 +124,7 @@ func TestSVGIsAnAccessibleSelfContainedImage(t *testing.T) {
 
 func TestSVGLabelsBothAxesWithUnitAndDates(t *testing.T) {
 	t.Parallel()
-	root := parseXML(t, string(SVG(bpChart(), "c")))
+	root := parseXML(t, string(SVG(bpChart(), "c", english())))
 	var texts []string
 	for _, e := range root.all("text") {
 		texts = append(texts, e.text)
@@ -139,7 +139,7 @@ func TestSVGLabelsBothAxesWithUnitAndDates(t *testing.T) {
 
 func TestSVGTellsSeriesApartByMoreThanColour(t *testing.T) {
 	t.Parallel()
-	root := parseXML(t, string(SVG(bpChart(), "c")))
+	root := parseXML(t, string(SVG(bpChart(), "c", english())))
 	lines := root.all("polyline")
 	if len(lines) != 2 {
 		t.Fatalf("%d lines, want 2", len(lines))
@@ -166,20 +166,20 @@ func TestSVGShadesTheNormalRangeOnlyWhenKnown(t *testing.T) {
 	band := regexp.MustCompile(`<rect x="56" [^>]*fill="#2e7d32"`)
 	with := series("INR", "", 2.4, 3.6, 2.9)
 	with.Low, with.High = f(2), f(3)
-	if !band.MatchString(string(SVG(Chart{Title: "INR", Series: []Series{with}}, "a"))) {
+	if !band.MatchString(string(SVG(Chart{Title: "INR", Series: []Series{with}}, "a", english()))) {
 		t.Error("no shaded band for a series with a normal range")
 	}
 	without := series("INR", "", 2.4, 3.6, 2.9)
-	if out := string(SVG(Chart{Title: "INR", Series: []Series{without}}, "a")); strings.Contains(out, "#2e7d32") {
+	if out := string(SVG(Chart{Title: "INR", Series: []Series{without}}, "a", english())); strings.Contains(out, "#2e7d32") {
 		t.Error("a shaded band for a series with no normal range")
 	}
 }
 
 func TestSVGIsByteStable(t *testing.T) {
 	t.Parallel()
-	a := SVG(bpChart(), "chart-1")
+	a := SVG(bpChart(), "chart-1", english())
 	for range 5 {
-		if b := SVG(bpChart(), "chart-1"); b != a {
+		if b := SVG(bpChart(), "chart-1", english()); b != a {
 			t.Fatal("SVG output differs between two calls with the same chart")
 		}
 	}
@@ -187,7 +187,7 @@ func TestSVGIsByteStable(t *testing.T) {
 
 func TestSVGIDsComeFromTheSanitisedPrefix(t *testing.T) {
 	t.Parallel()
-	out := string(SVG(bpChart(), `x" onload="alert(1)`))
+	out := string(SVG(bpChart(), `x" onload="alert(1)`, english()))
 	root := parseXML(t, out)
 	for _, e := range root.all("title") {
 		if e.attrs["id"] != "x--onload--alert-1--title" {
@@ -197,10 +197,10 @@ func TestSVGIDsComeFromTheSanitisedPrefix(t *testing.T) {
 	if strings.Contains(out, "onload=") {
 		t.Error("an unsafe prefix reached the markup")
 	}
-	if id := root.all("title")[0].attrs["id"]; !strings.HasPrefix(string(SVG(bpChart(), "9")), `<svg`) || id == "" {
+	if id := root.all("title")[0].attrs["id"]; !strings.HasPrefix(string(SVG(bpChart(), "9", english())), `<svg`) || id == "" {
 		t.Error("no svg for a numeric prefix")
 	}
-	if !strings.Contains(string(SVG(bpChart(), "9")), `id="chart-9-title"`) {
+	if !strings.Contains(string(SVG(bpChart(), "9", english())), `id="chart-9-title"`) {
 		t.Error("an id starting with a digit was not given a letter first")
 	}
 }
@@ -208,7 +208,7 @@ func TestSVGIDsComeFromTheSanitisedPrefix(t *testing.T) {
 func TestSVGEscapesTitlesAndNames(t *testing.T) {
 	t.Parallel()
 	c := Chart{Title: `A <b>&"title"`, Series: []Series{series(`<script>alert(1)</script>`, `mg<L`, 1, 2, 3)}}
-	out := string(SVG(c, "e"))
+	out := string(SVG(c, "e", english()))
 	root := parseXML(t, out)
 	if root.children[0].text != `A <b>&"title"` {
 		t.Errorf("title reads %q after escaping", root.children[0].text)
@@ -245,7 +245,7 @@ func TestSVGCopesWithExtremeAndDegenerateValues(t *testing.T) {
 	}
 	for name, c := range tests {
 		t.Run(name, func(t *testing.T) {
-			out := string(SVG(c, "z"))
+			out := string(SVG(c, "z", english()))
 			parseXML(t, out)
 			for _, bad := range []string{"NaN", "Inf"} {
 				if strings.Contains(out, bad) {
@@ -257,7 +257,7 @@ func TestSVGCopesWithExtremeAndDegenerateValues(t *testing.T) {
 					t.Errorf("coordinate %s lies far outside the chart", coord[0])
 				}
 			}
-			if a := Alt(c); strings.Contains(a, "NaN") || strings.Contains(a, "Inf") {
+			if a := Alt(c, english()); strings.Contains(a, "NaN") || strings.Contains(a, "Inf") {
 				t.Errorf("Alt holds a non-number: %s", a)
 			}
 		})
@@ -297,6 +297,6 @@ func BenchmarkSVG30Points(b *testing.B) {
 	c := Chart{Title: "Blood pressure", Series: []Series{s1, s2}}
 	b.ReportAllocs()
 	for b.Loop() {
-		SVG(c, "bench")
+		SVG(c, "bench", english())
 	}
 }

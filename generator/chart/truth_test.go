@@ -51,7 +51,7 @@ func TestTheCaptionStatesTheNewestReadingOfEverySeries(t *testing.T) {
 		{"Clinic: 2 readings, latest 88 mmHg on 5 Nov 2026.",
 			"Home: 7 readings, latest 96 mmHg on 4 Oct 2026, above the normal range (up to 85 mmHg)"},
 	} {
-		alt := Alt(cs[i])
+		alt := Alt(cs[i], english())
 		for _, w := range wants {
 			if !strings.Contains(alt, w) {
 				t.Errorf("Alt does not say %q; it says:\n %s", w, alt)
@@ -95,7 +95,7 @@ func atof(s string) float64 {
 func TestTheNewestReadingIsDrawnEvenInAShortSeries(t *testing.T) {
 	t.Parallel()
 	c := FromResults(homeAndClinic())[0]
-	root := parseXML(t, string(SVG(c, "c")))
+	root := parseXML(t, string(SVG(c, "c", english())))
 	ms := seriesMarkers(root)
 	if len(ms) != 2 || len(ms[0]) != 2 || len(ms[1]) != 7 {
 		t.Fatalf("markers by series = %v, want 2 clinic and 7 home", ms)
@@ -140,7 +140,7 @@ func TestHighDiastolicReadingsAreDrawnAboveTheirOwnBand(t *testing.T) {
 	t.Parallel()
 	cs := FromResults(homeAndClinic())
 	for _, c := range cs {
-		root := parseXML(t, string(SVG(c, "c")))
+		root := parseXML(t, string(SVG(c, "c", english())))
 		top, bottom := band(t, root)
 		if bottom-top < 10 {
 			t.Errorf("%s: the band is %v units tall: too thin to see", c.Title, bottom-top)
@@ -177,7 +177,7 @@ func TestATargetRangeIsCalledATarget(t *testing.T) {
 	if len(cs) != 1 {
 		t.Fatalf("FromResults = %s", shape(cs))
 	}
-	alt, svg := Alt(cs[0]), string(SVG(cs[0], "inr"))
+	alt, svg := Alt(cs[0], english()), string(SVG(cs[0], "inr", english()))
 	if !strings.Contains(alt, "Latest 1.8 on 21 Sep 2026, below the target range (2 to 3).") {
 		t.Errorf("Alt does not call the range a target: %s", alt)
 	}
@@ -197,7 +197,7 @@ func TestHomeAndClinicReadingsOnOneDayAreNotWrittenAsAPair(t *testing.T) {
 		rs = append(rs, res("LOINC:8480-6", "Systolic blood pressure (home)", v[0], "mmHg", d, ""),
 			res("LOINC:8480-6", "Systolic blood pressure (clinic)", v[1], "mmHg", d, ""))
 	}
-	alt := Alt(FromResults(rs)[0])
+	alt := Alt(FromResults(rs)[0], english())
 	if strings.Contains(alt, "142/150") || strings.Contains(alt, "150/142") {
 		t.Errorf("Alt runs two settings' systolic readings together as a pair: %s", alt)
 	}

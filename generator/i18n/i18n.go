@@ -15,7 +15,9 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 
@@ -42,6 +44,43 @@ type Language struct {
 func (l *Language) Label(key string) (string, bool) {
 	s, ok := l.labels[key]
 	return s, ok
+}
+
+// Text returns the label key with its placeholders {0}, {1}... replaced by
+// args. A key the language lacks comes back as "[key]": every language
+// holds every English key (Load checks), so that is a bug in Satchel, and
+// shows as one rather than as a blank.
+func (l *Language) Text(key string, args ...string) string {
+	s, ok := l.labels[key]
+	if !ok {
+		return "[" + key + "]"
+	}
+	if len(args) == 0 {
+		return s
+	}
+	pairs := make([]string, 0, 2*len(args))
+	for i, a := range args {
+		pairs = append(pairs, "{"+strconv.Itoa(i)+"}", a)
+	}
+	return strings.NewReplacer(pairs...).Replace(s)
+}
+
+// Date writes t's day in the language: "3 Mar 2019", "3 mars 2019",
+// "3. März 2019".
+func (l *Language) Date(t time.Time) string { return l.date("date_day", t) }
+
+// DayMonth writes t's day without its year: "3 Mar", "3. März".
+func (l *Language) DayMonth(t time.Time) string { return l.date("date_day_month", t) }
+
+// Month writes t's month and year: "Mar 2019", "März 2019".
+func (l *Language) Month(t time.Time) string { return l.date("date_month", t) }
+
+func (l *Language) date(key string, t time.Time) string {
+	month := t.Format("Jan")
+	if names := strings.Split(l.labels["months"], ","); len(names) == 12 {
+		month = strings.TrimSpace(names[t.Month()-1])
+	}
+	return l.Text(key, strconv.Itoa(t.Day()), month, strconv.Itoa(t.Year()))
 }
 
 // Keys returns the language's label keys, sorted.

@@ -247,7 +247,7 @@ func TestResultsMeasuredThreeTimesGetAChartWithItsTextAlternative(t *testing.T) 
 	if !strings.HasPrefix(fig[1], "<svg") {
 		t.Error("the chart is not inline SVG")
 	}
-	alt := chart.Alt(charts[0])
+	alt := chart.Alt(charts[0], english(t))
 	if alt == "" || unmark(fig[2]) != template.HTMLEscapeString(alt) {
 		t.Error("the caption is not the chart's text alternative")
 	}

@@ -9,6 +9,7 @@ import (
 	"text/template/parse"
 	"time"
 
+	"github.com/satchel-records/satchel/generator/chart"
 	"github.com/satchel-records/satchel/generator/i18n"
 	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/generator/risk"
@@ -117,6 +118,17 @@ func (ls labels) each(text func(*i18n.Language) template.HTML) template.HTML {
 	return template.HTML(b.String())
 }
 
+// chartSVG draws c in every language, each drawing's ids made unique by
+// its language.
+func (ls labels) chartSVG(c chart.Chart, id string) template.HTML {
+	return ls.each(func(l *i18n.Language) template.HTML {
+		if len(ls.langs) > 1 {
+			return chart.SVG(c, id+"-"+l.Code, l)
+		}
+		return chart.SVG(c, id, l)
+	})
+}
+
 // text returns the label key in every language with its placeholders
 // {0}, {1}... replaced by args: a string or record.Date is escaped, a
 // template.HTML (a link, a bold date) goes in as it is. An unknown key is
@@ -159,24 +171,15 @@ func (ls labels) text(key string, args ...any) (template.HTML, error) {
 // names and the order are the language's labels months and date_day /
 // date_month.
 func dateIn(l *i18n.Language, d record.Date) string {
-	if d.Precision == record.Year {
+	switch {
+	case d.Precision == record.Year:
 		return d.String()
-	}
-	if d.IsZero() {
+	case d.IsZero():
 		return ""
+	case d.Precision == record.Month:
+		return l.Month(d.Time)
 	}
-	months, _ := l.Label("months")
-	names := strings.Split(months, ",")
-	month := d.Time.Format("Jan")
-	if m := int(d.Time.Month()); len(names) == 12 {
-		month = strings.TrimSpace(names[m-1])
-	}
-	key := "date_day"
-	if d.Precision == record.Month {
-		key = "date_month"
-	}
-	f, _ := l.Label(key)
-	return strings.NewReplacer("{0}", strconv.Itoa(d.Time.Day()), "{1}", month, "{2}", strconv.Itoa(d.Time.Year())).Replace(f)
+	return l.Date(d.Time)
 }
 
 // when labels a date in every language: "Started 3 Mar 2019", or

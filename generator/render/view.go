@@ -12,6 +12,7 @@ import (
 	"github.com/satchel-records/satchel/generator/chart"
 	"github.com/satchel-records/satchel/generator/content"
 	"github.com/satchel-records/satchel/generator/glossary"
+	"github.com/satchel-records/satchel/generator/i18n"
 	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/generator/site"
 )
@@ -150,8 +151,10 @@ type Risk struct {
 type Chart struct {
 	ID    string
 	Title string
-	SVG   template.HTML
-	Alt   string // the chart in words: also its caption
+	// SVG and Alt (the chart in words, also its caption) are in every
+	// language of the document, as its labels are.
+	SVG template.HTML
+	Alt template.HTML
 }
 
 // GlossaryEntry is one explained term of the document's glossary.
@@ -349,7 +352,9 @@ func (r *Renderer) view(d *Document) *View {
 		}
 		for i, c := range chart.FromResults(rec.Results) {
 			id := "chart-" + strconv.Itoa(i+1)
-			v.Charts = append(v.Charts, Chart{ID: id, Title: c.Title, SVG: chart.SVG(c, id), Alt: chart.Alt(c)})
+			v.Charts = append(v.Charts, Chart{ID: id, Title: c.Title, SVG: r.labels.chartSVG(c, id), Alt: r.labels.each(func(l *i18n.Language) template.HTML {
+				return template.HTML(template.HTMLEscapeString(chart.Alt(c, l)))
+			})})
 		}
 	}
 	if len(rec.Letters) > 0 {
