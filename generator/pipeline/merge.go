@@ -84,6 +84,10 @@ func (p *Pipeline) Merge(opt MergeOptions) (*MergeReport, error) {
 	if opt.Now != nil {
 		now = opt.Now
 	}
+	n, err := p.pickShards(opt.Shards)
+	if err != nil {
+		return nil, err
+	}
 	reg, err := registry.Open(cfg.PrivateDir)
 	if errors.Is(err, registry.ErrBusy) {
 		return nil, errors.New("a shard (or another satchel) is still using the card registry: wait until every shard has finished, then run satchel merge again")
@@ -92,10 +96,6 @@ func (p *Pipeline) Merge(opt MergeOptions) (*MergeReport, error) {
 		return nil, err
 	}
 	defer reg.Close()
-	n, err := p.pickShards(opt.Shards)
-	if err != nil {
-		return nil, err
-	}
 	results, err := p.readShards(n)
 	if err != nil {
 		return nil, err
