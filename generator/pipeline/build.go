@@ -51,7 +51,8 @@ type Options struct {
 	// changed since the last build (see incremental.go).
 	Force bool
 	// Shard, when set, builds only the patients of one shard, for
-	// `satchel merge` to combine (see shard.go).
+	// `satchel merge` to combine (see shard.go); Report.Manifest then
+	// names the shard's result.
 	Shard *Shard
 
 	// satchel, when set, stands for the digest of Satchel's executable:

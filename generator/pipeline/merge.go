@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -303,11 +304,14 @@ func (p *Pipeline) readShards(n int) ([]shardResult, error) {
 
 // checkShards refuses shards that were not built against the registry as
 // it is now (digest), the practice key (fingerprint), the same Satchel
-// and the records folder as it is now, or that hold patients not theirs.
+// and the records folder as it is now, that hold patients not theirs, or
+// whose patients' files are no longer as the shard wrote them (another
+// build since).
 func (p *Pipeline) checkShards(results []shardResult, digest, fingerprint string) error {
 	again := "run every shard again, then satchel merge"
 	first := results[0]
 	owner := map[string]int{}
+	b := &builder{Pipeline: p}
 	for _, r := range results {
 		sh := Shard{K: r.K, N: r.N}
 		switch {
@@ -323,6 +327,13 @@ func (p *Pipeline) checkShards(results []shardResult, digest, fingerprint string
 				return fmt.Errorf("shard %s holds patient %s, who belongs to shard %d/%d: %s", sh, id, ShardOf(id, r.N), r.N, again)
 			}
 			owner[id] = r.K
+		}
+		for _, id := range slices.Sorted(maps.Keys(r.State)) {
+			for _, f := range r.State[id].Files {
+				if _, ok := b.stillThere(f); !ok {
+					return fmt.Errorf("%s: changed or removed since shard %s wrote it for patient %s (another build since?): %s", f.Path, sh, id, again)
+				}
+			}
 		}
 	}
 	files, _, err := p.records()
