@@ -230,17 +230,10 @@ func rotationOrder(e registry.Event) int {
 // the one N that private/shards holds results of.
 func (p *Pipeline) pickShards(n int) (int, error) {
 	dir := ShardsDir(p.cfg)
-	entries, err := os.ReadDir(dir)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.ReadDir(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return 0, fmt.Errorf("%s: cannot read the shards' results: %w", p.rel(dir), err)
 	}
-	var ns []int
-	for _, e := range entries {
-		if v, err := strconv.Atoi(e.Name()); err == nil && e.IsDir() && v >= 1 && strconv.Itoa(v) == e.Name() {
-			ns = append(ns, v)
-		}
-	}
-	slices.Sort(ns)
+	ns := Unmerged(p.cfg)
 	run := "run `satchel build -shard K/N` for every K from 0 to N-1 first"
 	switch {
 	case n < 0 || n > maxShards:

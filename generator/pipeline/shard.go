@@ -288,3 +288,18 @@ func (c shardSheetCard) sheetCard() (issuedCard, error) {
 	card.Secret = s
 	return issuedCard{SheetCard: keycard.SheetCard{Card: card, PatientID: c.Patient}, digest: c.Digest}, nil
 }
+
+// Unmerged returns the numbers of shards N of which private/shards holds
+// results not merged yet (or left by shards that are still running),
+// smallest first.
+func Unmerged(cfg *site.Config) []int {
+	entries, _ := os.ReadDir(ShardsDir(cfg))
+	var ns []int
+	for _, e := range entries {
+		if n, err := strconv.Atoi(e.Name()); err == nil && e.IsDir() && n >= 1 && strconv.Itoa(n) == e.Name() {
+			ns = append(ns, n)
+		}
+	}
+	slices.Sort(ns)
+	return ns
+}
