@@ -14,10 +14,11 @@ package pipeline
 // writes a print sheet: `satchel merge` (merge.go) does all that once
 // every shard has finished.
 //
-// Shards hold the registry lock shared for the whole build (a card change
-// or a plain build waits for them all, and is refused meanwhile), and
-// record the digest of the registry they read: merge refuses shards that
-// read different registries, or a registry changed since.
+// Shards hold the registry lock shared for the whole build, so they run
+// together while a card change, a plain build or a merge is refused until
+// they have all finished; and they record the digest of the registry they
+// read: merge refuses shards that read different registries, or a
+// registry changed since.
 
 import (
 	"crypto/sha256"

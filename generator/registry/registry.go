@@ -141,9 +141,10 @@ func Open(dir string) (*Registry, error) { return open(dir, lock) }
 
 // OpenShared loads the registry to read it, holding the registry lock
 // shared until Close: any number of readers at once (the shards of a
-// sharded build), while a change (`satchel card`, a build, a merge) waits
-// for them all to finish, and fails at once with ErrBusy meanwhile. A
-// registry from OpenShared never saves; its changes stay in memory.
+// sharded build), while Open (`satchel card`, a build, a merge) fails at
+// once with ErrBusy until they have all closed, and OpenShared fails while
+// an Open holds it. A registry from OpenShared never saves; its changes
+// stay in memory.
 func OpenShared(dir string) (*Registry, error) {
 	r, err := open(dir, lockShared)
 	if err != nil {
