@@ -29,7 +29,8 @@ import (
 // private/cards/ once bundle ids and card tags are named by patient and
 // serial; audit events of the same kinds per patient; and every built
 // patient's record.pgp in A opening with its first card's key, signed by
-// A's practice key.
+// A's practice key, and A's print sheets holding the key of every live card
+// of every built patient.
 func cmdSameBuild(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 2 || neg {
 		ts.Fatalf("usage: samebuild A B")
@@ -52,6 +53,7 @@ func cmdSameBuild(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("audit logs differ:\n%s\n---\n%s", ea, eb)
 	}
 	openBundles(ts, a, ma)
+	sheetHoldsCards(ts, a, ma)
 }
 
 type builtManifest struct {
@@ -201,5 +203,32 @@ func openBundles(ts *testscript.TestScript, dir string, m builtManifest) {
 	}
 	if opened == 0 {
 		ts.Fatalf("no bundle to open")
+	}
+}
+
+// sheetHoldsCards checks that the print sheets in private/cards hold the
+// key of every live card of every built patient, group by group.
+func sheetHoldsCards(ts *testscript.TestScript, dir string, m builtManifest) {
+	sheets, err := filepath.Glob(filepath.Join(dir, "private", "cards", "sheet-*.html"))
+	ts.Check(err)
+	var all strings.Builder
+	for _, s := range sheets {
+		all.WriteString(ts.ReadFile(s))
+	}
+	master, err := cardkey.LoadMaster(filepath.Join(dir, "private", "master.key"))
+	ts.Check(err)
+	reg, err := registry.Load(filepath.Join(dir, "private"))
+	ts.Check(err)
+	for _, p := range m.Patients {
+		if p.Status != "built" {
+			continue
+		}
+		for _, c := range reg.Live(p.ID) {
+			for _, g := range reg.Holder(p.ID).Secret(master, c.Serial).Groups() {
+				if !strings.Contains(all.String(), g) {
+					ts.Fatalf("%s: card %d is not on the print sheet", p.ID, c.Serial)
+				}
+			}
+		}
 	}
 }
