@@ -62,17 +62,27 @@ func cmdBuild(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := newFlags("build", stderr)
 	sitePath := fs.String("site", "site.toml", "the practice's site.toml")
 	force := fs.Bool("force", false, "rebuild every patient, even those whose inputs have not changed since the last build")
+	shardFlag := fs.String("shard", "", "build only shard K of N (K/N, K from 0), for satchel merge")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError{msg: "build takes no arguments", hint: "did you mean satchel build -site " + fs.Arg(0) + "?"}
 	}
+	opt := pipeline.Options{KeyPassphrase: keyPassphrase(stderr), By: who("") + " (satchel build)", Force: *force}
+	if *shardFlag != "" {
+		sh, err := pipeline.ParseShard(*shardFlag)
+		if err != nil {
+			return usageError{msg: err.Error(), hint: "satchel build -shard 0/3, -shard 1/3 and -shard 2/3 build every patient between them; then satchel merge"}
+		}
+		opt.Shard = &sh
+		opt.By = who("") + " (satchel build -shard " + sh.String() + ")"
+	}
 	cfg, err := loadSite(*sitePath, stderr)
 	if err != nil {
 		return err
 	}
-	return buildAndReport(ctx, cfg, pipeline.Options{KeyPassphrase: keyPassphrase(stderr), By: who("") + " (satchel build)", Force: *force}, stderr)
+	return buildAndReport(ctx, cfg, opt, stderr)
 }
 
 // buildAndReport runs one build and prints what happened to every patient.
@@ -117,9 +127,15 @@ func buildAndReport(ctx context.Context, cfg *site.Config, opt pipeline.Options,
 	if n := rep.Unchanged(); n > 0 {
 		unchanged = fmt.Sprintf(" (%d unchanged since the last build: nothing written for them)", n)
 	}
-	msg(stderr, "", "built %d of %d patients%s in %s: bundles in %s, key cards in %s, manifest %s",
-		built, len(rep.Patients), unchanged, time.Since(start).Round(time.Millisecond),
-		rel(cfg.BundlesDir()), rel(cfg.CardsDir()), rel(filepath.Join(cfg.Root, rep.Manifest)))
+	if opt.Shard != nil {
+		msg(stderr, "", "shard %s: built %d of %d patients%s in %s: bundles in %s, key cards in %s, result %s; run satchel merge once every shard has finished",
+			opt.Shard, built, len(rep.Patients), unchanged, time.Since(start).Round(time.Millisecond),
+			rel(cfg.BundlesDir()), rel(cfg.CardsDir()), rel(filepath.Join(cfg.Root, rep.Manifest)))
+	} else {
+		msg(stderr, "", "built %d of %d patients%s in %s: bundles in %s, key cards in %s, manifest %s",
+			built, len(rep.Patients), unchanged, time.Since(start).Round(time.Millisecond),
+			rel(cfg.BundlesDir()), rel(cfg.CardsDir()), rel(filepath.Join(cfg.Root, rep.Manifest)))
+	}
 	if rep.Sheet != "" {
 		msg(stderr, "", "%d key card%s to print, double-sided: %s (delete it once printed)", rep.SheetCards, plural(rep.SheetCards), rel(filepath.Join(cfg.Root, rep.Sheet)))
 	}

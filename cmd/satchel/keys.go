@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"os"
 	"time"
 
 	"golang.org/x/term"
 
+	"github.com/satchel-records/satchel/generator/cardkey"
 	"github.com/satchel-records/satchel/generator/practicekey"
 	"github.com/satchel-records/satchel/generator/provenance"
 	"github.com/satchel-records/satchel/generator/registry"
@@ -117,6 +119,14 @@ func cmdKeygen(args []string, stderr io.Writer) error {
 		protection = "protected by a passphrase: builds read it from " + passphraseEnv + " or the terminal"
 	}
 	msg(stderr, "", "created the practice signing key %s (0600, %s): back it up", rel(path), protection)
+	// A new practice gets its master secret too, so that the shards of a
+	// sharded build (satchel build -shard) find both and make neither.
+	if _, err := os.Lstat(cfg.MasterFile()); errors.Is(err, iofs.ErrNotExist) {
+		if _, err := cardkey.CreateMaster(cfg.MasterFile(), nil); err != nil {
+			return err
+		}
+		msg(stderr, "", "created the practice master secret %s (0600): back it up; every key card depends on it", rel(cfg.MasterFile()))
+	}
 	msg(stderr, "", "exported its public key to %s", rel(cfg.PublicKeyFile()))
 	msg(stderr, "", "fingerprint %s (key cards print %s)", provenance.GroupFingerprint(k.Fingerprint), provenance.ShortFingerprint(k.Fingerprint))
 	return nil

@@ -19,7 +19,8 @@ bundle that opens offline in any browser, and prints a key card to open it.
 
 Usage:
     satchel init    [DIR]
-    satchel build   [-site FILE] [-force]
+    satchel build   [-site FILE] [-force] [-shard K/N]
+    satchel merge   [-site FILE] [-shards N]
     satchel watch   [-site FILE]
     satchel approve [-site FILE] -by NAME -role ROLE [-adult-confirmed] [-fresh]
                     [-competence-by NAME -competence-date DATE] [-release ENTRY]... ID...
@@ -46,6 +47,23 @@ Commands:
               templates, theme, site.toml, practice key, Satchel itself)
               have not changed since the last build is not rebuilt, and
               nothing of theirs is rewritten; -force rebuilds everyone.
+              -shard K/N builds only shard K (from 0) of N: a stable part
+              of the patients, chosen by a digest of the patient id, so N
+              processes (on one machine, or the pods of a Kubernetes
+              Indexed Job, K being JOB_COMPLETION_INDEX) sharing the
+              practice folder build everyone between them, at once. Each
+              writes its patients' bundles and cards, and its result in
+              private/shards/N/K/; none writes the manifest, registry,
+              audit log or print sheet. A shard never makes the practice
+              key or master secret: run satchel keygen (or one plain
+              build) first.
+    merge     Combine the results of every shard of a sharded build into
+              the manifest, card registry, audit log, build state and
+              print sheet, as one build writes them, remove the bundles of
+              patients no longer in the records folder, then the results.
+              Refused, writing nothing, when a shard is missing, still
+              running, of another N, or built before a card change;
+              -shards N picks N when private/shards holds results of two.
     watch     Build, then rebuild whenever a record, approval, page,
               template, theme or site.toml changes: only the patients
               whose output the change affects. Stop with Ctrl-C.
@@ -113,6 +131,7 @@ Examples:
     satchel init riverside && cd riverside && satchel check
     satchel build
     satchel build -force
+    for k in 0 1 2; do satchel build -shard $k/3 & done; wait; satchel merge
     satchel check
     satchel status
     satchel review rmc-0005
@@ -170,6 +189,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch cmd {
 	case "build":
 		return cmdBuild(ctx, rest, stderr)
+	case "merge":
+		return cmdMerge(rest, stderr)
 	case "approve":
 		return cmdApprove(rest, stderr)
 	case "check":
@@ -197,7 +218,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return usageError{msg: fmt.Sprintf("unknown command %q", cmd), hint: "commands are " + strings.Join([]string{"init", "build", "watch", "approve", "check", "status", "review", "open", "keygen", "card", "audit", "version"}, ", ") + "; see satchel -help"}
+	return usageError{msg: fmt.Sprintf("unknown command %q", cmd), hint: "commands are " + strings.Join([]string{"init", "build", "merge", "watch", "approve", "check", "status", "review", "open", "keygen", "card", "audit", "version"}, ", ") + "; see satchel -help"}
 }
 
 // msg prints one line in Satchel's message grammar. The line is cleaned of

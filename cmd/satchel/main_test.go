@@ -59,6 +59,7 @@ func TestScripts(t *testing.T) {
 			"auditevents":  cmdAuditEvents,
 			"stamps":       cmdStamps,
 			"waitfile":     cmdWaitFile,
+			"samebuild":    cmdSameBuild,
 		},
 		Setup: func(env *testscript.Env) error {
 			home := filepath.Join(env.WorkDir, ".gnupg")
@@ -305,13 +306,18 @@ func cmdWaitManifest(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Fatalf("patient %s still has status %q after 60 s, want %s", args[0], last, args[1])
 }
 
-// sample: copy the sample practice (the repository's site.toml and
-// sample-data folder) into the work folder.
+// sample [DIR]: copy the sample practice (the repository's site.toml and
+// sample-data folder) into DIR, made if need be (default: the work folder).
 func cmdSample(ts *testscript.TestScript, neg bool, args []string) {
-	if len(args) != 0 || neg {
-		ts.Fatalf("usage: sample")
+	if len(args) > 1 || neg {
+		ts.Fatalf("usage: sample [DIR]")
 	}
-	ts.Check(testtool.CopySamplePractice(ts.MkAbs(".")))
+	dir := ts.MkAbs(".")
+	if len(args) == 1 {
+		dir = ts.MkAbs(args[0])
+		ts.Check(os.MkdirAll(dir, 0o755))
+	}
+	ts.Check(testtool.CopySamplePractice(dir))
 }
 
 // append FROM TO: add FROM's content to the end of TO.

@@ -2,8 +2,11 @@ package main
 
 import (
 	"io"
+	"path/filepath"
+	"strconv"
 	"time"
 
+	"github.com/satchel-records/satchel/generator/pipeline"
 	"github.com/satchel-records/satchel/generator/status"
 )
 
@@ -28,6 +31,10 @@ func cmdStatus(args []string, stdout, stderr io.Writer) error {
 	rep, err := status.Of(p, time.Now())
 	if err != nil {
 		return err
+	}
+	// What the shards built is not in the manifest until merged.
+	for _, n := range pipeline.Unmerged(cfg) {
+		msg(stderr, "hint", "%s holds results of a sharded build of %d shards, not merged yet: run satchel merge once every shard has finished", rel(filepath.Join(pipeline.ShardsDir(cfg), strconv.Itoa(n))), n)
 	}
 	if *asJSON {
 		return rep.WriteJSON(stdout)

@@ -50,6 +50,10 @@ type Options struct {
 	// Force rebuilds every patient, even those whose inputs have not
 	// changed since the last build (see incremental.go).
 	Force bool
+	// Shard, when set, builds only the patients of one shard, for
+	// `satchel merge` to combine (see shard.go); Report.Manifest then
+	// names the shard's result.
+	Shard *Shard
 
 	// satchel, when set, stands for the digest of Satchel's executable:
 	// tests change it to act as a new version.
@@ -212,6 +216,8 @@ type builder struct {
 	inc incremental
 	// exeOverride stands for the executable's digest when set (tests).
 	exeOverride string
+	// shard is set for a shard of a sharded build (shard.go).
+	shard *shardRun
 }
 
 // Run opens the site cfg and builds every patient: Open, then Build.
@@ -253,13 +259,18 @@ func (p *Pipeline) Build(ctx context.Context, opt Options) (*Report, error) {
 	if len(opt.Only) > 0 {
 		files = slices.DeleteFunc(files, func(f string) bool { return !slices.Contains(opt.Only, record.Stem(f)) })
 	}
+	if opt.Shard != nil {
+		if files, err = b.startShard(opt, files); err != nil {
+			return nil, err
+		}
+	}
 	if err := b.loadSecrets(opt, rep); err != nil {
 		return nil, err
 	}
 	// Held until the build ends, so a `satchel card` change cannot save
 	// over the cards this build issues, nor a build over its change, and
 	// no other build is writing while this one clears temp files.
-	if b.reg, err = registry.Open(cfg.PrivateDir); err != nil {
+	if b.reg, err = b.openRegistry(); err != nil {
 		return nil, err
 	}
 	defer b.reg.Close()
@@ -325,6 +336,9 @@ func (p *Pipeline) Build(ctx context.Context, opt Options) (*Report, error) {
 		return nil, err
 	}
 
+	if b.shard != nil {
+		return b.finishShard(rep, firsts)
+	}
 	if len(opt.Only) == 0 {
 		if err := b.prune(rep); err != nil {
 			rep.Warnings = append(rep.Warnings, "cannot remove old bundles: "+err.Error())

@@ -169,12 +169,16 @@ func (b *builder) bind(id string, r *record.Record) (string, error) {
 		events = append(events, registry.Event{Time: b.now, Who: b.by, What: registry.EventRevoke, Patient: id, Serial: c.Serial, Label: c.Label, Reason: rotatedReason})
 	}
 	// The new patient's first card is issued when its bundle is sealed
-	// (see sealed), like any other.
-	if err := b.reg.Save(); err != nil {
+	// (see sealed), like any other. A shard leaves saving to merge.
+	if b.shard != nil {
+		b.shard.events = append(b.shard.events, events...)
+	} else if err := b.reg.Save(); err != nil {
 		return "", fmt.Errorf("cannot save the card registry: %w", err)
 	}
-	if err := b.reg.Audit(events...); err != nil {
-		return "", fmt.Errorf("cannot write the audit log: %w", err)
+	if b.shard == nil {
+		if err := b.reg.Audit(events...); err != nil {
+			return "", fmt.Errorf("cannot write the audit log: %w", err)
+		}
 	}
 	if err := os.RemoveAll(b.cfg.BundleDir(bd.Old.BundleID(b.master))); err != nil {
 		return "", fmt.Errorf("cannot remove the old bundle: %w", err)
@@ -196,6 +200,10 @@ func (b *builder) cards(id string) (cardkey.Holder, []registry.Card, int) {
 // and the card folders. Only a build holding the registry lock may: no
 // other satchel is writing there then. It says how many it removed.
 func (b *builder) removeTemps(rep *Report) {
+	if b.shard != nil {
+		// The other shards are writing: merge removes them.
+		return
+	}
 	dirs := []string{b.cfg.PublicDir, b.cfg.BundlesDir(), b.cfg.PrivateDir, b.cfg.CardsDir()}
 	for _, parent := range []string{b.cfg.BundlesDir(), b.cfg.CardsDir()} {
 		entries, _ := os.ReadDir(parent)

@@ -417,6 +417,15 @@ func (c countWriter) Write(p []byte) (int, error) {
 // other patient as the last build left them. A patient that did not build
 // is left out, so it is built afresh next time.
 func (b *builder) saveState(rep *Report, partial bool) error {
+	data, err := json.Marshal(b.newState(rep, partial))
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(b.stateFile(), append(data, '\n'), 0o600)
+}
+
+// newState returns the build state saveState writes.
+func (b *builder) newState(rep *Report, partial bool) buildState {
 	st := buildState{Format: stateFormat, Satchel: b.inc.exe, Patients: map[string]patientState{}}
 	seen := map[string]bool{}
 	for _, p := range rep.Patients {
@@ -447,11 +456,7 @@ func (b *builder) saveState(rep *Report, partial bool) error {
 			st.Patients[p.ID] = patientState{Key: p.key, Files: files}
 		}
 	}
-	data, err := json.Marshal(st)
-	if err != nil {
-		return err
-	}
-	return atomicfile.Write(b.stateFile(), append(data, '\n'), 0o600)
+	return st
 }
 
 func digest(data []byte) string {

@@ -14,6 +14,8 @@ package registry
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -118,7 +120,11 @@ func (c Card) Live() bool { return c.Revoked == nil }
 // Registry is the card list of one practice.
 type Registry struct {
 	dir  string
-	lock *os.File // held from Open to Close
+	lock *os.File // held from Open (or OpenShared) to Close
+	// shared is true for a registry from OpenShared, which never saves.
+	shared bool
+	// digest is the SHA-256 of the file as read; "" when there was none.
+	digest string
 	// Format is the format the registry was written in; it stays as read
 	// until the caller has brought the registry up to date (see the
 	// package constant Format).
@@ -131,12 +137,30 @@ type Registry struct {
 // lock until Close: a build and a `satchel card` change running at the
 // same time would otherwise each save over the other's cards. It does not
 // wait: a second Open fails at once with ErrBusy.
-func Open(dir string) (*Registry, error) {
+func Open(dir string) (*Registry, error) { return open(dir, lock) }
+
+// OpenShared loads the registry to read it, holding the registry lock
+// shared until Close: any number of readers at once (the shards of a
+// sharded build), while Open (`satchel card`, a build, a merge) fails at
+// once with ErrBusy until they have all closed, and OpenShared fails while
+// an Open holds it. A registry from OpenShared never saves; its changes
+// stay in memory.
+func OpenShared(dir string) (*Registry, error) {
+	r, err := open(dir, lockShared)
+	if err != nil {
+		return nil, err
+	}
+	r.shared = true
+	return r, nil
+}
+
+// open loads the registry in dir holding the registry lock, taken by take.
+func open(dir string, take func(*os.File) error) (*Registry, error) {
 	f, err := os.OpenFile(filepath.Join(dir, LockName), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("%s: cannot open the registry lock: %w", filepath.Join(dir, LockName), err)
 	}
-	if err := lock(f); err != nil {
+	if err := take(f); err != nil {
 		f.Close()
 		if errors.Is(err, ErrBusy) {
 			return nil, ErrBusy
@@ -184,6 +208,8 @@ func Load(dir string) (*Registry, error) {
 		return nil, fmt.Errorf("%s: cannot read the card registry: %w", filepath.Join(dir, FileName), err)
 	}
 	r.Format = 0 // unless the file says otherwise
+	sum := sha256.Sum256(data)
+	r.digest = hex.EncodeToString(sum[:])
 	if err := json.Unmarshal(data, r); err != nil {
 		return nil, fmt.Errorf("%s: the card registry is damaged: not valid JSON", filepath.Join(dir, FileName))
 	}
@@ -204,6 +230,28 @@ func Load(dir string) (*Registry, error) {
 		}
 	}
 	return r, nil
+}
+
+// Digest returns the SHA-256 (hex) of the registry file as it was read,
+// "" if there was none: two reads with the same digest read the same
+// registry.
+func (r *Registry) Digest() string { return r.digest }
+
+// Set replaces everything the registry holds of patient id: its cards
+// (none removes the patient) and the identity recorded for the id (nil
+// for none). A merge of shard results applies each patient's cards with
+// it.
+func (r *Registry) Set(id string, cards []Card, ident *Identity) {
+	if len(cards) == 0 {
+		delete(r.Patients, id)
+	} else {
+		r.Patients[id] = slices.Clone(cards)
+	}
+	if ident == nil {
+		delete(r.Identities, id)
+	} else {
+		r.Identities[id] = *ident
+	}
 }
 
 // Cards returns every card of patient id, revoked ones included.
@@ -366,8 +414,15 @@ func (r *Registry) MarkPrinted(id string, serial int, digest string) {
 	}
 }
 
-// Save writes the registry atomically (0600).
+// ErrShared means a registry opened with OpenShared was asked to save.
+var ErrShared = errors.New("the card registry was opened to read only (a shard of a sharded build): its changes are saved by satchel merge")
+
+// Save writes the registry atomically (0600). A registry from OpenShared
+// never saves: ErrShared.
 func (r *Registry) Save() error {
+	if r.shared {
+		return ErrShared
+	}
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err

@@ -240,3 +240,74 @@ func TestUnknownScopeIsAnError(t *testing.T) {
 		t.Error("ParseScope accepted an unknown scope")
 	}
 }
+
+// The shards of a sharded build read the registry at once; a change (a
+// card change, a build, a merge) waits for them all, and a shard waits for
+// a change. A shard never saves.
+func TestOpenSharedLetsReadersInAndKeepsWritersOut(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	w, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Add("p1", "Patient", now)
+	if err := w.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenShared(dir); err != ErrBusy {
+		t.Fatalf("OpenShared while a change holds the registry: %v, want ErrBusy", err)
+	}
+	w.Close()
+	a, err := OpenShared(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := OpenShared(dir)
+	if err != nil {
+		t.Fatalf("second OpenShared: %v", err)
+	}
+	if _, err := Open(dir); err != ErrBusy {
+		t.Fatalf("Open while shards read: %v, want ErrBusy", err)
+	}
+	if a.Digest() == "" || a.Digest() != b.Digest() {
+		t.Errorf("digests %q and %q of one file", a.Digest(), b.Digest())
+	}
+	a.Add("p1", "Carer", now)
+	if err := a.Save(); err != ErrShared {
+		t.Errorf("Save of a shared registry: %v, want ErrShared", err)
+	}
+	a.Close()
+	if _, err := Open(dir); err != ErrBusy {
+		t.Fatalf("Open while one shard still reads: %v, want ErrBusy", err)
+	}
+	b.Close()
+	c, err := Open(dir)
+	if err != nil {
+		t.Fatalf("Open once every shard has finished: %v", err)
+	}
+	defer c.Close()
+	if len(c.Live("p1")) != 1 {
+		t.Error("a shared registry's change reached the file")
+	}
+}
+
+// Set replaces what the registry holds of a patient, removing a patient
+// left with no cards.
+func TestSetReplacesAPatient(t *testing.T) {
+	t.Parallel()
+	r, err := Load(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Add("p1", "Patient", now)
+	r.Bind("p1", "d1", now)
+	r.Set("p1", []Card{{Serial: 4, Label: "Carer"}}, &Identity{Digest: "d2", Generation: 1})
+	if cards := r.Cards("p1"); len(cards) != 1 || cards[0].Serial != 4 || r.Holder("p1").Generation != 1 {
+		t.Errorf("after Set: %+v, holder %+v", cards, r.Holder("p1"))
+	}
+	r.Set("p1", nil, nil)
+	if len(r.IDs()) != 0 || len(r.Identities) != 0 {
+		t.Errorf("after Set with nothing: ids %v, identities %v", r.IDs(), r.Identities)
+	}
+}
