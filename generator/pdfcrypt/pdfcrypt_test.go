@@ -115,6 +115,26 @@ func TestQpdfAndPopplerOpenWithTheKey(t *testing.T) {
 	}
 }
 
+// TestTheKeyOpensAsUserOnly checks that the card's key opens the copy as
+// its user, with /P's permissions, not as the owner: no one holds the
+// owner password, so nothing lifts the restrictions on changing it.
+func TestTheKeyOpensAsUserOnly(t *testing.T) {
+	testtool.Need(t, "qpdf")
+	_, enc := encryptFixture(t, true)
+	out, err := run(t, "qpdf", "--show-encryption", "--password="+key, writeTemp(t, "record.pdf", enc))
+	if err != nil {
+		t.Fatalf("qpdf --show-encryption: %v\n%s", err, out)
+	}
+	for _, want := range []string{"Supplied password is user password", "modify anything: not allowed", "print high resolution: allowed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("qpdf --show-encryption does not say %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "owner password") {
+		t.Errorf("the key opens the copy as its owner:\n%s", out)
+	}
+}
+
 func TestWrongKeyFailsInQpdfAndPoppler(t *testing.T) {
 	testtool.Need(t, "qpdf", "pdftotext")
 	_, enc := encryptFixture(t, true)
