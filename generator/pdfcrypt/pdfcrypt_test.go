@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"codeberg.org/go-pdf/fpdf"
+	"golang.org/x/image/font/gofont/goregular"
 
 	"github.com/satchel-records/satchel/internal/testtool"
 )
@@ -537,19 +538,11 @@ func (sevens) Read(p []byte) (int, error) {
 }
 
 // richFixture uses more of what fpdf writes: an embedded UTF-8 TrueType
-// font (fpdf's own DejaVu, subset, with ToUnicode and CIDToGIDMap
-// streams), XMP metadata, a PNG image with a soft mask and a file
-// attachment, each naming the canary.
+// font (Go Regular, subset, with ToUnicode and CIDToGIDMap streams), XMP
+// metadata, a PNG image with a soft mask and a file attachment, each
+// naming the canary.
 func richFixture(t testing.TB) []byte {
 	t.Helper()
-	dir, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "codeberg.org/go-pdf/fpdf").Output()
-	if err != nil {
-		t.Fatalf("finding fpdf's fonts: %v", err)
-	}
-	font, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(dir)), "font", "DejaVuSansCondensed.ttf"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	img := image.NewNRGBA(image.Rect(0, 0, 8, 8))
 	for i := range img.Pix {
 		img.Pix[i] = byte(i * 7)
@@ -562,9 +555,9 @@ func richFixture(t testing.TB) []byte {
 	p.SetTitle(canaryName, true)
 	p.SetXmpMetadata([]byte(`<x:xmpmeta xmlns:x="adobe:ns:meta/"><dc:title>` + canaryName + `</dc:title></x:xmpmeta>`))
 	p.SetAttachments([]fpdf.Attachment{{Content: []byte("NHS " + canaryNHS), Filename: "note.txt", Description: canaryName}})
-	p.AddUTF8FontFromBytes("dejavu", "", font)
+	p.AddUTF8FontFromBytes("go", "", goregular.TTF)
 	p.AddPage()
-	p.SetFont("dejavu", "", 12)
+	p.SetFont("go", "", 12)
 	p.Cell(0, 10, "Patient: "+canaryName+" — Zoë Ñandú, Ωμέγα, Дмитрий")
 	p.Ln(10)
 	p.Cell(0, 10, "NHS number: "+canaryNHS)
