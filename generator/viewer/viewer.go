@@ -400,9 +400,8 @@ func (v *Viewer) Render(w io.Writer, p Page) error {
 // doc, in order, for Page.DocumentStyles.
 func Styles(doc []byte) [][]byte {
 	var out [][]byte
-	lower := bytes.ToLower(doc)
 	for off := 0; ; {
-		i := bytes.Index(lower[off:], []byte("<style"))
+		i := indexFold(doc[off:], "<style")
 		if i < 0 {
 			return out
 		}
@@ -416,13 +415,46 @@ func Styles(doc []byte) [][]byte {
 			return out
 		}
 		body := start + gt + 1
-		end := bytes.Index(lower[body:], []byte("</style"))
+		end := indexFold(doc[body:], "</style")
 		if end < 0 {
 			return out
 		}
 		out = append(out, doc[body:body+end])
 		off = body + end
 	}
+}
+
+// indexFold returns the index of the first tag in s that starts with tag
+// (which begins with '<' and is lower-case ASCII) in any ASCII case, or
+// -1. It does not copy s: a record document is megabytes, and lowering all
+// of it for each page cost more than finding its style sheets.
+func indexFold(s []byte, tag string) int {
+	for off := 0; ; {
+		i := bytes.IndexByte(s[off:], '<')
+		if i < 0 {
+			return -1
+		}
+		at := off + i
+		if len(s)-at >= len(tag) && asciiFoldEqual(s[at:at+len(tag)], tag) {
+			return at
+		}
+		off = at + 1
+	}
+}
+
+// asciiFoldEqual reports whether b is lower (lower-case ASCII) with any of
+// its letters in upper case.
+func asciiFoldEqual(b []byte, lower string) bool {
+	for i := range b {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // publicKey returns the armored public part of key (armored or binary). It
