@@ -6,10 +6,11 @@ import "sync"
 
 // Satchel's patch: a UTF-8 font added from bytes is parsed once, and each
 // document gets a copy of the parsed font. Parsing Go Regular and Go Bold
-// again for every document was a few percent of a build's time. A copy is
-// safe: GenerateCutFont, the only method called on it later, sets every
-// map and slice it uses afresh, and the widths (fontDefType.Cw) are only
-// read.
+// again for every document, and again to subset them, was several percent
+// of a build's time. A copy is safe: GenerateCutFont, the only method
+// called on it later, sets afresh every map and slice it changes, and
+// only reads the widths (fontDefType.Cw) and what prepareCut read from
+// the font once (cutPrep).
 
 // parsedFonts are parsed UTF-8 fonts by the bytes they were parsed from.
 // Fonts added from bytes are expected not to change once added.
@@ -44,6 +45,11 @@ func parsedUTF8Font(utf8Bytes []byte) (*utf8FontFile, error) {
 		if err := proto.parseFile(); err != nil {
 			return nil, err
 		}
+		// Prepared on a copy: prepareCut sets the widths for a scale of
+		// 1, and the prototype's are those parseFile set.
+		scratch := *proto
+		scratch.fileReader = &fileReader{array: utf8Bytes}
+		proto.cut = scratch.prepareCut()
 		parsedFonts.Lock()
 		if parsedFonts.m == nil {
 			parsedFonts.m = map[fontBytes]*utf8FontFile{}

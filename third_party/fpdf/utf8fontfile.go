@@ -60,6 +60,9 @@ type utf8FontFile struct {
 	DefaultWidth         float64
 	symbolData           map[int]map[string][]int
 	CodeSymbolDictionary map[int]int
+	// cut, if set, is what GenerateCutFont reads from the font whatever
+	// runes are used. (Satchel's patch.)
+	cut *cutPrep
 }
 
 type tableDescription struct {
@@ -633,38 +636,25 @@ func (utf *utf8FontFile) generateCMAPTable(cidSymbolPairCollection map[int]int, 
 
 // GenerateCutFont fill utf8FontFile from .utf file, only with runes from usedRunes
 func (utf *utf8FontFile) GenerateCutFont(usedRunes map[int]int) []byte {
+	// Satchel's patch: what does not depend on usedRunes is read from
+	// the font once, by prepareCut, and kept with a font parsed once
+	// (see parsedUTF8Font).
+	p := utf.cut
+	if p == nil {
+		if p = utf.prepareCut(); p == nil {
+			return nil
+		}
+	}
 	utf.fileReader.readerPosition = 0
-	utf.symbolPosition = make([]int, 0)
-	utf.charSymbolDictionary = make(map[int]int)
-	utf.tableDescriptions = make(map[string]*tableDescription)
+	utf.symbolPosition = p.symbolPosition
+	utf.charSymbolDictionary = p.charSymbolDictionary
+	utf.tableDescriptions = p.tableDescriptions
 	utf.outTablesData = make(map[string][]byte)
 	utf.Ascent = 0
 	utf.Descent = 0
-	utf.skip(4)
 	utf.LastRune = 0
-	utf.generateTableDescriptions()
-
-	utf.SeekTable("head")
-	utf.skip(50)
-	LocaFormat := utf.readUint16()
-
-	utf.SeekTable("hhea")
-	utf.skip(34)
-	metricsCount := utf.readUint16()
+	LocaFormat, metricsCount, numSymbols := p.locaFormat, p.metricsCount, p.numSymbols
 	oldMetrics := metricsCount
-
-	utf.SeekTable("maxp")
-	utf.skip(4)
-	numSymbols := utf.readUint16()
-
-	symbolCharDictionary := utf.generateCMAP()
-	if symbolCharDictionary == nil {
-		return nil
-	}
-
-	utf.parseHMTXTable(metricsCount, numSymbols, symbolCharDictionary, 1.0)
-
-	utf.parseLOCATable(LocaFormat, numSymbols)
 
 	cidSymbolPairCollection, symbolArray, symbolCollection, symbolCollectionKeys := utf.parseSymbols(usedRunes)
 
@@ -784,6 +774,62 @@ func (utf *utf8FontFile) GenerateCutFont(usedRunes map[int]int) []byte {
 	utf.setOutTable("OS/2", os2Data)
 
 	return utf.assembleTables()
+}
+
+// cutPrep is what GenerateCutFont reads from the font whatever runes are
+// used: the table directory, the character-to-glyph map, the glyphs'
+// positions and three counts. Nothing changes it once made. (Satchel's
+// patch.)
+type cutPrep struct {
+	tableDescriptions    map[string]*tableDescription
+	charSymbolDictionary map[int]int
+	symbolPosition       []int
+	locaFormat           int
+	metricsCount         int
+	numSymbols           int
+}
+
+// prepareCut reads what GenerateCutFont needs from the font whatever
+// runes are used, as GenerateCutFont did at its start; nil if the font
+// has no Unicode cmap. It sets the fields it reads through (and the
+// widths, as upstream's GenerateCutFont did), so it must not be called on
+// a font another goroutine is reading.
+func (utf *utf8FontFile) prepareCut() *cutPrep {
+	utf.fileReader.readerPosition = 0
+	utf.symbolPosition = make([]int, 0)
+	utf.charSymbolDictionary = make(map[int]int)
+	utf.tableDescriptions = make(map[string]*tableDescription)
+	utf.skip(4)
+	utf.generateTableDescriptions()
+
+	utf.SeekTable("head")
+	utf.skip(50)
+	locaFormat := utf.readUint16()
+
+	utf.SeekTable("hhea")
+	utf.skip(34)
+	metricsCount := utf.readUint16()
+
+	utf.SeekTable("maxp")
+	utf.skip(4)
+	numSymbols := utf.readUint16()
+
+	symbolCharDictionary := utf.generateCMAP()
+	if symbolCharDictionary == nil {
+		return nil
+	}
+
+	utf.parseHMTXTable(metricsCount, numSymbols, symbolCharDictionary, 1.0)
+
+	utf.parseLOCATable(locaFormat, numSymbols)
+	return &cutPrep{
+		tableDescriptions:    utf.tableDescriptions,
+		charSymbolDictionary: utf.charSymbolDictionary,
+		symbolPosition:       utf.symbolPosition,
+		locaFormat:           locaFormat,
+		metricsCount:         metricsCount,
+		numSymbols:           numSymbols,
+	}
 }
 
 func (utf *utf8FontFile) getSymbols(originalSymbolIdx int, start *int, symbolSet map[int]int, SymbolsCollection map[int]int, SymbolsCollectionKeys []int) (*int, map[int]int, map[int]int, []int) {
