@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
@@ -74,6 +75,9 @@ type Viewer struct {
 	decryptor template.JS
 	notices   template.HTML
 	langs     map[string]*i18n.Language // every language Satchel has, by code
+	// labels are the lock screen's labels as JSON (template.JS), by the
+	// languages a page offers, joined with commas.
+	labels sync.Map
 }
 
 // Page is what one record.html shows and holds.
@@ -311,16 +315,29 @@ func (v *Viewer) languages(d *pageData, p Page) error {
 		}
 	}
 	d.Lang = i18n.English
-	labels := map[string]map[string]string{}
 	for _, c := range codes {
-		l, ok := v.langs[c]
-		if !ok {
+		if _, ok := v.langs[c]; !ok {
 			return fmt.Errorf("no labels for language %q", c)
 		}
 		if c == p.Language {
 			d.Lang = c
 		}
+	}
+	for _, c := range codes {
+		d.Choices = append(d.Choices, choice{Code: c, Name: v.langs[c].Name, Chosen: c == d.Lang})
+	}
+	d.lang = v.langs[d.Lang]
+	// The labels depend only on the languages offered: made once for each
+	// set, not for every page.
+	key := strings.Join(codes, ",")
+	if js, ok := v.labels.Load(key); ok {
+		d.Labels = js.(template.JS)
+		return nil
+	}
+	labels := map[string]map[string]string{}
+	for _, c := range codes {
 		m := map[string]string{}
+		l := v.langs[c]
 		for _, k := range l.Keys() {
 			if shellLabel(k) {
 				m[k], _ = l.Label(k)
@@ -328,10 +345,6 @@ func (v *Viewer) languages(d *pageData, p Page) error {
 		}
 		labels[c] = m
 	}
-	for _, c := range codes {
-		d.Choices = append(d.Choices, choice{Code: c, Name: v.langs[c].Name, Chosen: c == d.Lang})
-	}
-	d.lang = v.langs[d.Lang]
 	// json.Marshal escapes <, > and &, so the labels cannot end the
 	// script element they are in.
 	js, err := json.Marshal(labels)
@@ -339,6 +352,7 @@ func (v *Viewer) languages(d *pageData, p Page) error {
 		return err
 	}
 	d.Labels = template.JS(js)
+	v.labels.Store(key, d.Labels)
 	return nil
 }
 
