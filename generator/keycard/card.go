@@ -39,6 +39,12 @@ func QR(content string, size int) ([]byte, error) {
 	return qrPNG(bitmap, max(size/len(bitmap), 1)), nil
 }
 
+// CheckPNG returns the margin code printed beside c on a print sheet: a
+// QR code of its id (serial and tag), for SheetCard.Check.
+func CheckPNG(c Card) ([]byte, error) {
+	return QR(cardID(c), checkPixels)
+}
+
 // QRPixels bounds the QR image on cards: about 200 dpi at the 30 mm it is
 // printed, five or more pixels per module, which scanners read easily; 300
 // dpi would double the PNG work of every card for no gain.
