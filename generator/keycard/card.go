@@ -10,12 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"image"
-	"image/color"
-	"image/png"
 	"io"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/satchel-records/satchel/generator/cardkey"
@@ -38,46 +34,16 @@ func QR(content string, size int) ([]byte, error) {
 	}
 	// Drawn here rather than by q.PNG, which encodes the code twice and
 	// compresses hardest: together three quarters of a card's build time.
+	// qrPNG writes what image/png would, without its per-pixel work.
 	bitmap := q.Bitmap()
-	modules := len(bitmap)
-	scale := max(size/modules, 1)
-	img := image.NewPaletted(image.Rect(0, 0, modules*scale, modules*scale), color.Palette{color.White, color.Black})
-	for y, row := range bitmap {
-		for x, dark := range row {
-			if !dark {
-				continue
-			}
-			for dy := range scale {
-				line := img.Pix[(y*scale+dy)*img.Stride:]
-				for dx := range scale {
-					line[x*scale+dx] = 1
-				}
-			}
-		}
-	}
-	var buf bytes.Buffer
-	if err := qrEncoder.Encode(&buf, img); err != nil {
-		return nil, fmt.Errorf("QR code: %w", err)
-	}
-	return buf.Bytes(), nil
+	return qrPNG(bitmap, max(size/len(bitmap), 1)), nil
 }
 
-// qrEncoder compresses fastest and keeps its zlib writers in a pool between
-// codes: a fresh one costs about as much as compressing a code's pixels.
-// The bytes are those of an unpooled encoder at the same level.
-var qrEncoder = &png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: &pngBuffers{}}
-
-// pngBuffers is a png.EncoderBufferPool over a sync.Pool.
-type pngBuffers struct{ p sync.Pool }
-
-func (b *pngBuffers) Get() *png.EncoderBuffer {
-	if v, ok := b.p.Get().(*png.EncoderBuffer); ok {
-		return v
-	}
-	return nil // png allocates one
+// CheckPNG returns the margin code printed beside c on a print sheet: a
+// QR code of its id (serial and tag), for SheetCard.Check.
+func CheckPNG(c Card) ([]byte, error) {
+	return QR(cardID(c), checkPixels)
 }
-
-func (b *pngBuffers) Put(v *png.EncoderBuffer) { b.p.Put(v) }
 
 // QRPixels bounds the QR image on cards: about 200 dpi at the 30 mm it is
 // printed, five or more pixels per module, which scanners read easily; 300

@@ -16,6 +16,10 @@ import (
 type SheetCard struct {
 	Card
 	PatientID string
+	// Check, if set, is the margin code's PNG, CheckPNG(Card), made
+	// ahead (a build makes it in its workers); RenderSheet makes it
+	// otherwise.
+	Check []byte
 }
 
 // Sheet geometry in millimetres: A4 portrait, ID-1 cards edge to edge in 2
@@ -100,9 +104,11 @@ func RenderSheet(w io.Writer, tmpl *template.Template, cards []SheetCard, printe
 			if err != nil {
 				return fmt.Errorf("sheet card %d of %s: %w", c.Serial, c.PatientID, err)
 			}
-			check, err := QR(cv.ID, checkPixels)
-			if err != nil {
-				return fmt.Errorf("sheet card %d of %s: %w", c.Serial, c.PatientID, err)
+			check := c.Check
+			if check == nil {
+				if check, err = CheckPNG(c.Card); err != nil {
+					return fmt.Errorf("sheet card %d of %s: %w", c.Serial, c.PatientID, err)
+				}
 			}
 			checkURL := template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(check))
 			col, row := i%sheetCols, i/sheetCols

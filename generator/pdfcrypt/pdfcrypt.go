@@ -14,9 +14,9 @@ import (
 
 // Encrypt returns pdf encrypted with the standard security handler,
 // AES-256, revision 6 (PDF 2.0 / ISO 32000-2), user password password
-// (and a random owner password), every string and stream encrypted,
-// permissions to print and copy allowed. rand supplies the file key,
-// salts and IVs.
+// (and no owner password anyone holds: see newSecurity), every string and
+// stream encrypted, permissions to print and copy allowed. rand supplies
+// the file key, salts and IVs.
 //
 // The document information dictionary keeps only /Producer (encrypted
 // too): a title or date could name the patient or the visit. The password

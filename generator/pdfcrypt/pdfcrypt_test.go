@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"codeberg.org/go-pdf/fpdf"
+	"golang.org/x/image/font/gofont/goregular"
 
 	"github.com/satchel-records/satchel/internal/testtool"
 )
@@ -112,6 +113,26 @@ func TestQpdfAndPopplerOpenWithTheKey(t *testing.T) {
 		if err != nil || text2 != text {
 			t.Errorf("compress=%v: the decrypted copy reads differently (%v)", compress, err)
 		}
+	}
+}
+
+// TestTheKeyOpensAsUserOnly checks that the card's key opens the copy as
+// its user, with /P's permissions, not as the owner: no one holds the
+// owner password, so nothing lifts the restrictions on changing it.
+func TestTheKeyOpensAsUserOnly(t *testing.T) {
+	testtool.Need(t, "qpdf")
+	_, enc := encryptFixture(t, true)
+	out, err := run(t, "qpdf", "--show-encryption", "--password="+key, writeTemp(t, "record.pdf", enc))
+	if err != nil {
+		t.Fatalf("qpdf --show-encryption: %v\n%s", err, out)
+	}
+	for _, want := range []string{"Supplied password is user password", "modify anything: not allowed", "print high resolution: allowed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("qpdf --show-encryption does not say %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "owner password") {
+		t.Errorf("the key opens the copy as its owner:\n%s", out)
 	}
 }
 
@@ -517,19 +538,11 @@ func (sevens) Read(p []byte) (int, error) {
 }
 
 // richFixture uses more of what fpdf writes: an embedded UTF-8 TrueType
-// font (fpdf's own DejaVu, subset, with ToUnicode and CIDToGIDMap
-// streams), XMP metadata, a PNG image with a soft mask and a file
-// attachment, each naming the canary.
+// font (Go Regular, subset, with ToUnicode and CIDToGIDMap streams), XMP
+// metadata, a PNG image with a soft mask and a file attachment, each
+// naming the canary.
 func richFixture(t testing.TB) []byte {
 	t.Helper()
-	dir, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "codeberg.org/go-pdf/fpdf").Output()
-	if err != nil {
-		t.Fatalf("finding fpdf's fonts: %v", err)
-	}
-	font, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(dir)), "font", "DejaVuSansCondensed.ttf"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	img := image.NewNRGBA(image.Rect(0, 0, 8, 8))
 	for i := range img.Pix {
 		img.Pix[i] = byte(i * 7)
@@ -542,9 +555,9 @@ func richFixture(t testing.TB) []byte {
 	p.SetTitle(canaryName, true)
 	p.SetXmpMetadata([]byte(`<x:xmpmeta xmlns:x="adobe:ns:meta/"><dc:title>` + canaryName + `</dc:title></x:xmpmeta>`))
 	p.SetAttachments([]fpdf.Attachment{{Content: []byte("NHS " + canaryNHS), Filename: "note.txt", Description: canaryName}})
-	p.AddUTF8FontFromBytes("dejavu", "", font)
+	p.AddUTF8FontFromBytes("go", "", goregular.TTF)
 	p.AddPage()
-	p.SetFont("dejavu", "", 12)
+	p.SetFont("go", "", 12)
 	p.Cell(0, 10, "Patient: "+canaryName+" — Zoë Ñandú, Ωμέγα, Дмитрий")
 	p.Ln(10)
 	p.Cell(0, 10, "NHS number: "+canaryNHS)

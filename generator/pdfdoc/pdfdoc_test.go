@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -196,6 +197,48 @@ func TestSameRecordSameBytes(t *testing.T) {
 	}
 	if !bytes.HasPrefix(a, []byte("%PDF-")) {
 		t.Error("not a PDF")
+	}
+}
+
+// One Maker laying out documents at once gives each the bytes it gives
+// alone: the fonts parsed once (see third_party/fpdf) are shared by no
+// document's state.
+func TestConcurrentDocumentsSameBytes(t *testing.T) {
+	t.Parallel()
+	r, err := render.New("default", layers.Of(templates.FS()), layers.Of(themes.FS()), content.NewMarkdown())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := pdfdoc.New(content.NewMarkdown())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Different text uses different glyphs, so each font subset differs.
+	names := []string{"Jane Example", "Zoë Ñandú", "Ωμέγα Δέλτα", "Дмитрий Иванов"}
+	alone := make([][]byte, len(names))
+	for i, n := range names {
+		d := synthetic(n)
+		if alone[i], err = m.Make(d, r.View(d)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	together := make([][]byte, 4*len(names))
+	errs := make([]error, len(together))
+	var wg sync.WaitGroup
+	for i := range together {
+		wg.Go(func() {
+			d := synthetic(names[i%len(names)])
+			together[i], errs[i] = m.Make(d, r.View(d))
+		})
+	}
+	wg.Wait()
+	for i := range together {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if !bytes.Equal(together[i], alone[i%len(names)]) {
+			t.Errorf("document %d laid out alongside others differs from the same laid out alone", i)
+		}
 	}
 }
 

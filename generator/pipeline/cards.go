@@ -108,7 +108,13 @@ func (b *builder) writeCard(o *outputs, dir, id string, c registry.Card, bundleI
 	if c.Printed == digest {
 		return files, nil, nil
 	}
-	return files, &issuedCard{SheetCard: keycard.SheetCard{Card: card, PatientID: id}, digest: digest}, nil
+	// The sheet's margin code is made here, in the build's workers, not
+	// one card after another when the sheet is written.
+	check, err := keycard.CheckPNG(card)
+	if err != nil {
+		return CardFiles{}, nil, err
+	}
+	return files, &issuedCard{SheetCard: keycard.SheetCard{Card: card, PatientID: id, Check: check}, digest: digest}, nil
 }
 
 // printDigest is what the registry records of a card put on a sheet: a

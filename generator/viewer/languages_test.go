@@ -98,3 +98,40 @@ func TestLockScreenOpensInThePatientsLanguageAndSwitches(t *testing.T) {
 		t.Errorf("the message is not said again in English: %q", got)
 	}
 }
+
+// TestEachPageHoldsTheLabelsOfItsOwnLanguages renders pages offering
+// different languages with one Viewer, which keeps the labels of each
+// set of languages: each page holds the labels of its languages only.
+func TestEachPageHoldsTheLabelsOfItsOwnLanguages(t *testing.T) {
+	v := newViewer(t)
+	f := newFixture(t, v, 3)
+	render := func(langs ...string) string {
+		var out strings.Builder
+		if err := v.Render(&out, viewer.Page{PracticeName: "P", Exported: exportedAt(), Message: f.message, Languages: langs}); err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
+	}
+	for range 2 {
+		for _, c := range []struct {
+			langs    []string
+			has, not []string
+		}{
+			{[]string{"fr"}, []string{`"en":{`, `"fr":{`}, []string{`"de":{`, `"es":{`}},
+			{[]string{"de", "es"}, []string{`"en":{`, `"de":{`, `"es":{`}, []string{`"fr":{`}},
+			{nil, []string{`"en":{`}, []string{`"fr":{`, `"de":{`, `"es":{`}},
+		} {
+			page := render(c.langs...)
+			for _, s := range c.has {
+				if !strings.Contains(page, s) {
+					t.Errorf("a page offering %v lacks the labels %s", c.langs, s)
+				}
+			}
+			for _, s := range c.not {
+				if strings.Contains(page, s) {
+					t.Errorf("a page offering %v holds the labels %s", c.langs, s)
+				}
+			}
+		}
+	}
+}

@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
@@ -74,6 +75,9 @@ type Viewer struct {
 	decryptor template.JS
 	notices   template.HTML
 	langs     map[string]*i18n.Language // every language Satchel has, by code
+	// labels are the lock screen's labels as JSON (template.JS), by the
+	// languages a page offers, joined with commas.
+	labels sync.Map
 }
 
 // Page is what one record.html shows and holds.
@@ -311,16 +315,29 @@ func (v *Viewer) languages(d *pageData, p Page) error {
 		}
 	}
 	d.Lang = i18n.English
-	labels := map[string]map[string]string{}
 	for _, c := range codes {
-		l, ok := v.langs[c]
-		if !ok {
+		if _, ok := v.langs[c]; !ok {
 			return fmt.Errorf("no labels for language %q", c)
 		}
 		if c == p.Language {
 			d.Lang = c
 		}
+	}
+	for _, c := range codes {
+		d.Choices = append(d.Choices, choice{Code: c, Name: v.langs[c].Name, Chosen: c == d.Lang})
+	}
+	d.lang = v.langs[d.Lang]
+	// The labels depend only on the languages offered: made once for each
+	// set, not for every page.
+	key := strings.Join(codes, ",")
+	if js, ok := v.labels.Load(key); ok {
+		d.Labels = js.(template.JS)
+		return nil
+	}
+	labels := map[string]map[string]string{}
+	for _, c := range codes {
 		m := map[string]string{}
+		l := v.langs[c]
 		for _, k := range l.Keys() {
 			if shellLabel(k) {
 				m[k], _ = l.Label(k)
@@ -328,10 +345,6 @@ func (v *Viewer) languages(d *pageData, p Page) error {
 		}
 		labels[c] = m
 	}
-	for _, c := range codes {
-		d.Choices = append(d.Choices, choice{Code: c, Name: v.langs[c].Name, Chosen: c == d.Lang})
-	}
-	d.lang = v.langs[d.Lang]
 	// json.Marshal escapes <, > and &, so the labels cannot end the
 	// script element they are in.
 	js, err := json.Marshal(labels)
@@ -339,6 +352,7 @@ func (v *Viewer) languages(d *pageData, p Page) error {
 		return err
 	}
 	d.Labels = template.JS(js)
+	v.labels.Store(key, d.Labels)
 	return nil
 }
 
@@ -400,9 +414,8 @@ func (v *Viewer) Render(w io.Writer, p Page) error {
 // doc, in order, for Page.DocumentStyles.
 func Styles(doc []byte) [][]byte {
 	var out [][]byte
-	lower := bytes.ToLower(doc)
 	for off := 0; ; {
-		i := bytes.Index(lower[off:], []byte("<style"))
+		i := indexFold(doc[off:], "<style")
 		if i < 0 {
 			return out
 		}
@@ -416,13 +429,46 @@ func Styles(doc []byte) [][]byte {
 			return out
 		}
 		body := start + gt + 1
-		end := bytes.Index(lower[body:], []byte("</style"))
+		end := indexFold(doc[body:], "</style")
 		if end < 0 {
 			return out
 		}
 		out = append(out, doc[body:body+end])
 		off = body + end
 	}
+}
+
+// indexFold returns the index of the first tag in s that starts with tag
+// (which begins with '<' and is lower-case ASCII) in any ASCII case, or
+// -1. It does not copy s: a record document is megabytes, and lowering all
+// of it for each page cost more than finding its style sheets.
+func indexFold(s []byte, tag string) int {
+	for off := 0; ; {
+		i := bytes.IndexByte(s[off:], '<')
+		if i < 0 {
+			return -1
+		}
+		at := off + i
+		if len(s)-at >= len(tag) && asciiFoldEqual(s[at:at+len(tag)], tag) {
+			return at
+		}
+		off = at + 1
+	}
+}
+
+// asciiFoldEqual reports whether b is lower (lower-case ASCII) with any of
+// its letters in upper case.
+func asciiFoldEqual(b []byte, lower string) bool {
+	for i := range b {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // publicKey returns the armored public part of key (armored or binary). It

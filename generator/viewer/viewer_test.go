@@ -414,10 +414,12 @@ func fixturePage(t *testing.T) (*fixture, []byte) {
 	return f, page
 }
 
-// Styles finds each <style> element's text; the page's CSP allows exactly
+// Styles finds each <style> element's text, its tag in any case; the page's CSP allows exactly
 // those (and the shell's own) by hash, after HTML's newline normalization.
 func TestDocumentStylesAreAllowedByHash(t *testing.T) {
-	doc := "<html><head><STYLE media=print>a{b:c}\r\n</STYLE><styles>no</styles><style>\nh1 { color: red; }\n</style></head><body><style>x{}</style></body></html>"
+	// Ⱥ lower-cases to a longer character: the offsets found must still
+	// be the document's own.
+	doc := "<html><head><title>ȺȺȺ</title><STYLE media=print>a{b:c}\r\n</STYLE><styles>no</styles><style>\nh1 { color: red; }\n</style></head><body><style>x{}</style></body></html>"
 	got := viewer.Styles([]byte(doc))
 	want := []string{"a{b:c}\r\n", "\nh1 { color: red; }\n", "x{}"}
 	if len(got) != len(want) {

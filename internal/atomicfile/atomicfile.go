@@ -150,11 +150,15 @@ func write(path string, perm os.FileMode, sync bool, fn func(w io.Writer) error)
 			os.Remove(tmp)
 		}
 	}()
-	bw := bufio.NewWriterSize(f, 256<<10)
-	if err = fn(bw); err != nil {
-		return err
+	bw := writers.Get().(*bufio.Writer)
+	bw.Reset(f)
+	err = fn(bw)
+	if err == nil {
+		err = bw.Flush()
 	}
-	if err = bw.Flush(); err != nil {
+	bw.Reset(nil)
+	writers.Put(bw)
+	if err != nil {
 		return err
 	}
 	if err = f.Chmod(perm); err != nil {
@@ -170,6 +174,11 @@ func write(path string, perm os.FileMode, sync bool, fn func(w io.Writer) error)
 	}
 	return os.Rename(tmp, path)
 }
+
+// writers are the buffers files are written through, kept between
+// files: a build writes thousands, and a fresh 256 KiB buffer for each
+// (cleared by the runtime) cost more than most of them take to write.
+var writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 256<<10) }}
 
 // tempInfix sits between the target's name and the random digits in a
 // temporary file's name: ".record.html.tmp-123456789".

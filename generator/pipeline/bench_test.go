@@ -1,0 +1,41 @@
+package pipeline
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/satchel-records/satchel/generator/site"
+	"github.com/satchel-records/satchel/internal/synth"
+)
+
+// BenchmarkFreshBuild builds a fresh synthetic practice of 40 patients
+// (PDF copies on, the default) per iteration: the profile of a fresh
+// build's per-patient work (go test -bench FreshBuild -cpuprofile).
+func BenchmarkFreshBuild(b *testing.B) {
+	edu, err := filepath.Abs(filepath.Join("..", "..", "education"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	const patients = 40
+	for b.Loop() {
+		b.StopTimer()
+		dir := b.TempDir()
+		if err := synth.Write(dir, synth.Options{Patients: patients, Seed: 42, Education: edu}); err != nil {
+			b.Fatal(err)
+		}
+		cfg, err := site.Load(filepath.Join(dir, "site.toml"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		rep, err := Run(context.Background(), cfg, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n := rep.Count(Built); n != patients {
+			b.Fatalf("%d of %d patients built", n, patients)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Seconds())*1000/float64(b.N*patients), "ms/patient")
+}
