@@ -3,7 +3,6 @@ module github.com/satchel-records/satchel
 go 1.26.8
 
 require (
-	codeberg.org/go-pdf/fpdf v0.12.0
 	github.com/BurntSushi/toml v1.6.0
 	github.com/ProtonMail/go-crypto v1.5.2
 	github.com/chromedp/cdproto v0.159.0
@@ -30,5 +29,3 @@ require (
 )
 
 tool honnef.co/go/tools/cmd/staticcheck
-
-replace codeberg.org/go-pdf/fpdf => ./third_party/fpdf

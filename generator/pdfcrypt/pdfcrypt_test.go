@@ -17,7 +17,7 @@ import (
 	"strings"
 	"testing"
 
-	"codeberg.org/go-pdf/fpdf"
+	"github.com/satchel-records/satchel/internal/fpdf"
 	"golang.org/x/image/font/gofont/goregular"
 
 	"github.com/satchel-records/satchel/internal/testtool"

@@ -21,7 +21,7 @@ import (
 	"time"
 	"unicode"
 
-	"codeberg.org/go-pdf/fpdf"
+	"github.com/satchel-records/satchel/internal/fpdf"
 	"golang.org/x/image/font/gofont/gobold"
 	"golang.org/x/image/font/gofont/goregular"
 	"golang.org/x/image/font/sfnt"

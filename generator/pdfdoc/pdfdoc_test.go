@@ -201,7 +201,7 @@ func TestSameRecordSameBytes(t *testing.T) {
 }
 
 // One Maker laying out documents at once gives each the bytes it gives
-// alone: the fonts parsed once (see third_party/fpdf) are shared by no
+// alone: the fonts parsed once (see internal/fpdf) are shared by no
 // document's state.
 func TestConcurrentDocumentsSameBytes(t *testing.T) {
 	t.Parallel()

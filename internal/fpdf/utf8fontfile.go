@@ -653,13 +653,14 @@ func (utf *utf8FontFile) GenerateCutFont(usedRunes map[int]int) []byte {
 	utf.Ascent = 0
 	utf.Descent = 0
 	utf.LastRune = 0
-	LocaFormat, metricsCount, numSymbols := p.locaFormat, p.metricsCount, p.numSymbols
+	metricsCount := p.metricsCount
 	oldMetrics := metricsCount
+	var LocaFormat int
 
 	cidSymbolPairCollection, symbolArray, symbolCollection, symbolCollectionKeys := utf.parseSymbols(usedRunes)
 
 	metricsCount = len(symbolCollection)
-	numSymbols = metricsCount
+	numSymbols := metricsCount
 
 	utf.setOutTable("name", utf.getTableData("name"))
 	utf.setOutTable("cvt ", utf.getTableData("cvt "))

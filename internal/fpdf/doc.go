@@ -6,6 +6,9 @@
 Package fpdf implements a PDF document generator with high level
 support for text, drawing and images.
 
+This is Satchel's copy of codeberg.org/go-pdf/fpdf v0.12.0 (MIT, see
+LICENSE), patched for speed only; SATCHEL.md lists the patches.
+
 # Features
 
 -   UTF-8 support
@@ -259,4 +262,4 @@ times, and for file attachments and annotations.
 
 -   Improve test coverage as reported by the coverage tool.
 */
-package fpdf // import "codeberg.org/go-pdf/fpdf"
+package fpdf
