@@ -18,7 +18,6 @@ import (
 	"github.com/satchel-records/satchel/generator/cardkey"
 
 	"github.com/satchel-records/satchel/generator/bundle"
-	"github.com/satchel-records/satchel/generator/keycard"
 	"github.com/satchel-records/satchel/generator/pdfcrypt"
 	"github.com/satchel-records/satchel/generator/practicekey"
 	"github.com/satchel-records/satchel/generator/provenance"
@@ -94,13 +93,6 @@ type Patient struct {
 	// written for them, for the build state (incremental.go).
 	key  string
 	outs outputs
-}
-
-// issuedCard is a card for the print sheet, with the digest the registry
-// records for it once the sheet is safely on disk.
-type issuedCard struct {
-	keycard.SheetCard
-	digest string
 }
 
 // CardFiles are the files of one key card, relative to the site root.
@@ -331,25 +323,21 @@ func (p *Pipeline) Build(ctx context.Context, opt Options) (*Report, error) {
 		}
 	}
 	var issued []issuedCard
-	var sheet []keycard.SheetCard
 	for _, p := range rep.Patients {
 		issued = append(issued, p.issued...)
-		for _, c := range p.issued {
-			sheet = append(sheet, c.SheetCard)
-		}
 	}
 	var events []registry.Event
 	if rep.KeyCreated {
 		events = append(events, registry.Event{Time: b.now, Who: b.by, What: registry.EventKeygen, Key: b.key.Fingerprint})
 	}
 	events = append(events, b.sealed(rep, firsts)...)
-	if len(sheet) > 0 {
-		if rep.Sheet, err = b.writeSheet(sheet); err != nil {
+	if len(issued) > 0 {
+		if rep.Sheet, err = b.writeSheet(issued); err != nil {
 			return nil, fmt.Errorf("cannot write the print sheet: %w", err)
 		}
-		rep.SheetCards = len(sheet)
+		rep.SheetCards = len(issued)
 		for _, c := range issued {
-			events = append(events, registry.Event{Time: b.now, Who: b.by, What: registry.EventPrintSheet, Patient: c.PatientID, Serial: c.Serial, Sheet: filepath.Base(rep.Sheet)})
+			events = append(events, registry.Event{Time: b.now, Who: b.by, What: registry.EventPrintSheet, Patient: c.patient, Serial: c.serial, Sheet: filepath.Base(rep.Sheet)})
 		}
 	}
 	// Bundles and cards were written without a flush each; make them all
@@ -361,7 +349,7 @@ func (p *Pipeline) Build(ctx context.Context, opt Options) (*Report, error) {
 	// leaves its cards unmarked, and the next build prints them again.
 	// The save also keeps the identities that ids adopted in this build.
 	for _, c := range issued {
-		b.reg.MarkPrinted(c.PatientID, c.Serial, c.digest)
+		b.reg.MarkPrinted(c.patient, c.serial, c.digest)
 	}
 	if err := b.reg.Save(); err != nil {
 		return nil, fmt.Errorf("cannot save the card registry: %w", err)

@@ -1,8 +1,7 @@
 package pipeline
 
 import (
-	"encoding/json"
-	"os"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -32,47 +31,71 @@ type ManifestEntry struct {
 	NotCarried map[string]int `json:"not_carried,omitempty"`
 }
 
-// writeManifest writes the manifest last, atomically, 0600.
+// writeManifest writes the manifest last, atomically, 0600, entry by
+// entry (see encodeManifest).
 //
 // A partial build (Options.Only) keeps the previous manifest's entries for
 // the patients it did not rebuild, so the manifest always covers everyone.
 func (b *builder) writeManifest(rep *Report, partial bool) (string, error) {
 	path := b.cfg.ManifestFile()
-	m := Manifest{Generated: b.now, Patients: []ManifestEntry{}}
+	// The patients of this build, by id; for a partial build, beside the
+	// ids of the last manifest's other patients (read by startIncremental
+	// as this function once did: only a manifest that reads whole).
+	order := make([]int, len(rep.Patients))
 	rebuilt := map[string]bool{}
-	for _, p := range rep.Patients {
+	for i, p := range rep.Patients {
+		order[i] = i
 		rebuilt[p.ID] = true
 	}
+	slices.SortStableFunc(order, func(i, j int) int { return strings.Compare(rep.Patients[i].ID, rep.Patients[j].ID) })
+	var kept []string
 	if partial {
-		var old Manifest
-		if data, err := os.ReadFile(path); err == nil && json.Unmarshal(data, &old) == nil {
-			for _, e := range old.Patients {
-				if !rebuilt[e.ID] {
-					m.Patients = append(m.Patients, e)
+		for id := range b.inc.manifest {
+			if !rebuilt[id] {
+				kept = append(kept, id)
+			}
+		}
+		slices.Sort(kept)
+	}
+	entries := func(yield func(ManifestEntry) bool) {
+		k := 0
+		for _, i := range order {
+			p := &rep.Patients[i]
+			for ; k < len(kept) && kept[k] < p.ID; k++ {
+				if !yield(b.inc.manifest[kept[k]]) {
+					return
 				}
+			}
+			if !yield(manifestEntry(p)) {
+				return
+			}
+		}
+		for ; k < len(kept); k++ {
+			if !yield(b.inc.manifest[kept[k]]) {
+				return
 			}
 		}
 	}
-	for _, p := range rep.Patients {
-		e := ManifestEntry{ID: p.ID, Status: p.Status, BundleID: p.BundleID, Bundle: p.Bundle, Viewer: p.Viewer, SHA256: p.SHA256, Cards: p.Cards}
-		if p.Status != Built && p.Status != Failed {
-			e.Reason = p.Reason
-		}
-		if len(p.Withheld) > 0 {
-			e.Withheld = p.Withheld
-		}
-		if len(p.NotCarried) > 0 {
-			e.NotCarried = p.NotCarried
-		}
-		m.Patients = append(m.Patients, e)
-	}
-	slices.SortFunc(m.Patients, func(a, b ManifestEntry) int { return strings.Compare(a.ID, b.ID) })
-	data, err := json.MarshalIndent(m, "", "  ")
+	err := atomicfile.WriteFunc(path, 0o600, func(w io.Writer) error {
+		return encodeManifest(w, b.now, entries)
+	})
 	if err != nil {
 		return "", err
 	}
-	if err := atomicfile.Write(path, append(data, '\n'), 0o600); err != nil {
-		return "", err
-	}
 	return b.rel(path), nil
+}
+
+// manifestEntry is patient p's entry in the manifest.
+func manifestEntry(p *Patient) ManifestEntry {
+	e := ManifestEntry{ID: p.ID, Status: p.Status, BundleID: p.BundleID, Bundle: p.Bundle, Viewer: p.Viewer, SHA256: p.SHA256, Cards: p.Cards}
+	if p.Status != Built && p.Status != Failed {
+		e.Reason = p.Reason
+	}
+	if len(p.Withheld) > 0 {
+		e.Withheld = p.Withheld
+	}
+	if len(p.NotCarried) > 0 {
+		e.NotCarried = p.NotCarried
+	}
+	return e
 }
