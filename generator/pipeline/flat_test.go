@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/satchel-records/satchel/generator/registry"
+	"github.com/satchel-records/satchel/generator/site"
 )
 
 // manifestAsMarshalled reads the manifest and returns it with what
@@ -46,7 +47,15 @@ func TestManifestEncodedEntryByEntryIsMarshalIndent(t *testing.T) {
 	}
 	for n := 0; n <= len(entries); n++ {
 		var got bytes.Buffer
-		if err := encodeManifest(&got, at, slices.Values(entries[:n])); err != nil {
+		var each [][]byte
+		for _, e := range entries[:n] {
+			data, err := json.MarshalIndent(e, "    ", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			each = append(each, data)
+		}
+		if err := encodeManifest(&got, at, slices.Values(each)); err != nil {
 			t.Fatal(err)
 		}
 		want, _ := json.MarshalIndent(Manifest{Generated: at, Patients: append([]ManifestEntry{}, entries[:n]...)}, "", "  ")
@@ -67,6 +76,7 @@ func TestManifestIsSortedAndPartialBuildsKeepTheOthers(t *testing.T) {
 	if !bytes.Equal(data, want) {
 		t.Error("the manifest is not what json.MarshalIndent writes")
 	}
+	st := stateAsMarshalled(t, cfg)
 	var ids, built []string
 	for _, p := range rep.Patients {
 		ids = append(ids, p.ID)
@@ -107,9 +117,44 @@ func TestManifestIsSortedAndPartialBuildsKeepTheOthers(t *testing.T) {
 	if !slices.Equal(got, ids) {
 		t.Errorf("after a partial build the manifest ids are %q, want %q", got, ids)
 	}
+	st2 := stateAsMarshalled(t, cfg)
+	for id, ps := range st.Patients {
+		if j, _ := json.Marshal(ps); id != only && string(j) != jsonOf(st2.Patients[id]) {
+			t.Errorf("%s: the partial build changed its build state", id)
+		}
+	}
+	if len(st2.Patients) != len(st.Patients) || st2.Patients[only].Key != st.Patients[only].Key {
+		t.Errorf("the partial build's state has %d patients (want %d), %s's key %q (want %q)", len(st2.Patients), len(st.Patients), only, st2.Patients[only].Key, st.Patients[only].Key)
+	}
 	if !m2.Generated.Equal(later()) {
 		t.Errorf("generated %v, want the partial build's time", m2.Generated)
 	}
+}
+
+// stateAsMarshalled reads the build state, checks it is what json.Marshal
+// of the whole buildState writes, and returns it.
+func stateAsMarshalled(t *testing.T, cfg *site.Config) buildState {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(cfg.PrivateDir, stateName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st buildState
+	if err := json.Unmarshal(data, &st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Patients) == 0 || st.Satchel.SHA256 == "" {
+		t.Fatalf("the build state records %d patients, satchel %q", len(st.Patients), st.Satchel.SHA256)
+	}
+	if want := jsonOf(st) + "\n"; string(data) != want {
+		t.Errorf("the build state is not what json.Marshal writes:\n%s\nwant\n%s", data, want)
+	}
+	return st
+}
+
+func jsonOf(v any) string {
+	data, _ := json.Marshal(v)
+	return string(data)
 }
 
 var dataURI = regexp.MustCompile(`data:image/png;base64,[A-Za-z0-9+/=]+`)

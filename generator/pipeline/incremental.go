@@ -19,6 +19,7 @@ package pipeline
 // passes is still noticed.
 
 import (
+	"bufio"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -31,6 +32,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -415,43 +417,70 @@ func (c countWriter) Write(p []byte) (int, error) {
 // disk: each patient built now with its key and its files as they are on
 // disk, each patient skipped as it was, and, for a partial build, every
 // other patient as the last build left them. A patient that did not build
-// is left out, so it is built afresh next time.
-func (b *builder) saveState(rep *Report, partial bool) error {
-	st := buildState{Format: stateFormat, Satchel: b.inc.exe, Patients: map[string]patientState{}}
-	seen := map[string]bool{}
-	for _, p := range rep.Patients {
-		seen[p.ID] = true
-	}
+// is left out, so it is built afresh next time. It is written entry by
+// entry from those the collector put aside, exactly as json.Marshal of
+// the whole buildState would write it.
+func (b *builder) saveState(c *collector, partial bool) error {
+	built := slices.Clone(c.state)
+	slices.SortStableFunc(built, func(x, y spilled) int { return strings.Compare(x.id, y.id) })
+	var kept []string
 	if partial {
-		for id, ps := range b.inc.prev.Patients {
+		seen := map[string]bool{}
+		for _, s := range c.manifest {
+			seen[s.id] = true
+		}
+		for id := range b.inc.prev.Patients {
 			if !seen[id] {
-				st.Patients[id] = ps
+				kept = append(kept, id)
 			}
 		}
+		slices.Sort(kept)
 	}
-	for _, p := range rep.Patients {
-		if p.Status != Built || p.key == "" {
-			continue
-		}
-		files := slices.Clone(p.outs)
-		ok := true
-		for i := range files {
-			info, err := os.Lstat(b.abs(files[i].Path))
-			if err != nil || info.Size() != files[i].Size {
-				ok = false
-				break
-			}
-			files[i].MTime = info.ModTime().UnixNano()
-		}
-		if ok {
-			st.Patients[p.ID] = patientState{Key: p.key, Files: files}
-		}
-	}
-	data, err := json.Marshal(st)
+	exe, err := json.Marshal(b.inc.exe)
 	if err != nil {
 		return err
 	}
-	return atomicfile.Write(b.stateFile(), append(data, '\n'), 0o600)
+	return atomicfile.WriteFunc(b.stateFile(), 0o600, func(w io.Writer) error {
+		bw := bufio.NewWriter(w)
+		fmt.Fprintf(bw, `{"format":%d,"satchel":%s,"patients":{`, stateFormat, exe)
+		n := 0
+		entry := func(id string, data []byte) {
+			key, _ := json.Marshal(id)
+			if n > 0 {
+				bw.WriteByte(',')
+			}
+			bw.Write(key)
+			bw.WriteByte(':')
+			bw.Write(data)
+			n++
+		}
+		// The same id twice (two record files of one id) never builds, so
+		// never has an entry: ids are unique here, as in a map.
+		k := 0
+		var buf []byte
+		for _, s := range built {
+			for ; k < len(kept) && kept[k] < s.id; k++ {
+				data, err := json.Marshal(b.inc.prev.Patients[kept[k]])
+				if err != nil {
+					return err
+				}
+				entry(kept[k], data)
+			}
+			if buf, err = c.entries.read(s, buf); err != nil {
+				return err
+			}
+			entry(s.id, buf)
+		}
+		for ; k < len(kept); k++ {
+			data, err := json.Marshal(b.inc.prev.Patients[kept[k]])
+			if err != nil {
+				return err
+			}
+			entry(kept[k], data)
+		}
+		bw.WriteString("}}\n")
+		return bw.Flush()
+	})
 }
 
 func digest(data []byte) string {

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"encoding/json"
 	"io"
 	"slices"
 	"strings"
@@ -32,24 +33,22 @@ type ManifestEntry struct {
 }
 
 // writeManifest writes the manifest last, atomically, 0600, entry by
-// entry (see encodeManifest).
+// entry (see encodeManifest), from the entries the collector put aside.
 //
 // A partial build (Options.Only) keeps the previous manifest's entries for
 // the patients it did not rebuild, so the manifest always covers everyone.
-func (b *builder) writeManifest(rep *Report, partial bool) (string, error) {
+func (b *builder) writeManifest(c *collector, partial bool) (string, error) {
 	path := b.cfg.ManifestFile()
-	// The patients of this build, by id; for a partial build, beside the
-	// ids of the last manifest's other patients (read by startIncremental
-	// as this function once did: only a manifest that reads whole).
-	order := make([]int, len(rep.Patients))
-	rebuilt := map[string]bool{}
-	for i, p := range rep.Patients {
-		order[i] = i
-		rebuilt[p.ID] = true
-	}
-	slices.SortStableFunc(order, func(i, j int) int { return strings.Compare(rep.Patients[i].ID, rep.Patients[j].ID) })
+	built := slices.Clone(c.manifest)
+	slices.SortStableFunc(built, func(x, y spilled) int { return strings.Compare(x.id, y.id) })
+	// For a partial build, the last manifest's other patients, as
+	// startIncremental read it (only a manifest that reads whole).
 	var kept []string
 	if partial {
+		rebuilt := map[string]bool{}
+		for _, s := range c.manifest {
+			rebuilt[s.id] = true
+		}
 		for id := range b.inc.manifest {
 			if !rebuilt[id] {
 				kept = append(kept, id)
@@ -57,27 +56,43 @@ func (b *builder) writeManifest(rep *Report, partial bool) (string, error) {
 		}
 		slices.Sort(kept)
 	}
-	entries := func(yield func(ManifestEntry) bool) {
+	var readErr error
+	var buf []byte
+	old := func(id string) []byte {
+		data, err := json.MarshalIndent(b.inc.manifest[id], "    ", "  ")
+		if err != nil {
+			readErr = err
+		}
+		return data
+	}
+	entries := func(yield func([]byte) bool) {
 		k := 0
-		for _, i := range order {
-			p := &rep.Patients[i]
-			for ; k < len(kept) && kept[k] < p.ID; k++ {
-				if !yield(b.inc.manifest[kept[k]]) {
+		for _, s := range built {
+			for ; k < len(kept) && kept[k] < s.id; k++ {
+				if !yield(old(kept[k])) || readErr != nil {
 					return
 				}
 			}
-			if !yield(manifestEntry(p)) {
+			var err error
+			if buf, err = c.entries.read(s, buf); err != nil {
+				readErr = err
+				return
+			}
+			if !yield(buf) {
 				return
 			}
 		}
 		for ; k < len(kept); k++ {
-			if !yield(b.inc.manifest[kept[k]]) {
+			if !yield(old(kept[k])) || readErr != nil {
 				return
 			}
 		}
 	}
 	err := atomicfile.WriteFunc(path, 0o600, func(w io.Writer) error {
-		return encodeManifest(w, b.now, entries)
+		if err := encodeManifest(w, b.now, entries); err != nil {
+			return err
+		}
+		return readErr
 	})
 	if err != nil {
 		return "", err

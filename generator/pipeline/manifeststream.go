@@ -12,8 +12,9 @@ import (
 // entries of seq, one at a time, exactly as json.MarshalIndent(m, "", "  ")
 // of the whole Manifest would write it, and a newline: the manifest of a
 // practice of any size is never held whole in memory. seq must yield the
-// entries sorted by id.
-func encodeManifest(w io.Writer, generated time.Time, seq iter.Seq[ManifestEntry]) error {
+// entries sorted by id, each as json.MarshalIndent(e, "    ", "  ") makes
+// it.
+func encodeManifest(w io.Writer, generated time.Time, seq iter.Seq[[]byte]) error {
 	bw := bufio.NewWriter(w)
 	gen, err := json.Marshal(generated)
 	if err != nil {
@@ -23,11 +24,7 @@ func encodeManifest(w io.Writer, generated time.Time, seq iter.Seq[ManifestEntry
 	bw.Write(gen)
 	bw.WriteString(",\n  \"patients\": [")
 	n := 0
-	for e := range seq {
-		data, err := json.MarshalIndent(e, "    ", "  ")
-		if err != nil {
-			return err
-		}
+	for data := range seq {
 		if n > 0 {
 			bw.WriteByte(',')
 		}

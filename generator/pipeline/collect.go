@@ -1,0 +1,355 @@
+package pipeline
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"slices"
+	"sync"
+
+	"github.com/satchel-records/satchel/generator/registry"
+)
+
+// Flat memory. A build holds nothing per patient that it can put on disk:
+// as the workers finish, each patient's result is taken in file order (a
+// small reorder window, see eachPatient) and reduced to what the end of
+// the build needs. Its manifest entry, its build-state entry and its audit
+// events go to two temp files in private_dir (0600; no secret, no record
+// data: ids, paths, digests, serials), read back when the manifest, the
+// build state and the audit log are written. Its issued cards stay, as
+// small records (issuedCard). The report keeps counts and the failed
+// patients; every patient only when Options.Each is nil.
+
+// spillFile is a temp file a build writes to as it goes and reads back at
+// the end, named so that removeTemps clears one a killed build left.
+type spillFile struct {
+	f   *os.File
+	w   *bufio.Writer
+	off int64
+}
+
+func newSpill(dir, name string) (*spillFile, error) {
+	f, err := os.CreateTemp(dir, "."+name+".tmp-*") // 0600
+	if err != nil {
+		return nil, err
+	}
+	return &spillFile{f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
+}
+
+// add appends data and returns where it starts.
+func (s *spillFile) add(data []byte) (spilled, error) {
+	at := spilled{off: s.off, n: len(data)}
+	_, err := s.w.Write(data)
+	s.off += int64(len(data))
+	return at, err
+}
+
+// read returns what add put at at, once flush has been called.
+func (s *spillFile) read(at spilled, buf []byte) ([]byte, error) {
+	buf = slices.Grow(buf[:0], at.n)[:at.n]
+	_, err := s.f.ReadAt(buf, at.off)
+	return buf, err
+}
+
+func (s *spillFile) flush() error { return s.w.Flush() }
+
+func (s *spillFile) remove() {
+	s.f.Close()
+	os.Remove(s.f.Name())
+}
+
+// spilled is where one item is in a spill file, and whose it is.
+type spilled struct {
+	id  string
+	off int64
+	n   int
+}
+
+// collector reduces each patient's result, in file order, to what the
+// rest of the build needs.
+type collector struct {
+	b   *builder
+	rep *Report
+	// each is Options.Each; when nil, rep.Patients keeps every patient.
+	each   func(*Patient)
+	firsts map[string]int
+
+	issued []issuedCard
+	// seal are the cards first sealed into a bundle by this build, and
+	// drop the first cards of patients who did not build: the registry
+	// learns of both before it is saved.
+	seal, drop []cardRef
+
+	entries, events *spillFile
+	// manifest and state are where each patient's manifest entry and
+	// build-state entry are in entries, in file order.
+	manifest, state []spilled
+}
+
+type cardRef struct {
+	id     string
+	serial int
+}
+
+func (b *builder) newCollector(rep *Report, each func(*Patient), firsts map[string]int) (*collector, error) {
+	c := &collector{b: b, rep: rep, each: each, firsts: firsts}
+	var err error
+	if c.entries, err = newSpill(b.cfg.PrivateDir, "build-entries"); err != nil {
+		return nil, err
+	}
+	if c.events, err = newSpill(b.cfg.PrivateDir, "build-events"); err != nil {
+		c.entries.remove()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *collector) close() {
+	c.entries.remove()
+	c.events.remove()
+}
+
+// event adds e to the audit events the build writes once the registry is
+// saved, as registry.Audit would write it.
+func (c *collector) event(e registry.Event) error {
+	e.Time = e.Time.UTC().Truncate(1e9)
+	line, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	_, err = c.events.add(append(line, '\n'))
+	return err
+}
+
+// add takes patient p, the next in file order.
+func (c *collector) add(p *Patient) error {
+	b, rep := c.b, c.rep
+	rep.total++
+	if rep.counts == nil {
+		rep.counts = map[Status]int{}
+	}
+	rep.counts[p.Status]++
+	if p.Unchanged {
+		rep.unchanged++
+	}
+	if p.Status == Failed {
+		rep.failed = append(rep.failed, *p)
+	}
+	// The registry and audit log: what sealed once did for every patient
+	// after the workers.
+	if p.Status != Built {
+		if serial, ok := c.firsts[p.ID]; ok {
+			c.drop = append(c.drop, cardRef{p.ID, serial})
+		}
+	} else if !p.Unchanged {
+		serials := make([]int, len(p.Cards))
+		for i, cf := range p.Cards {
+			serials[i] = cf.Serial
+		}
+		if err := c.event(registry.Event{Time: b.now, Who: b.by, What: registry.EventBuild, Patient: p.ID, Bundle: p.BundleID, Digest: p.SHA256, Cards: serials}); err != nil {
+			return err
+		}
+		b.regMu.Lock()
+		cards := b.reg.Cards(p.ID)
+		b.regMu.Unlock()
+		for _, rc := range cards {
+			if !rc.Pending || !slices.Contains(serials, rc.Serial) {
+				continue
+			}
+			c.seal = append(c.seal, cardRef{p.ID, rc.Serial})
+			ev := registry.Event{Time: b.now, Who: b.by, What: registry.EventIssue, Patient: p.ID, Serial: rc.Serial, Label: rc.Label}
+			if rc.SummaryOnly() {
+				ev.Scope = rc.Scope
+			}
+			if err := c.event(ev); err != nil {
+				return err
+			}
+		}
+	}
+	c.issued = append(c.issued, p.issued...)
+	// The manifest entry, encoded as the manifest holds it.
+	e, err := json.MarshalIndent(manifestEntry(p), "    ", "  ")
+	if err != nil {
+		return err
+	}
+	at, err := c.entries.add(e)
+	if err != nil {
+		return err
+	}
+	at.id = p.ID
+	c.manifest = append(c.manifest, at)
+	// The build state, with each file's time as it is now: every file
+	// of the patient is in place once its worker is done.
+	if ps, ok := b.patientState(p); ok {
+		data, err := json.Marshal(ps)
+		if err != nil {
+			return err
+		}
+		at, err := c.entries.add(data)
+		if err != nil {
+			return err
+		}
+		at.id = p.ID
+		c.state = append(c.state, at)
+	}
+	if c.each != nil {
+		c.each(p)
+	} else {
+		p.issued, p.outs = nil, nil
+		rep.Patients = append(rep.Patients, *p)
+	}
+	return nil
+}
+
+// finish applies to the registry what the patients' builds did to it.
+func (c *collector) finish() error {
+	b := c.b
+	b.regMu.Lock()
+	defer b.regMu.Unlock()
+	for _, r := range c.drop {
+		b.reg.Drop(r.id, r.serial)
+	}
+	for _, r := range c.seal {
+		b.reg.Sealed(r.id, []int{r.serial})
+	}
+	if err := c.entries.flush(); err != nil {
+		return err
+	}
+	return c.events.flush()
+}
+
+// audit appends the build's events to the audit log, keygen first if
+// the build made the practice key, then those of the patients in file
+// order, then extra, a batch at a time.
+func (c *collector) audit(first []registry.Event, extra []registry.Event) error {
+	b := c.b
+	if err := b.reg.Audit(first...); err != nil {
+		return err
+	}
+	if _, err := c.events.f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bufio.NewReader(c.events.f))
+	var batch []registry.Event
+	for {
+		var e registry.Event
+		err := dec.Decode(&e)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if batch = append(batch, e); len(batch) == auditBatch {
+			if err := b.reg.Audit(batch...); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
+	}
+	if err := b.reg.Audit(batch...); err != nil {
+		return err
+	}
+	for len(extra) > 0 {
+		n := min(len(extra), auditBatch)
+		if err := b.reg.Audit(extra[:n]...); err != nil {
+			return err
+		}
+		extra = extra[n:]
+	}
+	return nil
+}
+
+// auditBatch is how many events go to the audit log in one write.
+const auditBatch = 1024
+
+// eachPatient builds the patients of files with workers goroutines and
+// calls use with each, in the order of files, as soon as it and every
+// patient before it are done: at most a few results per worker wait for
+// an earlier patient. It stops at use's first error, and returns it.
+func (b *builder) eachPatient(ctx context.Context, files []string, workers int, use func(*Patient) error) error {
+	type result struct {
+		i int
+		p Patient
+	}
+	window := 4 * workers
+	jobs := make(chan int)
+	results := make(chan result, window)
+	tokens := make(chan struct{}, window)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				results <- result{i, b.patient(files[i])}
+			}
+		}()
+	}
+	go func() {
+		defer close(jobs)
+		for i := range files {
+			select {
+			case tokens <- struct{}{}:
+			case <-ctx.Done():
+				return
+			case <-stop:
+				return
+			}
+			select {
+			case jobs <- i:
+			case <-ctx.Done():
+				return
+			case <-stop:
+				return
+			}
+		}
+	}()
+	go func() {
+		wg.Wait()
+		close(results)
+	}()
+	waiting := map[int]Patient{}
+	next := 0
+	var err error
+	for r := range results {
+		waiting[r.i] = r.p
+		for {
+			p, ok := waiting[next]
+			if !ok {
+				break
+			}
+			delete(waiting, next)
+			next++
+			<-tokens
+			if err == nil {
+				if err = use(&p); err != nil {
+					close(stop)
+				}
+			}
+		}
+	}
+	return err
+}
+
+// patientState is what the build state records of patient p: its key and
+// its files as they are on disk now. ok is false for a patient that did
+// not build, or whose files are not all there as written: it is built
+// afresh next time.
+func (b *builder) patientState(p *Patient) (patientState, bool) {
+	if p.Status != Built || p.key == "" {
+		return patientState{}, false
+	}
+	files := slices.Clone(p.outs)
+	for i := range files {
+		info, err := os.Lstat(b.abs(files[i].Path))
+		if err != nil || info.Size() != files[i].Size {
+			return patientState{}, false
+		}
+		files[i].MTime = info.ModTime().UnixNano()
+	}
+	return patientState{Key: p.key, Files: files}, true
+}
