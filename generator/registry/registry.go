@@ -366,13 +366,10 @@ func (r *Registry) MarkPrinted(id string, serial int, digest string) {
 	}
 }
 
-// Save writes the registry atomically (0600).
+// Save writes the registry atomically (0600), one patient at a time (see
+// encode).
 func (r *Registry) Save() error {
-	data, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	return atomicfile.Write(filepath.Join(r.dir, FileName), append(data, '\n'), 0o600)
+	return atomicfile.WriteFunc(filepath.Join(r.dir, FileName), 0o600, r.encode)
 }
 
 // Event is one line of the audit log, private/audit.jsonl. It never holds
