@@ -273,11 +273,13 @@ func (p *Pipeline) Build(ctx context.Context, opt Options) (*Report, error) {
 	if b.by == "" {
 		b.by = "satchel build"
 	}
-	firsts := map[string]int{}
-	for _, f := range files {
+	// firsts[i] is the serial of the first card given to the patient of
+	// files[i] here, 0 if none: a slice, not a map, as it has everyone.
+	firsts := make([]int, len(files))
+	for i, f := range files {
 		id := record.Stem(f)
 		if len(b.reg.Cards(id)) == 0 {
-			firsts[id] = b.reg.Add(id, "Patient", b.now).Serial
+			firsts[i] = b.reg.Add(id, "Patient", b.now).Serial
 		}
 	}
 
@@ -304,22 +306,18 @@ func (p *Pipeline) Build(ctx context.Context, opt Options) (*Report, error) {
 			rep.Warnings = append(rep.Warnings, "cannot remove old bundles: "+err.Error())
 		}
 	}
-	var first, printed []registry.Event
+	var first []registry.Event
 	if rep.KeyCreated {
 		first = append(first, registry.Event{Time: b.now, Who: b.by, What: registry.EventKeygen, Key: b.key.Fingerprint})
 	}
 	if err := col.finish(); err != nil {
 		return nil, fmt.Errorf("cannot write in %s: %w", b.rel(cfg.PrivateDir), err)
 	}
-	issued := col.issued
-	if len(issued) > 0 {
-		if rep.Sheet, err = b.writeSheet(issued); err != nil {
+	if col.issued > 0 {
+		if rep.Sheet, err = b.writeSheet(col); err != nil {
 			return nil, fmt.Errorf("cannot write the print sheet: %w", err)
 		}
-		rep.SheetCards = len(issued)
-		for _, c := range issued {
-			printed = append(printed, registry.Event{Time: b.now, Who: b.by, What: registry.EventPrintSheet, Patient: c.patient, Serial: c.serial, Sheet: filepath.Base(rep.Sheet)})
-		}
+		rep.SheetCards = col.issued
 	}
 	// Bundles and cards were written without a flush each; make them all
 	// durable at once before the manifest says they exist.
@@ -329,13 +327,13 @@ func (p *Pipeline) Build(ctx context.Context, opt Options) (*Report, error) {
 	// Only now is the sheet surely on disk: a build that dies before this
 	// leaves its cards unmarked, and the next build prints them again.
 	// The save also keeps the identities that ids adopted in this build.
-	for _, c := range issued {
-		b.reg.MarkPrinted(c.patient, c.serial, c.digest)
+	if err := col.printed(filepath.Base(rep.Sheet)); err != nil {
+		return nil, fmt.Errorf("cannot write in %s: %w", b.rel(cfg.PrivateDir), err)
 	}
 	if err := b.reg.Save(); err != nil {
 		return nil, fmt.Errorf("cannot save the card registry: %w", err)
 	}
-	if err := col.audit(first, printed); err != nil {
+	if err := col.audit(first); err != nil {
 		return nil, fmt.Errorf("cannot write the audit log: %w", err)
 	}
 	if rep.Manifest, err = b.writeManifest(col, len(opt.Only) > 0); err != nil {
@@ -631,19 +629,21 @@ func (b *builder) unpublish(id string) {
 // prune removes bundle folders of patients who are no longer in the records
 // folder. Only folders named like bundle ids are touched.
 func (b *builder) prune(files []string) error {
-	keep := map[string]bool{}
+	// Sorted, for a binary search: smaller than a map of everyone's.
+	keep := make([]string, len(files))
 	b.regMu.Lock()
-	for _, f := range files {
-		keep[b.reg.Holder(record.Stem(f)).BundleID(b.master)] = true
+	for i, f := range files {
+		keep[i] = b.reg.Holder(record.Stem(f)).BundleID(b.master)
 	}
 	b.regMu.Unlock()
+	slices.Sort(keep)
 	dir := b.cfg.BundlesDir()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return err
 	}
 	for _, e := range entries {
-		if e.IsDir() && isBundleID(e.Name()) && !keep[e.Name()] {
+		if _, found := slices.BinarySearch(keep, e.Name()); e.IsDir() && isBundleID(e.Name()) && !found {
 			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
 				return err
 			}

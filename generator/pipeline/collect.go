@@ -15,12 +15,13 @@ import (
 // Flat memory. A build holds nothing per patient that it can put on disk:
 // as the workers finish, each patient's result is taken in file order (a
 // small reorder window, see eachPatient) and reduced to what the end of
-// the build needs. Its manifest entry, its build-state entry and its audit
-// events go to two temp files in private_dir (0600; no secret, no record
-// data: ids, paths, digests, serials), read back when the manifest, the
-// build state and the audit log are written. Its issued cards stay, as
-// small records (issuedCard). The report keeps counts and the failed
-// patients; every patient only when Options.Each is nil.
+// the build needs. Its manifest entry, its build-state entry, its audit
+// events and its cards for the print sheet (issuedCard: which card, the
+// files it names, the digest of its page; never its key) go to three temp
+// files in private_dir (0600; no secret, no record data), read back when
+// the sheet, the manifest, the build state and the audit log are written.
+// The report keeps counts and the failed patients; every patient only
+// when Options.Each is nil.
 
 // spillFile is a temp file a build writes to as it goes and reads back at
 // the end, named so that removeTemps clears one a killed build left.
@@ -73,10 +74,14 @@ type collector struct {
 	b   *builder
 	rep *Report
 	// each is Options.Each; when nil, rep.Patients keeps every patient.
-	each   func(*Patient)
-	firsts map[string]int
+	each func(*Patient)
+	// firsts are the first cards given by this build, by file (see Build).
+	firsts []int
 
-	issued []issuedCard
+	// cards holds the issued cards, one JSON line each (sheet.go), and
+	// issued counts them.
+	cards  *spillFile
+	issued int
 	// seal are the cards first sealed into a bundle by this build, and
 	// drop the first cards of patients who did not build: the registry
 	// learns of both before it is saved.
@@ -93,7 +98,7 @@ type cardRef struct {
 	serial int
 }
 
-func (b *builder) newCollector(rep *Report, each func(*Patient), firsts map[string]int) (*collector, error) {
+func (b *builder) newCollector(rep *Report, each func(*Patient), firsts []int) (*collector, error) {
 	c := &collector{b: b, rep: rep, each: each, firsts: firsts}
 	var err error
 	if c.entries, err = newSpill(b.cfg.PrivateDir, "build-entries"); err != nil {
@@ -103,12 +108,18 @@ func (b *builder) newCollector(rep *Report, each func(*Patient), firsts map[stri
 		c.entries.remove()
 		return nil, err
 	}
+	if c.cards, err = newSpill(b.cfg.PrivateDir, "build-cards"); err != nil {
+		c.entries.remove()
+		c.events.remove()
+		return nil, err
+	}
 	return c, nil
 }
 
 func (c *collector) close() {
 	c.entries.remove()
 	c.events.remove()
+	c.cards.remove()
 }
 
 // event adds e to the audit events the build writes once the registry is
@@ -123,8 +134,8 @@ func (c *collector) event(e registry.Event) error {
 	return err
 }
 
-// add takes patient p, the next in file order.
-func (c *collector) add(p *Patient) error {
+// add takes patient p, of the i-th record file, the next in file order.
+func (c *collector) add(i int, p *Patient) error {
 	b, rep := c.b, c.rep
 	rep.total++
 	if rep.counts == nil {
@@ -140,7 +151,7 @@ func (c *collector) add(p *Patient) error {
 	// The registry and audit log: what sealed once did for every patient
 	// after the workers.
 	if p.Status != Built {
-		if serial, ok := c.firsts[p.ID]; ok {
+		if serial := c.firsts[i]; serial != 0 {
 			c.drop = append(c.drop, cardRef{p.ID, serial})
 		}
 	} else if !p.Unchanged {
@@ -168,7 +179,11 @@ func (c *collector) add(p *Patient) error {
 			}
 		}
 	}
-	c.issued = append(c.issued, p.issued...)
+	for _, ic := range p.issued {
+		if err := c.addCard(ic); err != nil {
+			return err
+		}
+	}
 	// The manifest entry, encoded as the manifest holds it.
 	e, err := json.MarshalIndent(manifestEntry(p), "    ", "  ")
 	if err != nil {
@@ -217,13 +232,27 @@ func (c *collector) finish() error {
 	if err := c.entries.flush(); err != nil {
 		return err
 	}
+	return c.cards.flush()
+}
+
+// printed marks every card of the print sheet as printed in the
+// registry, and adds the events saying so after the patients'.
+func (c *collector) printed(sheet string) error {
+	b := c.b
+	err := c.eachCard(func(ic issuedCard) error {
+		b.reg.MarkPrinted(ic.patient, ic.serial, ic.digest)
+		return c.event(registry.Event{Time: b.now, Who: b.by, What: registry.EventPrintSheet, Patient: ic.patient, Serial: ic.serial, Sheet: sheet})
+	})
+	if err != nil {
+		return err
+	}
 	return c.events.flush()
 }
 
-// audit appends the build's events to the audit log, keygen first if
-// the build made the practice key, then those of the patients in file
-// order, then extra, a batch at a time.
-func (c *collector) audit(first []registry.Event, extra []registry.Event) error {
+// audit appends the build's events to the audit log, first (keygen, if
+// the build made the practice key) before those the collector put aside:
+// the patients' in file order, then the print sheet's; a batch at a time.
+func (c *collector) audit(first []registry.Event) error {
 	b := c.b
 	if err := b.reg.Audit(first...); err != nil {
 		return err
@@ -249,17 +278,7 @@ func (c *collector) audit(first []registry.Event, extra []registry.Event) error 
 			batch = batch[:0]
 		}
 	}
-	if err := b.reg.Audit(batch...); err != nil {
-		return err
-	}
-	for len(extra) > 0 {
-		n := min(len(extra), auditBatch)
-		if err := b.reg.Audit(extra[:n]...); err != nil {
-			return err
-		}
-		extra = extra[n:]
-	}
-	return nil
+	return b.reg.Audit(batch...)
 }
 
 // auditBatch is how many events go to the audit log in one write.
@@ -269,7 +288,7 @@ const auditBatch = 1024
 // calls use with each, in the order of files, as soon as it and every
 // patient before it are done: at most a few results per worker wait for
 // an earlier patient. It stops at use's first error, and returns it.
-func (b *builder) eachPatient(ctx context.Context, files []string, workers int, use func(*Patient) error) error {
+func (b *builder) eachPatient(ctx context.Context, files []string, workers int, use func(int, *Patient) error) error {
 	type result struct {
 		i int
 		p Patient
@@ -323,13 +342,13 @@ func (b *builder) eachPatient(ctx context.Context, files []string, workers int, 
 				break
 			}
 			delete(waiting, next)
-			next++
 			<-tokens
 			if err == nil {
-				if err = use(&p); err != nil {
+				if err = use(next, &p); err != nil {
 					close(stop)
 				}
 			}
+			next++
 		}
 	}
 	return err

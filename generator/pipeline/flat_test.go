@@ -207,3 +207,30 @@ func TestPrintSheetHoldsEveryIssuedCardInOrder(t *testing.T) {
 	}
 	noTempFiles(t, cfg)
 }
+
+// The temp files a build puts its patients' entries and events in are
+// gone when it ends, and one left by a killed build is removed by the next.
+func TestBuildSpillFilesAreRemoved(t *testing.T) {
+	t.Parallel()
+	cfg := samplePractice(t)
+	if err := os.MkdirAll(cfg.PrivateDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	left := filepath.Join(cfg.PrivateDir, ".build-entries.tmp-123456")
+	if err := os.WriteFile(left, []byte(`{"id":"p1"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rep := runBuild(t, cfg)
+	if _, err := os.Stat(left); err == nil {
+		t.Error("the temp file a killed build left is still there")
+	}
+	if !slices.ContainsFunc(rep.Warnings, func(w string) bool { return strings.Contains(w, "removed 1 temp file") }) {
+		t.Errorf("warnings %q do not say a temp file was removed", rep.Warnings)
+	}
+	entries, _ := os.ReadDir(cfg.PrivateDir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".build-") {
+			t.Errorf("%s is left in private_dir", e.Name())
+		}
+	}
+}
