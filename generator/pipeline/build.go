@@ -52,8 +52,8 @@ type Options struct {
 	// Each, when set, is given every patient as the build goes, in the
 	// order of their record files, and the report then keeps only counts
 	// and the failed patients: a build of any size holds no patient
-	// once done with it. It is called from one goroutine at a time, and
-	// the patient is not to be kept: what it points to may be reused.
+	// once done with it. It is called from one goroutine at a time, with
+	// a patient that is the callee's to keep or drop.
 	Each func(*Patient)
 
 	// satchel, when set, stands for the digest of Satchel's executable:

@@ -7,7 +7,9 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/satchel-records/satchel/generator/registry"
 )
@@ -40,17 +42,17 @@ func newSpill(dir, name string) (*spillFile, error) {
 }
 
 // add appends data and returns where it starts.
-func (s *spillFile) add(data []byte) (spilled, error) {
-	at := spilled{off: s.off, n: len(data)}
+func (s *spillFile) add(data []byte) (int64, error) {
+	at := s.off
 	_, err := s.w.Write(data)
 	s.off += int64(len(data))
 	return at, err
 }
 
-// read returns what add put at at, once flush has been called.
-func (s *spillFile) read(at spilled, buf []byte) ([]byte, error) {
-	buf = slices.Grow(buf[:0], at.n)[:at.n]
-	_, err := s.f.ReadAt(buf, at.off)
+// read returns the n bytes add put at off, once flush has been called.
+func (s *spillFile) read(off int64, n int, buf []byte) ([]byte, error) {
+	buf = slices.Grow(buf[:0], n)[:n]
+	_, err := s.f.ReadAt(buf, off)
 	return buf, err
 }
 
@@ -61,11 +63,22 @@ func (s *spillFile) remove() {
 	os.Remove(s.f.Name())
 }
 
-// spilled is where one item is in a spill file, and whose it is.
+// spilled is where a patient's entries are in the entries file: its
+// manifest entry (mn bytes from off), then its build-state entry (sn
+// bytes; 0 for none).
 type spilled struct {
-	id  string
-	off int64
-	n   int
+	id     string
+	off    int64
+	mn, sn int32
+}
+
+// manifestEntry and stateEntry read the patient's entries back into buf.
+func (s spilled) manifestEntry(f *spillFile, buf []byte) ([]byte, error) {
+	return f.read(s.off, int(s.mn), buf)
+}
+
+func (s spilled) stateEntry(f *spillFile, buf []byte) ([]byte, error) {
+	return f.read(s.off+int64(s.mn), int(s.sn), buf)
 }
 
 // collector reduces each patient's result, in file order, to what the
@@ -82,15 +95,14 @@ type collector struct {
 	// issued counts them.
 	cards  *spillFile
 	issued int
-	// seal are the cards first sealed into a bundle by this build, and
-	// drop the first cards of patients who did not build: the registry
-	// learns of both before it is saved.
-	seal, drop []cardRef
+	// drop are the first cards of patients who did not build: the
+	// registry forgets them before it is saved.
+	drop []cardRef
 
 	entries, events *spillFile
-	// manifest and state are where each patient's manifest entry and
-	// build-state entry are in entries, in file order.
-	manifest, state []spilled
+	// patients are where each patient's entries are in entries: in file
+	// order, then (once finish has run) sorted by id.
+	patients []spilled
 }
 
 type cardRef struct {
@@ -125,7 +137,7 @@ func (c *collector) close() {
 // event adds e to the audit events the build writes once the registry is
 // saved, as registry.Audit would write it.
 func (c *collector) event(e registry.Event) error {
-	e.Time = e.Time.UTC().Truncate(1e9)
+	e.Time = e.Time.UTC().Truncate(time.Second)
 	line, err := json.Marshal(e)
 	if err != nil {
 		return err
@@ -169,7 +181,6 @@ func (c *collector) add(i int, p *Patient) error {
 			if !rc.Pending || !slices.Contains(serials, rc.Serial) {
 				continue
 			}
-			c.seal = append(c.seal, cardRef{p.ID, rc.Serial})
 			ev := registry.Event{Time: b.now, Who: b.by, What: registry.EventIssue, Patient: p.ID, Serial: rc.Serial, Label: rc.Label}
 			if rc.SummaryOnly() {
 				ev.Scope = rc.Scope
@@ -184,31 +195,28 @@ func (c *collector) add(i int, p *Patient) error {
 			return err
 		}
 	}
-	// The manifest entry, encoded as the manifest holds it.
+	// The manifest entry, encoded as the manifest holds it, then the
+	// build state, with each file's time as it is now: every file of the
+	// patient is in place once its worker is done.
 	e, err := json.MarshalIndent(manifestEntry(p), "    ", "  ")
 	if err != nil {
 		return err
 	}
-	at, err := c.entries.add(e)
-	if err != nil {
+	at := spilled{id: p.ID, mn: int32(len(e))}
+	if at.off, err = c.entries.add(e); err != nil {
 		return err
 	}
-	at.id = p.ID
-	c.manifest = append(c.manifest, at)
-	// The build state, with each file's time as it is now: every file
-	// of the patient is in place once its worker is done.
 	if ps, ok := b.patientState(p); ok {
 		data, err := json.Marshal(ps)
 		if err != nil {
 			return err
 		}
-		at, err := c.entries.add(data)
-		if err != nil {
+		if _, err := c.entries.add(data); err != nil {
 			return err
 		}
-		at.id = p.ID
-		c.state = append(c.state, at)
+		at.sn = int32(len(data))
 	}
+	c.patients = append(c.patients, at)
 	if c.each != nil {
 		c.each(p)
 	} else {
@@ -218,21 +226,57 @@ func (c *collector) add(i int, p *Patient) error {
 	return nil
 }
 
-// finish applies to the registry what the patients' builds did to it.
+// finish applies to the registry what the patients' builds did to it: the
+// cards their bundles were first sealed to (those of the issue events put
+// aside) are issued, and first cards of patients who did not build are
+// dropped. It sorts the patients' entries by id.
 func (c *collector) finish() error {
 	b := c.b
+	for _, f := range []*spillFile{c.entries, c.events, c.cards} {
+		if err := f.flush(); err != nil {
+			return err
+		}
+	}
 	b.regMu.Lock()
 	defer b.regMu.Unlock()
 	for _, r := range c.drop {
 		b.reg.Drop(r.id, r.serial)
 	}
-	for _, r := range c.seal {
-		b.reg.Sealed(r.id, []int{r.serial})
-	}
-	if err := c.entries.flush(); err != nil {
+	err := c.eachEvent(func(e registry.Event) error {
+		if e.What == registry.EventIssue {
+			b.reg.Sealed(e.Patient, []int{e.Serial})
+		}
+		return nil
+	})
+	if err != nil {
 		return err
 	}
-	return c.cards.flush()
+	slices.SortStableFunc(c.patients, func(x, y spilled) int { return strings.Compare(x.id, y.id) })
+	return nil
+}
+
+// eachEvent calls fn with each event put aside so far, in order, and
+// leaves the events file ready for more.
+func (c *collector) eachEvent(fn func(registry.Event) error) error {
+	if _, err := c.events.f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bufio.NewReader(io.LimitReader(c.events.f, c.events.off)))
+	for {
+		var e registry.Event
+		err := dec.Decode(&e)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	_, err := c.events.f.Seek(0, io.SeekEnd)
+	return err
 }
 
 // printed marks every card of the print sheet as printed in the
@@ -257,26 +301,18 @@ func (c *collector) audit(first []registry.Event) error {
 	if err := b.reg.Audit(first...); err != nil {
 		return err
 	}
-	if _, err := c.events.f.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
-	dec := json.NewDecoder(bufio.NewReader(c.events.f))
 	var batch []registry.Event
-	for {
-		var e registry.Event
-		err := dec.Decode(&e)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
+	err := c.eachEvent(func(e registry.Event) error {
 		if batch = append(batch, e); len(batch) == auditBatch {
 			if err := b.reg.Audit(batch...); err != nil {
 				return err
 			}
 			batch = batch[:0]
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	return b.reg.Audit(batch...)
 }

@@ -32,7 +32,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -421,12 +420,10 @@ func (c countWriter) Write(p []byte) (int, error) {
 // entry from those the collector put aside, exactly as json.Marshal of
 // the whole buildState would write it.
 func (b *builder) saveState(c *collector, partial bool) error {
-	built := slices.Clone(c.state)
-	slices.SortStableFunc(built, func(x, y spilled) int { return strings.Compare(x.id, y.id) })
 	var kept []string
 	if partial {
 		seen := map[string]bool{}
-		for _, s := range c.manifest {
+		for _, s := range c.patients {
 			seen[s.id] = true
 		}
 		for id := range b.inc.prev.Patients {
@@ -458,7 +455,10 @@ func (b *builder) saveState(c *collector, partial bool) error {
 		// never has an entry: ids are unique here, as in a map.
 		k := 0
 		var buf []byte
-		for _, s := range built {
+		for _, s := range c.patients {
+			if s.sn == 0 {
+				continue
+			}
 			for ; k < len(kept) && kept[k] < s.id; k++ {
 				data, err := json.Marshal(b.inc.prev.Patients[kept[k]])
 				if err != nil {
@@ -466,7 +466,7 @@ func (b *builder) saveState(c *collector, partial bool) error {
 				}
 				entry(kept[k], data)
 			}
-			if buf, err = c.entries.read(s, buf); err != nil {
+			if buf, err = s.stateEntry(c.entries, buf); err != nil {
 				return err
 			}
 			entry(s.id, buf)

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/satchel-records/satchel/internal/atomicfile"
@@ -33,20 +32,19 @@ type ManifestEntry struct {
 }
 
 // writeManifest writes the manifest last, atomically, 0600, entry by
-// entry (see encodeManifest), from the entries the collector put aside.
+// entry (see encodeManifest), from the entries the collector put aside,
+// which finish sorted by id.
 //
 // A partial build (Options.Only) keeps the previous manifest's entries for
 // the patients it did not rebuild, so the manifest always covers everyone.
 func (b *builder) writeManifest(c *collector, partial bool) (string, error) {
 	path := b.cfg.ManifestFile()
-	built := slices.Clone(c.manifest)
-	slices.SortStableFunc(built, func(x, y spilled) int { return strings.Compare(x.id, y.id) })
 	// For a partial build, the last manifest's other patients, as
 	// startIncremental read it (only a manifest that reads whole).
 	var kept []string
 	if partial {
 		rebuilt := map[string]bool{}
-		for _, s := range c.manifest {
+		for _, s := range c.patients {
 			rebuilt[s.id] = true
 		}
 		for id := range b.inc.manifest {
@@ -67,14 +65,14 @@ func (b *builder) writeManifest(c *collector, partial bool) (string, error) {
 	}
 	entries := func(yield func([]byte) bool) {
 		k := 0
-		for _, s := range built {
+		for _, s := range c.patients {
 			for ; k < len(kept) && kept[k] < s.id; k++ {
 				if !yield(old(kept[k])) || readErr != nil {
 					return
 				}
 			}
 			var err error
-			if buf, err = c.entries.read(s, buf); err != nil {
+			if buf, err = s.manifestEntry(c.entries, buf); err != nil {
 				readErr = err
 				return
 			}
