@@ -234,3 +234,39 @@ func TestBuildSpillFilesAreRemoved(t *testing.T) {
 		}
 	}
 }
+
+// Options.Each is given every patient in the order of their record files,
+// as Report.Patients holds them when it is not set, and the report then
+// keeps the counts and the failed patients alone.
+func TestEachGetsThePatientsInFileOrder(t *testing.T) {
+	t.Parallel()
+	cfg := samplePractice(t)
+	full := runBuild(t, cfg)
+	var ids []string
+	rep, err := Run(context.Background(), samplePractice(t), Options{Now: clock, Workers: 4, Each: func(p *Patient) { ids = append(ids, p.ID) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want, files []string
+	for _, p := range full.Patients {
+		want = append(want, p.ID)
+		files = append(files, p.File)
+	}
+	if !slices.IsSorted(files) {
+		t.Errorf("the report's patients are not in the order of their record files: %q", files)
+	}
+	if len(want) < 3 || !slices.Equal(ids, want) {
+		t.Errorf("Each got %q, want the record files' order %q", ids, want)
+	}
+	if rep.Patients != nil {
+		t.Errorf("the report kept %d patients", len(rep.Patients))
+	}
+	for _, s := range []Status{Built, Failed, AwaitingApproval, ChangedSinceApproval, Blocked} {
+		if rep.Count(s) != full.Count(s) {
+			t.Errorf("%d %s, want %d", rep.Count(s), s, full.Count(s))
+		}
+	}
+	if rep.Total() != len(want) || len(rep.Failed()) != full.Count(Failed) {
+		t.Errorf("total %d, %d failed; want %d, %d", rep.Total(), len(rep.Failed()), len(want), full.Count(Failed))
+	}
+}
