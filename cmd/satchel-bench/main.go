@@ -19,6 +19,7 @@ func main() {
 	satchel := flag.String("satchel", "bin/satchel", "the satchel binary to measure")
 	large := flag.Int("patients", 2000, "patients in the large synthetic practice")
 	small := flag.Int("small", 200, "patients in the small practice (memory baseline)")
+	flat := flag.Int("flat", 20000, "patients in a third practice whose peak memory is compared with the large one's (0: none)")
 	docs := flag.Int("gpg-docs", 100, "documents in the gpg --symmetric baseline loop")
 	fixtures := flag.String("fhir", "", "folder of FHIR files for the import benchmark (default: the public examples, see internal/fixtures, else Satchel's own test data)")
 	baseline := flag.String("baseline", "", "another satchel binary (an earlier build) to build the same large practice, alternating with -satchel, for bundles_per_second_vs_baseline")
@@ -31,13 +32,13 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *satchel, *baseline, *fixtures, *small, *large, *docs, *keep, *buildOnly); err != nil {
+	if err := run(ctx, *satchel, *baseline, *fixtures, *small, *large, *flat, *docs, *keep, *buildOnly); err != nil {
 		fmt.Fprintf(os.Stderr, "satchel-bench: error: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, satchel, baseline, fixtures string, small, large, docs int, keep, buildOnly bool) error {
+func run(ctx context.Context, satchel, baseline, fixtures string, small, large, flat, docs int, keep, buildOnly bool) error {
 	abs, err := filepath.Abs(satchel)
 	if err != nil {
 		return err
@@ -63,7 +64,7 @@ func run(ctx context.Context, satchel, baseline, fixtures string, small, large, 
 			fmt.Printf("%s: %.2f\n", f.Name, f.Value)
 		}
 	}
-	figs, err := bench.Build(ctx, bench.Options{Satchel: abs, Education: edu, Work: work, Small: small, Large: large, GPGDocs: docs, Baseline: baseline}, os.Stderr)
+	figs, err := bench.Build(ctx, bench.Options{Satchel: abs, Education: edu, Work: work, Small: small, Large: large, Flat: flat, GPGDocs: docs, Baseline: baseline}, os.Stderr)
 	if err != nil {
 		return err
 	}

@@ -89,6 +89,8 @@ func cmdBuild(ctx context.Context, args []string, stderr io.Writer) error {
 // It returns errReported if anything needs the practice to act.
 func buildAndReport(ctx context.Context, cfg *site.Config, opt pipeline.Options, stderr io.Writer) error {
 	start := time.Now()
+	// Each patient's line as the build goes: the report keeps none of them.
+	opt.Each = func(p *pipeline.Patient) { reportPatient(stderr, p) }
 	rep, err := pipeline.Run(ctx, cfg, opt)
 	if err != nil {
 		printErrors(stderr, err)
@@ -105,23 +107,6 @@ func buildAndReport(ctx context.Context, cfg *site.Config, opt pipeline.Options,
 	for _, e := range rep.Errors {
 		printErrors(stderr, e)
 	}
-	for _, p := range rep.Patients {
-		for _, w := range p.Warnings {
-			msg(stderr, "warning", "%s", w)
-		}
-		switch {
-		case p.Unchanged:
-			// Nothing was written for them: not worth a line each.
-		case p.Status == pipeline.Built:
-			msg(stderr, "", "%s: built %s (%d card%s)", p.ID, p.Viewer, len(p.Cards), plural(len(p.Cards)))
-		case p.Status == pipeline.Failed:
-			printErrors(stderr, p.Err)
-		case p.Status == pipeline.ChangedSinceApproval:
-			msg(stderr, "warning", "%s: %s", p.File, p.Reason)
-		default:
-			msg(stderr, "warning", "%s: %s", p.ID, p.Reason)
-		}
-	}
 	built := rep.Count(pipeline.Built)
 	unchanged := ""
 	if n := rep.Unchanged(); n > 0 {
@@ -129,11 +114,11 @@ func buildAndReport(ctx context.Context, cfg *site.Config, opt pipeline.Options,
 	}
 	if opt.Shard != nil {
 		msg(stderr, "", "shard %s: built %d of %d patients%s in %s: bundles in %s, key cards in %s, result %s; run satchel merge once every shard has finished",
-			opt.Shard, built, len(rep.Patients), unchanged, time.Since(start).Round(time.Millisecond),
+			opt.Shard, built, rep.Total(), unchanged, time.Since(start).Round(time.Millisecond),
 			rel(cfg.BundlesDir()), rel(cfg.CardsDir()), rel(filepath.Join(cfg.Root, rep.Manifest)))
 	} else {
 		msg(stderr, "", "built %d of %d patients%s in %s: bundles in %s, key cards in %s, manifest %s",
-			built, len(rep.Patients), unchanged, time.Since(start).Round(time.Millisecond),
+			built, rep.Total(), unchanged, time.Since(start).Round(time.Millisecond),
 			rel(cfg.BundlesDir()), rel(cfg.CardsDir()), rel(filepath.Join(cfg.Root, rep.Manifest)))
 	}
 	if rep.Sheet != "" {
@@ -146,6 +131,26 @@ func buildAndReport(ctx context.Context, cfg *site.Config, opt pipeline.Options,
 		return errReported
 	}
 	return nil
+}
+
+// reportPatient prints what happened to patient p: its warnings, and a
+// line unless it was unchanged.
+func reportPatient(stderr io.Writer, p *pipeline.Patient) {
+	for _, w := range p.Warnings {
+		msg(stderr, "warning", "%s", w)
+	}
+	switch {
+	case p.Unchanged:
+		// Nothing was written for them: not worth a line each.
+	case p.Status == pipeline.Built:
+		msg(stderr, "", "%s: built %s (%d card%s)", p.ID, p.Viewer, len(p.Cards), plural(len(p.Cards)))
+	case p.Status == pipeline.Failed:
+		printErrors(stderr, p.Err)
+	case p.Status == pipeline.ChangedSinceApproval:
+		msg(stderr, "warning", "%s: %s", p.File, p.Reason)
+	default:
+		msg(stderr, "warning", "%s: %s", p.ID, p.Reason)
+	}
 }
 
 func cmdApprove(args []string, stderr io.Writer) error {

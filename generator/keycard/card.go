@@ -40,7 +40,7 @@ func QR(content string, size int) ([]byte, error) {
 }
 
 // CheckPNG returns the margin code printed beside c on a print sheet: a
-// QR code of its id (serial and tag), for SheetCard.Check.
+// QR code of its id (serial and tag).
 func CheckPNG(c Card) ([]byte, error) {
 	return QR(cardID(c), checkPixels)
 }

@@ -1,12 +1,12 @@
 package keycard
 
 import (
-	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"html/template"
 	"io"
+	"iter"
 	"time"
 )
 
@@ -16,10 +16,6 @@ import (
 type SheetCard struct {
 	Card
 	PatientID string
-	// Check, if set, is the margin code's PNG, CheckPNG(Card), made
-	// ahead (a build makes it in its workers); RenderSheet makes it
-	// otherwise.
-	Check []byte
 }
 
 // Sheet geometry in millimetres: A4 portrait, ID-1 cards edge to edge in 2
@@ -42,12 +38,16 @@ const (
 	checkW, checkGap, checkTop = 11.0, 2.5, 3.0
 )
 
-// sheetView is what keycard-sheet.html sees.
+// sheetView is what keycard-sheet.html sees. List and Pages are
+// sequences (iter.Seq), made one item at a time as the template ranges
+// over them, so a sheet of any size is never held whole in memory: a
+// template ranges over them ({{range .List}}) but cannot index them or
+// take their length; Count is the number of cards.
 type sheetView struct {
 	Date  string
 	Count int
-	List  []sheetItem
-	Pages []sheetPage
+	List  iter.Seq[sheetItem]
+	Pages iter.Seq[sheetPage]
 	Marks []sheetMark
 }
 
@@ -80,68 +80,131 @@ type sheetMark struct{ X, Y, W, H string }
 
 func mm(v float64) string { return fmt.Sprintf("%.2fmm", v) }
 
-// RenderSheet writes cards as A4 print sheets, executing template
-// "keycard-sheet.html" of tmpl (templates/keycard-sheet.html with
-// keycard-faces.html, or a practice's own): for each ten
-// cards, a page of fronts and then a page of backs in mirrored columns, so
-// that printing double-sided with a long-edge flip puts every back behind
-// its front. Cut marks in the margins show where to cut. Nothing is
-// written unless every card rendered.
+// RenderSheet writes cards as A4 print sheets: StreamSheet with the cards
+// in a slice.
 func RenderSheet(w io.Writer, tmpl *template.Template, cards []SheetCard, printed time.Time) error {
-	if len(cards) == 0 {
+	return StreamSheet(w, tmpl, SheetSlice(cards), printed)
+}
+
+// A SheetSource is the cards of a print sheet, by index from 0 to Len()-1.
+// Entry says who a card is for, for the list at the top of the sheet, and
+// is called for every index first; Card is then called once for each
+// index, in order, as its faces are written. A source may thus make each
+// card afresh when asked, and need hold none of them.
+type SheetSource interface {
+	Len() int
+	Entry(i int) (patientID string, serial int, label string)
+	Card(i int) (SheetCard, error)
+}
+
+// SheetSlice is a SheetSource of cards held in memory.
+type SheetSlice []SheetCard
+
+// Len returns how many cards s holds.
+func (s SheetSlice) Len() int { return len(s) }
+
+// Entry returns who card i is for.
+func (s SheetSlice) Entry(i int) (string, int, string) {
+	return s[i].PatientID, s[i].Serial, s[i].Label
+}
+
+// Card returns card i.
+func (s SheetSlice) Card(i int) (SheetCard, error) { return s[i], nil }
+
+// StreamSheet writes the cards of src as A4 print sheets, executing
+// template "keycard-sheet.html" of tmpl (templates/keycard-sheet.html with
+// keycard-faces.html, or a practice's own): for each ten cards, a page of
+// fronts and then a page of backs in mirrored columns, so that printing
+// double-sided with a long-edge flip puts every back behind its front. Cut
+// marks in the margins show where to cut. The sheet is written as the
+// template runs, ten cards at a time, and only they are held: w should be
+// a temp file that is removed unless StreamSheet returns nil (see
+// atomicfile.WriteFunc), since on failure part of the sheet is written.
+func StreamSheet(w io.Writer, tmpl *template.Template, src SheetSource, printed time.Time) error {
+	n := src.Len()
+	if n == 0 {
 		return errors.New("no cards for the sheet")
 	}
 	if tmpl == nil {
 		return errors.New("no sheet template")
 	}
-	v := sheetView{Date: printed.Format("2 January 2006"), Count: len(cards), Marks: cutMarks()}
-	for start := 0; start < len(cards); start += perSheet {
-		n := start/perSheet + 1
-		front := sheetPage{Number: n}
-		back := sheetPage{Number: n, Back: true}
-		for i, c := range cards[start:min(start+perSheet, len(cards))] {
-			cv, err := newCardView(c.Card)
-			if err != nil {
-				return fmt.Errorf("sheet card %d of %s: %w", c.Serial, c.PatientID, err)
+	// The first error making a card stops the sequence, and is returned
+	// in place of the template's own.
+	var cardErr error
+	list := func(yield func(sheetItem) bool) {
+		for i := range n {
+			id, serial, label := src.Entry(i)
+			if !yield(sheetItem{Sheet: i/perSheet + 1, Patient: id, Serial: serial, Label: label}) {
+				return
 			}
-			check := c.Check
-			if check == nil {
-				if check, err = CheckPNG(c.Card); err != nil {
-					return fmt.Errorf("sheet card %d of %s: %w", c.Serial, c.PatientID, err)
-				}
-			}
-			checkURL := template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(check))
-			col, row := i%sheetCols, i/sheetCols
-			y := gridY0 + float64(row)*cardH
-			fx := gridX0 + float64(col)*cardW
-			// The holder note reads bottom to top in the margin beside
-			// the card's outer edge, under the margin code.
-			hx := gridX0 - markGap - markL - 5.5
-			if col == sheetCols-1 {
-				hx = gridX0 + sheetCols*cardW + markGap + markL + 1.5
-			}
-			front.Slots = append(front.Slots, sheetSlot{
-				X: mm(fx), Y: mm(y), Side: "front", Card: cv,
-				Holder:  fmt.Sprintf("%s · card %d", c.PatientID, c.Serial),
-				HolderX: mm(hx), HolderY: mm(y + cardH),
-				Check: checkURL, CheckX: mm(checkX(col)), CheckY: mm(y + checkTop),
-			})
-			bcol := sheetCols - 1 - col
-			bx := gridX0 + float64(bcol)*cardW
-			back.Slots = append(back.Slots, sheetSlot{
-				X: mm(bx), Y: mm(y), Side: "back", Card: cv,
-				Check: checkURL, CheckX: mm(checkX(bcol)), CheckY: mm(y + checkTop),
-			})
-			v.List = append(v.List, sheetItem{Sheet: n, Patient: c.PatientID, Serial: c.Serial, Label: c.Label})
 		}
-		v.Pages = append(v.Pages, front, back)
 	}
-	var buf bytes.Buffer
-	if err := tmpl.ExecuteTemplate(&buf, "keycard-sheet.html", v); err != nil {
+	pages := func(yield func(sheetPage) bool) {
+		for start := 0; start < n; start += perSheet {
+			front, back, err := sheetPages(src, start, min(start+perSheet, n))
+			if err != nil {
+				cardErr = err
+				return
+			}
+			if !yield(front) || !yield(back) {
+				return
+			}
+		}
+	}
+	v := sheetView{Date: printed.Format("2 January 2006"), Count: n, List: list, Pages: pages, Marks: cutMarks()}
+	err := tmpl.ExecuteTemplate(w, "keycard-sheet.html", v)
+	if cardErr != nil {
+		return cardErr
+	}
+	if err != nil {
 		return fmt.Errorf("rendering the print sheet: %w", err)
 	}
-	_, err := w.Write(buf.Bytes())
-	return err
+	return nil
+}
+
+// sheetPages lays out cards start to end (at most perSheet) of src: the
+// page of their fronts and the page of their backs.
+func sheetPages(src SheetSource, start, end int) (front, back sheetPage, err error) {
+	n := start/perSheet + 1
+	front = sheetPage{Number: n}
+	back = sheetPage{Number: n, Back: true}
+	for i := range end - start {
+		c, err := src.Card(start + i)
+		if err != nil {
+			return front, back, err
+		}
+		cv, err := newCardView(c.Card)
+		if err != nil {
+			return front, back, fmt.Errorf("sheet card %d of %s: %w", c.Serial, c.PatientID, err)
+		}
+		check, err := CheckPNG(c.Card)
+		if err != nil {
+			return front, back, fmt.Errorf("sheet card %d of %s: %w", c.Serial, c.PatientID, err)
+		}
+		checkURL := template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(check))
+		col, row := i%sheetCols, i/sheetCols
+		y := gridY0 + float64(row)*cardH
+		fx := gridX0 + float64(col)*cardW
+		// The holder note reads bottom to top in the margin beside
+		// the card's outer edge, under the margin code.
+		hx := gridX0 - markGap - markL - 5.5
+		if col == sheetCols-1 {
+			hx = gridX0 + sheetCols*cardW + markGap + markL + 1.5
+		}
+		front.Slots = append(front.Slots, sheetSlot{
+			X: mm(fx), Y: mm(y), Side: "front", Card: cv,
+			Holder:  fmt.Sprintf("%s · card %d", c.PatientID, c.Serial),
+			HolderX: mm(hx), HolderY: mm(y + cardH),
+			Check: checkURL, CheckX: mm(checkX(col)), CheckY: mm(y + checkTop),
+		})
+		bcol := sheetCols - 1 - col
+		bx := gridX0 + float64(bcol)*cardW
+		back.Slots = append(back.Slots, sheetSlot{
+			X: mm(bx), Y: mm(y), Side: "back", Card: cv,
+			Check: checkURL, CheckX: mm(checkX(bcol)), CheckY: mm(y + checkTop),
+		})
+	}
+	return front, back, nil
 }
 
 // checkPixels is the size of a margin code's image: a version 1 code

@@ -18,7 +18,6 @@ import (
 	"github.com/satchel-records/satchel/generator/cardkey"
 
 	"github.com/satchel-records/satchel/generator/bundle"
-	"github.com/satchel-records/satchel/generator/keycard"
 	"github.com/satchel-records/satchel/generator/pdfcrypt"
 	"github.com/satchel-records/satchel/generator/practicekey"
 	"github.com/satchel-records/satchel/generator/provenance"
@@ -50,6 +49,12 @@ type Options struct {
 	// Force rebuilds every patient, even those whose inputs have not
 	// changed since the last build (see incremental.go).
 	Force bool
+	// Each, when set, is given every patient as the build goes, in the
+	// order of their record files, and the report then keeps only counts
+	// and the failed patients: a build of any size holds no patient
+	// once done with it. It is called from one goroutine at a time, with
+	// a patient that is the callee's to keep or drop.
+	Each func(*Patient)
 	// Shard, when set, builds only the patients of one shard, for
 	// `satchel merge` to combine (see shard.go); Report.Manifest then
 	// names the shard's result.
@@ -100,13 +105,6 @@ type Patient struct {
 	outs outputs
 }
 
-// issuedCard is a card for the print sheet, with the digest the registry
-// records for it once the sheet is safely on disk.
-type issuedCard struct {
-	keycard.SheetCard
-	digest string
-}
-
 // CardFiles are the files of one key card, relative to the site root.
 type CardFiles struct {
 	Serial int    `json:"serial"`
@@ -131,6 +129,8 @@ type CardFiles struct {
 
 // Report is the outcome of a build.
 type Report struct {
+	// Patients is every patient, in the order of their record files;
+	// nil when Options.Each took them one by one instead.
 	Patients []Patient
 	Warnings []string // no patient data
 	// Errors are problems in shared inputs (e.g. an education page) that
@@ -149,6 +149,12 @@ type Report struct {
 	// empty when no card changed.
 	Sheet      string
 	SheetCards int
+
+	// What the build counted of its patients (collect.go), kept whether
+	// or not Patients is.
+	total, unchanged int
+	counts           map[Status]int
+	failed           []Patient
 }
 
 // OK reports whether the build had no failure that needs the practice to act.
@@ -157,38 +163,18 @@ func (r *Report) OK() bool { return len(r.Errors) == 0 && len(r.Failed()) == 0 }
 // Failed returns the patients whose build failed on bad input. Patients
 // awaiting approval, changed since approval or blocked by policy are not
 // failures: they are the approval workflow doing its job.
-func (r *Report) Failed() []Patient {
-	var out []Patient
-	for _, p := range r.Patients {
-		if p.Status == Failed {
-			out = append(out, p)
-		}
-	}
-	return out
-}
+func (r *Report) Failed() []Patient { return r.failed }
 
 // Unchanged returns how many patients were skipped as unchanged since the
 // last build (they count as built too).
-func (r *Report) Unchanged() int {
-	n := 0
-	for _, p := range r.Patients {
-		if p.Unchanged {
-			n++
-		}
-	}
-	return n
-}
+func (r *Report) Unchanged() int { return r.unchanged }
 
 // Count returns how many patients ended with status s.
-func (r *Report) Count(s Status) int {
-	n := 0
-	for _, p := range r.Patients {
-		if p.Status == s {
-			n++
-		}
-	}
-	return n
-}
+func (r *Report) Count(s Status) int { return r.counts[s] }
+
+// Total returns how many patients the build took: every record file, or
+// those of Options.Only.
+func (r *Report) Total() int { return r.total }
 
 // builder is one build of a pipeline: what every patient's build shares.
 // Everything in it is read-only once Build has set it up, so workers share
@@ -298,73 +284,57 @@ func (p *Pipeline) Build(ctx context.Context, opt Options) (*Report, error) {
 	if b.by == "" {
 		b.by = "satchel build"
 	}
-	firsts := map[string]int{}
-	for _, f := range files {
+	// firsts[i] is the serial of the first card given to the patient of
+	// files[i] here, 0 if none: a slice, not a map, as it has everyone.
+	firsts := make([]int, len(files))
+	for i, f := range files {
 		id := record.Stem(f)
 		if len(b.reg.Cards(id)) == 0 {
-			firsts[id] = b.reg.Add(id, "Patient", b.now).Serial
+			firsts[i] = b.reg.Add(id, "Patient", b.now).Serial
 		}
 	}
 
-	rep.Patients = make([]Patient, len(files))
 	workers := opt.Workers
 	if workers <= 0 {
 		// Two per core: a worker spends much of its time waiting on the
 		// disk (record.html is megabytes), and the other keeps the core busy.
 		workers = 2 * runtime.GOMAXPROCS(0)
 	}
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				rep.Patients[i] = b.patient(files[i])
-			}
-		}()
+	col, err := b.newCollector(rep, opt.Each, firsts)
+	if err != nil {
+		return nil, fmt.Errorf("cannot write in %s: %w", b.rel(cfg.PrivateDir), err)
 	}
-	for i := range files {
-		if ctx.Err() != nil {
-			break
-		}
-		jobs <- i
+	defer col.close()
+	if err := b.eachPatient(ctx, files, workers, col.add); err != nil {
+		return nil, fmt.Errorf("cannot write in %s: %w", b.rel(cfg.PrivateDir), err)
 	}
-	close(jobs)
-	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 
 	if b.shard != nil {
-		return b.finishShard(rep, firsts)
+		if err := col.finish(); err != nil {
+			return nil, fmt.Errorf("cannot write in %s: %w", b.rel(cfg.PrivateDir), err)
+		}
+		return b.finishShard(rep, col)
 	}
 	if len(opt.Only) == 0 {
-		if err := b.prune(rep); err != nil {
+		if err := b.prune(files); err != nil {
 			rep.Warnings = append(rep.Warnings, "cannot remove old bundles: "+err.Error())
 		}
 	}
-	var issued []issuedCard
-	var sheet []keycard.SheetCard
-	for _, p := range rep.Patients {
-		issued = append(issued, p.issued...)
-		for _, c := range p.issued {
-			sheet = append(sheet, c.SheetCard)
-		}
-	}
-	var events []registry.Event
+	var first []registry.Event
 	if rep.KeyCreated {
-		events = append(events, registry.Event{Time: b.now, Who: b.by, What: registry.EventKeygen, Key: b.key.Fingerprint})
+		first = append(first, registry.Event{Time: b.now, Who: b.by, What: registry.EventKeygen, Key: b.key.Fingerprint})
 	}
-	events = append(events, b.sealed(rep, firsts)...)
-	if len(sheet) > 0 {
-		if rep.Sheet, err = b.writeSheet(sheet); err != nil {
+	if err := col.finish(); err != nil {
+		return nil, fmt.Errorf("cannot write in %s: %w", b.rel(cfg.PrivateDir), err)
+	}
+	if col.issued > 0 {
+		if rep.Sheet, err = b.writeSheet(col); err != nil {
 			return nil, fmt.Errorf("cannot write the print sheet: %w", err)
 		}
-		rep.SheetCards = len(sheet)
-		for _, c := range issued {
-			events = append(events, registry.Event{Time: b.now, Who: b.by, What: registry.EventPrintSheet, Patient: c.PatientID, Serial: c.Serial, Sheet: filepath.Base(rep.Sheet)})
-		}
+		rep.SheetCards = col.issued
 	}
 	// Bundles and cards were written without a flush each; make them all
 	// durable at once before the manifest says they exist.
@@ -374,58 +344,24 @@ func (p *Pipeline) Build(ctx context.Context, opt Options) (*Report, error) {
 	// Only now is the sheet surely on disk: a build that dies before this
 	// leaves its cards unmarked, and the next build prints them again.
 	// The save also keeps the identities that ids adopted in this build.
-	for _, c := range issued {
-		b.reg.MarkPrinted(c.PatientID, c.Serial, c.digest)
+	if err := col.printed(filepath.Base(rep.Sheet)); err != nil {
+		return nil, fmt.Errorf("cannot write in %s: %w", b.rel(cfg.PrivateDir), err)
 	}
 	if err := b.reg.Save(); err != nil {
 		return nil, fmt.Errorf("cannot save the card registry: %w", err)
 	}
-	if err := b.reg.Audit(events...); err != nil {
+	if err := col.audit(first); err != nil {
 		return nil, fmt.Errorf("cannot write the audit log: %w", err)
 	}
-	if rep.Manifest, err = b.writeManifest(rep, len(opt.Only) > 0); err != nil {
+	if rep.Manifest, err = b.writeManifest(col, len(opt.Only) > 0); err != nil {
 		return nil, fmt.Errorf("cannot write the manifest: %w", err)
 	}
 	// Last: a build that dies before this leaves the old state, and the
 	// patients it rebuilt no longer match it, so they are built again.
-	if err := b.saveState(rep, len(opt.Only) > 0); err != nil {
+	if err := b.saveState(col, len(opt.Only) > 0); err != nil {
 		return nil, fmt.Errorf("cannot write the build state: %w", err)
 	}
 	return rep, nil
-}
-
-// sealed brings the registry up to date with what the build sealed, and
-// returns the audit events for it: each built patient's bundle (its
-// digest and the cards it is sealed to) and each card issued by it, that
-// is, sealed into a bundle for the first time. A first card given to a
-// patient who did not build (firsts) is dropped: it opens nothing.
-func (b *builder) sealed(rep *Report, firsts map[string]int) []registry.Event {
-	var events []registry.Event
-	for _, p := range rep.Patients {
-		if p.Status != Built {
-			if serial, ok := firsts[p.ID]; ok {
-				b.reg.Drop(p.ID, serial)
-			}
-			continue
-		}
-		if p.Unchanged {
-			// Nothing was sealed for them in this build.
-			continue
-		}
-		serials := make([]int, len(p.Cards))
-		for i, c := range p.Cards {
-			serials[i] = c.Serial
-		}
-		events = append(events, registry.Event{Time: b.now, Who: b.by, What: registry.EventBuild, Patient: p.ID, Bundle: p.BundleID, Digest: p.SHA256, Cards: serials})
-		for _, c := range b.reg.Sealed(p.ID, serials) {
-			ev := registry.Event{Time: b.now, Who: b.by, What: registry.EventIssue, Patient: p.ID, Serial: c.Serial, Label: c.Label}
-			if c.SummaryOnly() {
-				ev.Scope = c.Scope
-			}
-			events = append(events, ev)
-		}
-	}
-	return events
 }
 
 // patient builds one patient. It never panics on bad input and never
@@ -709,18 +645,22 @@ func (b *builder) unpublish(id string) {
 
 // prune removes bundle folders of patients who are no longer in the records
 // folder. Only folders named like bundle ids are touched.
-func (b *builder) prune(rep *Report) error {
-	keep := map[string]bool{}
-	for _, p := range rep.Patients {
-		keep[b.reg.Holder(p.ID).BundleID(b.master)] = true
+func (b *builder) prune(files []string) error {
+	// Sorted, for a binary search: smaller than a map of everyone's.
+	keep := make([]string, len(files))
+	b.regMu.Lock()
+	for i, f := range files {
+		keep[i] = b.reg.Holder(record.Stem(f)).BundleID(b.master)
 	}
+	b.regMu.Unlock()
+	slices.Sort(keep)
 	dir := b.cfg.BundlesDir()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return err
 	}
 	for _, e := range entries {
-		if e.IsDir() && isBundleID(e.Name()) && !keep[e.Name()] {
+		if _, found := slices.BinarySearch(keep, e.Name()); e.IsDir() && isBundleID(e.Name()) && !found {
 			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
 				return err
 			}

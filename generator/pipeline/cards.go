@@ -59,32 +59,11 @@ type cardPaths struct {
 // Both files, written or left as they were, are recorded in o for the
 // build state.
 func (b *builder) writeCard(o *outputs, dir, id string, c registry.Card, bundleID string, paths cardPaths, s cardkey.Secret, tag, language string) (CardFiles, *issuedCard, error) {
-	qrContent := b.qrContent(bundleID, paths.viewer, s)
-	png, err := keycard.QR(qrContent, keycard.QRPixels)
+	card, err := b.keyCard(c, bundleID, paths, s, tag, language)
 	if err != nil {
 		return CardFiles{}, nil, err
 	}
-	card := keycard.Card{
-		PracticeName: b.cfg.Practice.Name,
-		// In international form: a card travels abroad with its holder.
-		PracticePhone: practicePhone(b.cfg.Practice),
-		Issued:        c.Issued,
-		Serial:        c.Serial,
-		Tag:           tag,
-		Label:         c.Label,
-		BundleID:      bundleID,
-		Secret:        s,
-		QRContent:     qrContent,
-		Fingerprint:   provenance.ShortFingerprint(b.key.Fingerprint),
-		GPGFile:       paths.gpg,
-		// The PDF copy per card (site option pdf) is named like its gpg file.
-		PDFFile:     paths.pdf, // "" when the site writes no PDF copy
-		ViewerFile:  paths.viewer,
-		SummaryOnly: c.SummaryOnly(),
-		QRPNG:       png,
-		// The title also in the patient's own language.
-		Language: language,
-	}
+	png := card.QRPNG
 	var html bytes.Buffer
 	if err := keycard.Render(&html, b.card, card); err != nil {
 		return CardFiles{}, nil, err
@@ -108,13 +87,39 @@ func (b *builder) writeCard(o *outputs, dir, id string, c registry.Card, bundleI
 	if c.Printed == digest {
 		return files, nil, nil
 	}
-	// The sheet's margin code is made here, in the build's workers, not
-	// one card after another when the sheet is written.
-	check, err := keycard.CheckPNG(card)
+	return files, &issuedCard{patient: id, serial: c.Serial, paths: paths, language: language, digest: digest}, nil
+}
+
+// keyCard is card c of the patient whose bundle is bundleID, as its page
+// and the print sheet show it, with its QR code. s is its secret, tag its
+// short tag, paths the files it names and language the patient's.
+func (b *builder) keyCard(c registry.Card, bundleID string, paths cardPaths, s cardkey.Secret, tag, language string) (keycard.Card, error) {
+	qrContent := b.qrContent(bundleID, paths.viewer, s)
+	png, err := keycard.QR(qrContent, keycard.QRPixels)
 	if err != nil {
-		return CardFiles{}, nil, err
+		return keycard.Card{}, err
 	}
-	return files, &issuedCard{SheetCard: keycard.SheetCard{Card: card, PatientID: id, Check: check}, digest: digest}, nil
+	return keycard.Card{
+		PracticeName: b.cfg.Practice.Name,
+		// In international form: a card travels abroad with its holder.
+		PracticePhone: practicePhone(b.cfg.Practice),
+		Issued:        c.Issued,
+		Serial:        c.Serial,
+		Tag:           tag,
+		Label:         c.Label,
+		BundleID:      bundleID,
+		Secret:        s,
+		QRContent:     qrContent,
+		Fingerprint:   provenance.ShortFingerprint(b.key.Fingerprint),
+		GPGFile:       paths.gpg,
+		// The PDF copy per card (site option pdf) is named like its gpg file.
+		PDFFile:     paths.pdf, // "" when the site writes no PDF copy
+		ViewerFile:  paths.viewer,
+		SummaryOnly: c.SummaryOnly(),
+		QRPNG:       png,
+		// The title also in the patient's own language.
+		Language: language,
+	}, nil
 }
 
 // printDigest is what the registry records of a card put on a sheet: a
@@ -280,33 +285,6 @@ func removeStaleCardFiles(bundleDir string, keep map[string]bool) {
 			os.Remove(filepath.Join(bundleDir, n))
 		}
 	}
-}
-
-// writeSheet writes private/cards/sheet-<date>.html: every card issued or
-// changed in this build, on A4 sheets ready to print double-sided. An
-// earlier sheet of the same day is never replaced (it may not be printed
-// yet): the new one gets a number.
-func (b *builder) writeSheet(cards []keycard.SheetCard) (string, error) {
-	dir := b.cfg.CardsDir()
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", err
-	}
-	date := b.now.Format("2006-01-02")
-	path := filepath.Join(dir, "sheet-"+date+".html")
-	for n := 2; ; n++ {
-		if _, err := os.Lstat(path); os.IsNotExist(err) {
-			break
-		}
-		path = filepath.Join(dir, fmt.Sprintf("sheet-%s-%d.html", date, n))
-	}
-	var buf bytes.Buffer
-	if err := keycard.RenderSheet(&buf, b.sheet, cards, b.now); err != nil {
-		return "", err
-	}
-	if err := atomicfile.Write(path, buf.Bytes(), 0o600); err != nil {
-		return "", err
-	}
-	return b.rel(path), nil
 }
 
 // practicePhone is the practice's number as a key card prints it: in

@@ -19,6 +19,7 @@ package pipeline
 // passes is still noticed.
 
 import (
+	"bufio"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -415,48 +416,71 @@ func (c countWriter) Write(p []byte) (int, error) {
 // disk: each patient built now with its key and its files as they are on
 // disk, each patient skipped as it was, and, for a partial build, every
 // other patient as the last build left them. A patient that did not build
-// is left out, so it is built afresh next time.
-func (b *builder) saveState(rep *Report, partial bool) error {
-	data, err := json.Marshal(b.newState(rep, partial))
+// is left out, so it is built afresh next time. It is written entry by
+// entry from those the collector put aside, exactly as json.Marshal of
+// the whole buildState would write it.
+func (b *builder) saveState(c *collector, partial bool) error {
+	var kept []string
+	if partial {
+		seen := map[string]bool{}
+		for _, s := range c.patients {
+			seen[s.id] = true
+		}
+		for id := range b.inc.prev.Patients {
+			if !seen[id] {
+				kept = append(kept, id)
+			}
+		}
+		slices.Sort(kept)
+	}
+	exe, err := json.Marshal(b.inc.exe)
 	if err != nil {
 		return err
 	}
-	return atomicfile.Write(b.stateFile(), append(data, '\n'), 0o600)
-}
-
-// newState returns the build state saveState writes.
-func (b *builder) newState(rep *Report, partial bool) buildState {
-	st := buildState{Format: stateFormat, Satchel: b.inc.exe, Patients: map[string]patientState{}}
-	seen := map[string]bool{}
-	for _, p := range rep.Patients {
-		seen[p.ID] = true
-	}
-	if partial {
-		for id, ps := range b.inc.prev.Patients {
-			if !seen[id] {
-				st.Patients[id] = ps
+	return atomicfile.WriteFunc(b.stateFile(), 0o600, func(w io.Writer) error {
+		bw := bufio.NewWriter(w)
+		fmt.Fprintf(bw, `{"format":%d,"satchel":%s,"patients":{`, stateFormat, exe)
+		n := 0
+		entry := func(id string, data []byte) {
+			key, _ := json.Marshal(id)
+			if n > 0 {
+				bw.WriteByte(',')
 			}
+			bw.Write(key)
+			bw.WriteByte(':')
+			bw.Write(data)
+			n++
 		}
-	}
-	for _, p := range rep.Patients {
-		if p.Status != Built || p.key == "" {
-			continue
-		}
-		files := slices.Clone(p.outs)
-		ok := true
-		for i := range files {
-			info, err := os.Lstat(b.abs(files[i].Path))
-			if err != nil || info.Size() != files[i].Size {
-				ok = false
-				break
+		// The same id twice (two record files of one id) never builds, so
+		// never has an entry: ids are unique here, as in a map.
+		k := 0
+		var buf []byte
+		for _, s := range c.patients {
+			if s.sn == 0 {
+				continue
 			}
-			files[i].MTime = info.ModTime().UnixNano()
+			for ; k < len(kept) && kept[k] < s.id; k++ {
+				data, err := json.Marshal(b.inc.prev.Patients[kept[k]])
+				if err != nil {
+					return err
+				}
+				entry(kept[k], data)
+			}
+			if buf, err = s.stateEntry(c.entries, buf); err != nil {
+				return err
+			}
+			entry(s.id, buf)
 		}
-		if ok {
-			st.Patients[p.ID] = patientState{Key: p.key, Files: files}
+		for ; k < len(kept); k++ {
+			data, err := json.Marshal(b.inc.prev.Patients[kept[k]])
+			if err != nil {
+				return err
+			}
+			entry(kept[k], data)
 		}
-	}
-	return st
+		bw.WriteString("}}\n")
+		return bw.Flush()
+	})
 }
 
 func digest(data []byte) string {

@@ -2,9 +2,8 @@ package pipeline
 
 import (
 	"encoding/json"
-	"os"
+	"io"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/satchel-records/satchel/internal/atomicfile"
@@ -32,47 +31,84 @@ type ManifestEntry struct {
 	NotCarried map[string]int `json:"not_carried,omitempty"`
 }
 
-// writeManifest writes the manifest last, atomically, 0600.
+// writeManifest writes the manifest last, atomically, 0600, entry by
+// entry (see encodeManifest), from the entries the collector put aside,
+// which finish sorted by id.
 //
 // A partial build (Options.Only) keeps the previous manifest's entries for
 // the patients it did not rebuild, so the manifest always covers everyone.
-func (b *builder) writeManifest(rep *Report, partial bool) (string, error) {
+func (b *builder) writeManifest(c *collector, partial bool) (string, error) {
 	path := b.cfg.ManifestFile()
-	m := Manifest{Generated: b.now, Patients: []ManifestEntry{}}
-	rebuilt := map[string]bool{}
-	for _, p := range rep.Patients {
-		rebuilt[p.ID] = true
-	}
+	// For a partial build, the last manifest's other patients, as
+	// startIncremental read it (only a manifest that reads whole).
+	var kept []string
 	if partial {
-		var old Manifest
-		if data, err := os.ReadFile(path); err == nil && json.Unmarshal(data, &old) == nil {
-			for _, e := range old.Patients {
-				if !rebuilt[e.ID] {
-					m.Patients = append(m.Patients, e)
+		rebuilt := map[string]bool{}
+		for _, s := range c.patients {
+			rebuilt[s.id] = true
+		}
+		for id := range b.inc.manifest {
+			if !rebuilt[id] {
+				kept = append(kept, id)
+			}
+		}
+		slices.Sort(kept)
+	}
+	var readErr error
+	var buf []byte
+	old := func(id string) []byte {
+		data, err := json.MarshalIndent(b.inc.manifest[id], "    ", "  ")
+		if err != nil {
+			readErr = err
+		}
+		return data
+	}
+	entries := func(yield func([]byte) bool) {
+		k := 0
+		for _, s := range c.patients {
+			for ; k < len(kept) && kept[k] < s.id; k++ {
+				if !yield(old(kept[k])) || readErr != nil {
+					return
 				}
+			}
+			var err error
+			if buf, err = s.manifestEntry(c.entries, buf); err != nil {
+				readErr = err
+				return
+			}
+			if !yield(buf) {
+				return
+			}
+		}
+		for ; k < len(kept); k++ {
+			if !yield(old(kept[k])) || readErr != nil {
+				return
 			}
 		}
 	}
-	for _, p := range rep.Patients {
-		e := ManifestEntry{ID: p.ID, Status: p.Status, BundleID: p.BundleID, Bundle: p.Bundle, Viewer: p.Viewer, SHA256: p.SHA256, Cards: p.Cards}
-		if p.Status != Built && p.Status != Failed {
-			e.Reason = p.Reason
+	err := atomicfile.WriteFunc(path, 0o600, func(w io.Writer) error {
+		if err := encodeManifest(w, b.now, entries); err != nil {
+			return err
 		}
-		if len(p.Withheld) > 0 {
-			e.Withheld = p.Withheld
-		}
-		if len(p.NotCarried) > 0 {
-			e.NotCarried = p.NotCarried
-		}
-		m.Patients = append(m.Patients, e)
-	}
-	slices.SortFunc(m.Patients, func(a, b ManifestEntry) int { return strings.Compare(a.ID, b.ID) })
-	data, err := json.MarshalIndent(m, "", "  ")
+		return readErr
+	})
 	if err != nil {
 		return "", err
 	}
-	if err := atomicfile.Write(path, append(data, '\n'), 0o600); err != nil {
-		return "", err
-	}
 	return b.rel(path), nil
+}
+
+// manifestEntry is patient p's entry in the manifest.
+func manifestEntry(p *Patient) ManifestEntry {
+	e := ManifestEntry{ID: p.ID, Status: p.Status, BundleID: p.BundleID, Bundle: p.Bundle, Viewer: p.Viewer, SHA256: p.SHA256, Cards: p.Cards}
+	if p.Status != Built && p.Status != Failed {
+		e.Reason = p.Reason
+	}
+	if len(p.Withheld) > 0 {
+		e.Withheld = p.Withheld
+	}
+	if len(p.NotCarried) > 0 {
+		e.NotCarried = p.NotCarried
+	}
+	return e
 }

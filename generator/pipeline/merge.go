@@ -117,7 +117,7 @@ func (p *Pipeline) Merge(opt MergeOptions) (*MergeReport, error) {
 	rep := &MergeReport{Shards: n}
 	st := buildState{Format: stateFormat, Satchel: results[0].Satchel, Patients: map[string]patientState{}}
 	var events []registry.Event
-	var issued []issuedCard
+	var issued []mergeCard
 	for _, r := range results {
 		for _, id := range r.Patients {
 			sc := r.Cards[id]
@@ -145,7 +145,7 @@ func (p *Pipeline) Merge(opt MergeOptions) (*MergeReport, error) {
 	slices.SortStableFunc(events, func(a, b registry.Event) int {
 		return cmp.Or(cmp.Compare(rotationOrder(a), rotationOrder(b)), strings.Compare(a.Patient, b.Patient))
 	})
-	slices.SortStableFunc(issued, func(a, b issuedCard) int {
+	slices.SortStableFunc(issued, func(a, b mergeCard) int {
 		return cmp.Or(strings.Compare(a.PatientID, b.PatientID), cmp.Compare(a.Serial, b.Serial))
 	})
 
@@ -163,7 +163,7 @@ func (p *Pipeline) Merge(opt MergeOptions) (*MergeReport, error) {
 		for i, c := range issued {
 			sheet[i] = c.SheetCard
 		}
-		if rep.Sheet, err = b.writeSheet(sheet); err != nil {
+		if rep.Sheet, err = b.writeSheetFrom(keycard.SheetSlice(sheet)); err != nil {
 			return nil, fmt.Errorf("cannot write the print sheet: %w", err)
 		}
 		rep.SheetCards = len(sheet)
@@ -202,9 +202,9 @@ func (p *Pipeline) Merge(opt MergeOptions) (*MergeReport, error) {
 	if err := atomicfile.Write(b.stateFile(), append(data, '\n'), 0o600); err != nil {
 		return nil, fmt.Errorf("cannot write the build state: %w", err)
 	}
-	keep := &Report{}
-	for _, e := range rep.Patients {
-		keep.Patients = append(keep.Patients, Patient{ID: e.ID})
+	keep := make([]string, len(rep.Patients))
+	for i, e := range rep.Patients {
+		keep[i] = e.ID
 	}
 	if err := b.prune(keep); err != nil {
 		rep.Warnings = append(rep.Warnings, "cannot remove old bundles: "+err.Error())

@@ -212,25 +212,50 @@ func (b *builder) openRegistry() (*registry.Registry, error) {
 // finishShard ends a shard's build: it brings the registry (in memory) up
 // to date as a build does, makes every file durable, and writes the
 // shard's result, last.
-func (b *builder) finishShard(rep *Report, firsts map[string]int) (*Report, error) {
+func (b *builder) finishShard(rep *Report, col *collector) (*Report, error) {
 	sh := b.shard
 	res := shardResult{Format: shardFormat, N: sh.N, K: sh.K, Built: b.now, Registry: b.reg.Digest(),
-		Key: b.key.Fingerprint, Satchel: b.inc.exe, Cards: map[string]shardCards{}, State: map[string]patientState{}}
-	res.Events = append(sh.events, b.sealed(rep, firsts)...)
-	for _, p := range rep.Patients {
-		res.Patients = append(res.Patients, p.ID)
-		res.Manifest = append(res.Manifest, manifestEntry(p))
-		if p.Unchanged {
-			res.Unchanged++
-		}
-		if p.Status == Failed && p.Err != nil {
+		Key: b.key.Fingerprint, Satchel: b.inc.exe, Cards: map[string]shardCards{}, State: map[string]patientState{},
+		Unchanged: rep.Unchanged()}
+	res.Events = append(res.Events, sh.events...)
+	err := col.eachEvent(func(e registry.Event) error {
+		res.Events = append(res.Events, e)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range rep.Failed() {
+		if p.Err != nil {
 			for _, e := range joinedErrors(p.Err) {
 				res.Failures = append(res.Failures, e.Error())
 			}
 		}
-		for _, c := range p.issued {
-			res.Sheet = append(res.Sheet, shardSheetCard{Patient: c.PatientID, Digest: c.digest, Secret: c.Secret.String(), Card: c.Card})
+	}
+	// The manifest entries and build state the collector put aside, in
+	// the order of ids.
+	var buf []byte
+	for _, s := range col.patients {
+		res.Patients = append(res.Patients, s.id)
+		if buf, err = s.manifestEntry(col.entries, buf); err != nil {
+			return nil, err
 		}
+		var e ManifestEntry
+		if err := json.Unmarshal(buf, &e); err != nil {
+			return nil, err
+		}
+		res.Manifest = append(res.Manifest, e)
+		if s.sn == 0 {
+			continue
+		}
+		if buf, err = s.stateEntry(col.entries, buf); err != nil {
+			return nil, err
+		}
+		var ps patientState
+		if err := json.Unmarshal(buf, &ps); err != nil {
+			return nil, err
+		}
+		res.State[s.id] = ps
 	}
 	for _, id := range res.Patients {
 		sc := shardCards{Cards: b.reg.Cards(id)}
@@ -239,7 +264,16 @@ func (b *builder) finishShard(rep *Report, firsts map[string]int) (*Report, erro
 		}
 		res.Cards[id] = sc
 	}
-	res.State = b.newState(rep, false).Patients
+	// The cards for the print sheet, made again as the sheet would make
+	// them.
+	src := &sheetCards{b: b, c: col}
+	for i := range src.Len() {
+		c, err := src.Card(i)
+		if err != nil {
+			return nil, err
+		}
+		res.Sheet = append(res.Sheet, shardSheetCard{Patient: c.PatientID, Digest: src.cur.digest, Secret: c.Secret.String(), Card: c.Card})
+	}
 	// Bundles and cards were written without a flush each: make them all
 	// durable before the result says they exist.
 	if err := b.sync.Sync(); err != nil {
@@ -263,31 +297,22 @@ func (b *builder) finishShard(rep *Report, firsts map[string]int) (*Report, erro
 	return rep, nil
 }
 
-// manifestEntry is patient p's entry in the manifest, as writeManifest
-// makes it.
-func manifestEntry(p Patient) ManifestEntry {
-	e := ManifestEntry{ID: p.ID, Status: p.Status, BundleID: p.BundleID, Bundle: p.Bundle, Viewer: p.Viewer, SHA256: p.SHA256, Cards: p.Cards}
-	if p.Status != Built && p.Status != Failed {
-		e.Reason = p.Reason
-	}
-	if len(p.Withheld) > 0 {
-		e.Withheld = p.Withheld
-	}
-	if len(p.NotCarried) > 0 {
-		e.NotCarried = p.NotCarried
-	}
-	return e
+// mergeCard is a card for the merged print sheet, with the digest the
+// registry records of it once the sheet is on disk.
+type mergeCard struct {
+	keycard.SheetCard
+	digest string
 }
 
 // sheetCard turns a shard's card for the print sheet back into one.
-func (c shardSheetCard) sheetCard() (issuedCard, error) {
+func (c shardSheetCard) sheetCard() (mergeCard, error) {
 	s, err := cardkey.Parse(c.Secret)
 	if err != nil {
-		return issuedCard{}, err
+		return mergeCard{}, err
 	}
 	card := c.Card
 	card.Secret = s
-	return issuedCard{SheetCard: keycard.SheetCard{Card: card, PatientID: c.Patient}, digest: c.Digest}, nil
+	return mergeCard{SheetCard: keycard.SheetCard{Card: card, PatientID: c.Patient}, digest: c.Digest}, nil
 }
 
 // Unmerged returns the numbers of shards N of which private/shards holds

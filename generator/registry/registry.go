@@ -417,17 +417,13 @@ func (r *Registry) MarkPrinted(id string, serial int, digest string) {
 // ErrShared means a registry opened with OpenShared was asked to save.
 var ErrShared = errors.New("the card registry was opened to read only (a shard of a sharded build): its changes are saved by satchel merge")
 
-// Save writes the registry atomically (0600). A registry from OpenShared
-// never saves: ErrShared.
+// Save writes the registry atomically (0600), one patient at a time (see
+// encode). A registry from OpenShared never saves: ErrShared.
 func (r *Registry) Save() error {
 	if r.shared {
 		return ErrShared
 	}
-	data, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	return atomicfile.Write(filepath.Join(r.dir, FileName), append(data, '\n'), 0o600)
+	return atomicfile.WriteFunc(filepath.Join(r.dir, FileName), 0o600, r.encode)
 }
 
 // Event is one line of the audit log, private/audit.jsonl. It never holds

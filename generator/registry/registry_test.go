@@ -2,6 +2,7 @@ package registry
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -309,5 +310,41 @@ func TestSetReplacesAPatient(t *testing.T) {
 	r.Set("p1", nil, nil)
 	if len(r.IDs()) != 0 || len(r.Identities) != 0 {
 		t.Errorf("after Set with nothing: ids %v, identities %v", r.IDs(), r.Identities)
+	}
+}
+
+// The registry written a patient at a time is byte for byte what
+// json.MarshalIndent made of it: empty, new, and with several patients,
+// revoked and summary cards, labels to escape and identities.
+func TestSaveWritesWhatMarshalIndentWrote(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	full := &Registry{Format: Format, Patients: map[string][]Card{}, Identities: map[string]Identity{}}
+	full.Add("p2", "Patient", at)
+	full.AddScope("p1", "Mum <& carer>", ScopeSummary, at)
+	full.Add("p1", "Patient", at)
+	if err := full.Revoke("p1", 2, at); err != nil {
+		t.Fatal(err)
+	}
+	full.MarkPrinted("p2", 1, "abc")
+	full.Bind("p1", "digest-1", at)
+	full.Bind("é-3", "digest-3", at)
+	for name, r := range map[string]*Registry{
+		"empty":     {Patients: map[string][]Card{}},
+		"nil":       {Format: Format},
+		"full":      full,
+		"no format": {Patients: full.Patients, Identities: full.Identities},
+	} {
+		var got bytes.Buffer
+		if err := r.encode(&got); err != nil {
+			t.Fatal(err)
+		}
+		want, err := json.MarshalIndent(r, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != string(want)+"\n" {
+			t.Errorf("%s:\n%s\nwant\n%s", name, got.String(), want)
+		}
 	}
 }

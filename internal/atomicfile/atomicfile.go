@@ -28,6 +28,13 @@ func Write(path string, data []byte, perm os.FileMode) error {
 	return write(path, perm, true, bytesWriter(data))
 }
 
+// WriteFunc is Write for content produced by a writer function, so a
+// large file need not be held in memory. Nothing of it is at path unless
+// fn returns nil: its temp file (0600) is removed.
+func WriteFunc(path string, perm os.FileMode, fn func(w io.Writer) error) error {
+	return write(path, perm, true, fn)
+}
+
 // A Syncer writes files without flushing each to disk and then makes them
 // all durable at once with Sync: a build writes thousands of files and
 // flushes once, which makes it several times faster. The zero value is

@@ -32,7 +32,11 @@ type Options struct {
 	Work      string // scratch folder; removed afterwards
 	Small     int    // patients in the small practice (memory baseline)
 	Large     int    // patients in the large practice
-	GPGDocs   int    // documents in the gpg --symmetric baseline loop
+	// Flat, when not 0, is the patients of a third practice, the large
+	// one's records over again under other ids, whose peak memory is
+	// compared with the large one's: peak_rss_ratio_<Flat>_vs_<Large>.
+	Flat    int
+	GPGDocs int // documents in the gpg --symmetric baseline loop
 	// Baseline, if set, is another satchel binary (an earlier commit's)
 	// that builds the same large practice, alternating with Satchel, for
 	// bundles_per_second_vs_baseline.
@@ -57,6 +61,12 @@ func Build(ctx context.Context, opt Options, log io.Writer) ([]Figure, error) {
 		return nil, err
 	}
 	bps := float64(opt.Large) / large.wall.Seconds()
+	var flat []Figure
+	if opt.Flat > 0 {
+		if flat, err = flatMemory(ctx, opt, large, log); err != nil {
+			return nil, err
+		}
+	}
 	var vsBase []Figure
 	if opt.Baseline != "" {
 		// Alternated, best of three each: a shared machine's load moves
@@ -98,7 +108,7 @@ func Build(ctx context.Context, opt Options, log io.Writer) ([]Figure, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append([]Figure{
+	figs := []Figure{
 		{"bundles_per_second", bps, "bundles/s"},
 		{"gpg_s2k1_loop_docs_per_second", s2k1PerSec, "docs/s"},
 		{"speedup_vs_gpg_s2k1_loop", bps / s2k1PerSec, "x"},
@@ -109,9 +119,14 @@ func Build(ctx context.Context, opt Options, log io.Writer) ([]Figure, error) {
 		{"peak_rss_mb", large.rssMB, "MB"},
 		{"peak_rss_mb_small", small.rssMB, "MB"},
 		{"peak_rss_ratio_large_vs_small", large.rssMB / small.rssMB, "x"},
+	}
+	figs = append(figs, flat...)
+	figs = append(figs, []Figure{
 		{"bytes_written_per_patient", float64(written) / float64(opt.Large), "bytes"},
 		{"bytes_written_vs_record_pgp", float64(written) / float64(pgp), "x"},
-	}, append(vsBase, incr...)...), nil
+	}...)
+	figs = append(figs, vsBase...)
+	return append(figs, incr...), nil
 }
 
 // bytesWritten sums the sizes of the files a build left in the practice
