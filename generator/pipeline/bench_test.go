@@ -39,3 +39,35 @@ func BenchmarkFreshBuild(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Seconds())*1000/float64(b.N*patients), "ms/patient")
 }
+
+// BenchmarkNoopRebuild rebuilds a built synthetic practice of 200 patients
+// with nothing changed, per iteration: the profile of what an incremental
+// build does for each patient it skips.
+func BenchmarkNoopRebuild(b *testing.B) {
+	edu, err := filepath.Abs(filepath.Join("..", "..", "education"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	const patients = 200
+	dir := b.TempDir()
+	if err := synth.Write(dir, synth.Options{Patients: patients, Seed: 42, Education: edu}); err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := site.Load(filepath.Join(dir, "site.toml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := Run(context.Background(), cfg, Options{}); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		rep, err := Run(context.Background(), cfg, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n := rep.Unchanged(); n != patients {
+			b.Fatalf("%d of %d patients unchanged", n, patients)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Seconds())*1000/float64(b.N*patients), "ms/patient")
+}
