@@ -19,11 +19,7 @@ func cmdCheck(args []string, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return usageError{msg: "check takes no arguments", hint: "satchel check checks every record; satchel review ID explains one"}
 	}
-	cfg, err := loadSite(*sitePath, stderr)
-	if err != nil {
-		return err
-	}
-	p, err := openPipeline(cfg, stderr)
+	cfg, p, err := openSite(*sitePath, stderr)
 	if err != nil {
 		return err
 	}

@@ -202,11 +202,7 @@ func cmdApprove(args []string, stderr io.Writer) error {
 	if who.Competence != nil && fs.NArg() > 1 {
 		return usageError{msg: "a competence assessment is of one patient: approve one patient ID with it", hint: "satchel approve ... -competence-by NAME -competence-date DATE rmc-0012"}
 	}
-	cfg, err := loadSite(*sitePath, stderr)
-	if err != nil {
-		return err
-	}
-	p, err := openPipeline(cfg, stderr)
+	_, p, err := openSite(*sitePath, stderr)
 	if err != nil {
 		return err
 	}
@@ -285,15 +281,19 @@ func reportCarried(stderr io.Writer, id string, c pipeline.Carried) {
 	}
 }
 
-// openPipeline opens the site's pipeline, printing every problem that
-// stops it.
-func openPipeline(cfg *site.Config, stderr io.Writer) (*pipeline.Pipeline, error) {
+// openSite loads site.toml at path and opens its pipeline, printing what
+// stops either.
+func openSite(path string, stderr io.Writer) (*site.Config, *pipeline.Pipeline, error) {
+	cfg, err := loadSite(path, stderr)
+	if err != nil {
+		return nil, nil, err
+	}
 	p, err := pipeline.Open(cfg)
 	if err != nil {
 		printErrors(stderr, err)
-		return nil, errReported
+		return nil, nil, errReported
 	}
-	return p, nil
+	return cfg, p, nil
 }
 
 // release is the version `make dist` stamps into the binaries it builds

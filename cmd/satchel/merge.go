@@ -24,11 +24,7 @@ func cmdMerge(args []string, stderr io.Writer) error {
 	if *shards < 0 {
 		return usageError{msg: "-shards must be at least 1", hint: "-shards 3 merges the results of satchel build -shard 0/3, 1/3 and 2/3"}
 	}
-	cfg, err := loadSite(*sitePath, stderr)
-	if err != nil {
-		return err
-	}
-	p, err := openPipeline(cfg, stderr)
+	cfg, p, err := openSite(*sitePath, stderr)
 	if err != nil {
 		return err
 	}

@@ -14,11 +14,7 @@ func cmdReview(args []string, stderr io.Writer) error {
 	if fs.NArg() == 0 {
 		return usageError{msg: "review needs at least one patient ID", hint: "satchel review rmc-0001 (the record file's name without its extension)"}
 	}
-	cfg, err := loadSite(*sitePath, stderr)
-	if err != nil {
-		return err
-	}
-	p, err := openPipeline(cfg, stderr)
+	_, p, err := openSite(*sitePath, stderr)
 	if err != nil {
 		return err
 	}

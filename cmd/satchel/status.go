@@ -20,11 +20,7 @@ func cmdStatus(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return usageError{msg: "status takes no arguments", hint: "satchel status lists every patient; satchel review ID explains one"}
 	}
-	cfg, err := loadSite(*sitePath, stderr)
-	if err != nil {
-		return err
-	}
-	p, err := openPipeline(cfg, stderr)
+	cfg, p, err := openSite(*sitePath, stderr)
 	if err != nil {
 		return err
 	}

@@ -13,21 +13,10 @@ import (
 // (PDF copies on, the default) per iteration: the profile of a fresh
 // build's per-patient work (go test -bench FreshBuild -cpuprofile).
 func BenchmarkFreshBuild(b *testing.B) {
-	edu, err := filepath.Abs(filepath.Join("..", "..", "education"))
-	if err != nil {
-		b.Fatal(err)
-	}
 	const patients = 40
 	for b.Loop() {
 		b.StopTimer()
-		dir := b.TempDir()
-		if err := synth.Write(dir, synth.Options{Patients: patients, Seed: 42, Education: edu}); err != nil {
-			b.Fatal(err)
-		}
-		cfg, err := site.Load(filepath.Join(dir, "site.toml"))
-		if err != nil {
-			b.Fatal(err)
-		}
+		cfg := synthPractice(b, patients)
 		b.StartTimer()
 		rep, err := Run(context.Background(), cfg, Options{})
 		if err != nil {
@@ -44,19 +33,8 @@ func BenchmarkFreshBuild(b *testing.B) {
 // with nothing changed, per iteration: the profile of what an incremental
 // build does for each patient it skips.
 func BenchmarkNoopRebuild(b *testing.B) {
-	edu, err := filepath.Abs(filepath.Join("..", "..", "education"))
-	if err != nil {
-		b.Fatal(err)
-	}
 	const patients = 200
-	dir := b.TempDir()
-	if err := synth.Write(dir, synth.Options{Patients: patients, Seed: 42, Education: edu}); err != nil {
-		b.Fatal(err)
-	}
-	cfg, err := site.Load(filepath.Join(dir, "site.toml"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	cfg := synthPractice(b, patients)
 	if _, err := Run(context.Background(), cfg, Options{}); err != nil {
 		b.Fatal(err)
 	}
@@ -70,4 +48,23 @@ func BenchmarkNoopRebuild(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Seconds())*1000/float64(b.N*patients), "ms/patient")
+}
+
+// synthPractice writes a synthetic practice of n patients, with Satchel's
+// education library, and returns its site.
+func synthPractice(b *testing.B, n int) *site.Config {
+	b.Helper()
+	edu, err := filepath.Abs(filepath.Join("..", "..", "education"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	if err := synth.Write(dir, synth.Options{Patients: n, Seed: 42, Education: edu}); err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := site.Load(filepath.Join(dir, "site.toml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return cfg
 }
