@@ -93,7 +93,7 @@ func RenderSheet(w io.Writer, tmpl *template.Template, cards []SheetCard, printe
 // card afresh when asked, and need hold none of them.
 type SheetSource interface {
 	Len() int
-	Entry(i int) (patientID string, serial int, label string)
+	Entry(i int) (patientID string, serial int, label string, err error)
 	Card(i int) (SheetCard, error)
 }
 
@@ -104,8 +104,8 @@ type SheetSlice []SheetCard
 func (s SheetSlice) Len() int { return len(s) }
 
 // Entry returns who card i is for.
-func (s SheetSlice) Entry(i int) (string, int, string) {
-	return s[i].PatientID, s[i].Serial, s[i].Label
+func (s SheetSlice) Entry(i int) (string, int, string, error) {
+	return s[i].PatientID, s[i].Serial, s[i].Label, nil
 }
 
 // Card returns card i.
@@ -133,7 +133,11 @@ func StreamSheet(w io.Writer, tmpl *template.Template, src SheetSource, printed 
 	var cardErr error
 	list := func(yield func(sheetItem) bool) {
 		for i := range n {
-			id, serial, label := src.Entry(i)
+			id, serial, label, err := src.Entry(i)
+			if err != nil {
+				cardErr = err
+				return
+			}
 			if !yield(sheetItem{Sheet: i/perSheet + 1, Patient: id, Serial: serial, Label: label}) {
 				return
 			}

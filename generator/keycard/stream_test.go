@@ -80,12 +80,12 @@ type countingSource struct {
 
 func (s *countingSource) Len() int { return len(s.cards) }
 
-func (s *countingSource) Entry(i int) (string, int, string) {
+func (s *countingSource) Entry(i int) (string, int, string, error) {
 	s.listed++
 	if s.listed == len(s.cards) {
 		s.madeBeforeAll = s.made
 	}
-	return s.cards[i].PatientID, s.cards[i].Serial, s.cards[i].Label
+	return s.cards[i].PatientID, s.cards[i].Serial, s.cards[i].Label, nil
 }
 
 func (s *countingSource) Card(i int) (SheetCard, error) {

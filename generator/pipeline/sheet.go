@@ -120,13 +120,7 @@ func (b *builder) writeSheetFrom(src keycard.SheetSource) (string, error) {
 		path = filepath.Join(dir, fmt.Sprintf("sheet-%s-%d.html", date, n))
 	}
 	err := atomicfile.WriteFunc(path, 0o600, func(w io.Writer) error {
-		err := keycard.StreamSheet(w, b.sheet, src, b.now)
-		// A card that could not be read back fails the sheet, even where
-		// the template went on without it.
-		if s, ok := src.(*sheetCards); ok && s.err != nil {
-			return s.err
-		}
-		return err
+		return keycard.StreamSheet(w, b.sheet, src, b.now)
 	})
 	if err != nil {
 		return "", err
@@ -177,13 +171,13 @@ func (s *sheetCards) card(i int) (issuedCard, error) {
 	return s.cur, nil
 }
 
-func (s *sheetCards) Entry(i int) (string, int, string) {
+func (s *sheetCards) Entry(i int) (string, int, string, error) {
 	c, err := s.card(i)
 	if err != nil {
-		return "", 0, ""
+		return "", 0, "", err
 	}
 	rc, _ := s.b.registryCard(c.patient, c.serial)
-	return c.patient, c.serial, rc.Label
+	return c.patient, c.serial, rc.Label, nil
 }
 
 // Card makes card i as writeCard made it, and checks that its page is
