@@ -484,6 +484,9 @@ func (l *Library) Match(codes []record.Code) []*Page {
 	return out
 }
 
+// Pages returns every page, in file name order.
+func (l *Library) Pages() []*Page { return l.pages }
+
 // Stale returns the pages whose next review date has passed by now, for the
 // build to warn about. A date given only as a month or year passes at the
 // end of that month or year; a page without one is never stale.

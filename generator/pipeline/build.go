@@ -63,6 +63,9 @@ type Options struct {
 	// satchel, when set, stands for the digest of Satchel's executable:
 	// tests change it to act as a new version.
 	satchel string
+	// readEvery prepares every patient, skipping none unread: tests
+	// compare the two ways.
+	readEvery bool
 }
 
 // Patient is what happened to one patient's record.
@@ -103,6 +106,11 @@ type Patient struct {
 	// written for them, for the build state (incremental.go).
 	key  string
 	outs outputs
+	// unread is what lets the next build skip the patient unread
+	// (unread.go); nil when it may not.
+	unread *unreadState
+	// skippedUnread is true when the patient was skipped unread.
+	skippedUnread bool
 }
 
 // CardFiles are the files of one key card, relative to the site root.
@@ -202,6 +210,7 @@ type builder struct {
 	inc incremental
 	// exeOverride stands for the executable's digest when set (tests).
 	exeOverride string
+	readEvery   bool // Options.readEvery
 	// shard is set for a shard of a sharded build (shard.go).
 	shard *shardRun
 }
@@ -261,7 +270,7 @@ func (p *Pipeline) Build(ctx context.Context, opt Options) (*Report, error) {
 	}
 	defer b.reg.Close()
 	b.removeTemps(rep)
-	b.exeOverride = opt.satchel
+	b.exeOverride, b.readEvery = opt.satchel, opt.readEvery
 	b.startIncremental(opt.Force, rep)
 	if err := b.adoptPrinted(); err != nil {
 		return nil, err
@@ -383,6 +392,9 @@ func (b *builder) patient(file string) (p Patient) {
 		p = Patient{ID: record.Stem(file), File: b.rel(file), Status: Failed, Reason: "failed", Err: err}
 		return p
 	}
+	if p, ok := b.skipUnread(file); ok {
+		return p
+	}
 	pr := b.Prepare(file, b.now)
 	p = Patient{ID: pr.ID, File: pr.File, Status: pr.Status, Reason: pr.Reason, Err: pr.Err, Warnings: pr.Warnings}
 	if pr.Status == Built || pr.Status == Blocked {
@@ -423,6 +435,7 @@ func (b *builder) patient(file string) (p Patient) {
 			if e.Bundle == "" {
 				p.Warnings = append(p.Warnings, summaryOnlyWarning(id))
 			}
+			p.unread = b.unreadFor(pr, &p)
 			return p
 		}
 	}
@@ -600,6 +613,7 @@ func (b *builder) patient(file string) (p Patient) {
 	}
 	b.removeRevokedCards(cardDir, id)
 	p.Status = Built
+	p.unread = b.unreadFor(pr, &p)
 	return p
 }
 

@@ -406,5 +406,5 @@ func (b *builder) patientState(p *Patient) (patientState, bool) {
 		}
 		files[i].MTime = info.ModTime().UnixNano()
 	}
-	return patientState{Key: p.key, Files: files}, true
+	return patientState{Key: p.key, Files: files, Unread: p.unread}, true
 }

@@ -14,9 +14,10 @@ package pipeline
 // SHA-256), no patient data. A build whose key for a patient is the one
 // recorded, and whose files are all on disk as recorded, writes nothing for
 // that patient: no file in public_dir, no card, no print sheet, no audit
-// event. Everything time-dependent is judged afresh every build (Prepare
-// runs for every patient), so a patient turning 16 or a record whose date
-// passes is still noticed.
+// event. Everything time-dependent is judged afresh every build, so a
+// patient turning 16 or a record whose date passes is still noticed:
+// Prepare runs for every patient, except those skipped unread (unread.go)
+// before the instant their judgment could change.
 
 import (
 	"bufio"
@@ -63,6 +64,9 @@ type buildState struct {
 type patientState struct {
 	Key   string      `json:"key"`
 	Files []fileStamp `json:"files"`
+	// Unread, when set, lets the next build skip the patient without
+	// reading the record (unread.go).
+	Unread *unreadState `json:"unread,omitempty"`
 }
 
 // fileStamp is one file as a build left it. Path is relative to the
@@ -88,6 +92,8 @@ type incremental struct {
 	exe      fileStamp
 	pagesMu  sync.Mutex
 	pages    map[*content.Page]string
+	// library digests every education page, for unread keys.
+	library string
 }
 
 func (b *builder) stateFile() string { return filepath.Join(b.cfg.PrivateDir, stateName) }
@@ -127,6 +133,13 @@ func (b *builder) startIncremental(force bool, rep *Report) {
 		return
 	}
 	inc.global, inc.on = global, !force
+	if b.library != nil {
+		h := sha256.New()
+		for _, pg := range b.library.Pages() {
+			io.WriteString(h, b.pageDigest(pg))
+		}
+		inc.library = hex.EncodeToString(h.Sum(nil))
+	}
 }
 
 // globalInputs are what every patient's output depends on.

@@ -51,7 +51,14 @@ type Approval struct {
 	// competence assessment) a record with no birth date is blocked by the
 	// under-16 rule.
 	AdultConfirmed bool `toml:"adult_confirmed"`
+
+	// data is the approval file as read (see Bytes).
+	data []byte
 }
+
+// Bytes returns the approval file's bytes as ReadApproval read them: an
+// incremental build keys a patient on them without decoding them again.
+func (a *Approval) Bytes() []byte { return a.data }
 
 // Competence is an assessment of a young patient's competence (Gillick).
 type Competence struct {
@@ -84,7 +91,7 @@ func ReadApproval(path string) (*Approval, error) {
 	if _, err := strict.Decode(path, data, &a); err != nil {
 		return nil, err
 	}
-	a.File = path
+	a.File, a.data = path, data
 	var errs []error
 	line := func(k string) int { return strict.KeyLine(data, []string{k}) }
 	if strings.TrimSpace(a.Approver) == "" {

@@ -331,6 +331,37 @@ func (rules Rules) Apply(r *record.Record, a *Approval, now time.Time) Decision 
 	return d
 }
 
+// Horizon returns the first instant after now at which Apply could judge
+// r otherwise than it does at now, whatever the approval: the day the
+// patient reaches the minimum age (two days early, so that no time zone
+// sees it first), or a date of death still to come. It is the zero time
+// when no instant after now changes anything: Apply depends on the clock
+// through the patient's age alone. An incremental build that skips a
+// patient without reading the record again does so only before it.
+func (rules Rules) Horizon(r *record.Record, now time.Time) time.Time {
+	var h time.Time
+	earlier := func(t time.Time) {
+		if h.IsZero() || t.Before(h) {
+			h = t
+		}
+	}
+	died := r.Patient.Died
+	if !died.IsZero() && died.Time.After(now) {
+		earlier(died.Time)
+	}
+	// After a death, the age Apply counts is the age at death: fixed.
+	alive := died.IsZero() || died.Time.After(now)
+	if age, known := ageOn(r.Patient.Born, now); alive && known && age < rules.MinAge {
+		by, bm, bd := latestDay(r.Patient.Born)
+		earlier(time.Date(by+rules.MinAge, bm, bd, 0, 0, 0, 0, time.UTC).Add(-48 * time.Hour))
+	}
+	if !h.IsZero() && !h.After(now) {
+		// The clock is near enough a change that nothing may be assumed.
+		return now
+	}
+	return h
+}
+
 func isPatientLevel(codes []record.Code) bool {
 	for _, c := range codes {
 		if !c.System.IsSNOMED() {
@@ -378,6 +409,18 @@ func ageOn(born record.Date, now time.Time) (int, bool) {
 	if born.IsZero() || born.Precision == record.Unknown {
 		return 0, false
 	}
+	by, bm, bd := latestDay(born)
+	ny, nm, nd := now.Date()
+	age := ny - by
+	if nm < bm || (nm == bm && nd < bd) {
+		age--
+	}
+	return age, true
+}
+
+// latestDay returns the latest day a birth date may mean: 31 December of
+// a year, the last day of a month.
+func latestDay(born record.Date) (int, time.Month, int) {
 	by, bm, bd := born.Time.Date()
 	switch born.Precision {
 	case record.Year:
@@ -385,12 +428,7 @@ func ageOn(born record.Date, now time.Time) (int, bool) {
 	case record.Month:
 		bd = time.Date(by, bm+1, 0, 0, 0, 0, 0, time.UTC).Day()
 	}
-	ny, nm, nd := now.Date()
-	age := ny - by
-	if nm < bm || (nm == bm && nd < bd) {
-		age--
-	}
-	return age, true
+	return by, bm, bd
 }
 
 func appendOnce(s []string, v string) []string {

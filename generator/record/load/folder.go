@@ -84,6 +84,17 @@ func (f *Folder) Find(id string) (string, error) {
 	return find(files, f.dir, id)
 }
 
+// IsBulk reports whether Bulk would take path as a patient (or the
+// problems) of an export, without reading anything.
+func (f *Folder) IsBulk(path string) bool {
+	if bulk.IsFile(filepath.Base(path)) && filepath.Dir(path) == f.dir {
+		return true
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.exports[path] != nil || f.exports[filepath.Dir(path)] != nil
+}
+
 // Bulk reports whether path is a patient (or the problems) of an export
 // that Files listed, and if so reads it: the patient's record data (the
 // Bundle the approval covers) and record.
