@@ -42,7 +42,9 @@ func cmdWatch(ctx context.Context, args []string, stderr io.Writer) error {
 	batches := make(chan []string)
 	errs := make(chan error, 1)
 	done := make(chan error, 1)
-	go func() { done <- watch.Batches(ctx, watch.Folders(cfg), 300*time.Millisecond, batches, errs) }()
+	go func() {
+		done <- watch.Batches(ctx, func() []string { return watch.Folders(cfg) }, 300*time.Millisecond, batches, errs)
+	}()
 	// cards is the card registry as the last build left it: a change to
 	// it that no build made (satchel card add or revoke) rebuilds the
 	// patients whose cards changed.

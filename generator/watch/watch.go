@@ -128,18 +128,27 @@ func Folders(cfg *site.Config) []string {
 	return slices.Compact(dirs)
 }
 
-// Batches watches dirs and sends each batch of changed paths once no new
-// change has come for quiet. It returns when ctx is done, or if the watcher
-// fails to start.
-func Batches(ctx context.Context, dirs []string, quiet time.Duration, out chan<- []string, errs chan<- error) error {
+// Batches watches the folders folders returns and sends each batch of
+// changed paths once no new change has come for quiet. Whenever something
+// is created it asks folders again and watches any new one, so a bulk
+// export copied into the records folder while watching is watched from
+// then on (its own creation is in the batch, which rebuilds everyone). It
+// returns when ctx is done, or if the watcher fails to start.
+func Batches(ctx context.Context, folders func() []string, quiet time.Duration, out chan<- []string, errs chan<- error) error {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		return err
 	}
 	defer w.Close()
-	for _, d := range dirs {
+	for _, d := range folders() {
 		if err := w.Add(d); err != nil {
 			return err
+		}
+	}
+	report := func(err error) {
+		select {
+		case errs <- err:
+		default:
 		}
 	}
 	var pending []string
@@ -156,6 +165,16 @@ func Batches(ctx context.Context, dirs []string, quiet time.Duration, out chan<-
 			if ev.Op == fsnotify.Chmod {
 				continue
 			}
+			if ev.Has(fsnotify.Create) {
+				watched := w.WatchList()
+				for _, d := range folders() {
+					if !slices.Contains(watched, d) {
+						if err := w.Add(d); err != nil {
+							report(err)
+						}
+					}
+				}
+			}
 			if !slices.Contains(pending, ev.Name) {
 				pending = append(pending, ev.Name)
 			}
@@ -164,10 +183,7 @@ func Batches(ctx context.Context, dirs []string, quiet time.Duration, out chan<-
 			if !ok {
 				return nil
 			}
-			select {
-			case errs <- err:
-			default:
-			}
+			report(err)
 		case <-timer.C:
 			if len(pending) == 0 {
 				continue

@@ -68,7 +68,9 @@ func TestBatchesCollectQuickChangesIntoOne(t *testing.T) {
 	out := make(chan []string, 4)
 	errs := make(chan error, 4)
 	done := make(chan error, 1)
-	go func() { done <- Batches(ctx, []string{dir}, 200*time.Millisecond, out, errs) }()
+	go func() {
+		done <- Batches(ctx, func() []string { return []string{dir} }, 200*time.Millisecond, out, errs)
+	}()
 	time.Sleep(100 * time.Millisecond) // let the watcher start
 	for _, n := range []string{"a.toml", "b.toml", "a.toml"} {
 		if err := os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o644); err != nil {
@@ -89,6 +91,60 @@ func TestBatchesCollectQuickChangesIntoOne(t *testing.T) {
 	case batch := <-out:
 		t.Errorf("a second batch arrived: %v", batch)
 	case <-time.After(400 * time.Millisecond):
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A folder made while watching (a bulk export copied into the records
+// folder) is watched from then on: its creation is in one batch, and a
+// file written into it later in the next.
+func TestBatchesWatchAFolderMadeWhileWatching(t *testing.T) {
+	dir := t.TempDir()
+	folders := func() []string {
+		dirs := []string{dir}
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if e.IsDir() {
+				dirs = append(dirs, filepath.Join(dir, e.Name()))
+			}
+		}
+		return dirs
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out := make(chan []string, 4)
+	errs := make(chan error, 4)
+	done := make(chan error, 1)
+	go func() { done <- Batches(ctx, folders, 100*time.Millisecond, out, errs) }()
+	time.Sleep(100 * time.Millisecond) // let the watcher start
+	export := filepath.Join(dir, "export")
+	if err := os.Mkdir(export, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	next := func() []string {
+		t.Helper()
+		select {
+		case batch := <-out:
+			return batch
+		case err := <-errs:
+			t.Fatal(err)
+		case <-ctx.Done():
+			t.Fatal("no batch arrived")
+		}
+		return nil
+	}
+	if got := next(); !slices.Equal(got, []string{export}) {
+		t.Fatalf("first batch %v, want the new folder", got)
+	}
+	file := filepath.Join(export, "Patient.ndjson")
+	if err := os.WriteFile(file, []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := next(); !slices.Contains(got, file) {
+		t.Errorf("second batch %v, want %s", got, file)
 	}
 	cancel()
 	if err := <-done; err != nil {
