@@ -104,6 +104,16 @@ func cmdKeygen(args []string, stderr io.Writer) error {
 		return err
 	}
 	defer clear(pass)
+	// The key and master secret are made holding the registry lock, like
+	// a build that makes them: never while a build or shard runs.
+	if err := os.MkdirAll(cfg.PrivateDir, 0o700); err != nil {
+		return fmt.Errorf("cannot create private_dir: %w", err)
+	}
+	reg, err := registry.Open(cfg.PrivateDir)
+	if err != nil {
+		return err
+	}
+	defer reg.Close()
 	k, err := practicekey.Create(path, cfg.Practice.Name, *email, pass, time.Now(), nil)
 	if err != nil {
 		return err

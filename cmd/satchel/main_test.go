@@ -60,10 +60,14 @@ func TestScripts(t *testing.T) {
 			"stamps":       cmdStamps,
 			"waitfile":     cmdWaitFile,
 			"samebuild":    cmdSameBuild,
+			"holdregistry": cmdHoldRegistry,
 		},
 		Setup: func(env *testscript.Env) error {
 			home := filepath.Join(env.WorkDir, ".gnupg")
 			env.Setenv("GNUPGHOME", home)
+			hold := &registryHold{}
+			env.Values[registryHold{}] = hold
+			env.Defer(hold.release)
 			// Stop the agent gpg started for this script.
 			env.Defer(func() {
 				cmd := exec.Command("gpgconf", "--kill", "all")
@@ -411,4 +415,35 @@ func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	ts.Fatalf("%s still does not exist after 60 s", args[0])
+}
+
+// cmdHoldRegistry takes the card registry lock of the private folder
+// args[0] (exclusively), as a running build does, until the script ends
+// or "holdregistry -release" is run.
+func cmdHoldRegistry(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: holdregistry DIR|-release")
+	}
+	hold := ts.Value(registryHold{}).(*registryHold)
+	if args[0] == "-release" {
+		hold.release()
+		return
+	}
+	dir := ts.MkAbs(args[0])
+	ts.Check(os.MkdirAll(dir, 0o700))
+	r, err := registry.Open(dir)
+	ts.Check(err)
+	hold.release()
+	hold.r = r
+}
+
+// registryHold is the registry a script holds open (holdregistry); as a
+// Values key, the zero registryHold.
+type registryHold struct{ r *registry.Registry }
+
+func (h *registryHold) release() {
+	if h.r != nil {
+		h.r.Close()
+		h.r = nil
+	}
 }
