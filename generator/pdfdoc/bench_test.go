@@ -23,7 +23,7 @@ func BenchmarkMake(b *testing.B) {
 	d := synthetic("Jane Example")
 	v := r.View(d)
 	for b.Loop() {
-		if _, err := m.Make(d, v); err != nil {
+		if _, err := m.Make(d, v, r.Plain(v.Lang)); err != nil {
 			b.Fatal(err)
 		}
 	}

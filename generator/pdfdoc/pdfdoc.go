@@ -18,7 +18,6 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 
 	"github.com/satchel-records/satchel/internal/fpdf"
@@ -50,19 +49,6 @@ func New(md *content.Markdown) (*Maker, error) {
 	return &Maker{font: f, md: md}, nil
 }
 
-// Trust is what every page says about the copy: exactly how to check the
-// record is genuine. The fingerprint follows it.
-const Trust = "A copy for reading and printing. It cannot show the practice's signature: " +
-	"to check this record is genuine, open record.html or run satchel open. Practice key "
-
-// MissingNote is said on every page where a character of the record had
-// no glyph in the fonts and was printed as "?".
-const MissingNote = "Some characters in this record cannot be shown in this copy; record.html shows them."
-
-// SummaryOnlyNote heads a summary-only card's copy, which holds the
-// emergency summary alone.
-const SummaryOnlyNote = "This is the emergency summary only. The key that opened it opens nothing else: the full record opens with the patient's own full key card."
-
 // Page geometry, in millimetres (A4).
 const (
 	pageW, pageH = 210.0, 297.0
@@ -73,10 +59,14 @@ const (
 )
 
 // Make lays out d's record, grouped as v (render.Renderer.View of d), as
-// an unencrypted PDF. The output depends only on d and v: its dates are
-// d.Exported, so a fixed clock gives the same bytes. Errors never quote
-// the record.
-func (m *Maker) Make(d *render.Document, v *render.View) ([]byte, error) {
+// an unencrypted PDF, in the words of one language (Renderer.Plain of
+// v.Lang: the language the HTML document opens in). Every page says it
+// is a copy for reading and printing and how to check the record is
+// genuine (label pdf_trust); a page where a character had no glyph and
+// was printed as "?" says so (pdf_missing). The output depends only on d,
+// v and words: its dates are d.Exported, so a fixed clock gives the same
+// bytes. Errors never quote the record.
+func (m *Maker) Make(d *render.Document, v *render.View, words render.Plain) ([]byte, error) {
 	if d == nil || d.Record == nil || v == nil {
 		return nil, errors.New("no record to lay out")
 	}
@@ -86,7 +76,7 @@ func (m *Maker) Make(d *render.Document, v *render.View) ([]byte, error) {
 	// Only the layout kept is written out (fonts subset, streams
 	// compressed): that is most of a PDF's time.
 	for i, scale := range summaryScales {
-		w := m.layout(d, v, scale)
+		w := m.layout(d, v, words, scale)
 		if w.pdf.Err() {
 			// fpdf's messages are about fonts and layout, but say
 			// nothing of them in case one ever quotes text.
@@ -108,7 +98,7 @@ func (m *Maker) Make(d *render.Document, v *render.View) ([]byte, error) {
 var summaryScales = []float64{1, 0.88, 0.76}
 
 // layout lays out the whole document, the summary's type scaled by scale.
-func (m *Maker) layout(d *render.Document, v *render.View, scale float64) *writer {
+func (m *Maker) layout(d *render.Document, v *render.View, words render.Plain, scale float64) *writer {
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.SetCatalogSort(true)
 	pdf.SetCompression(true)
@@ -120,14 +110,15 @@ func (m *Maker) layout(d *render.Document, v *render.View, scale float64) *write
 	pdf.SetMargins(margin, bodyTop, margin)
 	pdf.SetAutoPageBreak(true, bodyBottom)
 	pdf.AliasNbPages("")
-	w := &writer{pdf: pdf, font: m.font, md: m.md, missing: map[int]bool{}, width: pageW - 2*margin, scale: scale}
-	w.header, w.trust = w.identity(v), Trust+orNone(d.Fingerprint)
-	w.missingNote = MissingNote
+	w := &writer{pdf: pdf, font: m.font, md: m.md, p: words, missing: map[int]bool{}, width: pageW - 2*margin, scale: scale}
+	// A summary-only card opens summary.html, not record.html.
+	page := "record.html"
 	if v.SummaryOnly {
-		// A summary-only card opens summary.html, not record.html.
-		w.trust = strings.Replace(w.trust, "record.html", "summary.html", 1)
-		w.missingNote = strings.Replace(MissingNote, "record.html", "summary.html", 1)
+		page = "summary.html"
 	}
+	w.header = w.identity(v)
+	w.trust = words.Text("pdf_trust", page, w.orNone(d.Fingerprint))
+	w.missingNote = words.Text("pdf_missing", page)
 	pdf.SetHeaderFunc(w.drawHeader)
 	pdf.SetFooterFunc(w.drawFooter)
 
@@ -150,10 +141,12 @@ type writer struct {
 	font    *sfnt.Font
 	buf     sfnt.Buffer
 	md      *content.Markdown
+	p       render.Plain // the words, in the copy's language
 	missing map[int]bool // pages where a character was printed as "?"
 	header  string       // name, date of birth and NHS number
 	trust   string
-	// missingNote is MissingNote, naming the page this copy's card opens.
+	// missingNote says a page printed some character as "?", naming the
+	// page this copy's card opens.
 	missingNote string
 	width       float64
 	// scale sizes the body's type and spacing (the summary's may be
@@ -164,9 +157,9 @@ type writer struct {
 
 // identity is the line that heads every page.
 func (w *writer) identity(v *render.View) string {
-	s := orNone(v.Patient.Name) + "   ·   Born " + dateText(v.Patient.Born)
+	s := w.orNone(v.Patient.Name) + "   ·   " + w.p.Text("born", w.p.Date(v.Patient.Born))
 	if v.NHSNumber != "" {
-		s += "   ·   NHS number " + v.NHSNumber
+		s += "   ·   " + w.p.Text("nhs_number") + " " + v.NHSNumber
 	}
 	return s
 }
@@ -180,7 +173,7 @@ func (w *writer) drawHeader() {
 	p.SetFont("go", "", 9)
 	p.SetXY(pageW-margin-30, 10)
 	// fpdf fills in the number of pages, {nb}, at the end.
-	p.CellFormat(30, 5, "Page "+strconv.Itoa(p.PageNo())+" of {nb}", "", 0, "R", false, 0, "")
+	p.CellFormat(30, 5, w.p.Text("page_of", strconv.Itoa(p.PageNo()), "{nb}"), "", 0, "R", false, 0, "")
 	p.SetDrawColor(120, 120, 120)
 	p.Line(margin, 17, pageW-margin, 17)
 	p.SetXY(margin, bodyTop)
@@ -346,94 +339,98 @@ func (w *writer) none(s string) {
 // summary writes page 1: who, how old the record is and who approved it,
 // then what a clinician must see in an emergency, advance decisions first.
 func (w *writer) summary(d *render.Document, v *render.View) {
-	w.title("Emergency summary")
-	w.text(orNone(v.Patient.Name), "B", 13, 0, black)
-	w.text("Date of birth: "+dateText(v.Patient.Born)+"   ·   NHS number: "+orNone(v.NHSNumber), "", 10, 0, black)
+	t := w.p.Text
+	w.title(t("summary"))
+	w.text(w.orNone(v.Patient.Name), "B", 13, 0, black)
+	w.text(t("date_of_birth")+": "+w.p.Date(v.Patient.Born)+"   ·   "+t("nhs_number")+": "+w.orNone(v.NHSNumber), "", 10, 0, black)
 	gp := v.Practice.Name
 	// +44 ...: the copy is read abroad too.
 	if n := v.Practice.PhoneDial(); n != nil {
 		gp += ", " + n.Text
 	}
-	w.text("GP practice: "+orNone(gp), "", 10, 0, black)
+	w.text(t("gp_practice")+": "+w.orNone(gp), "", 10, 0, black)
 	w.gap(1)
-	dates := "Exported: " + day(v.Exported)
+	dates := t("exported") + ": " + w.p.Day(v.Exported)
 	if !v.CurrentUntil.IsZero() {
-		dates += "   ·   Current until: " + day(v.CurrentUntil)
+		dates += "   ·   " + t("current_until") + ": " + w.p.Day(v.CurrentUntil)
 	}
 	w.text(dates, "", 9, 0, grey)
-	w.text("Approved by: "+approval(v.Approval), "", 9, 0, grey)
+	w.text(t("approved_by")+": "+w.approval(v.Approval), "", 9, 0, grey)
 	if v.SummaryOnly {
-		w.text(SummaryOnlyNote, "B", 9, 0, black)
+		w.text(t("summary_only_note"), "B", 9, 0, black)
 	}
 
-	w.heading("Resuscitation and advance decisions")
+	w.heading(t("advance_decisions"))
 	if len(v.AdvanceDecisions) == 0 {
-		w.none("None recorded")
+		w.none(t("none_recorded"))
 	}
 	for _, a := range v.AdvanceDecisions {
-		t := a.Words() + " recorded " + on(a.Date)
-		if a.Status != "active" {
-			t += " (not in force)"
+		s := t("decision_recorded_undated", w.p.Decision(a.Kind))
+		if !a.Date.IsZero() {
+			s = t("decision_recorded", w.p.Decision(a.Kind), w.p.Date(a.Date))
 		}
-		w.entry(t, prefixed("Recorded as: ", a.Title))
+		if a.Status != "active" {
+			s += " (" + t("not_in_force") + ")"
+		}
+		w.entry(s, w.labelled("recorded_as", a.Title))
 	}
-	w.heading("Alerts")
+	w.heading(t("alerts"))
 	if len(v.Alerts) == 0 {
-		w.none("None recorded")
+		w.none(t("none_recorded"))
 	}
 	for _, a := range v.Alerts {
-		w.entry(orNone(a.Title), prefixed("Recorded ", a.Date.String()))
+		w.entry(w.orNone(a.Title), w.dated("recorded", a.Date))
 	}
-	w.heading("Allergies")
+	w.heading(t("allergies"))
 	if len(v.Allergies) == 0 {
-		w.none("No allergies in this record. This does not prove there are none: always ask the patient.")
+		w.none(t("allergies_none"))
 	}
 	for _, a := range v.Allergies {
-		w.entry(orNone(a.Substance)+badge(severity(a.Severity)), prefixed("Reaction: ", a.Reaction))
+		w.entry(w.orNone(a.Substance)+badge(w.p.Severity(a.Severity)), w.colon("reaction", a.Reaction))
 	}
-	w.heading("Current medicines")
+	w.heading(t("current_medicines"))
 	if len(v.CurrentMedications) == 0 {
-		w.none("No current medicines recorded")
+		w.none(t("medicines_none"))
 	}
 	for _, m := range v.CurrentMedications {
 		details := make([]string, 0, len(m.Risks)+1)
 		for _, r := range m.Risks {
-			details = append(details, riskMark+r.Words)
+			details = append(details, riskMark+w.p.Risk(r))
 		}
-		w.entry(orNone(m.Name), append(details, m.Dose)...)
+		w.entry(w.orNone(m.Name), append(details, m.Dose)...)
 	}
-	w.heading("Active problems")
+	w.heading(t("active_problems"))
 	if len(v.ActiveProblems) == 0 {
-		w.none("No active problems recorded")
+		w.none(t("problems_none"))
 	}
 	for _, p := range v.ActiveProblems {
-		w.entry(orNone(p.Title), prefixed("Since ", p.Onset.String()))
+		w.entry(w.orNone(p.Title), w.dated("since", p.Onset))
 	}
 	if len(v.Devices) > 0 {
-		w.heading("Devices and implants")
+		w.heading(t("devices"))
 		for _, dv := range v.Devices {
-			w.entry(orNone(dv.Title), prefixed("Fitted ", dv.Date.String()))
+			w.entry(w.orNone(dv.Title), w.dated("fitted", dv.Date))
 		}
 	}
 	if len(v.ActiveCarePlans) > 0 {
-		w.heading("Current care and action plans")
+		w.heading(t("care_plans_current"))
 		for _, c := range v.ActiveCarePlans {
-			w.entry(orNone(c.Title), c.Summary, when("Dated", c.Date))
+			w.entry(w.orNone(c.Title), c.Summary, w.p.When("dated", c.Date))
 		}
 	}
-	w.heading("Next of kin and emergency contacts")
+	w.heading(t("contacts"))
 	if len(v.Contacts) == 0 {
-		w.none("None recorded")
+		w.none(t("none_recorded"))
 	}
 	for _, c := range v.Contacts {
 		name := c.Name
 		if name == "" {
-			name = "Name not recorded"
+			name = t("name_not_recorded")
 		}
 		if c.Relationship != "" {
 			name += " (" + c.Relationship + ")"
 		}
-		tel := "Phone number not recorded"
+		tel := t("phone_not_recorded")
 		if c.Phone != nil {
 			tel = c.Phone.Text
 		}
@@ -443,13 +440,14 @@ func (w *writer) summary(d *render.Document, v *render.View) {
 
 // sections writes the full record, in the HTML document's order.
 func (w *writer) sections(d *render.Document, v *render.View) {
-	w.title("The full record")
+	t := w.p.Text
+	w.title(t("pdf_full_record"))
 	if len(v.ActiveProblems)+len(v.PastProblems) > 0 {
-		w.heading("Problems")
+		w.heading(t("problems"))
 		for _, g := range []struct {
 			name string
 			list []render.Problem
-		}{{"Active", v.ActiveProblems}, {"Past", v.PastProblems}} {
+		}{{t("active"), v.ActiveProblems}, {t("past"), v.PastProblems}} {
 			if len(g.list) > 0 {
 				w.subheading(g.name)
 			}
@@ -459,48 +457,46 @@ func (w *writer) sections(d *render.Document, v *render.View) {
 		}
 	}
 	if len(v.CurrentMedications)+len(v.PastMedications) > 0 {
-		w.heading("Medicines")
+		w.heading(t("medicines"))
 		if len(v.CurrentMedications) > 0 {
-			w.subheading("Current")
+			w.subheading(t("current"))
 		}
 		for _, m := range v.CurrentMedications {
 			var details []string
 			for _, r := range m.Risks {
-				details = append(details, riskMark+r.Words+prefixed(". ", r.Note))
+				details = append(details, riskMark+w.p.Risk(r)+prefixed(". ", w.p.RiskNote(r)))
 			}
-			meta := when("Started", m.Start)
-			if m.Kind == "repeat" {
-				meta += " · " + when("Review by", m.Review)
-			} else if !m.Review.IsZero() {
-				meta += " · Review by " + m.Review.String()
+			meta := w.p.When("started", m.Start)
+			if m.Kind == "repeat" || !m.Review.IsZero() {
+				meta += " · " + w.p.When("review_by", m.Review)
 			}
-			w.entry(orNone(m.Name)+badge(sentence(m.Kind)), append(details, m.Dose, meta)...)
+			w.entry(w.orNone(m.Name)+badge(w.word(m.Kind)), append(details, m.Dose, meta)...)
 		}
 		if len(v.PastMedications) > 0 {
-			w.subheading("Past")
+			w.subheading(t("past"))
 		}
 		for _, m := range v.PastMedications {
-			w.entry(orNone(m.Name)+badge(sentence(m.Kind)), m.Dose, when("Started", m.Start)+" · "+when("Stopped", m.End))
+			w.entry(w.orNone(m.Name)+badge(w.word(m.Kind)), m.Dose, w.p.When("started", m.Start)+" · "+w.p.When("stopped", m.End))
 		}
 	}
 	if len(v.Allergies) > 0 {
-		w.heading("Allergies")
+		w.heading(t("allergies"))
 		for _, a := range v.Allergies {
-			w.entry(orNone(a.Substance)+badge(severity(a.Severity)), prefixed("Reaction: ", a.Reaction), when("Recorded", a.Recorded))
+			w.entry(w.orNone(a.Substance)+badge(w.p.Severity(a.Severity)), w.colon("reaction", a.Reaction), w.p.When("recorded", a.Recorded))
 		}
 	}
 	if len(v.Immunisations) > 0 {
-		w.heading("Immunisations")
+		w.heading(t("immunisations"))
 		for _, im := range v.Immunisations {
 			if im.NotGiven {
-				w.entry(orNone(im.Vaccine)+badge("not given"), prefixed("Reason: ", im.Reason), when("Recorded", im.Date))
+				w.entry(w.orNone(im.Vaccine)+badge(t("not_given")), w.labelled("reason", im.Reason), w.p.When("recorded", im.Date))
 			} else {
-				w.entry(orNone(im.Vaccine), when("Given", im.Date))
+				w.entry(w.orNone(im.Vaccine), w.p.When("given", im.Date))
 			}
 		}
 	}
 	if len(v.Results) > 0 {
-		w.heading("Test results")
+		w.heading(t("results"))
 		for _, r := range v.Results {
 			if r.PanelStart != "" {
 				w.subheading(r.PanelStart)
@@ -518,64 +514,61 @@ func (w *writer) sections(d *render.Document, v *render.View) {
 			w.entry(t, details...)
 		}
 	}
-	list("Procedures", len(v.Procedures), func(i int) (string, []string) {
+	list(t("procedures"), len(v.Procedures), func(i int) (string, []string) {
 		p := v.Procedures[i]
-		return orNone(p.Title), []string{when("Date", p.Date)}
+		return w.orNone(p.Title), []string{w.p.When("date", p.Date)}
 	})
 	if len(v.Letters) > 0 {
-		w.heading("Letters")
+		w.heading(t("letters"))
 		for i, l := range v.Letters {
 			w.letter(l, d.Record.Letters[i])
 		}
 	}
-	list("Devices and implants", len(v.Devices), func(i int) (string, []string) {
+	list(t("devices"), len(v.Devices), func(i int) (string, []string) {
 		x := v.Devices[i]
-		return orNone(x.Title), []string{when("Fitted", x.Date)}
+		return w.orNone(x.Title), []string{w.p.When("fitted", x.Date)}
 	})
-	list("Care plans", len(v.CarePlans), func(i int) (string, []string) {
+	list(t("care_plans"), len(v.CarePlans), func(i int) (string, []string) {
 		x := v.CarePlans[i]
-		t := orNone(x.Title)
+		title := w.orNone(x.Title)
 		if !x.Active() {
-			t += " (not in force)"
+			title += " (" + t("not_in_force") + ")"
 		}
-		return t, []string{x.Summary, when("Dated", x.Date)}
+		return title, []string{x.Summary, w.p.When("dated", x.Date)}
 	})
-	list("Appointments and visits", len(v.Encounters), func(i int) (string, []string) {
+	list(t("encounters"), len(v.Encounters), func(i int) (string, []string) {
 		x := v.Encounters[i]
-		return orNone(x.Title), []string{when("Date", x.Date)}
+		return w.orNone(x.Title), []string{w.p.When("date", x.Date)}
 	})
-	list("Referrals", len(v.Referrals), func(i int) (string, []string) {
+	list(t("referrals"), len(v.Referrals), func(i int) (string, []string) {
 		x := v.Referrals[i]
-		return orNone(x.Title) + badge(sentence(x.Status)), []string{when("Requested", x.Date)}
+		return w.orNone(x.Title) + badge(w.word(x.Status)), []string{w.p.When("requested", x.Date)}
 	})
-	list("Other findings", len(v.Findings), func(i int) (string, []string) {
+	list(t("findings"), len(v.Findings), func(i int) (string, []string) {
 		x := v.Findings[i]
-		return orNone(x.Title), []string{when("Recorded", x.Date)}
+		return w.orNone(x.Title), []string{w.p.When("recorded", x.Date)}
 	})
 }
 
 func (w *writer) problem(p render.Problem) {
-	meta := "Onset: date not recorded"
-	if !p.Onset.IsZero() {
-		meta = "Onset " + p.Onset.String()
-		if p.Active {
-			meta = "Since " + p.Onset.String()
-		}
+	meta := w.p.When("onset", p.Onset)
+	if p.Active && !p.Onset.IsZero() {
+		meta = w.p.When("since", p.Onset)
 	}
-	title := orNone(p.Title)
+	title := w.orNone(p.Title)
 	if !p.Active {
-		title += badge(sentence(p.Status))
+		title += badge(w.word(p.Status))
 	}
 	var linked []string
 	for _, d := range p.Linked {
-		linked = append(linked, d.String())
+		linked = append(linked, w.p.Date(d))
 	}
 	var reading []string
 	for _, pg := range p.Reading {
 		reading = append(reading, pg.Title)
 	}
-	w.entry(title, meta, prefixed("Also recorded ", strings.Join(linked, ", ")),
-		prefixed("Read: ", strings.Join(reading, "; ")))
+	w.entry(title, meta, w.labelled("also_recorded", strings.Join(linked, ", ")),
+		w.labelled("read", strings.Join(reading, "; ")))
 }
 
 func (w *writer) result(r render.Result) {
@@ -584,25 +577,21 @@ func (w *writer) result(r render.Result) {
 		value = append(value, strings.TrimSpace(r.Measured+" "+r.Unit))
 	}
 	if r.Flag != "" {
-		value = append(value, r.Flag)
+		value = append(value, w.p.Flag(r.Flag))
 	}
 	if r.Text != "" {
 		value = append(value, r.Text)
 	}
-	rng := "Range: not given"
-	if r.Range != "" {
-		rng = r.RangeKind + ": " + r.Range
-	}
-	w.entry(orNone(r.Title), "Result: "+orNone(strings.Join(value, " · "))+" · "+rng+" · "+r.When)
+	w.entry(w.orNone(r.Title), w.p.Text("result")+": "+w.orNone(strings.Join(value, " · "))+" · "+w.p.Range(r)+" · "+w.p.Date(r.Date))
 }
 
 // letter writes a letter's heading and its text as plain paragraphs.
 func (w *writer) letter(l render.Letter, src record.Letter) {
-	w.subheading(orNone(l.Title))
-	w.text(prefixed("From ", l.From)+sepIf(l.From != "")+when("Dated", l.Date), "", 9.5, 0, grey)
+	w.subheading(w.orNone(l.Title))
+	w.text(w.labelled("from", l.From)+sepIf(l.From != "")+w.p.When("dated", l.Date), "", 9.5, 0, grey)
 	w.gap(1)
 	if strings.TrimSpace(src.Body) == "" {
-		w.none("Document held at the practice: its text is not in this record. Ask the practice for a copy.")
+		w.none(w.p.Text("letter_held"))
 		return
 	}
 	w.blocks(w.md.Blocks([]byte(src.Body)))
@@ -615,18 +604,18 @@ func (w *writer) pages(v *render.View) {
 		return
 	}
 	w.pdf.AddPage()
-	w.title("Understanding your conditions")
+	w.title(w.p.Text("understanding"))
 	for _, pg := range v.Pages {
-		w.heading(orNone(pg.Title))
+		w.heading(w.orNone(pg.Title))
 		var meta []string
 		if !pg.Reviewed.IsZero() {
-			meta = append(meta, "Reviewed "+pg.Reviewed.String())
+			meta = append(meta, w.dated("reviewed", pg.Reviewed))
 		}
 		if !pg.NextReview.IsZero() {
-			meta = append(meta, "Next review "+pg.NextReview.String())
+			meta = append(meta, w.dated("next_review", pg.NextReview))
 		}
 		if pg.Source != "" {
-			meta = append(meta, "Source: "+pg.Source)
+			meta = append(meta, w.p.Text("source", pg.Source))
 		}
 		if len(meta) > 0 {
 			w.text(strings.Join(meta, " · "), "", 9, 0, grey)
@@ -657,46 +646,60 @@ func (w *writer) blocks(bs []content.Block) {
 	}
 }
 
-func approval(a render.Approval) string {
+// approval says who approved the record, in what role and when.
+func (w *writer) approval(a render.Approval) string {
 	if a.By == "" {
-		return "Approval not recorded"
+		return w.p.Text("approval_none")
 	}
 	s := a.By
 	if a.Role != "" {
 		s += " (" + a.Role + ")"
 	}
 	if a.Date.IsZero() {
-		return s + ", approval date not recorded"
+		return s + ", " + w.p.Text("approval_date_none")
 	}
-	return s + " on " + a.Date.String()
+	return s + " " + w.p.Text("on_date", w.p.Date(a.Date))
 }
 
-func dateText(d record.Date) string {
+// dated is label key and the date d ("Since 3 Mar 2019"), "" when d is
+// zero: the line is left out rather than left blank.
+func (w *writer) dated(key string, d record.Date) string {
 	if d.IsZero() {
-		return "not recorded"
+		return ""
 	}
-	return d.String()
+	return w.p.Text(key) + " " + w.p.Date(d)
 }
 
-func on(d record.Date) string {
-	if d.IsZero() {
-		return "(date not recorded)"
+// labelled is label key with s in its place ("Recorded as: {0}"), "" when
+// s is empty.
+func (w *writer) labelled(key, s string) string {
+	if s == "" {
+		return ""
 	}
-	return "on " + d.String()
+	return w.p.Text(key, s)
 }
 
-func when(label string, d record.Date) string {
-	if d.IsZero() {
-		return label + ": date not recorded"
+// colon is label key, a colon and s ("Reaction: rash"), "" when s is
+// empty.
+func (w *writer) colon(key, s string) string {
+	if s == "" {
+		return ""
 	}
-	return label + " " + d.String()
+	return w.p.Text(key) + ": " + s
 }
 
-func day(t time.Time) string { return t.UTC().Format("2 Jan 2006") }
+// word is a coded word in the copy's language, "" for none.
+func (w *writer) word(s string) string {
+	if s == "" {
+		return ""
+	}
+	return w.p.Word(s)
+}
 
-func orNone(s string) string {
+// orNone is s, or "not recorded" when s is blank: never a blank.
+func (w *writer) orNone(s string) string {
 	if strings.TrimSpace(s) == "" {
-		return "not recorded"
+		return w.p.Text("not_recorded")
 	}
 	return s
 }
@@ -720,13 +723,4 @@ func badge(s string) string {
 		return ""
 	}
 	return "  [" + s + "]"
-}
-
-func severity(s string) string { return sentence(s) }
-
-func sentence(s string) string {
-	if s == "" || s[0] < 'a' || s[0] > 'z' {
-		return s
-	}
-	return string(s[0]-'a'+'A') + s[1:]
 }

@@ -64,12 +64,16 @@ func makePDF(t *testing.T, d *render.Document) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := m.Make(d, r.View(d))
+	v := r.View(d)
+	out, err := m.Make(d, v, r.Plain(v.Lang))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return out
 }
+
+// missingNote is what a page says when it printed a character as "?".
+const missingNote = "Some characters in this record cannot be shown in this copy; record.html shows them."
 
 // poppler runs a poppler tool on pdf and returns its output; the test is
 // skipped where poppler is not installed.
@@ -149,7 +153,7 @@ func TestEveryPageNamesThePatientAndItsNumber(t *testing.T) {
 				t.Errorf("page %d lacks %q", i+1, want)
 			}
 		}
-		if strings.Contains(text, pdfdoc.MissingNote[:30]) {
+		if strings.Contains(text, missingNote[:30]) {
 			t.Errorf("page %d says characters are missing; none are", i+1)
 		}
 	}
@@ -177,13 +181,13 @@ func TestMissingGlyphsPrintAsQuestionMarksAndSaySo(t *testing.T) {
 		if !strings.Contains(flat, "??? Example") {
 			t.Errorf("page %d does not show the name's missing characters as ?", i+1)
 		}
-		if !strings.Contains(flat, pdfdoc.MissingNote) {
+		if !strings.Contains(flat, missingNote) {
 			t.Errorf("page %d lacks the note on missing characters", i+1)
 		}
 	}
 	// Greek and Cyrillic are in the Go fonts: no note.
 	for i, text := range pages(t, makePDF(t, synthetic("Ελένη Иванова"))) {
-		if !strings.Contains(text, "Ελένη Иванова") || strings.Contains(text, pdfdoc.MissingNote[:30]) {
+		if !strings.Contains(text, "Ελένη Иванова") || strings.Contains(text, missingNote[:30]) {
 			t.Errorf("page %d: Greek and Cyrillic name not shown as written", i+1)
 		}
 	}
@@ -218,7 +222,7 @@ func TestConcurrentDocumentsSameBytes(t *testing.T) {
 	alone := make([][]byte, len(names))
 	for i, n := range names {
 		d := synthetic(n)
-		if alone[i], err = m.Make(d, r.View(d)); err != nil {
+		if alone[i], err = m.Make(d, r.View(d), r.Plain("en")); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -228,7 +232,7 @@ func TestConcurrentDocumentsSameBytes(t *testing.T) {
 	for i := range together {
 		wg.Go(func() {
 			d := synthetic(names[i%len(names)])
-			together[i], errs[i] = m.Make(d, r.View(d))
+			together[i], errs[i] = m.Make(d, r.View(d), r.Plain("en"))
 		})
 	}
 	wg.Wait()
@@ -316,5 +320,53 @@ func TestSummaryGivesCarePlansAndContacts(t *testing.T) {
 	// recorded" can only be the contacts'.
 	if first := pages(t, makePDF(t, d))[0]; !strings.Contains(first, "None recorded") {
 		t.Error("with no contact, page 1 does not say none is recorded")
+	}
+}
+
+// The copy is in the language the HTML document opens in: the patient's
+// own, when the practice's site shows it. Headings, dates, the words
+// around the record's own text and every page's note on trust are then
+// in that language, and no English heading is left; the record's own
+// text stays as recorded. A language the site does not show gives
+// English.
+func TestCopyIsInThePatientsLanguage(t *testing.T) {
+	t.Parallel()
+	r, err := render.New("default", layers.Of(templates.FS()), layers.Of(themes.FS()), content.NewMarkdown(), render.Languages("fr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := pdfdoc.New(content.NewMarkdown())
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyIn := func(lang string) []string {
+		d := synthetic("Jane Example")
+		d.Language = lang
+		v := r.View(d)
+		out, err := m.Make(d, v, r.Plain(v.Lang))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pages(t, out)
+	}
+	fr := copyIn("fr")
+	flat := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	first := flat(fr[0])
+	for _, want := range []string{"Résumé d'urgence", "Date de naissance: 14 juil. 1950", "Approuvé par: Dr Example (GP) le 4 mars 2021",
+		"Problèmes de santé actifs", "Traitements en cours", "Depuis 4 mars 2021", "Penicillin", "Anaphylaxis", "Difficult airway",
+		fmt.Sprintf("Page 1 sur %d", len(fr)), "Une copie pour lire et imprimer", "ouvrez record.html ou lancez satchel open", "Clé du cabinet ABCD 1234 EF56 7890"} {
+		if !strings.Contains(first, want) {
+			t.Errorf("the French copy's first page lacks %q", want)
+		}
+	}
+	all := flat(strings.Join(fr, " "))
+	for _, english := range []string{"Emergency summary", "Date of birth", "Approved by", "Active problems", "Current medicines", "The full record",
+		"Test results", "Understanding your conditions", "Page 1 of", "A copy for reading", "Since ", "Started", "not recorded", " Mar 2021", "High risk"} {
+		if strings.Contains(all, english) {
+			t.Errorf("the French copy says %q", english)
+		}
+	}
+	if en := flat(copyIn("de")[0]); !strings.Contains(en, "Emergency summary") || !strings.Contains(en, "Date of birth: 14 Jul 1950") {
+		t.Error("a language the site does not show did not give English")
 	}
 }

@@ -127,7 +127,10 @@ func (p *Pipeline) recordPDF(pr *Prepared, m docMeta) (pdf []byte, took time.Dur
 	if err != nil {
 		return nil, time.Since(start), err
 	}
-	pdf, err = p.pdf.Make(d, r.View(d))
+	// In the language the document opens in: the patient's own, when the
+	// site shows it.
+	v := r.View(d)
+	pdf, err = p.pdf.Make(d, v, r.Plain(v.Lang))
 	took = time.Since(start)
 	if err != nil {
 		return nil, took, fmt.Errorf("%s: %w", pr.File, err)
