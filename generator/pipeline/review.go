@@ -16,19 +16,23 @@ import (
 // clinician reads before signing a record off. Sheets hold the whole
 // record, so they are written 0600 in the private folder only.
 type Sheet struct {
-	ID       string
-	File     string
-	Format   string
-	Patient  record.Patient
-	Approval *policy.Approval
-	Status   Status
-	Reason   string
-	Blocks   []string
-	Entries  []policy.EntryDecision
-	Withheld map[string]int
-	Exported int
-	Pages    []string // titles of the education pages the patient gets
-	Skipped  map[string]int
+	ID     string
+	File   string
+	Format string
+	// Export and ExportPatient are, for a patient of a bulk export, the
+	// export's folder and the id of their Patient resource: File names
+	// no file then.
+	Export, ExportPatient string
+	Patient               record.Patient
+	Approval              *policy.Approval
+	Status                Status
+	Reason                string
+	Blocks                []string
+	Entries               []policy.EntryDecision
+	Withheld              map[string]int
+	Exported              int
+	Pages                 []string // titles of the education pages the patient gets
+	Skipped               map[string]int
 	// Accounting says where every resource or entry of the source ended:
 	// shown, withheld (by rule) or not carried (by reason).
 	Accounting Accounting
@@ -64,6 +68,9 @@ func (p *Pipeline) Review(id string, now time.Time) (string, error) {
 		if e.Exported {
 			s.Exported++
 		}
+	}
+	if folder, fhirID, ok := p.recs.ExportOf(file); ok {
+		s.Export, s.ExportPatient = p.rel(folder), fhirID
 	}
 	if a := pr.Approval; a != nil && a.SHA256 != policy.Digest(pr.Data, pr.Record.Letters) {
 		s.Changed = true

@@ -226,6 +226,10 @@ func (x *Export) Patients() []*Patient {
 // Patient returns the patient whose Path is path, or nil.
 func (x *Export) Patient(path string) *Patient { return x.byPath[path] }
 
+// FHIRID is the id of the patient's Patient resource, as the export
+// writes it.
+func (p *Patient) FHIRID() string { return p.fhirID }
+
 // Problems returns what is wrong with the export as a whole, each naming
 // file and line; nil when nothing is.
 func (x *Export) Problems() error { return errors.Join(x.problems...) }

@@ -95,6 +95,24 @@ func (f *Folder) IsBulk(path string) bool {
 	return f.exports[path] != nil || f.exports[filepath.Dir(path)] != nil
 }
 
+// ExportOf returns, for path naming a patient of a bulk export, the
+// export's folder and the id of the patient's Patient resource: where a
+// person finds the record, since path is no file. ok is false for any
+// other path.
+func (f *Folder) ExportOf(path string) (folder, fhirID string, ok bool) {
+	f.mu.Lock()
+	x := f.exports[filepath.Dir(path)]
+	f.mu.Unlock()
+	if x == nil {
+		return "", "", false
+	}
+	p := x.Patient(path)
+	if p == nil {
+		return "", "", false
+	}
+	return filepath.Dir(path), p.FHIRID(), true
+}
+
 // Bulk reports whether path is a patient (or the problems) of an export
 // that Files listed, and if so reads it: the patient's record data (the
 // Bundle the approval covers) and record.
