@@ -106,6 +106,20 @@ func Available() []string {
 	return out
 }
 
+// LoadAll loads every language Satchel has (Available), by code: for
+// whatever writes in many languages, to load each once.
+func LoadAll() (map[string]*Language, error) {
+	all := map[string]*Language{}
+	for _, code := range Available() {
+		l, err := Load(code)
+		if err != nil {
+			return nil, err
+		}
+		all[code] = l
+	}
+	return all, nil
+}
+
 // Load returns the embedded language code. It fails if there is none, or
 // if its file is malformed or does not hold exactly English's keys.
 func Load(code string) (*Language, error) {

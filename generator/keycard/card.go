@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -92,9 +93,12 @@ type Card struct {
 	// a caller that also saves it as a file; nil means Render draws it.
 	QRPNG []byte
 	// Language is the patient's language (an i18n code, e.g. "fr"): the
-	// card's title is then in that language, with English below it; ""
-	// or "en" prints English alone.
+	// card's title is then in that language, with English below it, and
+	// its other words in that language alone; "" or "en" prints English.
 	Language string
+	// Labels, when set, are the labels of Language (or of English), loaded
+	// once by the caller for many cards; nil loads them for this card.
+	Labels *i18n.Language `json:"-"`
 }
 
 // cardView is what the keycard.html template sees.
@@ -118,6 +122,52 @@ type cardView struct {
 	// Lang and LangTitle are the patient's language and the card's title
 	// in it; both empty for English.
 	Lang, LangTitle string
+	// W are the card's other words, in the patient's language (English
+	// when it is English or not set).
+	W cardWords
+}
+
+// cardWords are the words a card prints around its facts, in one
+// language. The Open lines name the file to open in bold.
+type cardWords struct {
+	Lang                                   string // the words' language code
+	Issued, Card, Record, SignedBy         string
+	Keep                                   string // or the summary-only card's words
+	Key, CardNo                            string // "Key", "card 12"
+	QRAlt, How                             string
+	Phone, PDFReader, Computer, PhoneOrPC  string
+	Scan                                   string
+	OpenPDF, OpenViewer, OpenViewerBrowser template.HTML
+}
+
+// words returns the words of card c in language l.
+func words(l *i18n.Language, c Card, viewerFile string) cardWords {
+	bold := func(key, file string) template.HTML {
+		before, after, _ := strings.Cut(l.Text(key), "{0}")
+		return template.HTML(template.HTMLEscapeString(before) + "<b>" + template.HTMLEscapeString(file) + "</b>" + template.HTMLEscapeString(after))
+	}
+	keep := "card_keep"
+	if c.SummaryOnly {
+		keep = "card_keep_summary"
+	}
+	return cardWords{
+		Lang:     l.Code,
+		Issued:   l.Text("card_issued"),
+		Card:     l.Text("card_card"),
+		Record:   l.Text("card_record"),
+		SignedBy: l.Text("card_signed_by"),
+		Keep:     l.Text(keep),
+		Key:      l.Text("card_key"),
+		CardNo:   l.Text("card_key_serial", strconv.Itoa(c.Serial)),
+		QRAlt:    l.Text("card_qr_alt"),
+		How:      l.Text("card_how"),
+		Phone:    l.Text("card_phone"), PDFReader: l.Text("card_pdf_reader"),
+		Computer: l.Text("card_computer"), PhoneOrPC: l.Text("card_phone_or_computer"),
+		Scan:              l.Text("card_scan"),
+		OpenPDF:           bold("card_open_pdf", c.PDFFile),
+		OpenViewer:        bold("card_open_viewer", viewerFile),
+		OpenViewerBrowser: bold("card_open_browser", viewerFile),
+	}
 }
 
 // Render writes card c as HTML by executing template "keycard.html" of
@@ -160,24 +210,33 @@ func newCardView(c Card) (cardView, error) {
 	if viewerFile == "" {
 		viewerFile = "record.html"
 	}
-	var lang, langTitle string
-	if c.Language != "" && c.Language != i18n.English {
-		l, err := i18n.Load(c.Language)
-		if err != nil {
+	code := c.Language
+	if code == "" {
+		code = i18n.English
+	}
+	l := c.Labels
+	if l == nil || l.Code != code {
+		var err error
+		if l, err = i18n.Load(code); err != nil {
 			return cardView{}, fmt.Errorf("card %d: %w", c.Serial, err)
 		}
+	}
+	var lang, langTitle string
+	issued := c.Issued.Format("2 January 2006")
+	if code != i18n.English {
 		key := "card_title"
 		if c.SummaryOnly {
 			key = "card_title_summary"
 		}
-		lang, langTitle = l.Code, mustLabel(l, key)
+		lang, langTitle, issued = l.Code, mustLabel(l, key), l.Date(c.Issued)
 	}
 	return cardView{
 		Lang:          lang,
 		LangTitle:     langTitle,
+		W:             words(l, c, viewerFile),
 		PracticeName:  c.PracticeName,
 		PracticePhone: c.PracticePhone,
-		Issued:        c.Issued.Format("2 January 2006"),
+		Issued:        issued,
 		IssuedISO:     c.Issued.Format(time.DateOnly),
 		Serial:        c.Serial,
 		Tag:           c.Tag,

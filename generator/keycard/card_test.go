@@ -359,6 +359,39 @@ func TestCardTitleInThePatientsLanguageAndEnglish(t *testing.T) {
 	}
 }
 
+// A card in the patient's language says everything else in it too: its
+// facts' names, the issue date, how to open the record on each device
+// (file names kept as they are) and to keep it safe. No English is left
+// but the title's English line and the file and command names.
+func TestCardWordsInThePatientsLanguage(t *testing.T) {
+	t.Parallel()
+	c := sampleCard(true)
+	c.Language = "fr"
+	c.PDFFile = "record-7k3mq9xr2a.pdf"
+	out := render(t, c)
+	for _, want := range []string{"<dt>Émise le</dt>", ">14 mars 2025</time>", "<dt>Carte</dt>", "<dt>Dossier</dt>", "<dt>Signé par</dt>",
+		"Gardez cette carte en lieu sûr : elle ouvre votre dossier.", `alt="Code QR contenant la clé"`, "Clé <span class=\"cardno\">· carte 2",
+		`aria-label="Comment ouvrir votre dossier"`, "<b>Téléphone:</b> scannez le code QR avec l’appareil photo",
+		"<b>Lecteur PDF:</b> ouvrez <b>record-7k3mq9xr2a.pdf</b> : clé en majuscules, sans tirets",
+		"<b>Ordinateur:</b> ouvrez <b>record.html</b> et tapez la clé"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the French card lacks %s", want)
+		}
+	}
+	for _, english := range []string{"Issued", ">Card<", ">Record<", "Signed by", "Keep this card", "QR code holding", "How to open", "Phone:", "Computer:", "PDF reader", "type the key", "14 March 2025"} {
+		if strings.Contains(out, english) {
+			t.Errorf("the French card says %q", english)
+		}
+	}
+	c.Language = ""
+	out = render(t, c)
+	for _, want := range []string{"<dt>Issued</dt>", ">14 March 2025</time>", "Keep this card safe: it opens your record.", "<b>Computer:</b> open <b>record.html</b> and type the key"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the English card lacks %s", want)
+		}
+	}
+}
+
 // QR keeps its PNG encoder's zlib writers in a pool; each code must still
 // be the bytes a fresh BestSpeed encoder writes for the same pixels, however
 // many codes were drawn before it and at the same time.

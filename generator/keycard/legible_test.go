@@ -84,12 +84,13 @@ func TestCardTextIsAtLeast8PointAndFits(t *testing.T) {
 	defer stop()
 	// A summary-only card names its own page, summary.html, longer than
 	// record.html.
-	// A card in the patient's language carries its title twice; Italian
-	// has the longest titles.
+	// A card in the patient's language carries its title twice (Italian
+	// has the longest titles) and its other words in that language
+	// (German and Italian have the longest).
 	for _, tc := range []struct {
 		summary bool
 		lang    string
-	}{{false, ""}, {true, ""}, {false, "it"}, {true, "it"}, {false, "de"}} {
+	}{{false, ""}, {true, ""}, {false, "it"}, {true, "it"}, {false, "de"}, {true, "de"}, {false, "fr"}, {false, "es"}} {
 		summary := tc.summary
 		c := sampleCard(true)
 		c.Language = tc.lang

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/satchel-records/satchel/generator/cardkey"
 
+	"github.com/satchel-records/satchel/generator/i18n"
 	"github.com/satchel-records/satchel/generator/keycard"
 	"github.com/satchel-records/satchel/generator/provenance"
 	"github.com/satchel-records/satchel/generator/record"
@@ -117,8 +119,9 @@ func (b *builder) keyCard(c registry.Card, bundleID string, paths cardPaths, s c
 		ViewerFile:  paths.viewer,
 		SummaryOnly: c.SummaryOnly(),
 		QRPNG:       png,
-		// The title also in the patient's own language.
+		// In the patient's own language, the title in English too.
 		Language: language,
+		Labels:   b.langs[cmp.Or(language, i18n.English)],
 	}, nil
 }
 

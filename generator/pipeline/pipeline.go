@@ -28,6 +28,7 @@ import (
 	"github.com/satchel-records/satchel/education"
 	"github.com/satchel-records/satchel/generator/cardkey"
 	"github.com/satchel-records/satchel/generator/content"
+	"github.com/satchel-records/satchel/generator/i18n"
 	"github.com/satchel-records/satchel/generator/keycard"
 	"github.com/satchel-records/satchel/generator/layers"
 	"github.com/satchel-records/satchel/generator/pdfdoc"
@@ -74,6 +75,8 @@ type Pipeline struct {
 	// The templates of the pages Satchel writes beside the record.
 	card, sheet, review *template.Template
 	viewer              *viewer.Viewer
+	// langs are the labels of every language, for key cards.
+	langs map[string]*i18n.Language
 	// recs is the records folder, with its bulk exports indexed each time
 	// the records are listed (it locks for itself).
 	recs *load.Folder
@@ -121,6 +124,9 @@ func Open(cfg *site.Config) (*Pipeline, error) {
 	}
 	errs = append(errs, p.tmpl.Explain(err))
 	if p.viewer, err = viewer.New(); err != nil {
+		errs = append(errs, err)
+	}
+	if p.langs, err = i18n.LoadAll(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -160,11 +160,9 @@ func New() (*Viewer, error) {
 	if err != nil {
 		return nil, err
 	}
-	langs := map[string]*i18n.Language{}
-	for _, code := range i18n.Available() {
-		if langs[code], err = i18n.Load(code); err != nil {
-			return nil, err
-		}
+	langs, err := i18n.LoadAll()
+	if err != nil {
+		return nil, err
 	}
 	return &Viewer{
 		langs:     langs,
