@@ -61,7 +61,7 @@ type cardPaths struct {
 // Both files, written or left as they were, are recorded in o for the
 // build state.
 func (b *builder) writeCard(o *outputs, dir, id string, c registry.Card, bundleID string, paths cardPaths, s cardkey.Secret, tag, language string) (CardFiles, *issuedCard, error) {
-	card, err := b.keyCard(c, bundleID, paths, s, tag, language)
+	card, err := b.keyCard(c, bundleID, paths, s, tag, language, nil)
 	if err != nil {
 		return CardFiles{}, nil, err
 	}
@@ -73,9 +73,12 @@ func (b *builder) writeCard(o *outputs, dir, id string, c registry.Card, bundleI
 	pngPath := filepath.Join(dir, fmt.Sprintf("card-%d.png", c.Serial))
 	htmlPath := filepath.Join(dir, fmt.Sprintf("card-%d.html", c.Serial))
 	files := CardFiles{Serial: c.Serial, Label: c.Label, PNG: b.rel(pngPath), HTML: b.rel(htmlPath)}
+	// Both are written again unless both are on disk as they are now: a
+	// damaged image is repaired, and the print sheet takes its QR code
+	// from it.
 	old, err := os.ReadFile(htmlPath)
-	_, pngErr := os.Stat(pngPath)
-	if err != nil || pngErr != nil || !bytes.Equal(old, html.Bytes()) {
+	oldPNG, pngErr := readSmall(pngPath, 1<<20)
+	if err != nil || pngErr != nil || !bytes.Equal(old, html.Bytes()) || !bytes.Equal(oldPNG, png) {
 		if err := b.sync.WriteLater(pngPath, png, 0o600); err != nil {
 			return CardFiles{}, nil, err
 		}
@@ -93,13 +96,16 @@ func (b *builder) writeCard(o *outputs, dir, id string, c registry.Card, bundleI
 }
 
 // keyCard is card c of the patient whose bundle is bundleID, as its page
-// and the print sheet show it, with its QR code. s is its secret, tag its
-// short tag, paths the files it names and language the patient's.
-func (b *builder) keyCard(c registry.Card, bundleID string, paths cardPaths, s cardkey.Secret, tag, language string) (keycard.Card, error) {
+// and the print sheet show it, with its QR code: png when given (the card's
+// image as written), else drawn. s is its secret, tag its short tag, paths
+// the files it names and language the patient's.
+func (b *builder) keyCard(c registry.Card, bundleID string, paths cardPaths, s cardkey.Secret, tag, language string, png []byte) (keycard.Card, error) {
 	qrContent := b.qrContent(bundleID, paths.viewer, s)
-	png, err := keycard.QR(qrContent, keycard.QRPixels)
-	if err != nil {
-		return keycard.Card{}, err
+	if png == nil {
+		var err error
+		if png, err = keycard.QR(qrContent, keycard.QRPixels); err != nil {
+			return keycard.Card{}, err
+		}
 	}
 	return keycard.Card{
 		PracticeName: b.cfg.Practice.Name,

@@ -196,18 +196,45 @@ func (s *sheetCards) Card(i int) (keycard.SheetCard, error) {
 	b.regMu.Lock()
 	holder := b.reg.Holder(ic.patient)
 	b.regMu.Unlock()
-	card, err := b.keyCard(rc, holder.BundleID(b.master), ic.paths, cardSecret(b.master, holder, rc), holder.CardTag(b.master, rc.Serial), ic.language)
-	if err != nil {
-		return keycard.SheetCard{}, fmt.Errorf("key card %d of %s: %w", ic.serial, ic.patient, err)
-	}
-	var page bytes.Buffer
-	if err := keycard.Render(&page, b.card, card); err != nil {
-		return keycard.SheetCard{}, fmt.Errorf("key card %d of %s: %w", ic.serial, ic.patient, err)
-	}
-	if printDigest(page.Bytes()) != ic.digest {
-		return keycard.SheetCard{}, fmt.Errorf("key card %d of %s changed while the build ran: build again", ic.serial, ic.patient)
+	// The QR code is taken from the card's image as written rather than
+	// drawn again (most of a card's time); the page's digest covers it. An
+	// image that does not read, or does not make the page recorded, is
+	// drawn again.
+	png, _ := readSmall(filepath.Join(b.cfg.PatientCardsDir(ic.patient), fmt.Sprintf("card-%d.png", ic.serial)), 1<<20)
+	var card keycard.Card
+	for {
+		card, err = b.keyCard(rc, holder.BundleID(b.master), ic.paths, cardSecret(b.master, holder, rc), holder.CardTag(b.master, rc.Serial), ic.language, png)
+		if err != nil {
+			return keycard.SheetCard{}, fmt.Errorf("key card %d of %s: %w", ic.serial, ic.patient, err)
+		}
+		var page bytes.Buffer
+		if err := keycard.Render(&page, b.card, card); err != nil {
+			return keycard.SheetCard{}, fmt.Errorf("key card %d of %s: %w", ic.serial, ic.patient, err)
+		}
+		if printDigest(page.Bytes()) == ic.digest {
+			break
+		}
+		if png == nil {
+			return keycard.SheetCard{}, fmt.Errorf("key card %d of %s changed while the build ran: build again", ic.serial, ic.patient)
+		}
+		png = nil
 	}
 	return keycard.SheetCard{Card: card, PatientID: ic.patient}, nil
+}
+
+// readSmall returns the file at path, or nil and an error when it cannot
+// be read or is larger than limit.
+func readSmall(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil || int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: cannot read it", filepath.Base(path))
+	}
+	return data, nil
 }
 
 // registryCard returns card serial of patient id as the registry has it.

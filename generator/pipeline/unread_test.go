@@ -1,7 +1,9 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/record"
+	"github.com/satchel-records/satchel/generator/registry"
 	"github.com/satchel-records/satchel/generator/site"
 	"github.com/satchel-records/satchel/internal/synth"
 )
@@ -174,5 +177,50 @@ func TestUnreadSkipEndsAtTheHorizon(t *testing.T) {
 		if p := patientOf(t, rep, "p4"); p.Status != Built || !p.Unchanged {
 			t.Errorf("%d days on, p4 is %s (unchanged %v), want built and unchanged", tc.days, p.Status, p.Unchanged)
 		}
+	}
+}
+
+// The print sheet takes each card's QR code from the card's image as
+// written. A damaged image of a card still to print (its last build died
+// before the sheet) is written again, and the sheet prints the true code.
+func TestDamagedCardImageIsRepairedForTheSheet(t *testing.T) {
+	t.Parallel()
+	cfg := incrPractice(t)
+	img := filepath.Join(cfg.PatientCardsDir("p1"), "card-1.png")
+	good, err := os.ReadFile(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := slices.Clone(good)
+	bad[len(bad)/2] ^= 0xff
+	if err := os.WriteFile(img, bad, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := registry.Open(cfg.PrivateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg.MarkPrinted("p1", 1, "")
+	if err := reg.Save(); err != nil {
+		t.Fatal(err)
+	}
+	reg.Close()
+	rep := incrBuild(t, cfg, Options{})
+	if got, err := os.ReadFile(img); err != nil || !bytes.Equal(got, good) {
+		t.Error("the damaged card image was not written again")
+	}
+	if rep.Sheet == "" {
+		t.Fatal("no print sheet for the card still to print")
+	}
+	sheet, err := os.ReadFile(filepath.Join(cfg.Root, rep.Sheet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As html/template writes it into the page: "+" escaped.
+	uri := func(png []byte) []byte {
+		return []byte(strings.ReplaceAll(base64.StdEncoding.EncodeToString(png), "+", "&#43;"))
+	}
+	if !bytes.Contains(sheet, uri(good)) || bytes.Contains(sheet, uri(bad)) {
+		t.Error("the sheet does not print the card's true QR code")
 	}
 }
