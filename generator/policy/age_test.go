@@ -13,16 +13,7 @@ import (
 func TestAgeFailsClosed(t *testing.T) {
 	// On this day someone born 2010-12-01 is 16, one born 2010-12-31 is 15.
 	day := time.Date(2026, 12, 15, 9, 0, 0, 0, time.UTC)
-	date := func(s string) record.Date {
-		if s == "" {
-			return record.Date{}
-		}
-		d, err := record.ParseDate(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
+	date := func(s string) record.Date { return testDate(t, s) }
 	competent := &Competence{AssessedBy: "Dr X", Date: record.NewDate(2026, 11, 1)}
 	tests := []struct {
 		name, born string
@@ -59,4 +50,18 @@ func TestAgeFailsClosed(t *testing.T) {
 	if d := DefaultRules().Apply(r, nil, day); !d.Blocked() {
 		t.Error("no birth date and no approval is not blocked")
 	}
+}
+
+// testDate parses s as a record date ("2010", "2010-12", "2010-12-01"); ""
+// is no date.
+func testDate(t *testing.T, s string) record.Date {
+	t.Helper()
+	if s == "" {
+		return record.Date{}
+	}
+	d, err := record.ParseDate(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }

@@ -15,16 +15,7 @@ import (
 // more than two days before the judgment really changes.
 func TestHorizonIsWhenTheJudgmentCanChange(t *testing.T) {
 	now := time.Date(2026, 12, 3, 11, 0, 0, 0, time.UTC)
-	date := func(s string) record.Date {
-		if s == "" {
-			return record.Date{}
-		}
-		d, err := record.ParseDate(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
+	date := func(s string) record.Date { return testDate(t, s) }
 	zones := []*time.Location{time.UTC, time.FixedZone("UTC-12", -12*3600), time.FixedZone("UTC+14", 14*3600)}
 	rules := DefaultRules()
 	blocks := func(r *record.Record, at time.Time) []string {
