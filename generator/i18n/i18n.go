@@ -58,11 +58,32 @@ func (l *Language) Text(key string, args ...string) string {
 	if len(args) == 0 {
 		return s
 	}
-	pairs := make([]string, 0, 2*len(args))
-	for i, a := range args {
-		pairs = append(pairs, "{"+strconv.Itoa(i)+"}", a)
+	// One pass over s, each {n} with an argument replaced: what
+	// strings.NewReplacer would do, without building one per call (labels
+	// are filled in thousands of times a build).
+	var b strings.Builder
+	b.Grow(len(s) + 16*len(args))
+	for {
+		i := strings.IndexByte(s, '{')
+		if i < 0 {
+			break
+		}
+		j := strings.IndexByte(s[i:], '}')
+		if j < 0 {
+			break
+		}
+		n, err := strconv.Atoi(s[i+1 : i+j])
+		if err != nil || n < 0 || n >= len(args) || s[i+1:i+j] != strconv.Itoa(n) {
+			b.WriteString(s[:i+1])
+			s = s[i+1:]
+			continue
+		}
+		b.WriteString(s[:i])
+		b.WriteString(args[n])
+		s = s[i+j+1:]
 	}
-	return strings.NewReplacer(pairs...).Replace(s)
+	b.WriteString(s)
+	return b.String()
 }
 
 // Date writes t's day in the language: "3 Mar 2019", "3 mars 2019",

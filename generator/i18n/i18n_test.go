@@ -2,6 +2,7 @@ package i18n
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -104,5 +105,38 @@ func TestUnknownLanguageNamesWhatThereIs(t *testing.T) {
 	}
 	if _, err := Load("../en"); err == nil {
 		t.Error("a path was accepted as a language code")
+	}
+}
+
+// Text fills in placeholders exactly as a strings.Replacer of "{0}", "{1}"...
+// would: every label of every language, and strings made to trip it.
+func TestTextFillsPlaceholdersAsAReplacer(t *testing.T) {
+	t.Parallel()
+	args := []string{"A{1}", "b", "{0}", "ç"}
+	replacer := func(s string, n int) string {
+		var pairs []string
+		for i, a := range args[:n] {
+			pairs = append(pairs, "{"+strconv.Itoa(i)+"}", a)
+		}
+		return strings.NewReplacer(pairs...).Replace(s)
+	}
+	odd := []string{"", "{", "}", "{}", "{0", "0}", "{{0}}", "{00}", "{+1}", "{-1}", "{ 1}", "{1}{0}{2}{3}{4}", "x{0}y{1}z", "{9999999999999999999999}", "é{2}ü{"}
+	for _, code := range Available() {
+		l, err := Load(code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range l.Keys() {
+			s, _ := l.Label(k)
+			odd = append(odd, s)
+		}
+	}
+	for _, s := range odd {
+		for n := 1; n <= len(args); n++ {
+			l := &Language{labels: map[string]string{"k": s}}
+			if got, want := l.Text("k", args[:n]...), replacer(s, n); got != want {
+				t.Errorf("Text(%q) with %d args = %q, want %q", s, n, got, want)
+			}
+		}
 	}
 }
