@@ -123,10 +123,11 @@ func Open(cfg *site.Config) (*Pipeline, error) {
 		err = p.review.Execute(&bytes.Buffer{}, exampleSheet())
 	}
 	errs = append(errs, p.tmpl.Explain(err))
-	if p.viewer, err = viewer.New(); err != nil {
-		errs = append(errs, err)
-	}
+	// Every language's labels, loaded once: the lock screen and the key
+	// cards use them.
 	if p.langs, err = i18n.LoadAll(); err != nil {
+		errs = append(errs, err)
+	} else if p.viewer, err = viewer.New(p.langs); err != nil {
 		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -26,6 +26,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/satchel-records/satchel/generator/bundle"
+	"github.com/satchel-records/satchel/generator/i18n"
 	"github.com/satchel-records/satchel/generator/seal"
 	"github.com/satchel-records/satchel/generator/viewer"
 	"github.com/satchel-records/satchel/internal/testtool"
@@ -181,7 +182,11 @@ func TestViewerShellHasNoSeriousAccessibilityProblems(t *testing.T) {
 	testtool.Slow(t, "Chromium opens the viewer and runs axe-core in three states")
 	t.Parallel()
 	axe := readAxe(t)
-	v, err := viewer.New()
+	langs, err := i18n.LoadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := viewer.New(langs)
 	if err != nil {
 		t.Fatalf("%v (`make decryptor` builds the decryptor; `make test` runs it first)", err)
 	}

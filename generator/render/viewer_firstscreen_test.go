@@ -15,6 +15,7 @@ import (
 
 	"github.com/satchel-records/satchel/generator/bundle"
 	"github.com/satchel-records/satchel/generator/cardkey"
+	"github.com/satchel-records/satchel/generator/i18n"
 	"github.com/satchel-records/satchel/generator/provenance"
 	"github.com/satchel-records/satchel/generator/seal"
 	"github.com/satchel-records/satchel/generator/viewer"
@@ -35,7 +36,11 @@ type sealedSample struct {
 // its out-of-date banner.
 func sealSamples(t *testing.T, patients []samplePatient, docs []string, until time.Time) []sealedSample {
 	t.Helper()
-	v, err := viewer.New()
+	langs, err := i18n.LoadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := viewer.New(langs)
 	if err != nil {
 		t.Fatalf("%v (`make decryptor` builds the decryptor; `make test` runs it first)", err)
 	}

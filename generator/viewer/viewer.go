@@ -130,9 +130,10 @@ type Page struct {
 // rather than `make`).
 var ErrNoDecryptor = errors.New("this satchel was built without the record.html decryptor (generator/viewer/decryptor): run make")
 
-// New loads the embedded decryptor and shell. It fails with ErrNoDecryptor
-// when the decryptor was not built into this binary.
-func New() (*Viewer, error) {
+// New loads the embedded decryptor and shell; langs are the labels of
+// every language Satchel has (i18n.LoadAll), for the lock screen. It fails
+// with ErrNoDecryptor when the decryptor was not built into this binary.
+func New(langs map[string]*i18n.Language) (*Viewer, error) {
 	js, err := fs.ReadFile(decryptor, "decryptor/decryptor.js")
 	if err != nil || !bytes.Contains(js, []byte("satchelDecryptor")) {
 		return nil, ErrNoDecryptor
@@ -160,9 +161,10 @@ func New() (*Viewer, error) {
 	if err != nil {
 		return nil, err
 	}
-	langs, err := i18n.LoadAll()
-	if err != nil {
-		return nil, err
+	for _, code := range i18n.Available() {
+		if langs[code] == nil {
+			return nil, fmt.Errorf("no labels for language %q", code)
+		}
 	}
 	return &Viewer{
 		langs:     langs,

@@ -24,6 +24,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 
 	"github.com/satchel-records/satchel/generator/bundle"
+	"github.com/satchel-records/satchel/generator/i18n"
 	"github.com/satchel-records/satchel/generator/provenance"
 	"github.com/satchel-records/satchel/generator/seal"
 	"github.com/satchel-records/satchel/generator/viewer"
@@ -170,7 +171,11 @@ func armoredPublic(t *testing.T, e *openpgp.Entity) []byte {
 
 func newViewer(t testing.TB) *viewer.Viewer {
 	t.Helper()
-	v, err := viewer.New()
+	langs, err := i18n.LoadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := viewer.New(langs)
 	if errors.Is(err, viewer.ErrNoDecryptor) {
 		t.Fatalf("%v (`make decryptor` builds it; `make test` runs it first)", err)
 	}
