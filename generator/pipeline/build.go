@@ -435,7 +435,7 @@ func (b *builder) patient(file string) (p Patient) {
 			if e.Bundle == "" {
 				p.Warnings = append(p.Warnings, summaryOnlyWarning(id))
 			}
-			p.unread = b.unreadFor(pr, &p)
+			p.unread = b.unreadFor(pr, &p, holder, cards, first)
 			return p
 		}
 	}
@@ -613,7 +613,7 @@ func (b *builder) patient(file string) (p Patient) {
 	}
 	b.removeRevokedCards(cardDir, id)
 	p.Status = Built
-	p.unread = b.unreadFor(pr, &p)
+	p.unread = b.unreadFor(pr, &p, holder, cards, first)
 	return p
 }
 

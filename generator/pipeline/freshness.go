@@ -8,6 +8,16 @@ import "time"
 // that does not say), never the build's clock. A date after now counts
 // from now.
 func recordDate(pr *Prepared, now time.Time) time.Time {
+	t := ownDate(pr)
+	if t.IsZero() || t.After(now) {
+		return now
+	}
+	return t.UTC()
+}
+
+// ownDate is the date pr's record is as of (see recordDate), before it is
+// held to the build's clock; zero when neither says.
+func ownDate(pr *Prepared) time.Time {
 	t := time.Time{}
 	if pr.Record != nil {
 		t = pr.Record.Dated
@@ -15,10 +25,7 @@ func recordDate(pr *Prepared, now time.Time) time.Time {
 	if t.IsZero() && pr.Approval != nil {
 		t = pr.Approval.Date.Time
 	}
-	if t.IsZero() || t.After(now) {
-		return now
-	}
-	return t.UTC()
+	return t
 }
 
 // currentUntil returns when pr's record stops being current: site.toml's

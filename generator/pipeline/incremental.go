@@ -258,6 +258,15 @@ type cardInputs struct {
 	Scope      registry.Scope
 }
 
+// keyedCards returns what cards contribute to a patient's keys.
+func keyedCards(cards []registry.Card) []cardInputs {
+	var out []cardInputs
+	for _, c := range cards {
+		out = append(out, cardInputs{Serial: c.Serial, Label: c.Label, Issued: c.Issued, Generation: c.Generation, Letters: c.Letters, Scope: c.Scope})
+	}
+	return out
+}
+
 // patientInputs is what one patient's output depends on, beside the
 // shared inputs.
 type patientInputs struct {
@@ -285,9 +294,7 @@ type patientInputs struct {
 func (b *builder) patientKey(pr *Prepared, generation int, bundleID string, cards []registry.Card, first int, until time.Time) string {
 	in := patientInputs{Global: b.inc.global, ID: pr.ID, Generation: generation, BundleID: bundleID, First: first,
 		Record: digest(pr.Data), Approval: pr.Approval, KeyFile: digest(pr.KeyFile), CurrentUntil: until}
-	for _, c := range cards {
-		in.Cards = append(in.Cards, cardInputs{Serial: c.Serial, Label: c.Label, Issued: c.Issued, Generation: c.Generation, Letters: c.Letters, Scope: c.Scope})
-	}
+	in.Cards = keyedCards(cards)
 	if len(pr.OwnKey) > 0 {
 		if k, ok := pr.OwnKey[0].EncryptionKey(b.now); ok {
 			in.OwnKey = hex.EncodeToString(k.PublicKey.Fingerprint)

@@ -23,8 +23,10 @@ import (
 	"slices"
 	"time"
 
+	"github.com/satchel-records/satchel/generator/cardkey"
 	"github.com/satchel-records/satchel/generator/policy"
 	"github.com/satchel-records/satchel/generator/record"
+	"github.com/satchel-records/satchel/generator/registry"
 	"github.com/satchel-records/satchel/internal/input"
 )
 
@@ -57,27 +59,17 @@ type unreadInputs struct {
 	First           int
 }
 
-// letterFile is a letter file's name and bytes.
-type letterFile struct{ name, body string }
-
-// unreadKey returns the raw key of patient id, whose record file (at path,
-// relative rel) has bytes data with letters, and whose approval file has
-// bytes approval. "" when it cannot be made.
-func (b *builder) unreadKey(id, rel string, data []byte, letters []letterFile, approval []byte) string {
-	ls := make([]record.Letter, len(letters))
-	for i, l := range letters {
-		ls[i] = record.Letter{File: l.name, Body: l.body}
-	}
-	in := unreadInputs{Global: b.inc.global, Library: b.inc.library, File: rel,
-		Record: policy.Digest(data, ls), Approval: digest(approval)}
+// unreadKey returns the raw key of patient id, whose record file (rel,
+// relative to the site) has bytes data with letter files letters (names
+// and bodies), whose approval file has bytes approval, and whose cards and
+// bundle are as b.cards gives them. "" when it cannot be made.
+func (b *builder) unreadKey(id, rel string, data []byte, letters []record.Letter, approval []byte, holder cardkey.Holder, cards []registry.Card, first int) string {
 	b.regMu.Lock()
-	holder, live, first := b.reg.Holder(id), b.reg.Live(id), b.reg.FirstSerial(id)
-	in.Identity = b.reg.Identities[id].Digest
+	identity := b.reg.Identities[id].Digest
 	b.regMu.Unlock()
-	in.Generation, in.BundleID, in.First = holder.Generation, holder.BundleID(b.master), first
-	for _, c := range live {
-		in.Cards = append(in.Cards, cardInputs{Serial: c.Serial, Label: c.Label, Issued: c.Issued, Generation: c.Generation, Letters: c.Letters, Scope: c.Scope})
-	}
+	in := unreadInputs{Global: b.inc.global, Library: b.inc.library, File: rel,
+		Record: policy.Digest(data, letters), Approval: digest(approval), Identity: identity,
+		Generation: holder.Generation, BundleID: holder.BundleID(b.master), Cards: keyedCards(cards), First: first}
 	raw, err := json.Marshal(in)
 	if err != nil {
 		return ""
@@ -87,41 +79,32 @@ func (b *builder) unreadKey(id, rel string, data []byte, letters []letterFile, a
 
 // unreadFor returns what the build state keeps to skip the patient pr
 // unread next time, or nil when it may not be: pr must have built (or been
-// skipped) with this build's key.
-func (b *builder) unreadFor(pr *Prepared, p *Patient) *unreadState {
+// skipped) with this build's key, with the cards and bundle of holder,
+// cards and first.
+func (b *builder) unreadFor(pr *Prepared, p *Patient, holder cardkey.Holder, cards []registry.Card, first int) *unreadState {
 	if !b.inc.on || p.key == "" || pr.Status != Built || pr.Approval == nil || pr.Approval.Bytes() == nil ||
 		len(pr.OwnKey) > 0 || pr.KeyFile != nil || b.recs.IsBulk(pr.Path) {
 		return nil
 	}
-	if d := recordDateRaw(pr); d.IsZero() || d.After(b.now) {
+	if d := ownDate(pr); d.IsZero() || d.After(b.now) {
 		return nil
 	}
 	u := &unreadState{Warnings: slices.Clone(pr.Warnings), Pages: len(pr.Pages),
 		Withheld: pr.Decision.Withheld, NotCarried: pr.Record.NotCarried}
-	var letters []letterFile
+	var letters []record.Letter
 	for _, l := range pr.Record.Letters {
 		if l.File != "" {
-			letters = append(letters, letterFile{l.File, l.Body})
+			letters = append(letters, record.Letter{File: l.File, Body: l.Body})
 			u.Letters = append(u.Letters, l.File)
 		}
 	}
-	if u.Key = b.unreadKey(pr.ID, pr.File, pr.Data, letters, pr.Approval.Bytes()); u.Key == "" {
+	if u.Key = b.unreadKey(pr.ID, pr.File, pr.Data, letters, pr.Approval.Bytes(), holder, cards, first); u.Key == "" {
 		return nil
 	}
 	if h := b.rules.Horizon(pr.Record, b.now); !h.IsZero() {
 		u.Until = h.UnixNano()
 	}
 	return u
-}
-
-// recordDateRaw is the record's own date as recordDate finds it, before
-// it is held to the build's clock.
-func recordDateRaw(pr *Prepared) time.Time {
-	t := pr.Record.Dated
-	if t.IsZero() && pr.Approval != nil {
-		t = pr.Approval.Date.Time
-	}
-	return t
 }
 
 // skipUnread returns patient file as the last build left it, when its raw
@@ -139,7 +122,7 @@ func (b *builder) skipUnread(file string) (p Patient, ok bool) {
 		return Patient{}, false
 	}
 	dir := filepath.Dir(file)
-	letters := make([]letterFile, len(u.Letters))
+	letters := make([]record.Letter, len(u.Letters))
 	for i, name := range u.Letters {
 		if !filepath.IsLocal(name) {
 			return Patient{}, false
@@ -148,16 +131,16 @@ func (b *builder) skipUnread(file string) (p Patient, ok bool) {
 		if err != nil {
 			return Patient{}, false
 		}
-		letters[i] = letterFile{name, string(body)}
+		letters[i] = record.Letter{File: name, Body: string(body)}
 	}
 	approval, err := input.Read(policy.ApprovalPath(file), "", input.MaxApproval)
 	if err != nil {
 		return Patient{}, false
 	}
-	if b.unreadKey(id, b.rel(file), data, letters, approval) != u.Key {
+	holder, cards, first := b.cards(id)
+	if b.unreadKey(id, b.rel(file), data, letters, approval, holder, cards, first) != u.Key {
 		return Patient{}, false
 	}
-	holder, cards, _ := b.cards(id)
 	bundleID := holder.BundleID(b.master)
 	e, files, ok := b.unchanged(id, st.Key, bundleID, cards)
 	if !ok {
