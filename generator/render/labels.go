@@ -190,12 +190,7 @@ func (ls labels) when(key string, d record.Date) (template.HTML, error) {
 		return "", fmt.Errorf("no label %q (see generator/i18n/lang/en.toml)", key)
 	}
 	return ls.each(func(l *i18n.Language) template.HTML {
-		s, _ := l.Label(key)
-		if d.IsZero() {
-			none, _ := l.Label("date_not_recorded")
-			return template.HTML(template.HTMLEscapeString(s + ": " + none))
-		}
-		return template.HTML(template.HTMLEscapeString(s + " " + dateIn(l, d)))
+		return template.HTML(template.HTMLEscapeString(Plain{l}.When(key, d)))
 	}), nil
 }
 
@@ -211,11 +206,20 @@ func (ls labels) label(key string) (template.HTML, error) {
 // severity returns an allergy's severity as a label when it is one of the
 // coded values, translated like the other labels, or as recorded otherwise.
 func (ls labels) severity(s string) template.HTML {
-	switch k := strings.ToLower(strings.TrimSpace(s)); k {
-	case "mild", "moderate", "severe":
-		return ls.html["severity_"+k]
+	if key, ok := severityKey(s); ok {
+		return ls.html[key]
 	}
 	return template.HTML(template.HTMLEscapeString(sentence(s)))
+}
+
+// severityKey is the label of an allergy's severity when it is one of the
+// coded values.
+func severityKey(s string) (string, bool) {
+	switch k := strings.ToLower(strings.TrimSpace(s)); k {
+	case "mild", "moderate", "severe":
+		return "severity_" + k, true
+	}
+	return "", false
 }
 
 // check finds every {{label "key"}} in the templates of t and fails on an
@@ -313,19 +317,26 @@ func (ls labels) day(t time.Time) template.HTML {
 // sex) in every language when Satchel knows it (key word_<value>), or as
 // recorded, capitalised, when it does not.
 func (ls labels) word(s string) template.HTML {
-	if h, ok := ls.html["word_"+strings.ToLower(strings.TrimSpace(s))]; ok {
+	if h, ok := ls.html[wordKey(s)]; ok {
 		return h
 	}
 	return template.HTML(template.HTMLEscapeString(sentence(s)))
 }
+
+// wordKey is the label a coded word would have.
+func wordKey(s string) string { return "word_" + strings.ToLower(strings.TrimSpace(s)) }
 
 // decision returns an advance decision's kind in words, in every language.
 func (ls labels) decision(kind string) template.HTML {
 	if h, ok := ls.html["decision_"+kind]; ok {
 		return h
 	}
-	return ls.html["decision_directive"]
+	return ls.html[decisionOther]
 }
+
+// decisionOther is the label of an advance decision of a kind Satchel
+// has no words for.
+const decisionOther = "decision_directive"
 
 // language returns the document's language code, or nil.
 func (ls labels) language(code string) *i18n.Language {

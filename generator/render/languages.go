@@ -122,20 +122,30 @@ func cssString(s string) string {
 // rangeText returns a result's reference range in words, with its unit, in
 // every language: "3.5 to 5.3 mmol/L"; empty when it has none.
 func (ls labels) rangeText(r Result) template.HTML {
+	if r.low == nil && r.high == nil {
+		return ""
+	}
+	return ls.each(func(l *i18n.Language) template.HTML {
+		return template.HTML(template.HTMLEscapeString(rangeIn(l, r)))
+	})
+}
+
+// rangeIn writes a result's reference range in language l, with its
+// unit; "" when it has none.
+func rangeIn(l *i18n.Language, r Result) string {
 	unit := ""
 	if r.Unit != "" {
 		unit = " " + r.Unit
 	}
-	var h template.HTML
 	switch {
 	case r.low != nil && r.high != nil:
-		h, _ = ls.text("range_between", number(*r.low), number(*r.high)+unit)
+		return l.Text("range_between", number(*r.low), number(*r.high)+unit)
 	case r.low != nil:
-		h, _ = ls.text("range_at_least", number(*r.low)+unit)
+		return l.Text("range_at_least", number(*r.low)+unit)
 	case r.high != nil:
-		h, _ = ls.text("range_up_to", number(*r.high)+unit)
+		return l.Text("range_up_to", number(*r.high)+unit)
 	}
-	return h
+	return ""
 }
 
 // age returns the age of someone born on born, on the day on, in every

@@ -56,7 +56,7 @@ func (p Plain) When(key string, d record.Date) string {
 // Word returns a coded word (a medicine's kind, a status) translated when
 // Satchel knows it, or as recorded, capitalised.
 func (p Plain) Word(s string) string {
-	if w, ok := p.l.Label("word_" + strings.ToLower(strings.TrimSpace(s))); ok {
+	if w, ok := p.l.Label(wordKey(s)); ok {
 		return w
 	}
 	return sentence(s)
@@ -65,9 +65,8 @@ func (p Plain) Word(s string) string {
 // Severity returns an allergy's severity, translated when it is a coded
 // value.
 func (p Plain) Severity(s string) string {
-	switch k := strings.ToLower(strings.TrimSpace(s)); k {
-	case "mild", "moderate", "severe":
-		return p.l.Text("severity_" + k)
+	if key, ok := severityKey(s); ok {
+		return p.l.Text(key)
 	}
 	return sentence(s)
 }
@@ -77,7 +76,7 @@ func (p Plain) Decision(kind string) string {
 	if s, ok := p.l.Label("decision_" + kind); ok {
 		return s
 	}
-	return p.l.Text("decision_directive")
+	return p.l.Text(decisionOther)
 }
 
 // Flag returns a result's flag ("High", "Low") in words, "" for none.
@@ -91,19 +90,8 @@ func (p Plain) Flag(f string) string {
 // Range returns a result's reference range in words, led by its kind
 // ("Normal: 3.5 to 5.3 mmol/L"), or "Range: not given".
 func (p Plain) Range(r Result) string {
-	unit := ""
-	if r.Unit != "" {
-		unit = " " + r.Unit
-	}
-	var s string
-	switch {
-	case r.low != nil && r.high != nil:
-		s = p.l.Text("range_between", number(*r.low), number(*r.high)+unit)
-	case r.low != nil:
-		s = p.l.Text("range_at_least", number(*r.low)+unit)
-	case r.high != nil:
-		s = p.l.Text("range_up_to", number(*r.high)+unit)
-	default:
+	s := rangeIn(p.l, r)
+	if s == "" {
 		return p.l.Text("range") + ": " + p.l.Text("range_none")
 	}
 	kind := p.l.Text("range_normal")
