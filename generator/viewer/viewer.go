@@ -67,17 +67,23 @@ func ServiceWorker() []byte { return bytes.Clone(serviceWorker) }
 // Viewer renders record.html pages. It holds the embedded assets, encoded
 // once, and is safe for concurrent use.
 type Viewer struct {
-	page      *template.Template
-	scripts   [][]byte // the inline scripts the CSP allows by hash
-	styles    [][]byte // the shell's own style, likewise
-	style     template.CSS
-	script    template.JS
-	decryptor template.JS
-	notices   template.HTML
-	langs     map[string]*i18n.Language // every language Satchel has, by code
+	page *template.Template
+	// scripts and styles are the CSP sources (hash) of the shell's inline
+	// scripts and its own style, hashed once: the decryptor alone is about
+	// 100 KB, and every page allows the same ones.
+	scripts, styles []string
+	style           template.CSS
+	script          template.JS
+	decryptor       template.JS
+	notices         template.HTML
+	langs           map[string]*i18n.Language // every language Satchel has, by code
 	// labels are the lock screen's labels as JSON (template.JS), by the
 	// languages a page offers, joined with commas.
 	labels sync.Map
+	// keys are the armored public keys (template.HTML) publicKey made, by
+	// the bytes of the key they were made from: a build passes the same
+	// practice key for every page.
+	keys sync.Map
 }
 
 // Page is what one record.html shows and holds.
@@ -169,8 +175,8 @@ func New(langs map[string]*i18n.Language) (*Viewer, error) {
 	return &Viewer{
 		langs:     langs,
 		page:      page,
-		scripts:   [][]byte{js, script},
-		styles:    [][]byte{css},
+		scripts:   []string{hash(js), hash(script)},
+		styles:    []string{hash(css)},
 		style:     template.CSS(css),
 		script:    template.JS(script),
 		decryptor: template.JS(js),
@@ -187,17 +193,16 @@ func New(langs map[string]*i18n.Language) (*Viewer, error) {
 // hosted page (Page.Hosted) may also register a service worker from its
 // own origin: the shell registers only sw.js beside the page, and the
 // page itself still may not fetch or connect anywhere (no connect-src).
-func policy(scripts, styles [][]byte, hosted bool) string {
+// scripts and styles are CSP sources (hash), styles perhaps repeated.
+func policy(scripts, styles []string, hosted bool) string {
 	var b strings.Builder
 	b.WriteString("default-src 'none'; script-src")
-	for _, s := range scripts {
-		b.WriteString(" " + hash(s))
+	for _, h := range scripts {
+		b.WriteString(" " + h)
 	}
 	b.WriteString("; style-src")
-	seen := map[string]bool{}
-	for _, s := range styles {
-		if h := hash(s); !seen[h] {
-			seen[h] = true
+	for i, h := range styles {
+		if !slices.Contains(styles[:i], h) {
 			b.WriteString(" " + h)
 		}
 	}
@@ -371,20 +376,24 @@ func (v *Viewer) Render(w io.Writer, p Page) error {
 	if err != nil {
 		return fmt.Errorf("armoring the message: %w", err)
 	}
-	var key []byte
+	var key template.HTML
 	if len(p.PracticeKey) > 0 {
-		if key, err = publicKey(p.PracticeKey); err != nil {
+		if key, err = v.publicKey(p.PracticeKey); err != nil {
 			return err
 		}
 	}
+	styles := slices.Clone(v.styles)
+	for _, s := range p.DocumentStyles {
+		styles = append(styles, hash(s))
+	}
 	data := pageData{
-		CSP:         policy(v.scripts, append(slices.Clone(v.styles), p.DocumentStyles...), p.Hosted),
+		CSP:         policy(v.scripts, styles, p.Hosted),
 		Style:       v.style,
 		Shell:       v.script,
 		Decryptor:   v.decryptor,
 		Notices:     v.notices,
 		Message:     template.HTML(armored),
-		PracticeKey: template.HTML(key),
+		PracticeKey: key,
 		Practice:    p.PracticeName,
 		Phone:       p.PracticePhone,
 		Date:        p.Exported.Format("2 January 2006"),
@@ -469,6 +478,19 @@ func asciiFoldEqual(b []byte, lower string) bool {
 		}
 	}
 	return true
+}
+
+// publicKey is the package's publicKey, made once for each key.
+func (v *Viewer) publicKey(key []byte) (template.HTML, error) {
+	if pub, ok := v.keys.Load(string(key)); ok {
+		return pub.(template.HTML), nil
+	}
+	pub, err := publicKey(key)
+	if err != nil {
+		return "", err
+	}
+	v.keys.Store(string(key), template.HTML(pub))
+	return template.HTML(pub), nil
 }
 
 // publicKey returns the armored public part of key (armored or binary). It

@@ -364,6 +364,34 @@ func TestPracticeKeyInPageNeverCarriesSecretKey(t *testing.T) {
 	if ring[0].PrivateKey != nil || bytes.Contains(out.Bytes(), []byte("PRIVATE KEY")) {
 		t.Error("secret key material reached the page")
 	}
+	// The viewer keeps the public key it made for each key it was given:
+	// a page for another practice key carries that key, not the first.
+	e2, err := seal.NewKey("Other Practice", "", exportedAt(), rand.NewChaCha8([32]byte{2}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var secret2 bytes.Buffer
+	if err := e2.SerializePrivate(&secret2, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []*openpgp.Entity{e2, e} {
+		key := secret2.Bytes()
+		if i == 1 {
+			key = secret.Bytes()
+		}
+		out.Reset()
+		if err := v.Render(&out, viewer.Page{PracticeName: "P", Exported: exportedAt(), Message: f.message, PracticeKey: key}); err != nil {
+			t.Fatal(err)
+		}
+		m := regexp.MustCompile(`(?s)<script type="application/pgp-keys" id="satchel-practice-key">(.*?)</script>`).FindSubmatch(out.Bytes())
+		if m == nil {
+			t.Fatal("no practice key in page")
+		}
+		ring, err := openpgp.ReadArmoredKeyRing(bytes.NewReader(m[1]))
+		if err != nil || len(ring) != 1 || ring[0].PrimaryKey.Fingerprint == nil || !bytes.Equal(ring[0].PrimaryKey.Fingerprint, want.PrimaryKey.Fingerprint) {
+			t.Errorf("page %d carries another practice key than it was given", i+1)
+		}
+	}
 }
 
 // The viewer is the same in every record.html: shell and decryptor must
