@@ -439,7 +439,7 @@ func (b *builder) patient(file string) (p Patient) {
 			return p
 		}
 	}
-	doc, fhirJSON, took, err := b.document(pr, docMeta{now: b.now, bundleID: p.BundleID, currentUntil: until,
+	doc, fhirJSON, view, took, err := b.document(pr, docMeta{now: b.now, bundleID: p.BundleID, currentUntil: until,
 		fingerprint: provenance.ShortFingerprint(b.key.Fingerprint)})
 	p.Render, p.DocBytes = took, len(doc)
 	if err != nil {
@@ -448,7 +448,7 @@ func (b *builder) patient(file string) (p Patient) {
 	var pdf []byte
 	if b.pdf != nil {
 		if pdf, p.PDF, err = b.recordPDF(pr, docMeta{now: b.now, bundleID: p.BundleID, currentUntil: until,
-			fingerprint: provenance.ShortFingerprint(b.key.Fingerprint)}); err != nil {
+			fingerprint: provenance.ShortFingerprint(b.key.Fingerprint)}, view); err != nil {
 			return fail(err)
 		}
 		p.PDFBytes = len(pdf)

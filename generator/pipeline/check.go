@@ -68,9 +68,9 @@ func (p *Pipeline) Check(now time.Time) *CheckReport {
 		rep.Warnings = append(rep.Warnings, pr.Warnings...)
 		if pr.Status == Built {
 			meta := docMeta{now: now, bundleID: "checkcheckcheckcheckcheck0", currentUntil: p.currentUntil(pr, now), fingerprint: "0000 0000 0000 0000"}
-			_, _, _, err := p.document(pr, meta)
+			_, _, v, _, err := p.document(pr, meta)
 			if err == nil && p.pdf != nil {
-				_, _, err = p.recordPDF(pr, meta)
+				_, _, err = p.recordPDF(pr, meta, v)
 			}
 			if err != nil {
 				add(err)

@@ -27,36 +27,40 @@ type docMeta struct {
 // document renders what a bundle holds for a patient whose record builds:
 // the record document people read, and the same filtered record as FHIR
 // for the hospital's systems (it holds exactly what the document shows).
-// took is the time spent rendering the document. Check renders the same,
-// in memory, so that it finds what a build would fail on.
-func (p *Pipeline) document(pr *Prepared, m docMeta) (doc, fhir []byte, took time.Duration, err error) {
+// took is the time spent rendering the document; v is the record as the
+// document groups it, for recordPDF. Check renders the same, in memory, so
+// that it finds what a build would fail on.
+func (p *Pipeline) document(pr *Prepared, m docMeta) (doc, fhir []byte, v *render.View, took time.Duration, err error) {
 	start := time.Now()
-	doc, err = p.renderDocument(pr, m)
+	doc, v, err = p.renderDocument(pr, m)
 	took = time.Since(start)
 	if err != nil {
-		return nil, nil, took, err
+		return nil, nil, nil, took, err
 	}
 	appr := pr.Approval
 	fhir, err = ips.Document(pr.Out(), ips.Meta{Practice: p.cfg.Practice, Approver: appr.Approver,
 		Role: appr.Role, Approved: appr.Date, Exported: m.now, BundleID: m.bundleID})
 	if err != nil {
-		return nil, nil, took, fmt.Errorf("%s: cannot write the FHIR record: %w", pr.File, err)
+		return nil, nil, nil, took, fmt.Errorf("%s: cannot write the FHIR record: %w", pr.File, err)
 	}
-	return doc, fhir, took, nil
+	return doc, fhir, v, took, nil
 }
 
 // renderDocument renders the record document of pr. An approval that is
-// still missing (a review sheet's preview) shows as none.
-func (p *Pipeline) renderDocument(pr *Prepared, m docMeta) ([]byte, error) {
+// still missing (a review sheet's preview) shows as none. v is the record
+// as the document groups it (render.View), which recordPDF lays out too.
+func (p *Pipeline) renderDocument(pr *Prepared, m docMeta) (doc []byte, v *render.View, err error) {
 	r, err := p.rendererFor(pr)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	d := p.recordDocument(pr, m)
+	v = r.View(d)
 	var buf bytes.Buffer
-	if err := r.Render(&buf, p.recordDocument(pr, m)); err != nil {
-		return nil, fmt.Errorf("%s: cannot render the record: %w", pr.File, err)
+	if err := r.RenderView(&buf, d, v); err != nil {
+		return nil, nil, fmt.Errorf("%s: cannot render the record: %w", pr.File, err)
 	}
-	return buf.Bytes(), nil
+	return buf.Bytes(), v, nil
 }
 
 // recordDocument is what the record document, and its PDF copy, show.
@@ -119,8 +123,10 @@ func (p *Pipeline) rendererFor(pr *Prepared) (*render.Renderer, error) {
 }
 
 // recordPDF lays out the same record as the document, unencrypted: the
-// build locks a copy of it for each card. took is the time it took.
-func (p *Pipeline) recordPDF(pr *Prepared, m docMeta) (pdf []byte, took time.Duration, err error) {
+// build locks a copy of it for each card. took is the time it took. v is
+// the view renderDocument returned for the same pr and m, or nil to make it
+// here.
+func (p *Pipeline) recordPDF(pr *Prepared, m docMeta, v *render.View) (pdf []byte, took time.Duration, err error) {
 	start := time.Now()
 	d := p.recordDocument(pr, m)
 	r, err := p.rendererFor(pr)
@@ -129,7 +135,9 @@ func (p *Pipeline) recordPDF(pr *Prepared, m docMeta) (pdf []byte, took time.Dur
 	}
 	// In the language the document opens in: the patient's own, when the
 	// site shows it.
-	v := r.View(d)
+	if v == nil {
+		v = r.View(d)
+	}
 	pdf, err = p.pdf.Make(d, v, r.Plain(v.Lang))
 	took = time.Since(start)
 	if err != nil {

@@ -34,7 +34,7 @@ func TestPatientRecordSetsLanguageAndTheme(t *testing.T) {
 		// Awaiting approval: judged as if approved, which is not what
 		// this test is about.
 		pr.Status = Built
-		b, err := p.renderDocument(pr, docMeta{now: now, bundleID: "b"})
+		b, _, err := p.renderDocument(pr, docMeta{now: now, bundleID: "b"})
 		return string(b), err
 	}
 	site, err := doc("p1")

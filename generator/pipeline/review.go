@@ -96,7 +96,7 @@ func (p *Pipeline) Review(id string, now time.Time) (string, error) {
 		}
 		view := *pr
 		view.Status, view.Pages = Built, pages
-		doc, err := p.renderDocument(&view, docMeta{now: now})
+		doc, _, err := p.renderDocument(&view, docMeta{now: now})
 		if err != nil {
 			return "", err
 		}

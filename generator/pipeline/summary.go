@@ -26,13 +26,13 @@ type summaryBundle struct {
 // them (see patient).
 func (b *builder) summary(pr *Prepared, m docMeta, info bundle.File, pass [][]byte) (*summaryBundle, error) {
 	m.summaryOnly = true
-	doc, err := b.renderDocument(pr, m)
+	doc, v, err := b.renderDocument(pr, m)
 	if err != nil {
 		return nil, err
 	}
 	s := &summaryBundle{doc: doc}
 	if b.pdf != nil {
-		if s.pdf, _, err = b.recordPDF(pr, m); err != nil {
+		if s.pdf, _, err = b.recordPDF(pr, m, v); err != nil {
 			return nil, err
 		}
 	}

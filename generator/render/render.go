@@ -194,7 +194,26 @@ func (r *Renderer) Render(w io.Writer, d *Document) error {
 	if d == nil || d.Record == nil {
 		return errors.New("no record to render")
 	}
-	v := r.view(d)
+	return r.render(w, d, r.view(d))
+}
+
+// RenderView is Render with d's view already made by r.View(d), so that a
+// build grouping a record once serves both its document and its PDF copy.
+// v is left as View made it.
+func (r *Renderer) RenderView(w io.Writer, d *Document, v *View) error {
+	if d == nil || d.Record == nil || v == nil {
+		return errors.New("no record to render")
+	}
+	// Render fills in the letters, glossary and contents: on a copy.
+	cp := *v
+	cp.Letters = slices.Clone(v.Letters)
+	cp.Contents = slices.Clip(v.Contents)
+	cp.Glossary = slices.Clip(v.Glossary)
+	return r.render(w, d, &cp)
+}
+
+// render renders d, whose view is v, to w.
+func (r *Renderer) render(w io.Writer, d *Document, v *View) error {
 	for i, l := range d.Record.Letters {
 		if d.SummaryOnly {
 			break // the summary shows no letter
