@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io"
 	"iter"
+	"sync"
 	"time"
 )
 
@@ -172,20 +173,43 @@ func sheetPages(src SheetSource, start, end int) (front, back sheetPage, err err
 	n := start/perSheet + 1
 	front = sheetPage{Number: n}
 	back = sheetPage{Number: n, Back: true}
-	for i := range end - start {
-		c, err := src.Card(start + i)
-		if err != nil {
+	// The cards are read in order (a source may read them back one after
+	// another); their views and margin codes, the QR work that is most of
+	// a page's, are made side by side. The sheet is written once every
+	// card has been built, so nothing else is left to keep the cores busy.
+	cards := make([]SheetCard, end-start)
+	for i := range cards {
+		if cards[i], err = src.Card(start + i); err != nil {
 			return front, back, err
 		}
-		cv, err := newCardView(c.Card)
+	}
+	views := make([]cardView, len(cards))
+	checks := make([]template.URL, len(cards))
+	errs := make([]error, len(cards))
+	var wg sync.WaitGroup
+	for i, c := range cards {
+		wg.Go(func() {
+			cv, err := newCardView(c.Card)
+			var check []byte
+			if err == nil {
+				check, err = CheckPNG(c.Card)
+			}
+			if err != nil {
+				errs[i] = fmt.Errorf("sheet card %d of %s: %w", c.Serial, c.PatientID, err)
+				return
+			}
+			views[i] = cv
+			checks[i] = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(check))
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
-			return front, back, fmt.Errorf("sheet card %d of %s: %w", c.Serial, c.PatientID, err)
+			return front, back, err // the first card's, in sheet order
 		}
-		check, err := CheckPNG(c.Card)
-		if err != nil {
-			return front, back, fmt.Errorf("sheet card %d of %s: %w", c.Serial, c.PatientID, err)
-		}
-		checkURL := template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(check))
+	}
+	for i, c := range cards {
+		cv, checkURL := views[i], checks[i]
 		col, row := i%sheetCols, i/sheetCols
 		y := gridY0 + float64(row)*cardH
 		fx := gridX0 + float64(col)*cardW
