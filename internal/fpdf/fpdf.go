@@ -57,7 +57,8 @@ type fmtBuffer struct {
 }
 
 func (b *fmtBuffer) printf(fmtStr string, args ...any) {
-	b.Buffer.WriteString(fmt.Sprintf(fmtStr, args...))
+	// Satchel's patch: straight into the buffer, not through a string.
+	fmt.Fprintf(&b.Buffer, fmtStr, args...)
 }
 
 func fpdfNew(orientationStr, unitStr, sizeStr, fontDirStr string, size SizeType) (f *Fpdf) {
@@ -2823,7 +2824,15 @@ func (f *Fpdf) CellFormat(w, h float64, txtStr, borderStr string, ln int,
 			}
 			bt := (f.x + dx) * k
 			td := (f.h - (f.y + dy + .5*h + .3*f.fontSize)) * k
-			s.printf("BT %.2f %.2f Td (%s)Tj ET", bt, td, txt2)
+			// Satchel's patch: what printf("BT %.2f %.2f Td (%s)Tj ET")
+			// writes, without fmt's reflection (once per line of text).
+			s.WriteString("BT ")
+			s.Buffer.Write(strconv.AppendFloat(s.AvailableBuffer(), bt, 'f', 2, 64))
+			s.WriteByte(' ')
+			s.Buffer.Write(strconv.AppendFloat(s.AvailableBuffer(), td, 'f', 2, 64))
+			s.WriteString(" Td (")
+			s.WriteString(txt2)
+			s.WriteString(")Tj ET")
 			//BT %.2F %.2F Td (%s) Tj ET',(f.x+dx)*k,(f.h-(f.y+.5*h+.3*f.FontSize))*k,txt2);
 		}
 
