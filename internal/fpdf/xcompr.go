@@ -25,9 +25,9 @@ type xmempool struct{ sync.Pool }
 
 // zwriters holds zlib writers for reuse: making one allocates and clears
 // hundreds of kilobytes, more than compressing a page's stream costs.
-// (Satchel's patches: upstream makes a new writer for every stream, with
-// compress/zlib's default level; klauspost/compress's BestSpeed writes the
-// same format about twice as fast.)
+// (Satchel's patches: upstream makes a new compress/zlib writer for every
+// stream; klauspost/compress's zlib writes the same format about twice as
+// fast.)
 var zwriters = sync.Pool{
 	New: func() any {
 		zw, err := zlib.NewWriterLevel(nil, zlib.BestSpeed)
