@@ -26,6 +26,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -214,66 +215,6 @@ func (b *builder) openRegistry() (*registry.Registry, error) {
 // shard's result, last.
 func (b *builder) finishShard(rep *Report, col *collector) (*Report, error) {
 	sh := b.shard
-	res := shardResult{Format: shardFormat, N: sh.N, K: sh.K, Built: b.now, Registry: b.reg.Digest(),
-		Key: b.key.Fingerprint, Satchel: b.inc.exe, Cards: map[string]shardCards{}, State: map[string]patientState{},
-		Unchanged: rep.Unchanged()}
-	res.Events = append(res.Events, sh.events...)
-	err := col.eachEvent(func(e registry.Event) error {
-		res.Events = append(res.Events, e)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range rep.Failed() {
-		if p.Err != nil {
-			for _, e := range joinedErrors(p.Err) {
-				res.Failures = append(res.Failures, e.Error())
-			}
-		}
-	}
-	// The manifest entries and build state the collector put aside, in
-	// the order of ids.
-	var buf []byte
-	for _, s := range col.patients {
-		res.Patients = append(res.Patients, s.id)
-		if buf, err = s.manifestEntry(col.entries, buf); err != nil {
-			return nil, err
-		}
-		var e ManifestEntry
-		if err := json.Unmarshal(buf, &e); err != nil {
-			return nil, err
-		}
-		res.Manifest = append(res.Manifest, e)
-		if s.sn == 0 {
-			continue
-		}
-		if buf, err = s.stateEntry(col.entries, buf); err != nil {
-			return nil, err
-		}
-		var ps patientState
-		if err := json.Unmarshal(buf, &ps); err != nil {
-			return nil, err
-		}
-		res.State[s.id] = ps
-	}
-	for _, id := range res.Patients {
-		sc := shardCards{Cards: b.reg.Cards(id)}
-		if ident, ok := b.reg.Identities[id]; ok {
-			sc.Identity = &ident
-		}
-		res.Cards[id] = sc
-	}
-	// The cards for the print sheet, made again as the sheet would make
-	// them.
-	src := &sheetCards{b: b, c: col}
-	for i := range src.Len() {
-		c, err := src.Card(i)
-		if err != nil {
-			return nil, err
-		}
-		res.Sheet = append(res.Sheet, shardSheetCard{Patient: c.PatientID, Digest: src.cur.digest, Secret: c.Secret.String(), Card: c.Card})
-	}
 	// Bundles and cards were written without a flush each: make them all
 	// durable before the result says they exist.
 	if err := b.sync.Sync(); err != nil {
@@ -285,16 +226,167 @@ func (b *builder) finishShard(rep *Report, col *collector) (*Report, error) {
 			return nil, fmt.Errorf("cannot create the shard folder: %w", err)
 		}
 	}
-	data, err := json.Marshal(res)
-	if err != nil {
-		return nil, err
-	}
 	path := shardFile(b.cfg, sh.Shard)
-	if err := atomicfile.Write(path, append(data, '\n'), 0o600); err != nil {
+	err := atomicfile.WriteFunc(path, 0o600, func(w io.Writer) error {
+		return b.writeShardResult(w, rep, col)
+	})
+	if err != nil {
 		return nil, fmt.Errorf("cannot write the shard's result: %w", err)
 	}
 	rep.Manifest = b.rel(path)
 	return rep, nil
+}
+
+// shardHead is the part of a shardResult that is not a list.
+type shardHead struct {
+	Format    int       `json:"format"`
+	N         int       `json:"n"`
+	K         int       `json:"k"`
+	Built     time.Time `json:"built"`
+	Registry  string    `json:"registry"`
+	Key       string    `json:"key"`
+	Satchel   fileStamp `json:"satchel"`
+	Unchanged int       `json:"unchanged"`
+}
+
+// writeShardResult writes the shard's result (a shardResult, as JSON) to
+// w, each list an element at a time: what a shard holds in memory does
+// not grow with its results, as a plain build's does not (the manifest
+// entries and build state come from the collector's spill file, the
+// print sheet's cards are made one at a time).
+func (b *builder) writeShardResult(w io.Writer, rep *Report, col *collector) error {
+	sh := b.shard
+	head, err := json.Marshal(shardHead{Format: shardFormat, N: sh.N, K: sh.K, Built: b.now, Registry: b.reg.Digest(),
+		Key: b.key.Fingerprint, Satchel: b.inc.exe, Unchanged: rep.Unchanged()})
+	if err != nil {
+		return err
+	}
+	o := &jsonObject{w: w}
+	o.raw(head[:len(head)-1]) // the object stays open for the lists
+	o.list("patients", "[", "]", func(item func(key string, v any) error) error {
+		for _, s := range col.patients {
+			if err := item("", s.id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	var buf []byte
+	o.list("manifest", "[", "]", func(item func(string, any) error) error {
+		for _, s := range col.patients {
+			if buf, err = s.manifestEntry(col.entries, buf); err != nil {
+				return err
+			}
+			if err := item("", json.RawMessage(buf)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	o.list("state", "{", "}", func(item func(string, any) error) error {
+		for _, s := range col.patients {
+			if s.sn == 0 {
+				continue
+			}
+			if buf, err = s.stateEntry(col.entries, buf); err != nil {
+				return err
+			}
+			if err := item(s.id, json.RawMessage(buf)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	o.list("cards", "{", "}", func(item func(string, any) error) error {
+		for _, s := range col.patients {
+			sc := shardCards{Cards: b.reg.Cards(s.id)}
+			if ident, ok := b.reg.Identities[s.id]; ok {
+				sc.Identity = &ident
+			}
+			if err := item(s.id, sc); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	o.list("events", "[", "]", func(item func(string, any) error) error {
+		for _, e := range sh.events {
+			if err := item("", e); err != nil {
+				return err
+			}
+		}
+		return col.eachEvent(func(e registry.Event) error { return item("", e) })
+	})
+	// The cards for the print sheet, made again as the sheet would make
+	// them.
+	o.list("sheet", "[", "]", func(item func(string, any) error) error {
+		src := &sheetCards{b: b, c: col}
+		for i := range src.Len() {
+			c, err := src.Card(i)
+			if err != nil {
+				return err
+			}
+			if err := item("", shardSheetCard{Patient: c.PatientID, Digest: src.cur.digest, Secret: c.Secret.String(), Card: c.Card}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	o.list("failures", "[", "]", func(item func(string, any) error) error {
+		for _, p := range rep.Failed() {
+			if p.Err == nil {
+				continue
+			}
+			for _, e := range joinedErrors(p.Err) {
+				if err := item("", e.Error()); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	o.raw([]byte("}\n"))
+	return o.err
+}
+
+// jsonObject writes a JSON object's members one at a time; the first
+// error sticks and ends the writing.
+type jsonObject struct {
+	w   io.Writer
+	err error
+}
+
+func (o *jsonObject) raw(p []byte) {
+	if o.err == nil {
+		_, o.err = o.w.Write(p)
+	}
+}
+
+// list writes member name as an array (open "[") or object (open "{"),
+// whose items each calls item for: an object's with their key.
+func (o *jsonObject) list(name, open, close string, each func(item func(key string, v any) error) error) {
+	o.raw([]byte(`,"` + name + `":` + open))
+	first := true
+	err := each(func(key string, v any) error {
+		data, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		if !first {
+			o.raw([]byte{','})
+		}
+		first = false
+		if open == "{" {
+			k, _ := json.Marshal(key) // a string always marshals
+			o.raw(append(k, ':'))
+		}
+		o.raw(data)
+		return o.err
+	})
+	if o.err == nil {
+		o.err = err
+	}
+	o.raw([]byte(close))
 }
 
 // mergeCard is a card for the merged print sheet, with the digest the
