@@ -272,6 +272,7 @@ func (p *Pipeline) Build(ctx context.Context, opt Options) (*Report, error) {
 	b.removeTemps(rep)
 	b.exeOverride, b.readEvery = opt.satchel, opt.readEvery
 	b.startIncremental(opt.Force, rep)
+	defer b.inc.close()
 	if err := b.adoptPrinted(); err != nil {
 		return nil, err
 	}

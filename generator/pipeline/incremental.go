@@ -60,6 +60,48 @@ type buildState struct {
 	Patients map[string]patientState `json:"patients"`
 }
 
+// prevState is a buildState as read back: its patients' entries are
+// read from the file when the build comes to them (entryFile).
+type prevState struct {
+	Format   int
+	Satchel  fileStamp
+	patients *entryFile
+}
+
+// patient returns what the previous build recorded of patient id; ok is
+// false for none, or an entry that cannot be read.
+func (s *prevState) patient(id string) (st patientState, ok bool) {
+	if !s.patients.decode(id, &st) {
+		return patientState{}, false
+	}
+	return st, true
+}
+
+// readPrevState opens the build state at path. Its entries are only
+// found here, and decoded when the build comes to them: a patient whose
+// entry does not decode then is built afresh. A state of another format
+// is none.
+func readPrevState(path string) (prevState, error) {
+	var st prevState
+	e, err := indexFile(path, "patients", (func(*json.RawMessage) string)(nil),
+		map[string]any{"format": &st.Format, "satchel": &st.Satchel})
+	if err != nil {
+		return prevState{}, err
+	}
+	if st.Format != stateFormat {
+		e.close()
+		return prevState{}, nil
+	}
+	st.patients = e
+	return st, nil
+}
+
+// indexManifest opens the manifest at path, whose every entry must
+// decode.
+func indexManifest(path string) (*entryFile, error) {
+	return indexFile(path, "patients", func(e *ManifestEntry) string { return e.ID }, nil)
+}
+
 // patientState is what the last build that built a patient recorded.
 type patientState struct {
 	Key   string      `json:"key"`
@@ -85,15 +127,31 @@ type incremental struct {
 	on bool
 	// global is the digest of what every patient's output depends on.
 	global string
-	prev   buildState
-	// manifest holds the previous manifest's entries, carried for the
-	// patients this build skips.
-	manifest map[string]ManifestEntry
+	// prev is the previous build's state.
+	prev prevState
+	// manifest finds the previous manifest's entries, by id, carried for
+	// the patients this build skips.
+	manifest *entryFile
 	exe      fileStamp
 	pagesMu  sync.Mutex
 	pages    map[*content.Page]string
 	// library digests every education page, for unread keys.
 	library string
+}
+
+// manifestEntry returns the previous manifest's entry of patient id.
+func (inc *incremental) manifestEntry(id string) (e ManifestEntry, ok bool) {
+	if !inc.manifest.decode(id, &e) {
+		return ManifestEntry{}, false
+	}
+	return e, true
+}
+
+// close closes the previous build's state and manifest, which must come
+// before either is replaced.
+func (inc *incremental) close() {
+	inc.prev.patients.close()
+	inc.manifest.close()
 }
 
 func (b *builder) stateFile() string { return filepath.Join(b.cfg.PrivateDir, stateName) }
@@ -105,27 +163,17 @@ func (b *builder) stateFile() string { return filepath.Join(b.cfg.PrivateDir, st
 func (b *builder) startIncremental(force bool, rep *Report) {
 	inc := &b.inc
 	inc.pages = map[*content.Page]string{}
-	inc.prev = buildState{Patients: map[string]patientState{}}
-	data, err := os.ReadFile(b.stateFile())
+	var err error
+	inc.prev, err = readPrevState(b.stateFile())
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, errDamaged):
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: damaged, so every patient is rebuilt", b.rel(b.stateFile())))
 	case err != nil:
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: cannot read it, so every patient is rebuilt", b.rel(b.stateFile())))
-	default:
-		var st buildState
-		if json.Unmarshal(data, &st) != nil || st.Patients == nil {
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s: damaged, so every patient is rebuilt", b.rel(b.stateFile())))
-		} else if st.Format == stateFormat {
-			inc.prev = st
-		}
 	}
-	inc.manifest = map[string]ManifestEntry{}
-	var old Manifest
-	if data, err := os.ReadFile(b.cfg.ManifestFile()); err == nil && json.Unmarshal(data, &old) == nil {
-		for _, e := range old.Patients {
-			inc.manifest[e.ID] = e
-		}
-	}
+	// Only a manifest that reads whole is used.
+	inc.manifest, _ = indexManifest(b.cfg.ManifestFile())
 	global, exe, err := b.globalKey(inc.prev.Satchel)
 	inc.exe = exe
 	if err != nil {
@@ -335,11 +383,14 @@ func (b *builder) pageDigest(pg *content.Page) string {
 // returns the manifest entry to carry and the files as they are now.
 func (b *builder) unchanged(id, key, bundleID string, cards []registry.Card) (ManifestEntry, []fileStamp, bool) {
 	inc := &b.inc
-	st, ok := inc.prev.Patients[id]
-	if !inc.on || key == "" || !ok || st.Key != key {
+	if !inc.on || key == "" {
 		return ManifestEntry{}, nil, false
 	}
-	e, ok := inc.manifest[id]
+	st, ok := inc.prev.patient(id)
+	if !ok || st.Key != key {
+		return ManifestEntry{}, nil, false
+	}
+	e, ok := inc.manifestEntry(id)
 	if !ok || e.Status != Built || e.BundleID != bundleID || len(e.Cards) != len(cards) {
 		return ManifestEntry{}, nil, false
 	}
@@ -446,7 +497,7 @@ func (b *builder) saveState(c *collector, partial bool) error {
 		for _, s := range c.patients {
 			seen[s.id] = true
 		}
-		for id := range b.inc.prev.Patients {
+		for _, id := range b.inc.prev.patients.ids() {
 			if !seen[id] {
 				kept = append(kept, id)
 			}
@@ -471,6 +522,20 @@ func (b *builder) saveState(c *collector, partial bool) error {
 			bw.Write(data)
 			n++
 		}
+		// A patient this partial build left as it was: its entry as the
+		// last state has it.
+		keptEntry := func(id string) error {
+			st, ok := b.inc.prev.patient(id)
+			if !ok {
+				return nil // an entry that does not decode: built afresh
+			}
+			data, err := json.Marshal(st)
+			if err != nil {
+				return err
+			}
+			entry(id, data)
+			return nil
+		}
 		// The same id twice (two record files of one id) never builds, so
 		// never has an entry: ids are unique here, as in a map.
 		k := 0
@@ -480,11 +545,9 @@ func (b *builder) saveState(c *collector, partial bool) error {
 				continue
 			}
 			for ; k < len(kept) && kept[k] < s.id; k++ {
-				data, err := json.Marshal(b.inc.prev.Patients[kept[k]])
-				if err != nil {
+				if err := keptEntry(kept[k]); err != nil {
 					return err
 				}
-				entry(kept[k], data)
 			}
 			if buf, err = s.stateEntry(c.entries, buf); err != nil {
 				return err
@@ -492,12 +555,12 @@ func (b *builder) saveState(c *collector, partial bool) error {
 			entry(s.id, buf)
 		}
 		for ; k < len(kept); k++ {
-			data, err := json.Marshal(b.inc.prev.Patients[kept[k]])
-			if err != nil {
+			if err := keptEntry(kept[k]); err != nil {
 				return err
 			}
-			entry(kept[k], data)
 		}
+		// Everything is read from the last state: it may be replaced.
+		b.inc.prev.patients.close()
 		bw.WriteString("}}\n")
 		return bw.Flush()
 	})

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"slices"
 	"time"
@@ -40,14 +41,14 @@ type ManifestEntry struct {
 func (b *builder) writeManifest(c *collector, partial bool) (string, error) {
 	path := b.cfg.ManifestFile()
 	// For a partial build, the last manifest's other patients, as
-	// startIncremental read it (only a manifest that reads whole).
+	// startIncremental found them (only a manifest that reads whole).
 	var kept []string
 	if partial {
 		rebuilt := map[string]bool{}
 		for _, s := range c.patients {
 			rebuilt[s.id] = true
 		}
-		for id := range b.inc.manifest {
+		for _, id := range b.inc.manifest.ids() {
 			if !rebuilt[id] {
 				kept = append(kept, id)
 			}
@@ -57,7 +58,12 @@ func (b *builder) writeManifest(c *collector, partial bool) (string, error) {
 	var readErr error
 	var buf []byte
 	old := func(id string) []byte {
-		data, err := json.MarshalIndent(b.inc.manifest[id], "    ", "  ")
+		e, ok := b.inc.manifestEntry(id)
+		if !ok {
+			readErr = errors.New(b.rel(b.cfg.ManifestFile()) + ": patient " + id + ": damaged entry")
+			return nil
+		}
+		data, err := json.MarshalIndent(e, "    ", "  ")
 		if err != nil {
 			readErr = err
 		}
@@ -87,7 +93,10 @@ func (b *builder) writeManifest(c *collector, partial bool) (string, error) {
 		}
 	}
 	err := atomicfile.WriteFunc(path, 0o600, func(w io.Writer) error {
-		if err := encodeManifest(w, b.now, entries); err != nil {
+		err := encodeManifest(w, b.now, entries)
+		// Everything is read from the last manifest: it may be replaced.
+		b.inc.manifest.close()
+		if err != nil {
 			return err
 		}
 		return readErr

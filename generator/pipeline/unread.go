@@ -112,9 +112,12 @@ func (b *builder) unreadFor(pr *Prepared, p *Patient, holder cardkey.Holder, car
 // written; ok is false otherwise, and the patient is prepared as usual.
 func (b *builder) skipUnread(file string) (p Patient, ok bool) {
 	id := record.Stem(file)
-	st, found := b.inc.prev.Patients[id]
+	if !b.inc.on || b.readEvery {
+		return Patient{}, false
+	}
+	st, found := b.inc.prev.patient(id)
 	u := st.Unread
-	if !b.inc.on || b.readEvery || !found || u == nil || (u.Until != 0 && !b.now.Before(time.Unix(0, u.Until))) || b.recs.IsBulk(file) {
+	if !found || u == nil || (u.Until != 0 && !b.now.Before(time.Unix(0, u.Until))) || b.recs.IsBulk(file) {
 		return Patient{}, false
 	}
 	data, err := input.Read(file, "", input.MaxRecord)
