@@ -44,7 +44,7 @@ func cmdMerge(args []string, stderr io.Writer) error {
 		unchanged = fmt.Sprintf(" (%d unchanged since the last build: nothing written for them)", rep.Unchanged)
 	}
 	msg(stderr, "", "merged %d shard%s: built %d of %d patients%s: bundles in %s, key cards in %s, manifest %s",
-		rep.Shards, plural(rep.Shards), rep.Count(pipeline.Built), len(rep.Patients), unchanged,
+		rep.Shards, plural(rep.Shards), rep.Count(pipeline.Built), rep.Total, unchanged,
 		rel(cfg.BundlesDir()), rel(cfg.CardsDir()), rel(filepath.Join(cfg.Root, rep.Manifest)))
 	if rep.Sheet != "" {
 		msg(stderr, "", "%d key card%s to print, double-sided: %s (delete it once printed)", rep.SheetCards, plural(rep.SheetCards), rel(filepath.Join(cfg.Root, rep.Sheet)))

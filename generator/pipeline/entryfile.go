@@ -46,13 +46,19 @@ func (e *entryFile) read(id string) (data []byte, ok bool) {
 	if !found {
 		return nil, false
 	}
-	data = make([]byte, s.n)
-	if _, err := e.f.ReadAt(data, s.off); err != nil {
-		return nil, false
+	data, err := readSpan(e.f, s)
+	return data, err == nil
+}
+
+// readSpan returns the JSON of the entry at s in f.
+func readSpan(f *os.File, s span) ([]byte, error) {
+	data := make([]byte, s.n)
+	if _, err := f.ReadAt(data, s.off); err != nil {
+		return nil, err
 	}
 	// A span starts where the decoder stood: after the key's colon, or
 	// the comma before an array's element, and any space.
-	return bytes.TrimLeft(data, ":, \t\r\n"), true
+	return bytes.TrimLeft(data, ":, \t\r\n"), nil
 }
 
 // decode decodes id's entry into v.
@@ -114,39 +120,58 @@ func scanEntries[T any](e *entryFile, list string, id func(*T) string, other map
 			}
 			continue
 		}
-		open := json.Delim('{')
-		if id != nil {
-			open = '['
-		}
-		if t, err := dec.Token(); err != nil || t != open {
-			return errDamaged
-		}
-		for dec.More() {
-			var key string
-			if id == nil {
-				t, err := dec.Token()
-				if key, ok = t.(string); err != nil || !ok {
-					return errDamaged
-				}
-			}
-			start := dec.InputOffset()
+		err = eachEntry(dec, id == nil, func(key string, start int64) error {
 			var v T
-			if dec.Decode(&v) != nil {
-				return errDamaged
+			if err := dec.Decode(&v); err != nil {
+				return err
 			}
 			if id != nil {
 				key = id(&v)
 			}
 			e.at[key] = span{start, dec.InputOffset() - start}
-		}
-		if _, err := dec.Token(); err != nil {
-			return errDamaged
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 	}
 	if _, err := dec.Token(); err != nil {
 		return errDamaged
 	}
 	if _, err := dec.Token(); err != io.EOF {
+		return errDamaged
+	}
+	return nil
+}
+
+// eachEntry calls fn for each entry of the array (or, when object is
+// set, the object) dec is about to read, with the entry's key and the
+// offset where it starts; fn decodes the entry.
+func eachEntry(dec *json.Decoder, object bool, fn func(key string, start int64) error) error {
+	open := json.Delim('[')
+	if object {
+		open = '{'
+	}
+	if t, err := dec.Token(); err != nil || t != open {
+		return errDamaged
+	}
+	for dec.More() {
+		var key string
+		if object {
+			t, err := dec.Token()
+			var ok bool
+			if key, ok = t.(string); err != nil || !ok {
+				return errDamaged
+			}
+		}
+		if err := fn(key, dec.InputOffset()); err != nil {
+			if errors.As(err, new(*sheetCardError)) {
+				return err
+			}
+			return errDamaged
+		}
+	}
+	if _, err := dec.Token(); err != nil {
 		return errDamaged
 	}
 	return nil

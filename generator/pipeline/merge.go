@@ -1,14 +1,15 @@
 package pipeline
 
 import (
+	"bufio"
 	"bytes"
 	"cmp"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -41,8 +42,10 @@ type MergeOptions struct {
 type MergeReport struct {
 	// Shards is N, the number of shards merged.
 	Shards int
-	// Patients are the merged manifest's entries.
-	Patients []ManifestEntry
+	// Total is how many patients the merged manifest has; Count says how
+	// many of them ended how.
+	Total  int
+	counts map[Status]int
 	// Unchanged counts the patients the shards skipped as unchanged.
 	Unchanged int
 	// Failures are the errors of the patients that failed, as their
@@ -56,15 +59,7 @@ type MergeReport struct {
 }
 
 // Count returns how many patients ended with status s.
-func (r *MergeReport) Count(s Status) int {
-	n := 0
-	for _, p := range r.Patients {
-		if p.Status == s {
-			n++
-		}
-	}
-	return n
-}
+func (r *MergeReport) Count(s Status) int { return r.counts[s] }
 
 // OK reports whether no patient failed.
 func (r *MergeReport) OK() bool { return r.Count(Failed) == 0 && len(r.Failures) == 0 }
@@ -97,10 +92,15 @@ func (p *Pipeline) Merge(opt MergeOptions) (*MergeReport, error) {
 		return nil, err
 	}
 	defer reg.Close()
-	results, err := p.readShards(n)
+	shards, err := p.readShards(n)
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		for _, x := range shards {
+			x.close()
+		}
+	}()
 	master, err := cardkey.LoadMaster(cfg.MasterFile())
 	if err != nil {
 		return nil, err
@@ -109,44 +109,56 @@ func (p *Pipeline) Merge(opt MergeOptions) (*MergeReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := p.checkShards(results, reg.Digest(), fingerprint); err != nil {
+	if err := p.checkShards(shards, reg.Digest(), fingerprint); err != nil {
 		return nil, err
 	}
 
-	// Everything is read and checked: put it together in memory.
-	rep := &MergeReport{Shards: n}
-	st := buildState{Format: stateFormat, Satchel: results[0].Satchel, Patients: map[string]patientState{}}
-	var events []registry.Event
-	var issued []mergeCard
-	for _, r := range results {
-		for _, id := range r.Patients {
-			sc := r.Cards[id]
-			reg.Set(id, sc.Cards, sc.Identity)
-		}
-		rep.Patients = append(rep.Patients, r.Manifest...)
-		rep.Unchanged += r.Unchanged
-		rep.Failures = append(rep.Failures, r.Failures...)
-		events = append(events, r.Events...)
-		for id, ps := range r.State {
-			st.Patients[id] = ps
-		}
-		for _, c := range r.Sheet {
-			ic, err := c.sheetCard()
-			if err != nil {
-				return nil, fmt.Errorf("%s: damaged: card %d of patient %s: %w", p.rel(shardFile(cfg, Shard{K: r.K, N: n})), c.Card.Serial, c.Patient, err)
+	// Everything is read and checked. What merge writes is put together
+	// entry by entry from the shards' files, in the order one build
+	// writes it; in memory are only where each entry lies and the
+	// registry.
+	rep := &MergeReport{Shards: n, counts: map[Status]int{}}
+	type ref[T any] struct {
+		x *shardIndex
+		e T
+	}
+	var manifest, state []ref[keyedSpan]
+	var events []ref[eventSpan]
+	var issued []ref[sheetSpan]
+	for _, x := range shards {
+		for _, c := range x.cards {
+			var sc shardCards
+			if err := x.read(c.span, &sc); err != nil {
+				return nil, fmt.Errorf("%s: cannot read it again: %w", p.rel(x.f.Name()), err)
 			}
-			issued = append(issued, ic)
+			reg.Set(c.id, sc.Cards, sc.Identity)
+		}
+		rep.Unchanged += x.Unchanged
+		rep.Failures = append(rep.Failures, x.Failures...)
+		for _, e := range x.manifest {
+			manifest = append(manifest, ref[keyedSpan]{x, e})
+		}
+		for _, e := range x.state {
+			state = append(state, ref[keyedSpan]{x, e})
+		}
+		for _, e := range x.events {
+			events = append(events, ref[eventSpan]{x, e})
+		}
+		for _, c := range x.sheet {
+			issued = append(issued, ref[sheetSpan]{x, c})
 		}
 	}
-	slices.SortStableFunc(rep.Patients, func(a, b ManifestEntry) int { return strings.Compare(a.ID, b.ID) })
+	byID := func(a, b ref[keyedSpan]) int { return strings.Compare(a.e.id, b.e.id) }
+	slices.SortStableFunc(manifest, byID)
+	slices.SortStableFunc(state, byID)
 	// In the order one build writes them: cards revoked because an id
 	// names another patient first, then builds and issues, patient by
 	// patient.
-	slices.SortStableFunc(events, func(a, b registry.Event) int {
-		return cmp.Or(cmp.Compare(rotationOrder(a), rotationOrder(b)), strings.Compare(a.Patient, b.Patient))
+	slices.SortStableFunc(events, func(a, b ref[eventSpan]) int {
+		return cmp.Or(cmp.Compare(a.e.rotation, b.e.rotation), strings.Compare(a.e.patient, b.e.patient))
 	})
-	slices.SortStableFunc(issued, func(a, b mergeCard) int {
-		return cmp.Or(strings.Compare(a.PatientID, b.PatientID), cmp.Compare(a.Serial, b.Serial))
+	slices.SortStableFunc(issued, func(a, b ref[sheetSpan]) int {
+		return cmp.Or(strings.Compare(a.e.patient, b.e.patient), cmp.Compare(a.e.serial, b.e.serial))
 	})
 
 	b := &builder{Pipeline: p, now: now().UTC().Truncate(time.Second), reg: reg, master: master}
@@ -159,62 +171,148 @@ func (p *Pipeline) Merge(opt MergeOptions) (*MergeReport, error) {
 	b.removeTemps(&temps)
 	rep.Warnings = append(rep.Warnings, temps.Warnings...)
 	if len(issued) > 0 {
-		sheet := make([]keycard.SheetCard, len(issued))
-		for i, c := range issued {
-			sheet[i] = c.SheetCard
-		}
-		if rep.Sheet, err = b.writeSheetFrom(keycard.SheetSlice(sheet)); err != nil {
+		src := &mergeSheet{n: len(issued), at: func(i int) (*shardIndex, span) { return issued[i].x, issued[i].e.span }}
+		if rep.Sheet, err = b.writeSheetFrom(src); err != nil {
 			return nil, fmt.Errorf("cannot write the print sheet: %w", err)
 		}
-		rep.SheetCards = len(sheet)
-		for _, c := range issued {
-			events = append(events, registry.Event{Time: b.now, Who: by, What: registry.EventPrintSheet, Patient: c.PatientID, Serial: c.Serial, Sheet: filepath.Base(rep.Sheet)})
-		}
+		rep.SheetCards = len(issued)
 	}
 	// The sheet is on disk (the shards made their bundles and cards
 	// durable before writing their results): mark its cards printed.
 	for _, c := range issued {
-		reg.MarkPrinted(c.PatientID, c.Serial, c.digest)
+		reg.MarkPrinted(c.e.patient, c.e.serial, c.e.digest)
 	}
 	if err := reg.Save(); err != nil {
 		return nil, fmt.Errorf("cannot save the card registry: %w", err)
 	}
-	if err := reg.Audit(events...); err != nil {
+	// The shards' events, then the print sheet's, a batch at a time.
+	batch := make([]registry.Event, 0, auditBatch)
+	audit := func(e registry.Event) error {
+		if batch = append(batch, e); len(batch) == auditBatch {
+			if err := reg.Audit(batch...); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
+		return nil
+	}
+	for _, r := range events {
+		var e registry.Event
+		if err := r.x.read(r.e.span, &e); err != nil {
+			return nil, fmt.Errorf("%s: cannot read it again: %w", p.rel(r.x.f.Name()), err)
+		}
+		if err := audit(e); err != nil {
+			return nil, fmt.Errorf("cannot write the audit log: %w", err)
+		}
+	}
+	for _, c := range issued {
+		e := registry.Event{Time: b.now, Who: by, What: registry.EventPrintSheet, Patient: c.e.patient, Serial: c.e.serial, Sheet: filepath.Base(rep.Sheet)}
+		if err := audit(e); err != nil {
+			return nil, fmt.Errorf("cannot write the audit log: %w", err)
+		}
+	}
+	if err := reg.Audit(batch...); err != nil {
 		return nil, fmt.Errorf("cannot write the audit log: %w", err)
 	}
-	m := Manifest{Generated: b.now, Patients: rep.Patients}
-	if m.Patients == nil {
-		m.Patients = []ManifestEntry{}
+	var readErr error
+	entries := func(yield func([]byte) bool) {
+		for _, r := range manifest {
+			var e ManifestEntry
+			if readErr = r.x.read(r.e.span, &e); readErr != nil {
+				return
+			}
+			rep.counts[e.Status]++
+			rep.Total++
+			data, err := json.MarshalIndent(e, "    ", "  ")
+			if readErr = err; err != nil || !yield(data) {
+				return
+			}
+		}
 	}
-	data, err := json.MarshalIndent(m, "", "  ")
+	err = atomicfile.WriteFunc(cfg.ManifestFile(), 0o600, func(w io.Writer) error {
+		if err := encodeManifest(w, b.now, entries); err != nil {
+			return err
+		}
+		return readErr
+	})
 	if err != nil {
-		return nil, err
-	}
-	if err := atomicfile.Write(cfg.ManifestFile(), append(data, '\n'), 0o600); err != nil {
 		return nil, fmt.Errorf("cannot write the manifest: %w", err)
 	}
 	rep.Manifest = p.rel(cfg.ManifestFile())
 	// Last of what a build writes: a merge that dies before this leaves
 	// the old state, and the patients rebuilt no longer match it.
-	if data, err = json.Marshal(st); err != nil {
+	exe, err := json.Marshal(shards[0].Satchel)
+	if err != nil {
 		return nil, err
 	}
-	if err := atomicfile.Write(b.stateFile(), append(data, '\n'), 0o600); err != nil {
+	err = atomicfile.WriteFunc(b.stateFile(), 0o600, func(w io.Writer) error {
+		bw := bufio.NewWriter(w)
+		fmt.Fprintf(bw, `{"format":%d,"satchel":%s,"patients":{`, stateFormat, exe)
+		for i, r := range state {
+			data, err := r.x.raw(r.e.span)
+			if err != nil {
+				return err
+			}
+			var compact bytes.Buffer
+			if err := json.Compact(&compact, data); err != nil {
+				return err
+			}
+			key, _ := json.Marshal(r.e.id) // a string always marshals
+			if i > 0 {
+				bw.WriteByte(',')
+			}
+			bw.Write(key)
+			bw.WriteByte(':')
+			bw.Write(compact.Bytes())
+		}
+		bw.WriteString("}}\n")
+		return bw.Flush()
+	})
+	if err != nil {
 		return nil, fmt.Errorf("cannot write the build state: %w", err)
 	}
-	keep := make([]string, len(rep.Patients))
-	for i, e := range rep.Patients {
-		keep[i] = e.ID
+	keep := make([]string, len(manifest))
+	for i, r := range manifest {
+		keep[i] = r.e.id
 	}
 	if err := b.prune(keep); err != nil {
 		rep.Warnings = append(rep.Warnings, "cannot remove old bundles: "+err.Error())
 	}
-	// Only now that everything is durable: the results go.
+	// Only now that everything is durable: the results go (closed first:
+	// Windows cannot remove an open file).
+	for _, x := range shards {
+		x.close()
+	}
 	if err := os.RemoveAll(filepath.Join(ShardsDir(cfg), strconv.Itoa(n))); err != nil {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("cannot remove the shards' results: %v", err))
 	}
 	os.Remove(ShardsDir(cfg)) // only if empty
 	return rep, nil
+}
+
+// mergeSheet is the merged print sheet's keycard.SheetSource: the shards'
+// cards for the sheet, in the order at gives them, each read back from
+// its shard's result when the sheet comes to it.
+type mergeSheet struct {
+	n  int
+	at func(i int) (*shardIndex, span)
+}
+
+func (s *mergeSheet) Len() int { return s.n }
+
+func (s *mergeSheet) Entry(i int) (string, int, string, error) {
+	c, err := s.Card(i)
+	return c.PatientID, c.Serial, c.Label, err
+}
+
+func (s *mergeSheet) Card(i int) (keycard.SheetCard, error) {
+	x, sp := s.at(i)
+	var c shardSheetCard
+	if err := x.read(sp, &c); err != nil {
+		return keycard.SheetCard{}, fmt.Errorf("%s: cannot read it again: %w", x.f.Name(), err)
+	}
+	mc, err := c.sheetCard()
+	return mc.SheetCard, err
 }
 
 // rotationOrder puts the cards revoked because an id names another
@@ -256,43 +354,52 @@ func (p *Pipeline) pickShards(n int) (int, error) {
 
 // readShards reads the results of the n shards, refusing any missing,
 // damaged or not of shard K of n.
-func (p *Pipeline) readShards(n int) ([]shardResult, error) {
-	results := make([]shardResult, n)
+func (p *Pipeline) readShards(n int) (shards []*shardIndex, err error) {
+	defer func() {
+		if err != nil {
+			for _, x := range shards {
+				x.close()
+			}
+		}
+	}()
 	var missing []string
 	for k := range n {
 		sh := Shard{K: k, N: n}
 		path := shardFile(p.cfg, sh)
-		data, err := os.ReadFile(path)
+		x, err := readShardIndex(path)
 		if errors.Is(err, fs.ErrNotExist) {
 			missing = append(missing, sh.String())
 			continue
 		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: cannot read the shard's result: %w", p.rel(path), err)
+		var sce *sheetCardError
+		switch {
+		case errors.As(err, &sce):
+			return shards, fmt.Errorf("%s: damaged: %w", p.rel(path), err)
+		case errors.Is(err, errDamaged):
+			return shards, fmt.Errorf("%s: damaged: not a shard result; run `satchel build -shard %s` again", p.rel(path), sh)
+		case err != nil:
+			return shards, fmt.Errorf("%s: cannot read the shard's result: %w", p.rel(path), err)
 		}
-		r := &results[k]
-		if json.Unmarshal(data, r) != nil {
-			return nil, fmt.Errorf("%s: damaged: not a shard result; run `satchel build -shard %s` again", p.rel(path), sh)
+		shards = append(shards, x)
+		if x.Format != shardFormat {
+			return shards, fmt.Errorf("%s: written by another version of Satchel: run `satchel build -shard %s` again with this one", p.rel(path), sh)
 		}
-		if r.Format != shardFormat {
-			return nil, fmt.Errorf("%s: written by another version of Satchel: run `satchel build -shard %s` again with this one", p.rel(path), sh)
-		}
-		if r.N != n || r.K != k {
-			return nil, fmt.Errorf("%s: holds the result of shard %d/%d, not %s: run `satchel build -shard %s` again", p.rel(path), r.K, r.N, sh, sh)
+		if x.N != n || x.K != k {
+			return shards, fmt.Errorf("%s: holds the result of shard %d/%d, not %s: run `satchel build -shard %s` again", p.rel(path), x.K, x.N, sh, sh)
 		}
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("no result of shard%s %s in %s (a shard that failed, was stopped or is still running leaves none): run `satchel build -shard %s`, then satchel merge",
+		return shards, fmt.Errorf("no result of shard%s %s in %s (a shard that failed, was stopped or is still running leaves none): run `satchel build -shard %s`, then satchel merge",
 			plural(len(missing)), strings.Join(missing, ", "), p.rel(filepath.Join(ShardsDir(p.cfg), strconv.Itoa(n))), missing[0])
 	}
 	// A folder of a shard beyond N is of another run: never merge around it.
 	entries, _ := os.ReadDir(filepath.Join(ShardsDir(p.cfg), strconv.Itoa(n)))
 	for _, e := range entries {
 		if k, err := strconv.Atoi(e.Name()); err != nil || k < 0 || k >= n {
-			return nil, fmt.Errorf("%s: not a shard of %d: remove it", p.rel(filepath.Join(ShardsDir(p.cfg), strconv.Itoa(n), e.Name())), n)
+			return shards, fmt.Errorf("%s: not a shard of %d: remove it", p.rel(filepath.Join(ShardsDir(p.cfg), strconv.Itoa(n), e.Name())), n)
 		}
 	}
-	return results, nil
+	return shards, nil
 }
 
 // checkShards refuses shards that were not built against the registry as
@@ -300,7 +407,7 @@ func (p *Pipeline) readShards(n int) ([]shardResult, error) {
 // and the records folder as it is now, that hold patients not theirs, or
 // whose patients' files are no longer as the shard wrote them (another
 // build since).
-func (p *Pipeline) checkShards(results []shardResult, digest, fingerprint string) error {
+func (p *Pipeline) checkShards(results []*shardIndex, digest, fingerprint string) error {
 	again := "run every shard again, then satchel merge"
 	first := results[0]
 	owner := map[string]int{}
@@ -321,10 +428,14 @@ func (p *Pipeline) checkShards(results []shardResult, digest, fingerprint string
 			}
 			owner[id] = r.K
 		}
-		for _, id := range slices.Sorted(maps.Keys(r.State)) {
-			for _, f := range r.State[id].Files {
+		for _, e := range slices.SortedFunc(slices.Values(r.state), func(a, b keyedSpan) int { return strings.Compare(a.id, b.id) }) {
+			var st patientState
+			if err := r.read(e.span, &st); err != nil {
+				return fmt.Errorf("%s: cannot read it again: %w", p.rel(r.f.Name()), err)
+			}
+			for _, f := range st.Files {
 				if _, ok := b.stillThere(f); !ok {
-					return fmt.Errorf("%s: changed or removed since shard %s wrote it for patient %s (another build since?): %s", f.Path, sh, id, again)
+					return fmt.Errorf("%s: changed or removed since shard %s wrote it for patient %s (another build since?): %s", f.Path, sh, e.id, again)
 				}
 			}
 		}

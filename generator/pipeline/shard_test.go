@@ -2,12 +2,18 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/satchel-records/satchel/generator/cardkey"
+	"github.com/satchel-records/satchel/generator/practicekey"
 	"github.com/satchel-records/satchel/generator/registry"
 )
 
@@ -128,7 +134,109 @@ func TestMergeRefusesARunningShardAndChangedRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Patients) != 12 || rep.Count(Built) != 8 || rep.Unchanged != 8 {
-		t.Errorf("merged %d patients, %d built, %d unchanged; want 12, 8, 8", len(rep.Patients), rep.Count(Built), rep.Unchanged)
+	if rep.Total != 12 || rep.Count(Built) != 8 || rep.Unchanged != 8 {
+		t.Errorf("merged %d patients, %d built, %d unchanged; want 12, 8, 8", rep.Total, rep.Count(Built), rep.Unchanged)
+	}
+}
+
+// A shard writes its result an entry at a time, and merge reads it back
+// an entry at a time: both must agree with the result decoded whole
+// (shardResult), print-sheet cards included.
+func TestShardResultReadsBackEntryByEntry(t *testing.T) {
+	t.Parallel()
+	cfg := samplePractice(t)
+	// As satchel keygen leaves it: no card issued yet.
+	if _, err := practicekey.Create(cfg.PracticeKeyFile(), cfg.Practice.Name, "", nil, clock(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cardkey.CreateMaster(cfg.MasterFile(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(context.Background(), cfg, Options{Now: clock, Shard: &Shard{K: 1, N: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	path := shardFile(cfg, Shard{K: 1, N: 2})
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var whole shardResult
+	if err := json.Unmarshal(data, &whole); err != nil {
+		t.Fatalf("the shard's result does not decode whole: %v", err)
+	}
+	if len(whole.Patients) == 0 || len(whole.Sheet) == 0 || len(whole.Events) == 0 || len(whole.State) == 0 {
+		t.Fatalf("a shard result with %d patients, %d sheet cards, %d events, %d states: nothing to compare",
+			len(whole.Patients), len(whole.Sheet), len(whole.Events), len(whole.State))
+	}
+	x, err := readShardIndex(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.close()
+	if x.N != 2 || x.K != 1 || x.Registry != whole.Registry || x.Satchel != whole.Satchel || !slices.Equal(x.Patients, whole.Patients) {
+		t.Errorf("head read as %+v, want %+v", x.shardHead, whole)
+	}
+	if len(x.manifest) != len(whole.Manifest) || len(x.state) != len(whole.State) || len(x.cards) != len(whole.Cards) ||
+		len(x.events) != len(whole.Events) || len(x.sheet) != len(whole.Sheet) {
+		t.Fatalf("found %d/%d/%d/%d/%d entries, want %d/%d/%d/%d/%d", len(x.manifest), len(x.state), len(x.cards), len(x.events), len(x.sheet),
+			len(whole.Manifest), len(whole.State), len(whole.Cards), len(whole.Events), len(whole.Sheet))
+	}
+	for i, s := range x.manifest {
+		var e ManifestEntry
+		if err := x.read(s.span, &e); err != nil || !reflect.DeepEqual(e, whole.Manifest[i]) || s.id != e.ID {
+			t.Errorf("manifest entry %d: read %+v (%v), want %+v", i, e, err, whole.Manifest[i])
+		}
+	}
+	for _, s := range x.state {
+		var st patientState
+		if err := x.read(s.span, &st); err != nil || !reflect.DeepEqual(st, whole.State[s.id]) {
+			t.Errorf("state of %s: read %+v (%v), want %+v", s.id, st, err, whole.State[s.id])
+		}
+	}
+	for _, s := range x.cards {
+		var sc shardCards
+		if err := x.read(s.span, &sc); err != nil || !reflect.DeepEqual(sc, whole.Cards[s.id]) {
+			t.Errorf("cards of %s: read %+v (%v), want %+v", s.id, sc, err, whole.Cards[s.id])
+		}
+	}
+	for i, s := range x.events {
+		var e registry.Event
+		if err := x.read(s.span, &e); err != nil || !reflect.DeepEqual(e, whole.Events[i]) || s.patient != e.Patient {
+			t.Errorf("event %d: read %+v (%v), want %+v", i, e, err, whole.Events[i])
+		}
+	}
+	src := &mergeSheet{n: len(x.sheet), at: func(i int) (*shardIndex, span) { return x, x.sheet[i].span }}
+	for i, s := range x.sheet {
+		want, err := whole.Sheet[i].sheetCard()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := src.Card(i)
+		if err != nil || !reflect.DeepEqual(c, want.SheetCard) || s.digest != want.digest || s.serial != c.Serial || s.patient != c.PatientID {
+			t.Errorf("sheet card %d: read %+v (%v), want %+v", i, c, err, want.SheetCard)
+		}
+	}
+
+	// A damaged result is found before merge writes anything: cut short,
+	// or with a card whose secret does not read (named, secret unsaid).
+	bad := filepath.Join(t.TempDir(), "shard.json")
+	if err := os.WriteFile(bad, data[:len(data)/2], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readShardIndex(bad); !errors.Is(err, errDamaged) {
+		t.Errorf("a result cut short: got %v, want errDamaged", err)
+	}
+	secret := whole.Sheet[0].Secret
+	forged := strings.Replace(string(data), `"secret":"`+secret+`"`, `"secret":"not-a-key"`, 1)
+	if forged == string(data) {
+		t.Fatal("the first sheet card's secret is not in the result as written")
+	}
+	if err := os.WriteFile(bad, []byte(forged), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = readShardIndex(bad)
+	want := fmt.Sprintf("card %d of patient %s: ", whole.Sheet[0].Card.Serial, whole.Sheet[0].Patient)
+	if err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), secret) {
+		t.Errorf("a card whose secret does not read: got %v, want it named (%q...)", err, want)
 	}
 }
