@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -104,6 +105,13 @@ func TestWindowsBinaryBuildsTheSamplePracticeUnderWine(t *testing.T) {
 	}
 	if built < 8 {
 		t.Fatalf("satchel.exe built %d sample patients, want the 8 that `make run` builds", built)
+	}
+	// A rebuild reads the last build's state and manifest while it runs
+	// and replaces both at the end, which Windows allows only once it has
+	// closed them.
+	out = runCmd(t, env, practice, "wine", exe, "build", "-site", "site.toml")
+	if want := fmt.Sprintf("(%d unchanged since the last build", built); !strings.Contains(out, want) {
+		t.Errorf("satchel.exe rebuilt with nothing changed and did not say %q:\n%s", want, out)
 	}
 }
 
