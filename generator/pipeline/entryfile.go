@@ -50,6 +50,10 @@ func (e *entryFile) read(id string) (data []byte, ok bool) {
 	return data, err == nil
 }
 
+// spanFrom is the span of the entry dec has just decoded, which started
+// at start.
+func spanFrom(dec *json.Decoder, start int64) span { return span{start, dec.InputOffset() - start} }
+
 // readSpan returns the JSON of the entry at s in f.
 func readSpan(f *os.File, s span) ([]byte, error) {
 	data := make([]byte, s.n)
@@ -128,7 +132,7 @@ func scanEntries[T any](e *entryFile, list string, id func(*T) string, other map
 			if id != nil {
 				key = id(&v)
 			}
-			e.at[key] = span{start, dec.InputOffset() - start}
+			e.at[key] = spanFrom(dec, start)
 			return nil
 		})
 		if err != nil {

@@ -77,48 +77,58 @@ func (x *shardIndex) scan() error {
 		if err != nil || !ok {
 			return errDamaged
 		}
+		// Each entry is decoded once, so that a damaged one is found now.
 		var each func(key string, start int64) error
 		object := false
 		switch name {
 		case "manifest":
 			each = func(_ string, start int64) error {
 				var e ManifestEntry
-				err := dec.Decode(&e)
-				x.manifest = append(x.manifest, keyedSpan{e.ID, span{start, dec.InputOffset() - start}})
-				return err
+				if err := dec.Decode(&e); err != nil {
+					return err
+				}
+				x.manifest = append(x.manifest, keyedSpan{e.ID, spanFrom(dec, start)})
+				return nil
 			}
-		case "state", "cards":
+		case "state":
 			object = true
 			each = func(id string, start int64) error {
-				var err error
-				if name == "state" {
-					var ps patientState
-					err = dec.Decode(&ps)
-					x.state = append(x.state, keyedSpan{id, span{start, dec.InputOffset() - start}})
-				} else {
-					var sc shardCards
-					err = dec.Decode(&sc)
-					x.cards = append(x.cards, keyedSpan{id, span{start, dec.InputOffset() - start}})
+				var st patientState
+				if err := dec.Decode(&st); err != nil {
+					return err
 				}
-				return err
+				x.state = append(x.state, keyedSpan{id, spanFrom(dec, start)})
+				return nil
+			}
+		case "cards":
+			object = true
+			each = func(id string, start int64) error {
+				var sc shardCards
+				if err := dec.Decode(&sc); err != nil {
+					return err
+				}
+				x.cards = append(x.cards, keyedSpan{id, spanFrom(dec, start)})
+				return nil
 			}
 		case "events":
 			each = func(_ string, start int64) error {
 				var e registry.Event
-				err := dec.Decode(&e)
-				x.events = append(x.events, eventSpan{rotationOrder(e), e.Patient, span{start, dec.InputOffset() - start}})
-				return err
+				if err := dec.Decode(&e); err != nil {
+					return err
+				}
+				x.events = append(x.events, eventSpan{rotationOrder(e), e.Patient, spanFrom(dec, start)})
+				return nil
 			}
 		case "sheet":
 			each = func(_ string, start int64) error {
 				var c shardSheetCard
-				if dec.Decode(&c) != nil {
-					return errDamaged
+				if err := dec.Decode(&c); err != nil {
+					return err
 				}
 				if _, err := c.sheetCard(); err != nil {
 					return &sheetCardError{c.Card.Serial, c.Patient, err}
 				}
-				x.sheet = append(x.sheet, sheetSpan{c.Patient, c.Card.Serial, c.Digest, span{start, dec.InputOffset() - start}})
+				x.sheet = append(x.sheet, sheetSpan{c.Patient, c.Card.Serial, c.Digest, spanFrom(dec, start)})
 				return nil
 			}
 		default:

@@ -110,22 +110,14 @@ const shardFormat = 1
 // and everything merge needs to write what a build writes for the whole
 // practice. It holds no clinical data; Sheet holds the secrets of the
 // cards to print (as their pages in private/cards do), so it is 0600.
+//
+// The shard writes it an entry at a time (writeShardResult) and merge
+// reads it so (shardIndex); this type is its schema.
 type shardResult struct {
-	Format int `json:"format"`
-	N      int `json:"n"`
-	K      int `json:"k"`
-	// Built is when the shard built, as its files and events say.
-	Built time.Time `json:"built"`
-	// Registry is the digest of the card registry the shard read ("" for
-	// none); Key the practice key's fingerprint; Satchel the executable
-	// that built it (its digest, for the build state).
-	Registry string    `json:"registry"`
-	Key      string    `json:"key"`
-	Satchel  fileStamp `json:"satchel"`
+	shardHead
 	// Patients are the shard's patient ids: each record file's id whose
 	// ShardOf is K.
-	Patients  []string `json:"patients"`
-	Unchanged int      `json:"unchanged"`
+	Patients []string `json:"patients"`
 	// Manifest are the shard's manifest entries, one per patient.
 	Manifest []ManifestEntry `json:"manifest"`
 	// Cards are each patient's cards and identity as the build left them.
@@ -239,10 +231,14 @@ func (b *builder) finishShard(rep *Report, col *collector) (*Report, error) {
 
 // shardHead is the part of a shardResult that is not a list.
 type shardHead struct {
-	Format    int       `json:"format"`
-	N         int       `json:"n"`
-	K         int       `json:"k"`
-	Built     time.Time `json:"built"`
+	Format int `json:"format"`
+	N      int `json:"n"`
+	K      int `json:"k"`
+	// Built is when the shard built, as its files and events say.
+	Built time.Time `json:"built"`
+	// Registry is the digest of the card registry the shard read ("" for
+	// none); Key the practice key's fingerprint; Satchel the executable
+	// that built it (its digest, for the build state).
 	Registry  string    `json:"registry"`
 	Key       string    `json:"key"`
 	Satchel   fileStamp `json:"satchel"`
