@@ -341,7 +341,29 @@ func TestPracticeKeyInPageNeverCarriesSecretKey(t *testing.T) {
 	t.Parallel()
 	v := newViewer(t)
 	f := newFixture(t, v, 1)
-	e, err := seal.NewKey("Test Practice", "", exportedAt(), rand.NewChaCha8([32]byte{1}))
+	e, secret := secretKey(t, "Test Practice", 1)
+	ring, page := pageKey(t, v, f.message, secret)
+	if ring[0].PrivateKey != nil || bytes.Contains(page, []byte("PRIVATE KEY")) {
+		t.Error("secret key material reached the page")
+	}
+	// The viewer keeps the public key it made for each key it was given:
+	// a page for another practice key carries that key, not the first.
+	e2, secret2 := secretKey(t, "Other Practice", 2)
+	for i, k := range []struct {
+		want   *openpgp.Entity
+		secret []byte
+	}{{e2, secret2}, {e, secret}} {
+		if ring, _ := pageKey(t, v, f.message, k.secret); !bytes.Equal(ring[0].PrimaryKey.Fingerprint, k.want.PrimaryKey.Fingerprint) {
+			t.Errorf("page %d carries another practice key than it was given", i+1)
+		}
+	}
+}
+
+// secretKey returns a new practice key made from seed, and its secret key
+// serialized.
+func secretKey(t *testing.T, name string, seed byte) (*openpgp.Entity, []byte) {
+	t.Helper()
+	e, err := seal.NewKey(name, "", exportedAt(), rand.NewChaCha8([32]byte{seed}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,8 +371,15 @@ func TestPracticeKeyInPageNeverCarriesSecretKey(t *testing.T) {
 	if err := e.SerializePrivate(&secret, nil); err != nil {
 		t.Fatal(err)
 	}
+	return e, secret.Bytes()
+}
+
+// pageKey renders a page of message with practice key key and returns the
+// one key the page carries, and the page.
+func pageKey(t *testing.T, v *viewer.Viewer, message, key []byte) (openpgp.EntityList, []byte) {
+	t.Helper()
 	var out bytes.Buffer
-	if err := v.Render(&out, viewer.Page{PracticeName: "P", Exported: exportedAt(), Message: f.message, PracticeKey: secret.Bytes()}); err != nil {
+	if err := v.Render(&out, viewer.Page{PracticeName: "P", Exported: exportedAt(), Message: message, PracticeKey: key}); err != nil {
 		t.Fatal(err)
 	}
 	m := regexp.MustCompile(`(?s)<script type="application/pgp-keys" id="satchel-practice-key">(.*?)</script>`).FindSubmatch(out.Bytes())
@@ -361,37 +390,7 @@ func TestPracticeKeyInPageNeverCarriesSecretKey(t *testing.T) {
 	if err != nil || len(ring) != 1 {
 		t.Fatalf("practice key in page does not read back: %v", err)
 	}
-	if ring[0].PrivateKey != nil || bytes.Contains(out.Bytes(), []byte("PRIVATE KEY")) {
-		t.Error("secret key material reached the page")
-	}
-	// The viewer keeps the public key it made for each key it was given:
-	// a page for another practice key carries that key, not the first.
-	e2, err := seal.NewKey("Other Practice", "", exportedAt(), rand.NewChaCha8([32]byte{2}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var secret2 bytes.Buffer
-	if err := e2.SerializePrivate(&secret2, nil); err != nil {
-		t.Fatal(err)
-	}
-	for i, want := range []*openpgp.Entity{e2, e} {
-		key := secret2.Bytes()
-		if i == 1 {
-			key = secret.Bytes()
-		}
-		out.Reset()
-		if err := v.Render(&out, viewer.Page{PracticeName: "P", Exported: exportedAt(), Message: f.message, PracticeKey: key}); err != nil {
-			t.Fatal(err)
-		}
-		m := regexp.MustCompile(`(?s)<script type="application/pgp-keys" id="satchel-practice-key">(.*?)</script>`).FindSubmatch(out.Bytes())
-		if m == nil {
-			t.Fatal("no practice key in page")
-		}
-		ring, err := openpgp.ReadArmoredKeyRing(bytes.NewReader(m[1]))
-		if err != nil || len(ring) != 1 || ring[0].PrimaryKey.Fingerprint == nil || !bytes.Equal(ring[0].PrimaryKey.Fingerprint, want.PrimaryKey.Fingerprint) {
-			t.Errorf("page %d carries another practice key than it was given", i+1)
-		}
-	}
+	return ring, out.Bytes()
 }
 
 // The viewer is the same in every record.html: shell and decryptor must
