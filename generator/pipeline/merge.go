@@ -20,6 +20,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 
 	"github.com/satchel-records/satchel/generator/cardkey"
+	"github.com/satchel-records/satchel/generator/i18n"
 	"github.com/satchel-records/satchel/generator/keycard"
 	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/generator/registry"
@@ -171,7 +172,7 @@ func (p *Pipeline) Merge(opt MergeOptions) (*MergeReport, error) {
 	b.removeTemps(&temps)
 	rep.Warnings = append(rep.Warnings, temps.Warnings...)
 	if len(issued) > 0 {
-		src := &mergeSheet{n: len(issued), at: func(i int) (*shardIndex, span) { return issued[i].x, issued[i].e.span }}
+		src := &mergeSheet{n: len(issued), langs: p.langs, at: func(i int) (*shardIndex, span) { return issued[i].x, issued[i].e.span }}
 		if rep.Sheet, err = b.writeSheetFrom(src); err != nil {
 			return nil, fmt.Errorf("cannot write the print sheet: %w", err)
 		}
@@ -292,10 +293,12 @@ func (p *Pipeline) Merge(opt MergeOptions) (*MergeReport, error) {
 
 // mergeSheet is the merged print sheet's keycard.SheetSource: the shards'
 // cards for the sheet, in the order at gives them, each read back from
-// its shard's result when the sheet comes to it.
+// its shard's result when the sheet comes to it, with the labels of its
+// language from langs (loaded once, not for every card).
 type mergeSheet struct {
-	n  int
-	at func(i int) (*shardIndex, span)
+	n     int
+	at    func(i int) (*shardIndex, span)
+	langs map[string]*i18n.Language
 }
 
 func (s *mergeSheet) Len() int { return s.n }
@@ -312,6 +315,7 @@ func (s *mergeSheet) Card(i int) (keycard.SheetCard, error) {
 		return keycard.SheetCard{}, fmt.Errorf("%s: cannot read it again: %w", x.f.Name(), err)
 	}
 	mc, err := c.sheetCard()
+	mc.Labels = s.langs[cmp.Or(mc.Language, i18n.English)]
 	return mc.SheetCard, err
 }
 

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/satchel-records/satchel/generator/cardkey"
+	"github.com/satchel-records/satchel/generator/i18n"
 	"github.com/satchel-records/satchel/generator/practicekey"
 	"github.com/satchel-records/satchel/generator/registry"
 )
@@ -205,15 +207,24 @@ func TestShardResultReadsBackEntryByEntry(t *testing.T) {
 			t.Errorf("event %d: read %+v (%v), want %+v", i, e, err, whole.Events[i])
 		}
 	}
-	src := &mergeSheet{n: len(x.sheet), at: func(i int) (*shardIndex, span) { return x, x.sheet[i].span }}
+	langs, err := i18n.LoadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &mergeSheet{n: len(x.sheet), langs: langs, at: func(i int) (*shardIndex, span) { return x, x.sheet[i].span }}
 	for i, s := range x.sheet {
 		want, err := whole.Sheet[i].sheetCard()
 		if err != nil {
 			t.Fatal(err)
 		}
 		c, err := src.Card(i)
-		if err != nil || !reflect.DeepEqual(c, want.SheetCard) || s.digest != want.digest || s.serial != c.Serial || s.patient != c.PatientID {
-			t.Errorf("sheet card %d: read %+v (%v), want %+v", i, c, err, want.SheetCard)
+		// Each card comes with its language's labels, loaded once.
+		if err != nil || c.Labels == nil || c.Labels.Code != cmp.Or(c.Language, i18n.English) {
+			t.Fatalf("sheet card %d: read with labels %v (%v)", i, c.Labels, err)
+		}
+		c.Labels = nil
+		if !reflect.DeepEqual(c, want.SheetCard) || s.digest != want.digest || s.serial != c.Serial || s.patient != c.PatientID {
+			t.Errorf("sheet card %d: read %+v, want %+v", i, c, want.SheetCard)
 		}
 	}
 
