@@ -50,6 +50,18 @@ func (e *entryFile) read(id string) (data []byte, ok bool) {
 	return data, err == nil
 }
 
+// decodeMember decodes the member dec is about to read into v, or, when v
+// is nil, only checks that it is JSON.
+func decodeMember(dec *json.Decoder, v any) error {
+	if v == nil {
+		v = new(json.RawMessage)
+	}
+	if dec.Decode(v) != nil {
+		return errDamaged
+	}
+	return nil
+}
+
 // spanFrom is the span of the entry dec has just decoded, which started
 // at start.
 func spanFrom(dec *json.Decoder, start int64) span { return span{start, dec.InputOffset() - start} }
@@ -115,12 +127,8 @@ func scanEntries[T any](e *entryFile, list string, id func(*T) string, other map
 			return errDamaged
 		}
 		if name != list {
-			v := other[name]
-			if v == nil {
-				v = new(json.RawMessage)
-			}
-			if dec.Decode(v) != nil {
-				return errDamaged
+			if err := decodeMember(dec, other[name]); err != nil {
+				return err
 			}
 			continue
 		}

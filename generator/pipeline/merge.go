@@ -172,7 +172,7 @@ func (p *Pipeline) Merge(opt MergeOptions) (*MergeReport, error) {
 	b.removeTemps(&temps)
 	rep.Warnings = append(rep.Warnings, temps.Warnings...)
 	if len(issued) > 0 {
-		src := &mergeSheet{n: len(issued), langs: p.langs, at: func(i int) (*shardIndex, span) { return issued[i].x, issued[i].e.span }}
+		src := &mergeSheet{n: len(issued), langs: p.langs, at: func(i int) (*shardIndex, sheetSpan) { return issued[i].x, issued[i].e }}
 		if rep.Sheet, err = b.writeSheetFrom(src); err != nil {
 			return nil, fmt.Errorf("cannot write the print sheet: %w", err)
 		}
@@ -294,24 +294,25 @@ func (p *Pipeline) Merge(opt MergeOptions) (*MergeReport, error) {
 // mergeSheet is the merged print sheet's keycard.SheetSource: the shards'
 // cards for the sheet, in the order at gives them, each read back from
 // its shard's result when the sheet comes to it, with the labels of its
-// language from langs (loaded once, not for every card).
+// language from langs (loaded once, not for every card). The sheet's list
+// of cards comes from the index alone.
 type mergeSheet struct {
 	n     int
-	at    func(i int) (*shardIndex, span)
+	at    func(i int) (*shardIndex, sheetSpan)
 	langs map[string]*i18n.Language
 }
 
 func (s *mergeSheet) Len() int { return s.n }
 
 func (s *mergeSheet) Entry(i int) (string, int, string, error) {
-	c, err := s.Card(i)
-	return c.PatientID, c.Serial, c.Label, err
+	_, c := s.at(i)
+	return c.patient, c.serial, c.label, nil
 }
 
 func (s *mergeSheet) Card(i int) (keycard.SheetCard, error) {
 	x, sp := s.at(i)
 	var c shardSheetCard
-	if err := x.read(sp, &c); err != nil {
+	if err := x.read(sp.span, &c); err != nil {
 		return keycard.SheetCard{}, fmt.Errorf("%s: cannot read it again: %w", x.f.Name(), err)
 	}
 	mc, err := c.sheetCard()

@@ -43,6 +43,7 @@ type eventSpan struct {
 type sheetSpan struct {
 	patient string
 	serial  int
+	label   string
 	digest  string
 	span
 }
@@ -128,16 +129,12 @@ func (x *shardIndex) scan() error {
 				if _, err := c.sheetCard(); err != nil {
 					return &sheetCardError{c.Card.Serial, c.Patient, err}
 				}
-				x.sheet = append(x.sheet, sheetSpan{c.Patient, c.Card.Serial, c.Digest, spanFrom(dec, start)})
+				x.sheet = append(x.sheet, sheetSpan{c.Patient, c.Card.Serial, c.Card.Label, c.Digest, spanFrom(dec, start)})
 				return nil
 			}
 		default:
-			v := head[name]
-			if v == nil {
-				v = new(json.RawMessage)
-			}
-			if dec.Decode(v) != nil {
-				return errDamaged
+			if err := decodeMember(dec, head[name]); err != nil {
+				return err
 			}
 			continue
 		}

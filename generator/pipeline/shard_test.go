@@ -211,7 +211,7 @@ func TestShardResultReadsBackEntryByEntry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := &mergeSheet{n: len(x.sheet), langs: langs, at: func(i int) (*shardIndex, span) { return x, x.sheet[i].span }}
+	src := &mergeSheet{n: len(x.sheet), langs: langs, at: func(i int) (*shardIndex, sheetSpan) { return x, x.sheet[i] }}
 	for i, s := range x.sheet {
 		want, err := whole.Sheet[i].sheetCard()
 		if err != nil {
@@ -225,6 +225,10 @@ func TestShardResultReadsBackEntryByEntry(t *testing.T) {
 		c.Labels = nil
 		if !reflect.DeepEqual(c, want.SheetCard) || s.digest != want.digest || s.serial != c.Serial || s.patient != c.PatientID {
 			t.Errorf("sheet card %d: read %+v, want %+v", i, c, want.SheetCard)
+		}
+		// The sheet's list says who each card is for from the index.
+		if id, serial, label, err := src.Entry(i); err != nil || id != c.PatientID || serial != c.Serial || label != c.Label {
+			t.Errorf("sheet entry %d: %s, card %d, %q (%v); want %s, card %d, %q", i, id, serial, label, err, c.PatientID, c.Serial, c.Label)
 		}
 	}
 
