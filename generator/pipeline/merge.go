@@ -37,6 +37,21 @@ type MergeOptions struct {
 	// By names who runs the merge, for the audit log of the print sheet;
 	// empty means "satchel merge".
 	By string
+
+	// stop, in tests, is called where a merge may be killed ("registry":
+	// just saved; "audit": a batch of events just written); an error
+	// from it ends the merge there, as a kill would.
+	stop func(at string) error
+	// auditBatch is how many events go to the audit log in one write;
+	// 0 means auditBatch.
+	auditBatch int
+}
+
+func (o MergeOptions) stopAt(at string) error {
+	if o.stop == nil {
+		return nil
+	}
+	return o.stop(at)
 }
 
 // MergeReport is the outcome of a merge.
@@ -110,7 +125,19 @@ func (p *Pipeline) Merge(opt MergeOptions) (*MergeReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := p.checkShards(shards, reg.Digest(), fingerprint); err != nil {
+	// A merge stopped after saving the registry left a journal: the
+	// shards were built against the registry before it.
+	journalPath := mergeJournalFile(ShardsDir(cfg), n)
+	journal, err := readMergeJournal(journalPath, reg.Digest())
+	if err != nil {
+		return nil, err
+	}
+	built := reg.Digest()
+	start := now().UTC().Truncate(time.Second)
+	if journal != nil {
+		built, start = journal.Before, journal.Time
+	}
+	if err := p.checkShards(shards, built, fingerprint); err != nil {
 		return nil, err
 	}
 
@@ -162,7 +189,7 @@ func (p *Pipeline) Merge(opt MergeOptions) (*MergeReport, error) {
 		return cmp.Or(strings.Compare(a.e.patient, b.e.patient), cmp.Compare(a.e.serial, b.e.serial))
 	})
 
-	b := &builder{Pipeline: p, now: now().UTC().Truncate(time.Second), reg: reg, master: master}
+	b := &builder{Pipeline: p, now: start, reg: reg, master: master}
 	by := opt.By
 	if by == "" {
 		by = "satchel merge"
@@ -171,7 +198,12 @@ func (p *Pipeline) Merge(opt MergeOptions) (*MergeReport, error) {
 	var temps Report
 	b.removeTemps(&temps)
 	rep.Warnings = append(rep.Warnings, temps.Warnings...)
-	if len(issued) > 0 {
+	switch {
+	case journal != nil && journal.Sheet != "":
+		// The stopped merge wrote the sheet whole before its journal.
+		rep.Sheet = p.rel(filepath.Join(cfg.CardsDir(), journal.Sheet))
+		rep.SheetCards = len(issued)
+	case len(issued) > 0:
 		src := &mergeSheet{n: len(issued), langs: p.langs, at: func(i int) (*shardIndex, sheetSpan) { return issued[i].x, issued[i].e }}
 		if rep.Sheet, err = b.writeSheetFrom(src); err != nil {
 			return nil, fmt.Errorf("cannot write the print sheet: %w", err)
@@ -183,17 +215,55 @@ func (p *Pipeline) Merge(opt MergeOptions) (*MergeReport, error) {
 	for _, c := range issued {
 		reg.MarkPrinted(c.e.patient, c.e.serial, c.e.digest)
 	}
-	if err := reg.Save(); err != nil {
+	pending, err := reg.PendingDigest()
+	if err != nil {
 		return nil, fmt.Errorf("cannot save the card registry: %w", err)
 	}
+	var resume *auditResume
+	if journal == nil {
+		size, err := auditSize(cfg.PrivateDir)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read the audit log: %w", err)
+		}
+		j := &mergeJournal{Format: mergeJournalFormat, Before: built, After: pending, Time: b.now, AuditSize: size}
+		if rep.Sheet != "" {
+			j.Sheet = filepath.Base(rep.Sheet)
+		}
+		if err := j.write(journalPath); err != nil {
+			return nil, fmt.Errorf("cannot write %s: %w", p.rel(journalPath), err)
+		}
+		if err := reg.Save(); err != nil {
+			return nil, fmt.Errorf("cannot save the card registry: %w", err)
+		}
+	} else {
+		// The stopped merge saved the registry this merge has made
+		// again: it stays. Of the audit events, only those it had not
+		// written yet are written.
+		if pending != journal.After {
+			return nil, errors.New("the card registry a stopped merge saved is not the one merging the shards again makes: run every shard again, then satchel merge")
+		}
+		lines, err := auditSince(cfg.PrivateDir, journal.AuditSize)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read the audit log: %w", err)
+		}
+		resume = &auditResume{lines: lines}
+	}
+	if err := opt.stopAt("registry"); err != nil {
+		return nil, err
+	}
 	// The shards' events, then the print sheet's, a batch at a time.
-	batch := make([]registry.Event, 0, auditBatch)
+	size := cmp.Or(opt.auditBatch, auditBatch)
+	batch := make([]registry.Event, 0, size)
 	audit := func(e registry.Event) error {
-		if batch = append(batch, e); len(batch) == auditBatch {
+		if done, err := resume.written(e); done || err != nil {
+			return err
+		}
+		if batch = append(batch, e); len(batch) == size {
 			if err := reg.Audit(batch...); err != nil {
 				return err
 			}
 			batch = batch[:0]
+			return opt.stopAt("audit")
 		}
 		return nil
 	}
@@ -400,6 +470,9 @@ func (p *Pipeline) readShards(n int) (shards []*shardIndex, err error) {
 	// A folder of a shard beyond N is of another run: never merge around it.
 	entries, _ := os.ReadDir(filepath.Join(ShardsDir(p.cfg), strconv.Itoa(n)))
 	for _, e := range entries {
+		if e.Name() == mergeJournalName || atomicfile.IsTemp(e.Name()) {
+			continue
+		}
 		if k, err := strconv.Atoi(e.Name()); err != nil || k < 0 || k >= n {
 			return shards, fmt.Errorf("%s: not a shard of %d: remove it", p.rel(filepath.Join(ShardsDir(p.cfg), strconv.Itoa(n), e.Name())), n)
 		}

@@ -237,6 +237,17 @@ func Load(dir string) (*Registry, error) {
 // registry.
 func (r *Registry) Digest() string { return r.digest }
 
+// PendingDigest returns what Digest will return once the registry, as it
+// is now in memory, is saved and read again: a merge records it before
+// saving, to know its own registry if it is stopped and run again.
+func (r *Registry) PendingDigest() (string, error) {
+	h := sha256.New()
+	if err := r.encode(h); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
 // Set replaces everything the registry holds of patient id: its cards
 // (none removes the patient) and the identity recorded for the id (nil
 // for none). A merge of shard results applies each patient's cards with
@@ -483,12 +494,11 @@ func Audit(dir string, events ...Event) error {
 	}
 	var buf []byte
 	for _, e := range events {
-		e.Time = e.Time.UTC().Truncate(time.Second)
-		line, err := json.Marshal(e)
+		line, err := e.Line()
 		if err != nil {
 			return err
 		}
-		buf = append(append(buf, line...), '\n')
+		buf = append(buf, line...)
 	}
 	f, err := os.OpenFile(filepath.Join(dir, AuditName), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
@@ -499,6 +509,17 @@ func Audit(dir string, events ...Event) error {
 		return err
 	}
 	return f.Close()
+}
+
+// Line returns e as Audit writes it: one JSON object, its time in UTC to
+// the second, and a newline.
+func (e Event) Line() ([]byte, error) {
+	e.Time = e.Time.UTC().Truncate(time.Second)
+	line, err := json.Marshal(e)
+	if err != nil {
+		return nil, err
+	}
+	return append(line, '\n'), nil
 }
 
 // ReadAudit returns every event of the audit log in the private folder

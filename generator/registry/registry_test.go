@@ -348,3 +348,36 @@ func TestSaveWritesWhatMarshalIndentWrote(t *testing.T) {
 		}
 	}
 }
+
+// PendingDigest is the digest the registry has once saved and read again,
+// and changes with any change made in memory.
+func TestPendingDigestIsTheSavedRegistrysDigest(t *testing.T) {
+	dir := t.TempDir()
+	r, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	empty, err := r.PendingDigest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Add("p1", "Daughter", time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC))
+	pending, err := r.PendingDigest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pending == empty {
+		t.Error("adding a card did not change the pending digest")
+	}
+	if err := r.Save(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Digest() != pending {
+		t.Errorf("saved and read again, the digest is %s, want the pending %s", again.Digest(), pending)
+	}
+}

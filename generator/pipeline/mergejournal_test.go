@@ -1,0 +1,182 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/satchel-records/satchel/generator/registry"
+	"github.com/satchel-records/satchel/generator/site"
+)
+
+// A merge killed just after saving the card registry, or part way
+// through the audit log, finishes when run again: it leaves the same
+// card registry, print sheet, manifest and audit log as a merge that was
+// never stopped, every event in the log once, and no shard result. (It
+// used to refuse: the shards had been built against the registry before.)
+func TestStoppedMergeFinishesWhenRunAgain(t *testing.T) {
+	t.Parallel()
+	base := samplePractice(t)
+	runBuild(t, base)
+	// A card added since the build: the shards issue it and the merge
+	// puts it on the print sheet, marked printed in the registry.
+	reg, err := registry.Open(base.PrivateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg.Add("rmc-0001", "Daughter", clock())
+	if err := reg.Save(); err != nil {
+		t.Fatal(err)
+	}
+	reg.Close()
+
+	// The same practice three times, sharded the same way: merged once
+	// whole, and stopped at each point, then merged again.
+	merged, sheets := map[string]*site.Config{}, map[string]string{}
+	for _, at := range []string{"", "registry", "audit"} {
+		cfg := copyPractice(t, base)
+		for k := range 2 {
+			if _, err := Run(context.Background(), cfg, Options{Now: clock, Shard: &Shard{K: k, N: 2}}); err != nil {
+				t.Fatalf("shard %d/2: %v", k, err)
+			}
+		}
+		p, err := Open(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		killed := errors.New("killed")
+		opt := MergeOptions{Now: clock, auditBatch: 3}
+		if at != "" {
+			stopped := opt
+			stopped.stop = func(where string) error {
+				if where == at {
+					return killed
+				}
+				return nil
+			}
+			if _, err := p.Merge(stopped); !errors.Is(err, killed) {
+				t.Fatalf("merge stopped at %q: %v", at, err)
+			}
+			// Run again a day later: the print sheet and its audit
+			// events keep the stopped merge's date.
+			opt.Now = func() time.Time { return clock().Add(24 * time.Hour) }
+		}
+		rep, err := p.Merge(opt)
+		if err != nil {
+			t.Fatalf("merge (stopped at %q before): %v", at, err)
+		}
+		if rep.Total != 12 || rep.SheetCards != 1 {
+			t.Errorf("merge (stopped at %q before): %d patients, %d cards on the sheet; want 12 and 1", at, rep.Total, rep.SheetCards)
+		}
+		if _, err := os.Stat(ShardsDir(cfg)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("merge (stopped at %q before) left the shards' results: %v", at, err)
+		}
+		merged[at] = cfg
+		sheets[at] = rep.Sheet
+	}
+
+	whole := merged[""]
+	for _, at := range []string{"registry", "audit"} {
+		cfg := merged[at]
+		if sheets[at] != sheets[""] {
+			t.Errorf("stopped at %q, then merged: the print sheet is %s, want %s", at, sheets[at], sheets[""])
+		}
+		for _, f := range []string{filepath.Join(filepath.Base(whole.PrivateDir), registry.FileName), sheets[""]} {
+			want, err := os.ReadFile(filepath.Join(whole.Root, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := os.ReadFile(filepath.Join(cfg.Root, f))
+			if err != nil {
+				t.Fatalf("stopped at %q: %v", at, err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("stopped at %q, then merged: %s differs from a merge never stopped", at, f)
+			}
+		}
+		if got, want := manifestStatuses(t, cfg), manifestStatuses(t, whole); !slices.Equal(got, want) {
+			t.Errorf("stopped at %q, then merged: the manifest has %v, want %v", at, got, want)
+		}
+		// The shards' events hold digests of their own bundles (new
+		// session keys in each copy): compare what, whom and when.
+		if got, want := auditEvents(t, cfg), auditEvents(t, whole); !slices.Equal(got, want) {
+			t.Errorf("stopped at %q, then merged: the audit log has\n%s\nwant\n%s", at, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+}
+
+// copyPractice copies the practice of cfg, private files and their modes
+// as they are, into a new folder, and loads it.
+func copyPractice(t *testing.T, cfg *site.Config) *site.Config {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.WalkDir(cfg.Root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(cfg.Root, path)
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		to := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(to, info.Mode().Perm())
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(to, data, info.Mode().Perm())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := site.Load(filepath.Join(dst, filepath.Base(cfg.File)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func manifestStatuses(t *testing.T, cfg *site.Config) []string {
+	t.Helper()
+	data, err := os.ReadFile(cfg.ManifestFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range m.Patients {
+		out = append(out, fmt.Sprintf("%s %s", e.ID, e.Status))
+	}
+	return out
+}
+
+func auditEvents(t *testing.T, cfg *site.Config) []string {
+	t.Helper()
+	events, err := registry.ReadAudit(cfg.PrivateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range events {
+		out = append(out, fmt.Sprintf("%s %s %s %d %v %s", e.Time.Format(time.RFC3339), e.What, e.Patient, e.Serial, e.Cards, e.Sheet))
+	}
+	return out
+}
