@@ -81,3 +81,12 @@ func TestNewSecurityIsConsistent(t *testing.T) {
 		t.Errorf("/Perms decrypts to % x", p[:12])
 	}
 }
+
+// BenchmarkHash2B is one Algorithm 2.B hash of a 28-symbol card key, as
+// locking a copy does twice.
+func BenchmarkHash2B(b *testing.B) {
+	pw, salt := []byte("ABCDEFGHJKLMNPQRSTUVWXYZ2345"), []byte("8salt!!!")
+	for b.Loop() {
+		hash2B(pw, salt, nil)
+	}
+}
