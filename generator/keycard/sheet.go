@@ -144,14 +144,48 @@ func StreamSheet(w io.Writer, tmpl *template.Template, src SheetSource, printed 
 			}
 		}
 	}
+	// The template writes one page while the next is made: a page's
+	// cards (their QR codes) are made on every core, the template runs
+	// on one, and nothing else is left to do at that point of a build.
+	// The maker reads the source alone, in order, one page ahead, and
+	// has stopped before pages returns.
 	pages := func(yield func(sheetPage) bool) {
-		for start := 0; start < n; start += perSheet {
-			front, back, err := sheetPages(src, start, min(start+perSheet, n))
-			if err != nil {
-				cardErr = err
+		type pair struct {
+			front, back sheetPage
+			err         error
+		}
+		next := make(chan pair, 1)
+		stop := make(chan struct{})
+		go func() {
+			defer close(next)
+			for start := 0; start < n; start += perSheet {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				front, back, err := sheetPages(src, start, min(start+perSheet, n))
+				select {
+				case next <- pair{front, back, err}:
+				case <-stop:
+					return
+				}
+				if err != nil {
+					return
+				}
+			}
+		}()
+		defer func() {
+			close(stop)
+			for range next {
+			}
+		}()
+		for p := range next {
+			if p.err != nil {
+				cardErr = p.err
 				return
 			}
-			if !yield(front) || !yield(back) {
+			if !yield(p.front) || !yield(p.back) {
 				return
 			}
 		}

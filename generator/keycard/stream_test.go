@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -142,4 +143,36 @@ func TestStreamedSheetStopsAtACardThatFails(t *testing.T) {
 	if src.made != 13 {
 		t.Errorf("%d cards made, want 13: none after the one that failed", src.made)
 	}
+}
+
+// A template that fails part way through the pages stops the making of
+// cards (at most a page ahead of it), which has stopped by the time
+// StreamSheet returns: nothing reads the source after.
+func TestStreamedSheetStopsMakingCardsWhenTheTemplateFails(t *testing.T) {
+	t.Parallel()
+	tmpl, err := template.New("keycard-sheet.html").Parse(`{{range .List}}{{end}}{{range .Pages}}{{if eq .Number 2}}{{.NoSuchField}}{{end}}{{end}}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &slowSource{&countingSource{cards: sheetCards(95), fail: -1}}
+	if err := StreamSheet(io.Discard, tmpl, src, time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC)); err == nil {
+		t.Fatal("a template that fails gave no error")
+	}
+	made := src.made
+	if made < 2*perSheet || made > 4*perSheet {
+		t.Errorf("%d cards made for a template that failed on page 2, want %d to %d", made, 2*perSheet, 4*perSheet)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if src.made != made {
+		t.Errorf("cards were still made after StreamSheet returned: %d, then %d", made, src.made)
+	}
+}
+
+// slowSource takes its time over each card, so that cards are still being
+// made when the template stops.
+type slowSource struct{ *countingSource }
+
+func (s *slowSource) Card(i int) (SheetCard, error) {
+	time.Sleep(2 * time.Millisecond)
+	return s.countingSource.Card(i)
 }

@@ -321,6 +321,9 @@ func (p *Pipeline) Build(ctx context.Context, opt Options) (*Report, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	// The disk flushes the bundles and cards while the print sheet is
+	// made; Sync below waits for it.
+	b.sync.Start()
 
 	if b.shard != nil {
 		if err := col.finish(); err != nil {

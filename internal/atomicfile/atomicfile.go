@@ -48,6 +48,8 @@ type Syncer struct {
 	// a Sync with nothing to flush (a build that skipped everyone) does
 	// not flush the whole system.
 	wrote bool
+	// started, once Start has run, gives the result of its flush.
+	started chan error
 }
 
 // WriteLater is Write without the flush to disk: still atomic (a reader
@@ -74,22 +76,51 @@ func (s *Syncer) WriteFuncLater(path string, perm os.FileMode, fn func(w io.Writ
 	return nil
 }
 
+// Start begins flushing the files written by s so far in the background,
+// so that the disk works while the caller goes on (a build writes its
+// print sheet meanwhile) and Sync, which waits for it, has less left to
+// do. Sync is still what makes them durable. A second Start before Sync
+// does nothing.
+func (s *Syncer) Start() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.wrote || s.started != nil {
+		return
+	}
+	paths := s.paths
+	s.paths = nil
+	done := make(chan error, 1)
+	s.started = done
+	go func() {
+		if flushesAll {
+			flushAll()
+			done <- nil
+			return
+		}
+		done <- syncEach(paths)
+	}()
+}
+
 // Sync makes every file written by s so far durable, the renames that put
 // them in place included. A file removed since needs nothing and is not an
 // error.
 func (s *Syncer) Sync() error {
 	s.mu.Lock()
-	paths, wrote := s.paths, s.wrote
-	s.paths, s.wrote = nil, false
+	paths, wrote, started := s.paths, s.wrote, s.started
+	s.paths, s.wrote, s.started = nil, false, nil
 	s.mu.Unlock()
+	var early error
+	if started != nil {
+		early = <-started
+	}
 	if !wrote {
-		return nil
+		return early
 	}
 	if flushesAll {
 		flushAll()
-		return nil
+		return early
 	}
-	return syncEach(paths)
+	return errors.Join(early, syncEach(paths))
 }
 
 // syncEach flushes each file in paths and then each folder holding one, so

@@ -128,6 +128,53 @@ func TestSyncerWritesFromManyGoroutinesAndSyncs(t *testing.T) {
 	}
 }
 
+// Start flushes in the background what was written before it; what is
+// written after is Sync's to flush, and Sync waits for Start's flush.
+func TestSyncerStartFlushesEarlyAndSyncFinishes(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	var s Syncer
+	s.Start()
+	if s.started != nil {
+		t.Fatal("Start with nothing written started a flush")
+	}
+	for i := range 3 {
+		if err := s.WriteLater(filepath.Join(dir, fmt.Sprint(i)), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Start()
+	first := s.started
+	if first == nil || len(s.paths) != 0 {
+		t.Fatalf("after Start: flush started %v, %d files still for Sync; want started, 0", first != nil, len(s.paths))
+	}
+	s.Start()
+	if s.started != first {
+		t.Error("a second Start began another flush")
+	}
+	if err := s.WriteLater(filepath.Join(dir, "after"), []byte("y"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	wantPending := 1
+	if flushesAll {
+		wantPending = 0
+	}
+	if len(s.paths) != wantPending || !s.wrote {
+		t.Errorf("a file written after Start: %d files for Sync, want %d", len(s.paths), wantPending)
+	}
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if s.started != nil || s.wrote || len(s.paths) != 0 {
+		t.Error("Sync left work for the next Sync")
+	}
+	select {
+	case <-first:
+		t.Error("Sync did not take the result of Start's flush")
+	default:
+	}
+}
+
 // syncEach is how a Syncer flushes where there is no sync(2) that waits
 // (Windows, macOS, the BSDs): it is tested here on every system.
 func TestSyncEachFlushesFilesAndFoldersAndSkipsRemovedOnes(t *testing.T) {
