@@ -82,7 +82,7 @@ FUZZ_TARGETS := internal/strict:FuzzDecode generator/record:FuzzDecodeTOML \
 	generator/record/fhir:FuzzRead generator/record/bulk:FuzzExport generator/content:FuzzParsePage \
 	generator/site:FuzzParse generator/policy:FuzzReadApproval \
 	generator/provenance:FuzzReadKeys generator/seal:FuzzOpen \
-	generator/pdfcrypt:FuzzEncrypt
+	generator/pdfcrypt:FuzzEncrypt generator/ips:FuzzIndent
 FUZZTIME ?= 60s
 
 ## fuzz: each fuzz target for FUZZTIME (60s) in turn; a failing input is kept

