@@ -16,6 +16,7 @@ import (
 
 	"github.com/satchel-records/satchel/generator/registry"
 	"github.com/satchel-records/satchel/generator/site"
+	"github.com/satchel-records/satchel/internal/testtool"
 )
 
 // A merge killed just after saving the card registry, or part way
@@ -119,31 +120,7 @@ func TestStoppedMergeFinishesWhenRunAgain(t *testing.T) {
 func copyPractice(t *testing.T, cfg *site.Config) *site.Config {
 	t.Helper()
 	dst := t.TempDir()
-	err := filepath.WalkDir(cfg.Root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(cfg.Root, path)
-		if err != nil {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		to := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(to, info.Mode().Perm())
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(to, data, info.Mode().Perm())
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	testtool.CopyTree(t, cfg.Root, dst)
 	out, err := site.Load(filepath.Join(dst, filepath.Base(cfg.File)))
 	if err != nil {
 		t.Fatal(err)

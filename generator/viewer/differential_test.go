@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -442,7 +441,7 @@ func sampleCases(t *testing.T) []diffCase {
 	t.Helper()
 	dir := t.TempDir()
 	root := filepath.Join("..", "..")
-	copyTree(t, filepath.Join(root, "sample-data"), filepath.Join(dir, "sample-data"))
+	testtool.CopyTree(t, filepath.Join(root, "sample-data"), filepath.Join(dir, "sample-data"))
 	siteTOML, err := os.ReadFile(filepath.Join(root, "site.toml"))
 	if err != nil {
 		t.Fatal(err)
@@ -501,28 +500,6 @@ func sampleCases(t *testing.T) []diffCase {
 		t.Fatalf("only %d sample cases", len(cases))
 	}
 	return cases
-}
-
-func copyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		to := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(to, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(to, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // gpgCases are messages made by GnuPG with Satchel's profile (iterated and

@@ -534,7 +534,7 @@ func TestHostileCorpus(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			dir := filepath.Join(t.TempDir(), "site")
-			copyTree(t, tmpl, dir)
+			testtool.CopyTree(t, tmpl, dir)
 			c.plant(t, dir)
 			record := func(res result) {
 				mu.Lock()
@@ -611,7 +611,7 @@ func TestTemplateSiteBuilds(t *testing.T) {
 	testtool.Slow(t, "builds the satchel binary")
 	bin := satchelBinary(t)
 	dir := filepath.Join(t.TempDir(), "site")
-	copyTree(t, templateSite(t, bin), dir)
+	testtool.CopyTree(t, templateSite(t, bin), dir)
 	for _, cmd := range []string{"check", "build"} {
 		if res := runSatchel(t, bin, dir, cmd, "-site", "site.toml"); res.code != 0 {
 			t.Fatalf("satchel %s exited %d:\n%s", cmd, res.code, res.stderr)
@@ -881,29 +881,6 @@ func treeOf(t *testing.T, dir string) string {
 		fmt.Fprintf(&b, "%s %d %s\n", rel, stamps[p].Size, stamps[p].SHA256)
 	}
 	return b.String()
-}
-
-// copyTree copies the regular files under src to dst.
-func copyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 func writeFile(t *testing.T, path, body string) {
