@@ -70,24 +70,31 @@ func Build(ctx context.Context, opt Options, log io.Writer) ([]Figure, error) {
 	var vsBase []Figure
 	if opt.Baseline != "" {
 		// Alternated, best of three each: a shared machine's load moves
-		// more than the change being measured.
-		var best, baseBest, cpu, baseCPU time.Duration
+		// more than the change being measured. The order turns each
+		// round (ABBAAB), so a load that rises or falls through the run
+		// favours neither.
+		var best, baseBest, cpu, baseCPU, user, baseUser time.Duration
 		for i := range 3 {
-			for _, which := range []string{opt.Baseline, opt.Satchel} {
+			order := []string{opt.Baseline, opt.Satchel}
+			if i%2 == 1 {
+				order = []string{opt.Satchel, opt.Baseline}
+			}
+			for _, which := range order {
 				o := Options{Satchel: which, Education: opt.Education, Work: opt.Work}
 				r, err := buildPractice(ctx, o, fmt.Sprintf("ab-%d", i), opt.Large, log)
 				if err != nil {
 					return nil, err
 				}
 				os.RemoveAll(filepath.Join(opt.Work, fmt.Sprintf("ab-%d", i)))
-				at, atCPU := &best, &cpu
+				at, atCPU, atUser := &best, &cpu, &user
 				if which == opt.Baseline {
-					at, atCPU = &baseBest, &baseCPU
+					at, atCPU, atUser = &baseBest, &baseCPU, &baseUser
 				}
 				if *at == 0 || r.wall < *at {
 					*at = r.wall
 				}
 				*atCPU += r.cpu
+				*atUser += r.user
 			}
 		}
 		newBPS, baseBPS := float64(opt.Large)/best.Seconds(), float64(opt.Large)/baseBest.Seconds()
@@ -98,6 +105,9 @@ func Build(ctx context.Context, opt Options, log io.Writer) ([]Figure, error) {
 			// below 1 is cheaper. Steadier than wall time when the host's
 			// disk is shared.
 			{"cpu_vs_baseline", cpu.Seconds() / baseCPU.Seconds(), "x"},
+			// User time alone: the system time of file writes grows
+			// with other processes' disk traffic.
+			{"user_cpu_vs_baseline", user.Seconds() / baseUser.Seconds(), "x"},
 		}
 	}
 	written, pgp, err := bytesWritten(filepath.Join(opt.Work, "large"))
@@ -109,7 +119,7 @@ func Build(ctx context.Context, opt Options, log io.Writer) ([]Figure, error) {
 		return nil, err
 	}
 	fmt.Fprintf(log, "bench: gpg --symmetric loops over %d rendered documents\n", opt.GPGDocs)
-	gpsPerSec, s2k1PerSec, err := gpgLoop(ctx, filepath.Join(opt.Work, "large"), opt.GPGDocs)
+	gpsPerSec, s2k1PerSec, s2k1CPU, err := gpgLoop(ctx, filepath.Join(opt.Work, "large"), opt.GPGDocs)
 	if err != nil {
 		return nil, err
 	}
@@ -121,12 +131,22 @@ func Build(ctx context.Context, opt Options, log io.Writer) ([]Figure, error) {
 	}
 	os.RemoveAll(filepath.Join(opt.Work, "large-nopdf"))
 	noPDFBPS := float64(opt.Large) / noPDF.wall.Seconds()
+	// CPU a bundle and a gpg document: wall time on a shared host also
+	// measures its disk, and gpg's loop runs one process at a time.
+	cpuPerBundle := large.cpu.Seconds() * 1000 / float64(opt.Large)
+	noPDFCPUPerBundle := noPDF.cpu.Seconds() * 1000 / float64(opt.Large)
+	gpgCPU := s2k1CPU.Seconds() * 1000
 	figs := []Figure{
 		{"bundles_per_second", bps, "bundles/s"},
 		{"gpg_s2k1_loop_docs_per_second", s2k1PerSec, "docs/s"},
 		{"speedup_vs_gpg_s2k1_loop", bps / s2k1PerSec, "x"},
 		{"bundles_per_second_without_pdf", noPDFBPS, "bundles/s"},
 		{"speedup_vs_gpg_s2k1_loop_without_pdf", noPDFBPS / s2k1PerSec, "x"},
+		{"cpu_ms_per_bundle", cpuPerBundle, "ms"},
+		{"cpu_ms_per_bundle_without_pdf", noPDFCPUPerBundle, "ms"},
+		{"gpg_s2k1_cpu_ms_per_doc", gpgCPU, "ms"},
+		{"cpu_per_bundle_vs_gpg_s2k1_doc", cpuPerBundle / gpgCPU, "x"},
+		{"cpu_per_bundle_vs_gpg_s2k1_doc_without_pdf", noPDFCPUPerBundle / gpgCPU, "x"},
 		// Information only: gpg's default S2K iterates the passphrase
 		// hash for about 0.1 s per document, which is most of its time.
 		{"gpg_loop_docs_per_second", gpsPerSec, "docs/s"},
@@ -177,8 +197,9 @@ type run struct {
 	wall  time.Duration
 	rssMB float64
 	// cpu is the build's user and system time: less moved than wall
-	// time by other machines' disk traffic on a shared host.
-	cpu time.Duration
+	// time by other machines' disk traffic on a shared host; user is
+	// the user time alone.
+	cpu, user time.Duration
 }
 
 func buildPractice(ctx context.Context, opt Options, name string, n int, log io.Writer) (run, error) {
@@ -213,7 +234,7 @@ func buildPracticeWith(ctx context.Context, opt Options, name string, n int, sit
 	wall := time.Since(start)
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	return run{wall: wall, rssMB: float64(ru.Maxrss) / 1024, cpu: cpu}, nil
+	return run{wall: wall, rssMB: float64(ru.Maxrss) / 1024, cpu: cpu, user: time.Duration(ru.Utime.Nano())}, nil
 }
 
 // gpgLoop decrypts the first docs bundles of the practice in dir with their
@@ -222,25 +243,26 @@ func buildPracticeWith(ctx context.Context, opt Options, name string, n int, sit
 // practice scripting GnuPG would: with gpg's default passphrase stretching
 // (iterated S2K, about 0.1 s per document), and with `--s2k-mode 1`
 // (salted, not iterated, like Satchel's own profile), the fair baseline.
-// It returns documents per second for each.
-func gpgLoop(ctx context.Context, dir string, docs int) (dflt, s2k1 float64, err error) {
+// It returns documents per second for each, and the CPU time (user and
+// system) of a gpg process of the second loop, on average.
+func gpgLoop(ctx context.Context, dir string, docs int) (dflt, s2k1 float64, s2k1CPU time.Duration, err error) {
 	master, err := cardkey.LoadMaster(filepath.Join(dir, "private", "master.key"))
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	reg, err := registry.Load(filepath.Join(dir, "private"))
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	files, err := load.Files(filepath.Join(dir, "records"))
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	tmp := filepath.Join(dir, "gpg-loop")
 	home := filepath.Join(dir, "gnupg")
 	for _, d := range []string{tmp, home} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
 	}
 	defer exec.Command("gpgconf", "--kill", "all").Run()
@@ -261,22 +283,23 @@ func gpgLoop(ctx context.Context, dir string, docs int) (dflt, s2k1 float64, err
 		}
 		o, err := seal.Open(msg, cardkey.Derive(master, id, live[0].Serial).Passphrase(), nil)
 		if err != nil {
-			return 0, 0, fmt.Errorf("cannot open a built bundle: %w", err)
+			return 0, 0, 0, fmt.Errorf("cannot open a built bundle: %w", err)
 		}
 		if _, err := bundle.Unpack(o.Plaintext); err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
 		p := filepath.Join(tmp, fmt.Sprintf("doc-%d.zip", len(plain)))
 		if err := os.WriteFile(p, o.Plaintext, 0o600); err != nil {
-			return 0, 0, err
+			return 0, 0, 0, err
 		}
 		plain = append(plain, p)
 	}
 	if len(plain) == 0 {
-		return 0, 0, fmt.Errorf("no built bundle to compare with")
+		return 0, 0, 0, fmt.Errorf("no built bundle to compare with")
 	}
-	loop := func(extra ...string) (float64, error) {
+	loop := func(extra ...string) (float64, time.Duration, error) {
 		start := time.Now()
+		var cpu time.Duration
 		for i, p := range plain {
 			args := []string{"--batch", "--quiet", "--yes", "--pinentry-mode", "loopback",
 				"--passphrase", fmt.Sprintf("bench-passphrase-%d", i), "--symmetric", "--cipher-algo", "AES256"}
@@ -285,18 +308,20 @@ func gpgLoop(ctx context.Context, dir string, docs int) (dflt, s2k1 float64, err
 			cmd := exec.CommandContext(ctx, "gpg", args...)
 			cmd.Env = append(os.Environ(), "GNUPGHOME="+home)
 			if out, err := cmd.CombinedOutput(); err != nil {
-				return 0, fmt.Errorf("gpg --symmetric: %v: %s", err, out)
+				return 0, 0, fmt.Errorf("gpg --symmetric: %v: %s", err, out)
 			}
+			ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+			cpu += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 		}
-		return float64(len(plain)) / time.Since(start).Seconds(), nil
+		return float64(len(plain)) / time.Since(start).Seconds(), cpu / time.Duration(len(plain)), nil
 	}
-	if dflt, err = loop(); err != nil {
-		return 0, 0, err
+	if dflt, _, err = loop(); err != nil {
+		return 0, 0, 0, err
 	}
-	if s2k1, err = loop("--s2k-mode", "1"); err != nil {
-		return 0, 0, err
+	if s2k1, s2k1CPU, err = loop("--s2k-mode", "1"); err != nil {
+		return 0, 0, 0, err
 	}
-	return dflt, s2k1, nil
+	return dflt, s2k1, s2k1CPU, nil
 }
 
 func writePractice(dir string, n int, education string) error {
