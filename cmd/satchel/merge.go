@@ -33,6 +33,9 @@ func cmdMerge(args []string, stderr io.Writer) error {
 		printErrors(stderr, err)
 		return errReported
 	}
+	if !rep.Resumed.IsZero() {
+		msg(stderr, "", "finished the merge that was stopped part way (it had begun %s): its card registry and print sheet are kept", rep.Resumed.UTC().Format("2 January 2006 15:04 UTC"))
+	}
 	for _, w := range rep.Warnings {
 		msg(stderr, "warning", "%s", w)
 	}

@@ -68,6 +68,9 @@ type MergeReport struct {
 	// shards printed them: file, line and field, no patient data.
 	Failures []string
 	Warnings []string
+	// Resumed is when the merge this one finished was stopped part way
+	// (after saving the card registry), zero if it was not one.
+	Resumed time.Time
 	// Manifest, Sheet are relative to the site root, as in Report.
 	Manifest   string
 	Sheet      string
@@ -127,6 +130,7 @@ func (p *Pipeline) Merge(opt MergeOptions) (*MergeReport, error) {
 	}
 	// A merge stopped after saving the registry left a journal: the
 	// shards were built against the registry before it.
+	rep := &MergeReport{Shards: n, counts: map[Status]int{}}
 	journalPath := mergeJournalFile(ShardsDir(cfg), n)
 	journal, err := readMergeJournal(journalPath, reg.Digest())
 	if err != nil {
@@ -136,6 +140,7 @@ func (p *Pipeline) Merge(opt MergeOptions) (*MergeReport, error) {
 	start := now().UTC().Truncate(time.Second)
 	if journal != nil {
 		built, start = journal.Before, journal.Time
+		rep.Resumed = journal.Time
 	}
 	if err := p.checkShards(shards, built, fingerprint); err != nil {
 		return nil, err
@@ -145,7 +150,6 @@ func (p *Pipeline) Merge(opt MergeOptions) (*MergeReport, error) {
 	// entry by entry from the shards' files, in the order one build
 	// writes it; in memory are only where each entry lies and the
 	// registry.
-	rep := &MergeReport{Shards: n, counts: map[Status]int{}}
 	type ref[T any] struct {
 		x *shardIndex
 		e T

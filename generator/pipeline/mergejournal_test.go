@@ -78,6 +78,13 @@ func TestStoppedMergeFinishesWhenRunAgain(t *testing.T) {
 		if rep.Total != 12 || rep.SheetCards != 1 {
 			t.Errorf("merge (stopped at %q before): %d patients, %d cards on the sheet; want 12 and 1", at, rep.Total, rep.SheetCards)
 		}
+		if want := clock(); at == "" {
+			if !rep.Resumed.IsZero() {
+				t.Errorf("a merge never stopped says it finished one stopped at %v", rep.Resumed)
+			}
+		} else if !rep.Resumed.Equal(want) {
+			t.Errorf("merge (stopped at %q before): says it finished a merge begun %v, want %v", at, rep.Resumed, want)
+		}
 		if _, err := os.Stat(ShardsDir(cfg)); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("merge (stopped at %q before) left the shards' results: %v", at, err)
 		}
