@@ -128,13 +128,17 @@ func (p *Pipeline) Merge(opt MergeOptions) (*MergeReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	// A merge stopped after saving the registry left a journal: the
-	// shards were built against the registry before it.
 	rep := &MergeReport{Shards: n, counts: map[Status]int{}}
+	// A merge stopped after saving the registry left a journal: these
+	// shards were built against the registry before it (unless they
+	// were run again since).
 	journalPath := mergeJournalFile(ShardsDir(cfg), n)
 	journal, err := readMergeJournal(journalPath, reg.Digest())
 	if err != nil {
 		return nil, err
+	}
+	if journal != nil && shards[0].Registry != journal.Before {
+		journal = nil
 	}
 	built := reg.Digest()
 	start := now().UTC().Truncate(time.Second)

@@ -164,3 +164,53 @@ func auditEvents(t *testing.T, cfg *site.Config) []string {
 	}
 	return out
 }
+
+// Shards run again after a merge stopped part way (as the merge used to
+// ask) are merged as usual: the stopped merge's journal does not stand in
+// their way.
+func TestShardsRunAgainAfterAStoppedMergeAreMerged(t *testing.T) {
+	t.Parallel()
+	cfg := samplePractice(t)
+	runBuild(t, cfg)
+	// A card added: the merge changes the registry.
+	reg, err := registry.Open(cfg.PrivateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg.Add("rmc-0001", "Daughter", clock())
+	if err := reg.Save(); err != nil {
+		t.Fatal(err)
+	}
+	reg.Close()
+	shards := func() {
+		t.Helper()
+		for k := range 2 {
+			if _, err := Run(context.Background(), cfg, Options{Now: clock, Shard: &Shard{K: k, N: 2}}); err != nil {
+				t.Fatalf("shard %d/2: %v", k, err)
+			}
+		}
+	}
+	shards()
+	p, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	killed := errors.New("killed")
+	stop := func(at string) error {
+		if at == "registry" {
+			return killed
+		}
+		return nil
+	}
+	if _, err := p.Merge(MergeOptions{Now: clock, stop: stop}); !errors.Is(err, killed) {
+		t.Fatalf("stopped merge: %v", err)
+	}
+	shards()
+	rep, err := p.Merge(MergeOptions{Now: clock})
+	if err != nil {
+		t.Fatalf("merge of the shards run again: %v", err)
+	}
+	if rep.Total != 12 || !rep.Resumed.IsZero() {
+		t.Errorf("merged %d patients, resumed %v; want 12 and not resumed", rep.Total, rep.Resumed)
+	}
+}
