@@ -30,26 +30,14 @@ func TestStoppedMergeFinishesWhenRunAgain(t *testing.T) {
 	runBuild(t, base)
 	// A card added since the build: the shards issue it and the merge
 	// puts it on the print sheet, marked printed in the registry.
-	reg, err := registry.Open(base.PrivateDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg.Add("rmc-0001", "Daughter", clock())
-	if err := reg.Save(); err != nil {
-		t.Fatal(err)
-	}
-	reg.Close()
+	addCard(t, base)
 
 	// The same practice three times, sharded the same way: merged once
 	// whole, and stopped at each point, then merged again.
 	merged, sheets := map[string]*site.Config{}, map[string]string{}
 	for _, at := range []string{"", "registry", "audit"} {
 		cfg := copyPractice(t, base)
-		for k := range 2 {
-			if _, err := Run(context.Background(), cfg, Options{Now: clock, Shard: &Shard{K: k, N: 2}}); err != nil {
-				t.Fatalf("shard %d/2: %v", k, err)
-			}
-		}
+		runShards(t, cfg, 2)
 		p, err := Open(cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -122,6 +110,31 @@ func TestStoppedMergeFinishesWhenRunAgain(t *testing.T) {
 	}
 }
 
+// addCard adds a card for rmc-0001 to the practice's registry, as
+// `satchel card add` does.
+func addCard(t *testing.T, cfg *site.Config) {
+	t.Helper()
+	reg, err := registry.Open(cfg.PrivateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	reg.Add("rmc-0001", "Daughter", clock())
+	if err := reg.Save(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runShards runs shards 0/n to n-1/n of the practice, one after another.
+func runShards(t *testing.T, cfg *site.Config, n int) {
+	t.Helper()
+	for k := range n {
+		if _, err := Run(context.Background(), cfg, Options{Now: clock, Shard: &Shard{K: k, N: n}}); err != nil {
+			t.Fatalf("shard %d/%d: %v", k, n, err)
+		}
+	}
+}
+
 // copyPractice copies the practice of cfg, private files and their modes
 // as they are, into a new folder, and loads it.
 func copyPractice(t *testing.T, cfg *site.Config) *site.Config {
@@ -172,25 +185,8 @@ func TestShardsRunAgainAfterAStoppedMergeAreMerged(t *testing.T) {
 	t.Parallel()
 	cfg := samplePractice(t)
 	runBuild(t, cfg)
-	// A card added: the merge changes the registry.
-	reg, err := registry.Open(cfg.PrivateDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg.Add("rmc-0001", "Daughter", clock())
-	if err := reg.Save(); err != nil {
-		t.Fatal(err)
-	}
-	reg.Close()
-	shards := func() {
-		t.Helper()
-		for k := range 2 {
-			if _, err := Run(context.Background(), cfg, Options{Now: clock, Shard: &Shard{K: k, N: 2}}); err != nil {
-				t.Fatalf("shard %d/2: %v", k, err)
-			}
-		}
-	}
-	shards()
+	addCard(t, cfg) // the merge changes the registry
+	runShards(t, cfg, 2)
 	p, err := Open(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -205,7 +201,7 @@ func TestShardsRunAgainAfterAStoppedMergeAreMerged(t *testing.T) {
 	if _, err := p.Merge(MergeOptions{Now: clock, stop: stop}); !errors.Is(err, killed) {
 		t.Fatalf("stopped merge: %v", err)
 	}
-	shards()
+	runShards(t, cfg, 2)
 	rep, err := p.Merge(MergeOptions{Now: clock})
 	if err != nil {
 		t.Fatalf("merge of the shards run again: %v", err)

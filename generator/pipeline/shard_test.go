@@ -94,11 +94,7 @@ func TestMergeRefusesARunningShardAndChangedRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for k := range 2 {
-		if _, err := Run(context.Background(), cfg, Options{Now: clock, Shard: &Shard{K: k, N: 2}}); err != nil {
-			t.Fatalf("shard %d/2: %v", k, err)
-		}
-	}
+	runShards(t, cfg, 2)
 	p, err := Open(cfg)
 	if err != nil {
 		t.Fatal(err)
