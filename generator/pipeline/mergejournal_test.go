@@ -3,7 +3,6 @@ package pipeline
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -150,16 +149,8 @@ func copyPractice(t *testing.T, cfg *site.Config) *site.Config {
 
 func manifestStatuses(t *testing.T, cfg *site.Config) []string {
 	t.Helper()
-	data, err := os.ReadFile(cfg.ManifestFile())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m Manifest
-	if err := json.Unmarshal(data, &m); err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	for _, e := range m.Patients {
+	for _, e := range readManifest(t, cfg).Patients {
 		out = append(out, fmt.Sprintf("%s %s", e.ID, e.Status))
 	}
 	return out
