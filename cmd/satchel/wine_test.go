@@ -113,6 +113,32 @@ func TestWindowsBinaryBuildsTheSamplePracticeUnderWine(t *testing.T) {
 	if want := fmt.Sprintf("(%d unchanged since the last build", built); !strings.Contains(out, want) {
 		t.Errorf("satchel.exe rebuilt with nothing changed and did not say %q:\n%s", want, out)
 	}
+	// The daily round: a clinician approves again the sample record that
+	// changed since its approval (satchel.exe replaces the sidecar and
+	// appends to the audit log), and the next build adds that patient
+	// alone.
+	runCmd(t, env, practice, "wine", exe, "approve", "-site", "site.toml", "-by", "Dr Amara Okafor", "-role", "GP partner", "rmc-0007")
+	out = runCmd(t, env, practice, "wine", exe, "build", "-site", "site.toml")
+	if want := fmt.Sprintf("built %d of 12 patients (%d unchanged since the last build", built+1, built); !strings.Contains(out, want) {
+		t.Errorf("satchel.exe built after rmc-0007 was approved again and did not say %q:\n%s", want, out)
+	}
+	audit, err := os.ReadFile(filepath.Join(practice, "private", "audit.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logged := map[string]bool{}
+	for _, line := range bytes.Split(bytes.TrimSpace(audit), []byte("\n")) {
+		var e struct{ What, Patient string }
+		if err := json.Unmarshal(line, &e); err != nil {
+			t.Fatalf("the audit log satchel.exe kept has a line that is not JSON: %v", err)
+		}
+		if e.Patient == "rmc-0007" {
+			logged[e.What] = true
+		}
+	}
+	if !logged["approve"] || !logged["build"] {
+		t.Errorf("the audit log satchel.exe kept has these events for rmc-0007: %v; want approve and build", logged)
+	}
 }
 
 // sha256File returns the hex SHA-256 of the file at path.
