@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 
 	"github.com/satchel-records/satchel/generator/site"
@@ -24,8 +23,10 @@ import (
 func TestSamplePracticeChecksTheSameInAWindowsCheckout(t *testing.T) {
 	t.Parallel()
 	testtool.Need(t, "git")
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
+	root, err := filepath.Abs(filepath.Join("..", "..")) // go test runs in the package's folder
+	if err != nil {
+		t.Fatal(err)
+	}
 	// safe.directory: the checkout may belong to another user than the
 	// tests (a CI runner's clone), which git otherwise refuses to read.
 	git := func(args ...string) *exec.Cmd {
