@@ -1,15 +1,18 @@
 package pipeline
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
+	"runtime"
 	"strings"
 	"time"
 
 	"github.com/satchel-records/satchel/generator/cardkey"
 	"github.com/satchel-records/satchel/generator/record"
 	"github.com/satchel-records/satchel/generator/registry"
+	"github.com/satchel-records/satchel/generator/render"
 )
 
 // CheckedPatient is what a build would do with one record.
@@ -55,27 +58,45 @@ func (p *Pipeline) Check(now time.Time) *CheckReport {
 		add(err)
 		return rep
 	}
-	seen := map[string]string{} // NHS number -> the first file holding it
-	for _, f := range files {
-		if err := dups[f]; err != nil {
-			add(err)
-			rep.Patients = append(rep.Patients, CheckedPatient{ID: record.Stem(f), File: p.rel(f), Status: Failed, Reason: "failed"})
-			continue
+	// Each record is prepared and rendered on every core; what is found
+	// is taken in file order, so the report reads the same however the
+	// work was shared, and "same NHS number as" names the first file.
+	type checked struct {
+		pr     *Prepared
+		docErr error // rendering the document or the PDF copy
+	}
+	work := func(i int) checked {
+		f := files[i]
+		if dups[f] != nil {
+			return checked{}
 		}
 		pr := p.Prepare(f, now)
-		add(pr.Err)
-		rep.Warnings = append(rep.Warnings, nhsWarnings(pr, seen)...)
-		rep.Warnings = append(rep.Warnings, pr.Warnings...)
+		var err error
 		if pr.Status == Built {
 			meta := docMeta{now: now, bundleID: "checkcheckcheckcheckcheck0", currentUntil: p.currentUntil(pr, now), fingerprint: "0000 0000 0000 0000"}
-			_, _, v, _, err := p.document(pr, meta)
+			var v *render.View
+			_, _, v, _, err = p.document(pr, meta)
 			if err == nil && p.pdf != nil {
 				_, _, err = p.recordPDF(pr, meta, v)
 			}
-			if err != nil {
-				add(err)
-				pr.Status, pr.Reason = Failed, "failed"
-			}
+		}
+		return checked{pr, err}
+	}
+	seen := map[string]string{} // NHS number -> the first file holding it
+	use := func(i int, c checked) error {
+		f := files[i]
+		if err := dups[f]; err != nil {
+			add(err)
+			rep.Patients = append(rep.Patients, CheckedPatient{ID: record.Stem(f), File: p.rel(f), Status: Failed, Reason: "failed"})
+			return nil
+		}
+		pr := c.pr
+		add(pr.Err)
+		rep.Warnings = append(rep.Warnings, nhsWarnings(pr, seen)...)
+		rep.Warnings = append(rep.Warnings, pr.Warnings...)
+		if c.docErr != nil {
+			add(c.docErr)
+			pr.Status, pr.Reason = Failed, "failed"
 		}
 		// A patient with cards, none of them live, fails to build: the
 		// build only issues a first card to a patient who has none.
@@ -88,7 +109,9 @@ func (p *Pipeline) Check(now time.Time) *CheckReport {
 			cp.Blocks = pr.Decision.Blocks
 		}
 		rep.Patients = append(rep.Patients, cp)
+		return nil
 	}
+	_ = inOrder(context.Background(), len(files), runtime.GOMAXPROCS(0), work, use) // use returns no error
 	return rep
 }
 

@@ -8,7 +8,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/satchel-records/satchel/generator/registry"
@@ -322,72 +321,12 @@ const auditBatch = 1024
 
 // eachPatient builds the patients of files with workers goroutines and
 // calls use with each, in the order of files, as soon as it and every
-// patient before it are done: at most a few results per worker wait for
-// an earlier patient. It stops at use's first error, and returns it.
+// patient before it are done (see inOrder). It stops at use's first
+// error, and returns it.
 func (b *builder) eachPatient(ctx context.Context, files []string, workers int, use func(int, *Patient) error) error {
-	type result struct {
-		i int
-		p Patient
-	}
-	window := 4 * workers
-	jobs := make(chan int)
-	results := make(chan result, window)
-	tokens := make(chan struct{}, window)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				results <- result{i, b.patient(files[i])}
-			}
-		}()
-	}
-	go func() {
-		defer close(jobs)
-		for i := range files {
-			select {
-			case tokens <- struct{}{}:
-			case <-ctx.Done():
-				return
-			case <-stop:
-				return
-			}
-			select {
-			case jobs <- i:
-			case <-ctx.Done():
-				return
-			case <-stop:
-				return
-			}
-		}
-	}()
-	go func() {
-		wg.Wait()
-		close(results)
-	}()
-	waiting := map[int]Patient{}
-	next := 0
-	var err error
-	for r := range results {
-		waiting[r.i] = r.p
-		for {
-			p, ok := waiting[next]
-			if !ok {
-				break
-			}
-			delete(waiting, next)
-			<-tokens
-			if err == nil {
-				if err = use(next, &p); err != nil {
-					close(stop)
-				}
-			}
-			next++
-		}
-	}
-	return err
+	return inOrder(ctx, len(files), workers,
+		func(i int) Patient { return b.patient(files[i]) },
+		func(i int, p Patient) error { return use(i, &p) })
 }
 
 // patientState is what the build state records of patient p: its key and

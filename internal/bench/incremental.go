@@ -18,9 +18,10 @@ import (
 // Rebuilds measures incremental builds of the practice at dir, already
 // built once in fresh: a rebuild with nothing changed (its time over the
 // fresh build's, and how many files under public/ it rewrote, which must
-// be none), then a rebuild after one record changed and was approved
-// again (its time, and how many bundle folders it rewrote, which must be
-// one).
+// be none), `satchel check` of the same practice (which renders every
+// record, as a fresh build does, but writes nothing), then a rebuild after
+// one record changed and was approved again (its time, and how many
+// bundle folders it rewrote, which must be one).
 func Rebuilds(ctx context.Context, satchel, dir string, fresh time.Duration, log io.Writer) ([]Figure, error) {
 	public := filepath.Join(dir, "public")
 	before, err := stamps(public)
@@ -28,7 +29,7 @@ func Rebuilds(ctx context.Context, satchel, dir string, fresh time.Duration, log
 		return nil, err
 	}
 	fmt.Fprintln(log, "bench: satchel build again, nothing changed")
-	noop, err := timeBuild(ctx, satchel, dir)
+	noop, err := timeSatchel(ctx, satchel, "build", dir)
 	if err != nil {
 		return nil, err
 	}
@@ -37,6 +38,12 @@ func Rebuilds(ctx context.Context, satchel, dir string, fresh time.Duration, log
 		return nil, err
 	}
 	rewritten, _ := differ(before, after)
+
+	fmt.Fprintln(log, "bench: satchel check")
+	check, err := timeSatchel(ctx, satchel, "check", dir)
+	if err != nil {
+		return nil, err
+	}
 
 	fmt.Fprintln(log, "bench: satchel build after one record changed and was approved again")
 	files, err := load.Files(filepath.Join(dir, "records"))
@@ -47,7 +54,7 @@ func Rebuilds(ctx context.Context, satchel, dir string, fresh time.Duration, log
 		return nil, err
 	}
 	before = after
-	one, err := timeBuild(ctx, satchel, dir)
+	one, err := timeSatchel(ctx, satchel, "build", dir)
 	if err != nil {
 		return nil, err
 	}
@@ -59,17 +66,21 @@ func Rebuilds(ctx context.Context, satchel, dir string, fresh time.Duration, log
 		{"noop_rebuild_ms", float64(noop.Milliseconds()), "ms"},
 		{"noop_rebuild_vs_fresh", noop.Seconds() / fresh.Seconds(), "x"},
 		{"public_files_rewritten", float64(rewritten), "files"},
+		{"check_ms", float64(check.Milliseconds()), "ms"},
+		{"check_vs_fresh", check.Seconds() / fresh.Seconds(), "x"},
 		{"one_change_rebuild_ms", float64(one.Milliseconds()), "ms"},
 		{"one_change_bundles_rewritten", float64(bundles), "bundles"},
 	}, nil
 }
 
-func timeBuild(ctx context.Context, satchel, dir string) (time.Duration, error) {
-	cmd := exec.CommandContext(ctx, satchel, "build", "-site", filepath.Join(dir, "site.toml"))
+// timeSatchel runs `satchel verb` (build, check) on the practice at dir
+// and returns how long it took.
+func timeSatchel(ctx context.Context, satchel, verb, dir string) (time.Duration, error) {
+	cmd := exec.CommandContext(ctx, satchel, verb, "-site", filepath.Join(dir, "site.toml"))
 	cmd.Stderr = io.Discard
 	start := time.Now()
 	if err := cmd.Run(); err != nil {
-		return 0, fmt.Errorf("satchel build of %s failed: %w", dir, err)
+		return 0, fmt.Errorf("satchel %s of %s failed: %w", verb, dir, err)
 	}
 	return time.Since(start), nil
 }
