@@ -74,10 +74,24 @@ func Alt(c Chart, l *i18n.Language) string {
 	return b.String()
 }
 
-// count says how many readings c holds: the distinct dates measured, so a
-// blood pressure reading (systolic and diastolic) counts once.
+// count says how many readings c holds: for each day, the most that any
+// one series has that day. A blood pressure reading (a systolic and a
+// diastolic point) counts once, and two readings on one day count twice.
 func count(c Chart, l *i18n.Language) string {
-	n := len(dates(c))
+	most := map[int64]int{} // by day
+	for _, s := range c.Series {
+		on := map[int64]int{}
+		for _, p := range s.Points {
+			on[p.Date.Unix()]++
+		}
+		for d, k := range on {
+			most[d] = max(most[d], k)
+		}
+	}
+	n := 0
+	for _, k := range most {
+		n += k
+	}
 	if n == 1 {
 		return l.Text("chart_one_reading")
 	}

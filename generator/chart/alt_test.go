@@ -93,17 +93,24 @@ func TestAltStatesTheTrend(t *testing.T) {
 	}
 }
 
-func TestAltCountsReadingsByDateAndHandlesOddCharts(t *testing.T) {
+// A reading is counted once however many series show it (a blood
+// pressure's systolic and diastolic), and two readings on one day count
+// twice.
+func TestAltCountsEveryReadingAndHandlesOddCharts(t *testing.T) {
 	t.Parallel()
 	same := Series{Name: "Weight", Unit: "kg"}
 	for _, v := range []float64{80, 81, 82} {
 		same.Points = append(same.Points, Point{Date: date("2026-03-01"), Value: v})
 	}
+	sys, dia := series("Systolic", "mmHg", 150, 140), series("Diastolic", "mmHg", 95, 90)
+	sys.Points = append(sys.Points, Point{Date: sys.Points[1].Date, Value: 135})
+	dia.Points = append(dia.Points, Point{Date: dia.Points[1].Date, Value: 85})
 	tests := []struct {
 		c    Chart
 		want string
 	}{
-		{Chart{Title: "Weight", Series: []Series{same}}, "Weight: 1 reading on 1 Mar 2026. Latest 82 kg on 1 Mar 2026."},
+		{Chart{Title: "Weight", Series: []Series{same}}, "Weight: 3 readings on 1 Mar 2026. Latest 82 kg on 1 Mar 2026."},
+		{Chart{Title: "Blood pressure", Series: []Series{sys, dia}}, "Blood pressure: 3 readings from 5 Jan 2026 to 12 Jan 2026."},
 		{Chart{Title: "", Series: nil}, "Readings: no readings."},
 		{Chart{Title: "Ratio", Series: []Series{series("Ratio", "%", 10, 12.5, 15)}}, "Latest 15% on 19 Jan 2026."},
 	}

@@ -24,6 +24,18 @@ import (
 type Point struct {
 	Date  time.Time
 	Value float64
+	// At is when on Date it was taken, where the record says (a FHIR
+	// dateTime); zero otherwise. It orders one day's readings only.
+	At time.Time
+}
+
+// compareTaken orders two points by when they were taken: by date, then
+// by time of day where both give one; 0 when the record cannot tell.
+func compareTaken(a, b Point) int {
+	if c := a.Date.Compare(b.Date); c != 0 || a.At.IsZero() || b.At.IsZero() {
+		return c
+	}
+	return a.At.Compare(b.At)
 }
 
 // Series is the readings of one quantity taken in one setting, such as
@@ -107,7 +119,7 @@ func FromResults(rs []record.Result) []Chart {
 			}
 			g.series = append(g.series, b)
 		}
-		b.series.Points = append(b.series.Points, Point{Date: r.Date.Time, Value: *r.Value})
+		b.series.Points = append(b.series.Points, Point{Date: r.Date.Time, Value: *r.Value, At: r.At})
 		b.ranges = append(b.ranges, rng{r.Low, r.High, r.RangeType})
 	}
 
@@ -115,14 +127,19 @@ func FromResults(rs []record.Result) []Chart {
 	for _, g := range groups {
 		var c Chart
 		for _, b := range g.series {
-			// Sort the points with their ranges, oldest first; readings on
-			// the same day keep record order.
+			// Sort the points with their ranges, oldest first. Of one
+			// day's readings that the record cannot tell apart, the one it
+			// lists first counts as the newest, as in the summary and the
+			// results list (record.CompareTaken): it comes last.
 			idx := make([]int, len(b.series.Points))
 			for i := range idx {
 				idx[i] = i
 			}
-			slices.SortStableFunc(idx, func(x, y int) int {
-				return b.series.Points[x].Date.Compare(b.series.Points[y].Date)
+			slices.SortFunc(idx, func(x, y int) int {
+				if c := compareTaken(b.series.Points[x], b.series.Points[y]); c != 0 {
+					return c
+				}
+				return y - x
 			})
 			pts := make([]Point, len(idx))
 			for i, j := range idx {
@@ -240,11 +257,12 @@ func usable(c Chart) []Series {
 	return out
 }
 
-// latest returns the index of s's latest point: the last of the latest date.
+// latest returns the index of s's latest point: the last of those taken
+// latest, which in a sorted series is the newest (see FromResults).
 func latest(s Series) int {
 	best := -1
 	for i, p := range s.Points {
-		if best < 0 || !p.Date.Before(s.Points[best].Date) {
+		if best < 0 || compareTaken(p, s.Points[best]) >= 0 {
 			best = i
 		}
 	}

@@ -243,9 +243,30 @@ type Result struct {
 	// normal (reference) range.
 	RangeType string `toml:"range_type"`
 	Date      Date   `toml:"date"`
+	// At is when on Date the result was taken, where the source gives a
+	// time of day (a FHIR dateTime or instant); zero otherwise. It is
+	// never shown: it only tells which of one day's results is the newest
+	// (see CompareTaken). Not part of an entry's digest, which is of what
+	// the reader is shown.
+	At time.Time `toml:"-" json:"-"`
 	// Panel groups results measured together (e.g. "Blood pressure" for
 	// the systolic and diastolic components of one reading).
 	Panel string `toml:"panel"`
+}
+
+// CompareTaken orders two results by when they were taken: by date, then,
+// on the same day, by time of day where both give one. It returns -1 when
+// a was taken before b, 1 after, and 0 when the record cannot tell: then
+// the one the record lists first counts as the newer, everywhere a
+// newest result is chosen or results are listed newest first.
+func CompareTaken(a, b *Result) int {
+	if c := a.Date.Time.Compare(b.Date.Time); c != 0 || a.Date.IsZero() || b.Date.IsZero() {
+		return c
+	}
+	if a.At.IsZero() || b.At.IsZero() {
+		return 0
+	}
+	return a.At.Compare(b.At)
 }
 
 // Range types of a Result. The TOML format also accepts "normal", which

@@ -11,8 +11,9 @@ import (
 // test (entries with the same key together), the group with the newest
 // entry first, and newest first within a group. Undated entries come last
 // in their group, and groups with no date at all last; ties keep the
-// record's order. It returns a new slice.
-func newestFirst[T any](items []T, key func(*T) string, date func(*T) record.Date) []T {
+// record's order. Within a group, taken (when not nil) orders two dated
+// entries of one day, as record.CompareTaken does. It returns a new slice.
+func newestFirst[T any](items []T, key func(*T) string, date func(*T) record.Date, taken func(a, b *T) int) []T {
 	type info struct {
 		group  int // the group's first appearance
 		newest record.Date
@@ -43,7 +44,11 @@ func newestFirst[T any](items []T, key func(*T) string, date func(*T) record.Dat
 			}
 			return ga.group - gb.group
 		}
-		return laterFirst(date(&items[a]), date(&items[b]))
+		da, db := date(&items[a]), date(&items[b])
+		if c := laterFirst(da, db); c != 0 || taken == nil || da.IsZero() || db.IsZero() {
+			return c
+		}
+		return taken(&items[b], &items[a])
 	})
 	out := make([]T, len(items))
 	for i, j := range idx {

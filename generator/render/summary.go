@@ -84,7 +84,9 @@ func keyResults(results []record.Result) []Result {
 			if res.Value == nil && res.Text == "" || !t.matches(res) {
 				continue
 			}
-			if best < 0 || newer(res.Date, results[best].Date) {
+			// The first of results the record cannot tell apart counts
+			// as the newer, as in the results list (record.CompareTaken).
+			if best < 0 || newerResult(res, &results[best]) {
 				best = i
 			}
 		}
@@ -93,6 +95,18 @@ func keyResults(results []record.Result) []Result {
 		}
 	}
 	return out
+}
+
+// newerResult reports whether a was taken after b, a recorded date being
+// later than none.
+func newerResult(a, b *record.Result) bool {
+	switch {
+	case a.Date.IsZero():
+		return false
+	case b.Date.IsZero():
+		return true
+	}
+	return record.CompareTaken(a, b) > 0
 }
 
 // newer reports whether a is later than b, a recorded date being later

@@ -338,10 +338,10 @@ func (r *Renderer) view(d *Document) *View {
 		return min(len(b.Risks), 1) - min(len(a.Risks), 1)
 	})
 	if len(rec.Immunisations) > 0 {
-		v.Immunisations = newestFirst(rec.Immunisations, immunisationGroup, func(im *record.Immunisation) record.Date { return im.Date })
+		v.Immunisations = newestFirst(rec.Immunisations, immunisationGroup, func(im *record.Immunisation) record.Date { return im.Date }, nil)
 	}
 	if len(rec.Results) > 0 {
-		ordered := newestFirst(rec.Results, resultGroup, func(r *record.Result) record.Date { return r.Date })
+		ordered := newestFirst(rec.Results, resultGroup, func(r *record.Result) record.Date { return r.Date }, record.CompareTaken)
 		v.Results = make([]Result, len(ordered))
 		for i, res := range ordered {
 			v.Results[i] = result(res)

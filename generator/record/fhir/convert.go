@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/satchel-records/satchel/generator/record"
@@ -680,12 +681,13 @@ func (r *reader) observation(n *node) {
 	obsTitle := title(r.code(n))
 	d := r.firstDate(n, "effectiveDateTime", res.EffectiveDateTime, "effectivePeriod.start", start(res.EffectivePeriod),
 		"effectiveInstant", res.EffectiveInstant, "issued", res.Issued)
+	at := takenAt(res.EffectiveDateTime, start(res.EffectivePeriod), res.EffectiveInstant, res.Issued)
 	if d.IsZero() {
 		d = n.panelDate
 	}
 	wrote := false
 	if hasValue(&res.values) {
-		out := record.Result{Mark: r.mark(n), Code: pick(r.code(n)), Title: obsTitle, Date: d, Panel: n.panel}
+		out := record.Result{Mark: r.mark(n), Code: pick(r.code(n)), Title: obsTitle, Date: d, At: at, Panel: n.panel}
 		setValue(&out, &res.values, res.ReferenceRange)
 		r.rec.Results = append(r.rec.Results, out)
 		wrote = true
@@ -702,7 +704,7 @@ func (r *reader) observation(n *node) {
 		if panel == "" {
 			panel = n.panel
 		}
-		out := record.Result{Mark: m, Code: pick(c.Code), Title: title(c.Code), Date: d, Panel: panel}
+		out := record.Result{Mark: m, Code: pick(c.Code), Title: title(c.Code), Date: d, At: at, Panel: panel}
 		setValue(&out, &c.values, c.ReferenceRange)
 		r.rec.Results = append(r.rec.Results, out)
 		wrote = true
@@ -1104,6 +1106,22 @@ func (r *reader) firstDate(n *node, pairs ...string) record.Date {
 		}
 	}
 	return first
+}
+
+// takenAt returns, in UTC, the time of day of the first value that is a
+// date (the one firstDate picks from the same values), where it is a
+// date-time; zero when it is a date alone.
+func takenAt(values ...string) time.Time {
+	for _, v := range values {
+		if d, err := record.ParseDate(v); err != nil || d.IsZero() {
+			continue
+		}
+		if t, err := time.Parse(time.RFC3339, v); err == nil {
+			return t.UTC()
+		}
+		return time.Time{}
+	}
+	return time.Time{}
 }
 
 // consentConcepts returns the concepts that say what a Consent is about:
