@@ -29,13 +29,10 @@ type Point struct {
 	At time.Time
 }
 
-// compareTaken orders two points by when they were taken: by date, then
-// by time of day where both give one; 0 when the record cannot tell.
+// compareTaken orders two points by when they were taken, as the record
+// orders results (record.CompareMoments); 0 when it cannot tell.
 func compareTaken(a, b Point) int {
-	if c := a.Date.Compare(b.Date); c != 0 || a.At.IsZero() || b.At.IsZero() {
-		return c
-	}
-	return a.At.Compare(b.At)
+	return record.CompareMoments(a.Date, a.At, b.Date, b.At)
 }
 
 // Series is the readings of one quantity taken in one setting, such as

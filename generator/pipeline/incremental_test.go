@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/satchel-records/satchel/internal/testtool"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,6 +15,7 @@ import (
 	"github.com/satchel-records/satchel/generator/registry"
 	"github.com/satchel-records/satchel/generator/site"
 	"github.com/satchel-records/satchel/internal/synth"
+	"github.com/satchel-records/satchel/internal/testtool"
 )
 
 // incrPeople are the patients of the incremental build tests: each with

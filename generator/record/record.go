@@ -260,13 +260,20 @@ type Result struct {
 // the one the record lists first counts as the newer, everywhere a
 // newest result is chosen or results are listed newest first.
 func CompareTaken(a, b *Result) int {
-	if c := a.Date.Time.Compare(b.Date.Time); c != 0 || a.Date.IsZero() || b.Date.IsZero() {
+	if a.Date.IsZero() || b.Date.IsZero() {
+		return a.Date.Time.Compare(b.Date.Time)
+	}
+	return CompareMoments(a.Date.Time, a.At, b.Date.Time, b.At)
+}
+
+// CompareMoments is CompareTaken's rule for two readings taken on days
+// dayA and dayB at times atA and atB (zero where not known): by day, then
+// by time where both have one; 0 when that cannot tell them apart.
+func CompareMoments(dayA, atA, dayB, atB time.Time) int {
+	if c := dayA.Compare(dayB); c != 0 || atA.IsZero() || atB.IsZero() {
 		return c
 	}
-	if a.At.IsZero() || b.At.IsZero() {
-		return 0
-	}
-	return a.At.Compare(b.At)
+	return atA.Compare(atB)
 }
 
 // Range types of a Result. The TOML format also accepts "normal", which
